@@ -1,0 +1,46 @@
+# 预警劝阻 — `make run` and `make test` work on a fresh clone; `make help` lists every target.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+FLASK  := $(BIN)/flask --app app
+
+.DEFAULT_GOAL := help
+.PHONY: help run serve test lint translations translations-update bench clean-db
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/activate
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $@
+
+translations: $(VENV)/.runtime  ## compile the English catalog (Chinese needs none)
+	@$(BIN)/pybabel -q compile -d dissuasion/translations
+
+translations-update: $(VENV)/.runtime  ## re-extract strings into the English catalog after changing texts
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --no-location -o dissuasion/translations/messages.pot .
+	$(BIN)/pybabel -q update -i dissuasion/translations/messages.pot -d dissuasion/translations --no-fuzzy-matching
+
+run: $(VENV)/.runtime translations  ## venv, dependencies, schema, demo data (first time), web server on HOST:PORT
+	$(FLASK) db upgrade
+	$(FLASK) demo
+	@echo "预警劝阻 running at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	$(FLASK) run --host $(HOST) --port $(PORT) --no-reload --no-debugger
+
+test: $(VENV)/.dev translations  ## venv, dependencies, the whole test suite
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev  ## ruff
+	$(BIN)/ruff check dissuasion tests bench app.py
+
+clean-db:  ## delete the local SQLite database (instance/dissuasion.db)
+	rm -f instance/dissuasion.db instance/dissuasion.db-wal instance/dissuasion.db-shm

@@ -1,0 +1,58 @@
+"""预警劝阻: the case tracker precincts use to reach suspected fraud victims in time."""
+from flask import Flask
+
+from . import config
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application: configuration, then each registration step in order."""
+    app = Flask(__name__, instance_relative_config=True, template_folder="../templates")
+    config.load(app, test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from . import database, i18n
+    from .auth import session as auth_session
+    from .extensions import csrf, db, migrate
+
+    database.init_app(app)
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    i18n.init_app(app)
+    auth_session.init_app(app)
+    from . import models  # noqa: F401  (every table known to Alembic and create_all)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .admin.views import bp as admin_bp
+    from .auth.views import bp as auth_bp
+    from .cases.views import bp as cases_bp
+    from .main.views import bp as main_bp
+
+    for bp in (main_bp, auth_bp, cases_bp, admin_bp):
+        app.register_blueprint(bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from .main.errors import init_app
+
+    init_app(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from .main.filters import init_app
+
+    init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    from .cli import init_app
+
+    init_app(app)

@@ -1,0 +1,1 @@
+"""The admin's pages: users and the precinct directory."""

@@ -1,0 +1,82 @@
+"""Users and directory administration."""
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..auth.decorators import roles_required
+from ..auth.models import User
+from ..auth.operations import UserError, create_user, set_password
+from ..directory.models import Precinct
+from ..directory.operations import DirectoryError, load_directory
+from ..enums import Role
+from ..extensions import db
+from .forms import DirectoryForm, SetPasswordForm, UserForm
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _precinct_choices() -> list[tuple[str, str]]:
+    precincts = db.session.scalars(db.select(Precinct).order_by(Precinct.code))
+    return [("", _("（无）"))] + [(p.code, f"{p.code} {p.name}") for p in precincts]
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def users():
+    """List users; create one."""
+    form = UserForm()
+    form.precinct.choices = _precinct_choices()
+    if form.validate_on_submit():
+        precinct = db.session.scalar(db.select(Precinct).filter_by(code=form.precinct.data)) \
+            if form.precinct.data else None
+        try:
+            create_user(form.username.data, Role(form.role.data), form.password.data, precinct=precinct,
+                        display_name=form.display_name.data or "", must_change_password=True, by=current_user)
+        except UserError as exc:
+            form.username.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("已创建用户 %(name)s；首次登录时需修改密码。", name=form.username.data), "success")
+            return redirect(url_for("admin.users"))
+    rows = db.session.scalars(db.select(User).order_by(User.role, User.precinct_id, User.username)).all()
+    return render_template("admin/users.html", users=rows, form=form, password_form=SetPasswordForm())
+
+
+@bp.post("/users/<int:user_id>/password")
+@roles_required(Role.ADMIN)
+def user_password(user_id: int):
+    """Give an account a new initial password (and activate it, e.g. a community officer's)."""
+    user = db.get_or_404(User, user_id)
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            set_password(user, form.password.data, by=current_user)
+        except UserError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(_("已为 %(name)s 设置初始密码，账号已启用。", name=user.username), "success")
+    else:
+        flash(_("请输入密码。"), "error")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/directory", methods=["GET", "POST"])
+@roles_required(Role.ADMIN, Role.CENTER)
+def directory():
+    """The precinct directory; an admin can load a new version of it."""
+    form = DirectoryForm()
+    if current_user.role == Role.ADMIN and form.validate_on_submit():
+        try:
+            result = load_directory(form.file.data.read(), by=current_user)
+        except DirectoryError as exc:
+            db.session.rollback()
+            for problem in exc.problems[:50]:
+                flash(problem, "error")
+        else:
+            db.session.commit()
+            flash(_("目录已导入：新增派出所 %(p)d 个，新增社区 %(c)d 个，新建社区民警账号 %(o)d 个。",
+                    p=result.precincts_created, c=result.communities_created, o=result.officers_created), "success")
+            return redirect(url_for("admin.directory"))
+    precincts = db.session.scalars(db.select(Precinct).order_by(Precinct.code)).all()
+    return render_template("admin/directory.html", precincts=precincts, form=form)

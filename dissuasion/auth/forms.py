@@ -1,0 +1,23 @@
+"""Login and password forms."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("用户名"), validators=[DataRequired(_l("请输入用户名。")), Length(max=64)],
+                           render_kw={"autocomplete": "username", "autocapitalize": "none"})
+    password = PasswordField(_l("密码"), validators=[DataRequired(_l("请输入密码。"))],
+                             render_kw={"autocomplete": "current-password"})
+    submit = SubmitField(_l("登录"))
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(_l("当前密码"), validators=[DataRequired(_l("请输入当前密码。"))],
+                            render_kw={"autocomplete": "current-password"})
+    new = PasswordField(_l("新密码"), validators=[DataRequired(_l("请输入新密码。"))],
+                        render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("再次输入新密码"), validators=[EqualTo("new", _l("两次输入的新密码不一致。"))],
+                            render_kw={"autocomplete": "new-password"})
+    submit = SubmitField(_l("修改密码"))

@@ -1,0 +1,70 @@
+"""Creating users, checking passwords, ending sessions. Operations flush and log; they never commit."""
+from flask_babel import gettext as _
+
+from ..audit.operations import record
+from ..directory.models import Precinct
+from ..enums import Role
+from ..extensions import db
+from ..timeutil import now
+from .models import User
+from .passwords import hash_password, password_problem, verify_password
+
+
+class UserError(ValueError):
+    """A user could not be created or changed; the message says why, in Chinese."""
+
+
+def create_user(username: str, role: Role, password: str | None, precinct: Precinct | None = None,
+                display_name: str = "", active: bool = True, must_change_password: bool = False,
+                by: User | None = None) -> User:
+    """Create an account; leads and officers need a precinct, center staff and admins have none."""
+    username = username.strip()
+    if not username:
+        raise UserError(_("用户名不能为空。"))
+    if db.session.scalar(db.select(User).filter_by(username=username)):
+        raise UserError(_("用户名 %(name)s 已存在。", name=username))
+    if role in (Role.LEAD, Role.OFFICER) and precinct is None:
+        raise UserError(_("所领导和民警必须属于一个派出所，请用 --precinct 指定派出所代码。"))
+    if role in (Role.CENTER, Role.ADMIN):
+        precinct = None
+    if password is not None and (problem := password_problem(password, username)):
+        raise UserError(problem)
+    user = User(username=username, role=role, precinct=precinct, display_name=display_name, active=active,
+                password_hash=hash_password(password) if password else None,
+                must_change_password=must_change_password)
+    db.session.add(user)
+    db.session.flush()
+    record("user_create", "user", user.id, user=by, role=role.value, username=username)
+    return user
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The user if the name and password match an active account; one answer for every failure."""
+    user = db.session.scalar(db.select(User).filter_by(username=username.strip()))
+    ok = verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.active:
+        record("login_failed", "user", user.id if user else "", success=False, attempted=username[:64])
+        if user is not None:
+            user.failed_logins += 1
+        return None
+    user.failed_logins = 0
+    user.last_login_at = now()
+    record("login", "user", user.id, user=user)
+    return user
+
+
+def set_password(user: User, password: str, by: User | None = None) -> None:
+    """Change a password and end the user's other sessions."""
+    if problem := password_problem(password, user.username):
+        raise UserError(problem)
+    user.password_hash = hash_password(password)
+    user.must_change_password = by is not None and by.id != user.id
+    user.active = True
+    end_sessions(user)
+    record("password_change", "user", user.id, user=by or user)
+
+
+def end_sessions(user: User) -> None:
+    """Every session of this user stops working at its next request."""
+    user.session_version += 1
+    db.session.flush()

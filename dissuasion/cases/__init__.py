@@ -1,0 +1,1 @@
+"""Persons, warnings and cases: the tier rules, case creation and merging, worklists and boards."""

@@ -1,0 +1,218 @@
+"""Persons, warnings, cases and their timelines, and the tier rules cases are created with."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..dbtypes import Json, Money, Protected, UTCDateTime, enum_column
+from ..enums import AppStatus, CaseStatus, EventKind, FraudType, Method, Outcome, Tier, WarningSource
+from ..extensions import db
+from ..pii import mask_id, mask_phone
+from ..timeutil import now
+
+if TYPE_CHECKING:
+    from ..auth.models import User
+    from ..contacts.models import Contact
+    from ..directory.models import Community, Precinct
+    from ..followups.models import FollowUp
+    from ..imports.models import Push
+
+
+class Person(db.Model):
+    __tablename__ = "persons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Who this is (pii.person_match_key): a valid ID number, else name + phone, else name + address.
+    match_key: Mapped[str] = mapped_column(String(48), unique=True)
+    name: Mapped[str] = mapped_column(String(64), default="")
+    sex: Mapped[str] = mapped_column(String(4), default="")
+    id_number: Mapped[str | None] = mapped_column(Protected)
+    #: Blind index of the ID number, for exact search without reading the number.
+    id_index: Mapped[str | None] = mapped_column(String(40), index=True)
+    id_valid: Mapped[bool] = mapped_column(default=False)
+    phone: Mapped[str | None] = mapped_column(Protected)
+    phone_index: Mapped[str | None] = mapped_column(String(40), index=True)
+    phone_valid: Mapped[bool] = mapped_column(default=False)
+    registered_address: Mapped[str] = mapped_column(Text, default="")
+    current_address: Mapped[str] = mapped_column(Text, default="")
+    away_from_home: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
+
+    cases: Mapped[list[Case]] = relationship(back_populates="person")
+
+    def __repr__(self) -> str:
+        return f"<Person {self.id} {self.name}>"
+
+    @property
+    def id_number_masked(self) -> str:
+        return mask_id(self.id_number)
+
+    @property
+    def phone_masked(self) -> str:
+        return mask_phone(self.phone)
+
+
+class EarlyWarning(db.Model):
+    """One row of a push (预警); named so it does not shadow the builtin Warning."""
+
+    __tablename__ = "warnings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The center's 预警编号; the same number twice is a duplicate, never a second warning.
+    warning_no: Mapped[str] = mapped_column(String(64), unique=True)
+    source: Mapped[WarningSource] = mapped_column(enum_column(WarningSource), default=WarningSource.PUSH)
+    push_id: Mapped[int | None] = mapped_column(ForeignKey("pushes.id"), index=True)
+    #: Excel row number of this warning in its push file.
+    row_number: Mapped[int | None]
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    pushed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    tier: Mapped[Tier] = mapped_column(enum_column(Tier))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    fraud_type: Mapped[FraudType] = mapped_column(enum_column(FraudType), default=FraudType.OTHER)
+    #: The center's own words for the fraud type when they are not one of ours.
+    fraud_type_text: Mapped[str] = mapped_column(String(100), default="")
+    amount_at_risk: Mapped[Decimal | None] = mapped_column(Money)
+    #: The precinct and community as the center wrote them (kept for unrouted rows and audits).
+    precinct_text: Mapped[str] = mapped_column(String(100), default="")
+    community_text: Mapped[str] = mapped_column(String(100), default="")
+    away_from_home: Mapped[bool] = mapped_column(default=False)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    #: Data-quality flags (DataFlag keys) found on this row.
+    flags: Mapped[list] = mapped_column(Json, default=list)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+
+    person: Mapped[Person] = relationship()
+    case: Mapped[Case | None] = relationship(back_populates="warnings")
+    push: Mapped[Push | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<EarlyWarning {self.warning_no} {self.tier.value}>"
+
+
+class Case(db.Model):
+    __tablename__ = "cases"
+    __table_args__ = (
+        # The worklists: a precinct's or an officer's open cases, most urgent deadline first.
+        Index("ix_cases_worklist_precinct", "precinct_id", "status", "due_at"),
+        Index("ix_cases_worklist_assignee", "assignee_id", "status", "due_at"),
+        Index("ix_cases_person_status", "person_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    #: None while the case waits in the center's routing queue (precinct not in the directory).
+    precinct_id: Mapped[int | None] = mapped_column(ForeignKey("precincts.id"))
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
+    #: None: in the precinct's pool, any of its officers may take it.
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[CaseStatus] = mapped_column(enum_column(CaseStatus), default=CaseStatus.NEW)
+    tier: Mapped[Tier] = mapped_column(enum_column(Tier))
+    method: Mapped[Method] = mapped_column(enum_column(Method))
+    away_from_home: Mapped[bool] = mapped_column(default=False)
+    #: Reopened by a new warning less than 30 days after it was closed (重复预警).
+    is_repeat: Mapped[bool] = mapped_column(default=False)
+    #: The case in the precinct that transferred this person here (its status is now transferred).
+    transferred_from_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    #: Data-quality flags (DataFlag keys) of the person's warnings, shown on the case.
+    flags: Mapped[list] = mapped_column(Json, default=list)
+    #: Deadlines fixed when the case was created or its tier last rose; rule changes do not move them.
+    sign_deadline: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    contact_deadline: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    #: The deadline that binds now (sign-for, first contact, or the next follow-up); worklists sort on it.
+    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    first_contact_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: Failed contact attempts since the last success, for the retry rules.
+    failed_attempts: Mapped[int] = mapped_column(default=0)
+    watch_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[Outcome | None] = mapped_column(enum_column(Outcome))
+    amount_dissuaded: Mapped[Decimal | None] = mapped_column(Money)
+    amount_defrauded: Mapped[Decimal | None] = mapped_column(Money)
+    defrauded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    confirmed_fraud_type: Mapped[FraudType | None] = mapped_column(enum_column(FraudType))
+    app_status: Mapped[AppStatus | None] = mapped_column(enum_column(AppStatus))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
+    #: Optimistic locking: a save from a stale page fails instead of overwriting.
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    person: Mapped[Person] = relationship(back_populates="cases")
+    precinct: Mapped[Precinct | None] = relationship()
+    community: Mapped[Community | None] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    warnings: Mapped[list[EarlyWarning]] = relationship(back_populates="case", order_by="EarlyWarning.pushed_at")
+    events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="CaseEvent.at")
+    contacts: Mapped[list[Contact]] = relationship(back_populates="case", order_by="Contact.contacted_at")
+    followups: Mapped[list[FollowUp]] = relationship(back_populates="case", order_by="FollowUp.due_at")
+
+    def __repr__(self) -> str:
+        return f"<Case {self.id} {self.status.value} {self.tier.value}>"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in CaseStatus.open_values()
+
+    def is_overdue(self, at: dt.datetime | None = None) -> bool:
+        """Past the deadline that binds now (SPEC: overdue cases top every worklist)."""
+        return self.is_open and self.due_at is not None and self.due_at < (at or now())
+
+
+class CaseEvent(db.Model):
+    """One entry on a case's timeline: who did what, when."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+    #: None when the system did it (import, scheduler).
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[EventKind] = mapped_column(enum_column(EventKind))
+    from_status: Mapped[CaseStatus | None] = mapped_column(enum_column(CaseStatus))
+    to_status: Mapped[CaseStatus | None] = mapped_column(enum_column(CaseStatus))
+    message: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict] = mapped_column(Json, default=dict)
+
+    case: Mapped[Case] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<CaseEvent {self.kind.value} on case {self.case_id}>"
+
+
+class RuleSetting(db.Model):
+    """The rules of one tier (SPEC "Rules"); an admin edits them, new cases use them."""
+
+    __tablename__ = "rule_settings"
+
+    tier: Mapped[Tier] = mapped_column(enum_column(Tier), primary_key=True)
+    method: Mapped[Method] = mapped_column(enum_column(Method))
+    #: 特高危: call at once as well as going to the person.
+    call_at_once: Mapped[bool] = mapped_column(default=False)
+    sign_minutes: Mapped[int]
+    contact_minutes: Mapped[int]
+    retry_minutes: Mapped[int | None]
+    #: Failed calls allowed before escalating.
+    max_tries: Mapped[int] = mapped_column(default=1)
+    #: What comes after the failed tries, in order (Method keys, or 'unreachable').
+    escalation: Mapped[list] = mapped_column(Json, default=list)
+    #: Days after 劝阻 on which a 回访 is due.
+    followup_days: Mapped[list] = mapped_column(Json, default=list)
+    watch_days: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    def __repr__(self) -> str:
+        return f"<RuleSetting {self.tier.value} {self.method.value}>"

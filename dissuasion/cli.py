@@ -1,0 +1,90 @@
+"""Flask commands (SPEC "Fixed points"). Each parses, calls operations, commits once, and reports."""
+import sys
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from .auth.models import User
+from .auth.operations import UserError, create_user
+from .cases.rules import ensure_default_rules
+from .directory.models import Precinct
+from .directory.operations import DirectoryError, load_directory
+from .enums import Role
+from .extensions import db
+
+users_cli = AppGroup("users", help="Manage user accounts.")
+directory_cli = AppGroup("directory", help="The precinct directory.")
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("密码 (至少 12 个字符)", hide_input=True, confirmation_prompt=True)
+
+
+@users_cli.command("create")
+@click.argument("name")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--precinct", "precinct_code", help="Precinct code (lead and officer).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+def users_create(name: str, role: str, precinct_code: str | None, password_stdin: bool) -> None:
+    """Create a user with a role (and a precinct for leads and officers)."""
+    precinct = None
+    if precinct_code:
+        precinct = db.session.scalar(db.select(Precinct).filter_by(code=precinct_code))
+        if precinct is None:
+            raise click.ClickException(f"派出所代码 {precinct_code} 不在目录中。请先运行 directory load。")
+    try:
+        create_user(name, Role(role), _read_password(password_stdin), precinct=precinct)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"已创建用户 {name}（{Role(role).label}）。")
+
+
+@directory_cli.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def directory_load(path: str) -> None:
+    """Load or update the precinct directory from a CSV file."""
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        result = load_directory(data)
+    except DirectoryError as exc:
+        db.session.rollback()
+        raise click.ClickException("目录文件有误，未导入任何内容：\n" + "\n".join(exc.problems)) from exc
+    db.session.commit()
+    click.echo(f"派出所：新增 {result.precincts_created}，更新 {result.precincts_updated}；"
+               f"社区：新增 {result.communities_created}；社区民警账号：新建 {result.officers_created}（未启用，"
+               f"需管理员设置密码）。")
+
+
+@click.command("demo")
+@click.option("--warnings", default=60, show_default=True)
+def demo(warnings: int) -> None:
+    """Load demo data into an empty database; does nothing if users exist."""
+    from .demo import load_demo
+
+    if db.session.scalar(db.select(User.id).limit(1)) is not None:
+        click.echo("数据库已有数据，保留现有数据，不加载演示数据。")
+        return
+    passwords = load_demo(warnings)
+    db.session.commit()
+    click.echo("演示数据已加载。以下账号密码只显示这一次 / demo logins (shown once):")
+    for name, password in passwords.items():
+        role = db.session.scalar(db.select(User).filter_by(username=name)).role
+        click.echo(f"  {role.label:<6} {name:<10} {password}")
+
+
+@click.command("init-rules")
+def init_rules() -> None:
+    """Insert the default tier rules where none are set."""
+    added = ensure_default_rules()
+    db.session.commit()
+    click.echo(f"默认规则：新增 {added} 条。")
+
+
+def init_app(app: Flask) -> None:
+    for command in (users_cli, directory_cli, demo, init_rules):
+        app.cli.add_command(command)

@@ -1,0 +1,63 @@
+"""Configuration: defaults here, then instance/config.py, then the environment.
+
+The secret keys live in instance/config.py, written with random values on first start,
+so a fresh clone works without any setup and no secret is ever committed.
+"""
+import os
+import secrets
+from pathlib import Path
+
+DEFAULTS = {
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "MAX_CONTENT_LENGTH": 50 * 1024 * 1024,
+    "IMPORT_MAX_ROWS": 200_000,
+    "IMPORT_MAX_UNCOMPRESSED": 500 * 1024 * 1024,
+    "BABEL_DEFAULT_LOCALE": "zh_CN",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+    "LANGUAGES": ("zh_CN", "en"),
+    "DISPLAY_TIMEZONE": "Asia/Shanghai",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,
+    "PER_PAGE": 50,
+}
+
+SECRET_NAMES = ("SECRET_KEY", "PII_INDEX_KEY")
+
+
+def ensure_instance_config(instance_path: str) -> Path:
+    """Write instance/config.py with random secrets the first time the app starts."""
+    path = Path(instance_path) / "config.py"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lines = ["# Written on first start. Keep it secret; never commit it.\n"]
+        lines += [f"{name} = {secrets.token_hex(32)!r}\n" for name in SECRET_NAMES]
+        path.write_text("".join(lines), encoding="utf-8")
+        path.chmod(0o600)
+    return path
+
+
+def database_url(instance_path: str) -> str:
+    """DATABASE_URL from the environment, normalised to the psycopg 3 driver; else SQLite in instance/."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return "sqlite:///" + str(Path(instance_path) / "dissuasion.db")
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load(app, test_config=None) -> None:
+    """Fill app.config in order: defaults, instance/config.py, environment, test overrides."""
+    app.config.update(DEFAULTS)
+    if test_config is None:
+        app.config.from_pyfile(str(ensure_instance_config(app.instance_path)))
+        for name in SECRET_NAMES:
+            if os.environ.get(name):
+                app.config[name] = os.environ[name]
+        app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.instance_path)
+    else:
+        app.config.update(test_config)
+    if os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes"):
+        app.config["SESSION_COOKIE_SECURE"] = True

@@ -1,0 +1,1 @@
+"""The precinct directory: precincts, their communities and community officers."""

@@ -1,0 +1,1 @@
+"""Importing the center's warning lists: readers, header mapping, row verdicts, the pipeline."""

@@ -1,0 +1,73 @@
+"""Pushes (推送批次) from the center and the row-level errors found in them."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..dbtypes import Json, UTCDateTime, enum_column
+from ..enums import WarningSource
+from ..extensions import db
+from ..timeutil import now
+
+#: The counters a push keeps; also the keys of the import summary (SPEC "Fixed points").
+COUNTERS = ("rows_total", "imported", "flagged", "rejected", "duplicates", "unrouted", "persons_created",
+            "cases_created", "cases_updated", "cases_escalated")
+
+
+class Push(db.Model):
+    __tablename__ = "pushes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    #: sha256 of the file's bytes: the same file twice is recognised and changes nothing.
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    source: Mapped[WarningSource] = mapped_column(enum_column(WarningSource), default=WarningSource.PUSH)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now, index=True)
+    #: Excel row number of the header, and how each column was understood.
+    header_row: Mapped[int | None]
+    column_map: Mapped[dict] = mapped_column(Json, default=dict)
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    flagged: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    unrouted: Mapped[int] = mapped_column(Integer, default=0)
+    persons_created: Mapped[int] = mapped_column(Integer, default=0)
+    cases_created: Mapped[int] = mapped_column(Integer, default=0)
+    cases_updated: Mapped[int] = mapped_column(Integer, default=0)
+    cases_escalated: Mapped[int] = mapped_column(Integer, default=0)
+
+    errors: Mapped[list[PushRowError]] = relationship(back_populates="push", order_by="PushRowError.row_number")
+
+    def __repr__(self) -> str:
+        return f"<Push {self.id} {self.file_name}>"
+
+    def summary(self) -> dict:
+        return {name: getattr(self, name) for name in COUNTERS}
+
+
+class PushRowError(db.Model):
+    """A rejected or flagged row, with the original cells so staff can fix and re-import it."""
+
+    __tablename__ = "push_row_errors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    push_id: Mapped[int] = mapped_column(ForeignKey("pushes.id"), index=True)
+    #: The row number as the user sees it in Excel.
+    row_number: Mapped[int]
+    #: The column's header as written in the file.
+    column: Mapped[str] = mapped_column(String(100), default="")
+    #: rejected or flagged
+    verdict: Mapped[str] = mapped_column(String(16))
+    code: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text)
+    #: The original cells of the row, in file order.
+    raw: Mapped[list] = mapped_column(Json, default=list)
+
+    push: Mapped[Push] = relationship(back_populates="errors")
+
+    def __repr__(self) -> str:
+        return f"<PushRowError push {self.push_id} row {self.row_number} {self.code}>"

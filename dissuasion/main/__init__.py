@@ -1,0 +1,1 @@
+"""Cross-cutting pages: the home redirect, the health check, error pages and template filters."""

@@ -1,0 +1,24 @@
+"""Error pages in the user's language; a 500 rolls back whatever the request had half-written."""
+from flask import Flask, jsonify, render_template, request
+
+from ..extensions import db
+
+MESSAGES = {400: "请求有误", 403: "没有权限", 404: "页面不存在", 405: "不支持的操作", 413: "文件太大",
+            500: "服务器出错"}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def init_app(app: Flask) -> None:
+    def handle(error):
+        code = getattr(error, "code", 500) or 500
+        if code >= 500:
+            db.session.rollback()
+        if _wants_json():
+            return jsonify(error={"code": str(code), "message": MESSAGES.get(code, ""), "fields": {}}), code
+        return render_template("errors/error.html", code=code), code
+
+    for code in (400, 403, 404, 405, 413, 500):
+        app.register_error_handler(code, handle)

@@ -1,0 +1,1 @@
+"""In-app notifications: case assigned, overdue, follow-up due, new warning on my case."""

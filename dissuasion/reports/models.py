@@ -1,0 +1,30 @@
+"""Generated weekly reports, kept as immutable snapshots."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..dbtypes import Json, UTCDateTime
+from ..extensions import db
+from ..timeutil import now
+
+
+class WeeklyReport(db.Model):
+    __tablename__ = "weekly_reports"
+    __table_args__ = (Index("ix_weekly_reports_week_precinct", "week", "precinct_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: ISO week, e.g. 2026-W47 (Monday to Sunday, Asia/Shanghai).
+    week: Mapped[str] = mapped_column(String(10))
+    #: None for the county total.
+    precinct_id: Mapped[int | None] = mapped_column(ForeignKey("precincts.id"))
+    generated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+    #: None when the scheduler generated it.
+    generated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: The report's JSON (metrics and previous week) as it was when generated.
+    data: Mapped[dict] = mapped_column(Json, default=dict)
+
+    def __repr__(self) -> str:
+        return f"<WeeklyReport {self.week} precinct {self.precinct_id}>"

@@ -1,0 +1,55 @@
+"""Time: stored in UTC, shown in Asia/Shanghai. `now()` is the one clock, so tests can freeze it."""
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import DateTime
+from sqlalchemy.types import TypeDecorator
+
+UTC = dt.UTC
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+#: Set by tests (freeze()) to stop the clock; None in production.
+_frozen: dt.datetime | None = None
+
+
+def now() -> dt.datetime:
+    """The current time, timezone-aware UTC."""
+    return _frozen if _frozen is not None else dt.datetime.now(UTC)
+
+
+def freeze(at: dt.datetime | None) -> None:
+    """Stop the clock at `at` (aware), or restart it with None. For tests and benchmarks."""
+    global _frozen
+    if at is not None and at.tzinfo is None:
+        raise ValueError("freeze() needs an aware datetime")
+    _frozen = at
+
+
+def local(value: dt.datetime | None) -> dt.datetime | None:
+    """A stored time as Asia/Shanghai wall-clock time, for display."""
+    return value.astimezone(SHANGHAI) if value else None
+
+
+def from_local(value: dt.datetime) -> dt.datetime:
+    """A naive Asia/Shanghai time (what people type and what files carry) as aware UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=SHANGHAI)
+    return value.astimezone(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC on every database; hands back aware UTC datetimes."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column; use timeutil.now() or from_local()")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return value.replace(tzinfo=UTC) if value is not None else None

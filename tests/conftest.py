@@ -1,0 +1,179 @@
+"""Fixtures: the app on a throw-away database, clients, and factories that return model objects.
+
+The database is SQLite in a temporary folder, or PostgreSQL when TEST_DATABASE_URL is set
+(CI runs the suite both ways). The schema is built once per session; every test starts empty.
+"""
+import datetime as dt
+import os
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from dissuasion import create_app, timeutil
+from dissuasion.auth.operations import create_user
+from dissuasion.cases.operations import WarningInput, register_warning
+from dissuasion.cases.rules import ensure_default_rules
+from dissuasion.directory.models import Community, Precinct
+from dissuasion.enums import Role, Tier
+from dissuasion.extensions import db
+from dissuasion.timeutil import now
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url):
+    app = create_app(_test_config(database_url))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        db.engine.dispose()
+    yield
+    with app.app_context():
+        db.drop_all()
+        db.engine.dispose()
+
+
+def _test_config(database_url: str) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "PII_INDEX_KEY": "test-index-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": "localhost",
+    }
+
+
+class FreshContextClient(FlaskClient):
+    """Each request in its own app context, as in production: its own g, its own database session.
+
+    The test's own context (for calling operations directly) sees the request's writes afterwards.
+    """
+
+    def open(self, *args, **kwargs):
+        db.session.commit()  # end the test's own transaction, as another process would have
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def app(database_url, _schema):
+    app = create_app(_test_config(database_url))
+    app.test_client_class = FreshContextClient
+    with app.app_context():
+        ensure_default_rules()
+        db.session.commit()
+        yield app
+        db.session.remove()
+        _empty_all_tables()
+        db.engine.dispose()
+
+
+def _empty_all_tables() -> None:
+    tables = db.metadata.sorted_tables
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_precinct(app):
+    """make_precinct("PCS01", communities=("东门社区",)) -> Precinct."""
+    def make(code: str = "PCS01", name: str | None = None, communities=("东门社区", "西门社区")) -> Precinct:
+        precinct = db.session.scalar(db.select(Precinct).filter_by(code=code))
+        if precinct is None:
+            precinct = Precinct(code=code, name=name or f"{code}派出所")
+            db.session.add(precinct)
+        for community in communities:
+            if community not in {c.name for c in precinct.communities}:
+                precinct.communities.append(Community(name=community))
+        db.session.commit()
+        return precinct
+    return make
+
+
+@pytest.fixture
+def make_user(app, make_precinct):
+    """make_user("officer", precinct="PCS01") -> User with password PASSWORD."""
+    counter = iter(range(1, 10_000))
+
+    def make(role: str = "officer", precinct: str | None = "PCS01", username: str | None = None, **kwargs):
+        role = Role(role)
+        p = make_precinct(precinct) if precinct and role in (Role.LEAD, Role.OFFICER) else None
+        user = create_user(username or f"{role.value}{next(counter):03d}", role, PASSWORD, precinct=p, **kwargs)
+        db.session.commit()
+        return user
+    return make
+
+
+@pytest.fixture
+def make_case(app, make_precinct):
+    """make_case(tier="high", precinct="PCS01", assignee=user) -> Case, made through register_warning."""
+    counter = iter(range(1, 100_000))
+
+    def make(tier: str = "high", precinct: str | None = "PCS01", community: str = "东门社区", assignee=None,
+             name: str = "张三", id_number: str = "", phone: str | None = None, away_from_home: bool = False,
+             **kwargs):
+        n = next(counter)
+        p = make_precinct(precinct, communities=(community,)) if precinct else None
+        c = next((c for c in p.communities if c.name == community), None) if p else None
+        item = WarningInput(warning_no=kwargs.pop("warning_no", f"T{n:07d}"), tier=Tier(tier), pushed_at=now(),
+                            name=name, id_number=id_number, id_valid=bool(id_number), phone=phone or f"1380000{n:04d}",
+                            phone_valid=True, precinct=p, community=c, away_from_home=away_from_home,
+                            registered_address="清河县某镇某村1号", **kwargs)
+        result = register_warning(item)
+        if assignee is not None:
+            result.case.assignee = assignee
+        db.session.commit()
+        return result.case
+    return make
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, user_or_name, password: str = PASSWORD):
+        username = getattr(user_or_name, "username", user_or_name)
+        return self.client.post("/login", data={"username": username, "password": password})
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+@pytest.fixture
+def clock():
+    """clock(at) freezes the app's one clock at an aware time; it restarts after the test."""
+    def set_clock(at: dt.datetime) -> dt.datetime:
+        timeutil.freeze(at)
+        return at
+    yield set_clock
+    timeutil.freeze(None)

@@ -1,0 +1,57 @@
+"""The application shell: health check, Chinese by default, English on request, error pages."""
+
+
+def test_healthz_reports_database_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_login_page_is_chinese_by_default(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert 'lang="zh-CN"' in page
+    for label in ("用户名", "密码", 'value="登录"'):
+        assert label in page
+
+
+def test_english_can_be_chosen_and_sticks(client):
+    client.post("/lang/en", data={"next": "/login"})
+    page = client.get("/login").get_data(as_text=True)
+    assert 'lang="en"' in page
+    assert "Username" in page and "Password" in page and 'value="Log in"' in page
+    client.post("/lang/zh_CN")
+    assert "用户名" in client.get("/login").get_data(as_text=True)
+
+
+def test_unknown_page_gets_chinese_404(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert "页面不存在" in response.get_data(as_text=True)
+
+
+def test_pages_need_login(client):
+    response = client.get("/cases/")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+def test_server_error_rolls_back_and_shows_chinese_page(app, client, make_user, auth):
+    from dissuasion.auth.models import User
+    from dissuasion.extensions import db
+
+    @app.route("/boom")
+    def boom():
+        db.session.add(User(username="half-written", role="center"))
+        db.session.flush()
+        raise RuntimeError("boom")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = client.get("/boom")
+    assert response.status_code == 500
+    assert "服务器出错" in response.get_data(as_text=True)
+    assert db.session.scalar(db.select(User).filter_by(username="half-written")) is None
+
+
+def test_viewport_meta_for_phones(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert 'name="viewport" content="width=device-width, initial-scale=1"' in page

@@ -1,0 +1,57 @@
+"""ID and phone numbers: the GB 11643 rule, normalisation of what Excel and people write, masking."""
+import datetime as dt
+
+import pytest
+
+from dissuasion.enums import DataFlag
+from dissuasion.pii import id_check_digit, id_problem, mask_id, mask_phone, normalize_id, normalize_phone, phone_valid
+
+VALID = "11010519491231002X"  # the standard's own example
+
+
+def test_the_standards_example_is_valid():
+    assert id_check_digit(VALID[:17]) == "X"
+    assert id_problem(VALID) is None
+
+
+@pytest.mark.parametrize("raw,expected", [
+    (" 11010519491231002x ", VALID), ("１１０１０５１９４９１２３１００２Ｘ", VALID), ("110105 19491231 002X", VALID),
+])
+def test_ids_are_normalised(raw, expected):
+    assert normalize_id(raw) == expected
+
+
+@pytest.mark.parametrize("number,flag", [
+    ("110105194912310021", DataFlag.ID_CHECKSUM),
+    ("11010519491231002", DataFlag.ID_LENGTH),
+    ("1101051949123100", DataFlag.ID_LENGTH),
+    ("11010519491331002X", DataFlag.ID_BIRTH_DATE),
+    ("110105209912310020", DataFlag.ID_BIRTH_DATE),
+    ("1101051949123100AX", DataFlag.ID_FORMAT),
+    ("3.39901198501011E+17", DataFlag.ID_LOST_DIGITS),
+    ("339901198501011000", DataFlag.ID_LOST_DIGITS),
+])
+def test_invalid_ids_say_why(number, flag):
+    assert id_problem(number, today=dt.date(2026, 11, 21)) == flag
+
+
+def test_unknown_area_codes_are_not_judged():
+    body = "99990119850101123"
+    assert id_problem(body + id_check_digit(body)) is None
+
+
+@pytest.mark.parametrize("raw,expected,valid", [
+    ("138 0013 8000", "13800138000", True), ("138-0013-8000", "13800138000", True),
+    ("+86 13800138000", "13800138000", True), ("008613800138000", "13800138000", True),
+    ("13800138000.0", "13800138000", True), ("０５７１－８８８８８８８８", "057188888888", True),
+    ("1380013800", "1380013800", False), ("12345", "12345", False),
+])
+def test_phones_are_normalised_and_checked(raw, expected, valid):
+    assert normalize_phone(raw) == expected
+    assert phone_valid(expected) is valid
+
+
+def test_masks_hide_the_middle():
+    assert mask_id("33990119850101123X") == "3399**********123X"
+    assert mask_phone("13812345678") == "138****5678"
+    assert mask_id(None) == "" and mask_phone("") == ""
