@@ -1,0 +1,64 @@
+"""Writing spreadsheets people open in Excel: every cell is data, never a formula.
+
+A name like `=HYPERLINK("http://x","y")` must open as text. xlsxwriter is told not to turn strings
+into formulas or links; CSV cells that start with a formula character get a leading apostrophe.
+"""
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+import xlsxwriter
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value) -> str:
+    """A cell for CSV: a leading formula character is neutralised with an apostrophe (OWASP)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def write_csv(header: Sequence[str], rows: Iterable[Sequence]) -> bytes:
+    """UTF-8 with BOM, so a Chinese Excel opens it with the right encoding."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([csv_safe(h) for h in header])
+    for row in rows:
+        writer.writerow([csv_safe(v) for v in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def write_xlsx(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence]]]) -> bytes:
+    """One workbook of (sheet name, header, rows); strings stay strings, money stays two-decimal numbers."""
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
+                                            "strings_to_urls": False, "strings_to_numbers": False})
+    bold = workbook.add_format({"bold": True})
+    money = workbook.add_format({"num_format": "#,##0.00"})
+    when = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    for name, header, rows in sheets:
+        sheet = workbook.add_worksheet(name[:31])
+        sheet.write_row(0, 0, list(header), bold)
+        for r, row in enumerate(rows, start=1):
+            for c, value in enumerate(row):
+                _write_cell(sheet, r, c, value, money, when)
+        sheet.freeze_panes(1, 0)
+    workbook.close()
+    return buffer.getvalue()
+
+
+def _write_cell(sheet, r: int, c: int, value, money, when) -> None:
+    if value is None:
+        return
+    if isinstance(value, Decimal):
+        sheet.write_number(r, c, float(value), money)  # display only; the stored amount stays Decimal
+    elif isinstance(value, bool):
+        sheet.write_string(r, c, "是" if value else "否")
+    elif isinstance(value, int | float):
+        sheet.write_number(r, c, value)
+    elif isinstance(value, dt.datetime):
+        sheet.write_datetime(r, c, value.replace(tzinfo=None), when)
+    else:
+        sheet.write_string(r, c, str(value))
