@@ -28,7 +28,10 @@ def clean_text(value) -> str:
     """Fold full-width characters (digits, letters, spaces) to ASCII and strip; None becomes ''."""
     if value is None:
         return ""
-    return unicodedata.normalize("NFKC", str(value)).strip()
+    text = str(value)
+    if text.isascii():
+        return text.strip()
+    return unicodedata.normalize("NFKC", text).strip()
 
 
 def normalize_id(value) -> str:
@@ -46,9 +49,9 @@ def id_check_digit(body17: str) -> str:
 
 def id_problem(number: str, today: dt.date | None = None) -> DataFlag | None:
     """Why a normalised ID number is invalid, or None. Area codes are deliberately not judged (SPEC)."""
-    # Excel keeps 15 significant digits: an ID typed as a number comes back as 3.39901E+17 or ends in 000.
-    if _SCIENTIFIC.match(number) or (len(number) == 18 and number.isdigit() and number.endswith("000")
-                                     and id_check_digit(number[:17]) != number[17]):
+    # Excel keeps 15 significant digits: an ID typed as a number comes back as 3.39901E+17. (One that
+    # ends in 000 may have lost digits too, but a text cell cannot tell that from a mistyped check digit.)
+    if _SCIENTIFIC.match(number):
         return DataFlag.ID_LOST_DIGITS
     if len(number) != 18:
         return DataFlag.ID_LENGTH

@@ -29,7 +29,7 @@ def test_ids_are_normalised(raw, expected):
     ("110105209912310020", DataFlag.ID_BIRTH_DATE),
     ("1101051949123100AX", DataFlag.ID_FORMAT),
     ("3.39901198501011E+17", DataFlag.ID_LOST_DIGITS),
-    ("339901198501011000", DataFlag.ID_LOST_DIGITS),
+    ("339901198501011001", DataFlag.ID_CHECKSUM),
 ])
 def test_invalid_ids_say_why(number, flag):
     assert id_problem(number, today=dt.date(2026, 11, 21)) == flag

@@ -1,12 +1,11 @@
-"""Registering warnings into persons and cases (SPEC "Words"), and the case timeline.
-
-A new warning for a person with an open case is attached to it (raising its tier if higher);
-for a person whose case closed less than 30 days ago it reopens that case as a repeat;
-otherwise it opens a new case. Operations flush; the caller commits.
-"""
+"""Registering warnings (one by hand, or a push through cases.merge), the case timeline, and telling
+the precinct about new work. Operations flush; the caller commits."""
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+
+from sqlalchemy import select
 
 from ..auth.models import User
 from ..directory.models import Community, Precinct
@@ -14,10 +13,12 @@ from ..enums import CaseStatus, EventKind, FraudType, Tier, WarningSource
 from ..extensions import db
 from ..imports.models import Push
 from ..notifications.operations import lead_ids, notify
-from ..pii import blind_index, person_match_key
 from ..timeutil import now
+from .merge import MergeResult, merge_warnings
 from .models import Case, CaseEvent, EarlyWarning, Person
-from .rules import REOPEN_WITHIN_DAYS, plan, rules_by_tier
+
+#: Up to this many new cases for one person in one push are announced one by one; more as one summary.
+NOTIFY_ONE_BY_ONE = 5
 
 
 @dataclass
@@ -26,7 +27,7 @@ class WarningInput:
 
     warning_no: str
     tier: Tier
-    pushed_at: dt.datetime
+    pushed_at: dt.datetime | None
     name: str = ""
     sex: str = ""
     id_number: str = ""
@@ -53,7 +54,7 @@ class WarningInput:
 
 @dataclass
 class Registered:
-    """What registering one warning did, for the import summary."""
+    """What registering one warning did."""
 
     warning: EarlyWarning | None
     case: Case | None
@@ -73,134 +74,60 @@ def add_event(case: Case, kind: EventKind, actor: User | None = None, message: s
     return event
 
 
-def find_or_create_person(item: WarningInput) -> tuple[Person, bool]:
-    """The person this warning is about, matched by valid ID number, else name + phone (+ address)."""
-    address = item.registered_address or item.current_address
-    key = person_match_key(item.id_number, item.id_valid, item.name, item.phone, address)
-    person = db.session.scalar(db.select(Person).filter_by(match_key=key))
-    created = person is None
-    if created:
-        person = Person(match_key=key)
-        db.session.add(person)
-    _update_person(person, item)
-    return person, created
-
-
-def _update_person(person: Person, item: WarningInput) -> None:
-    """Newer information fills in or replaces what the person's record had."""
-    person.name = item.name or person.name
-    person.sex = item.sex or person.sex
-    if item.id_number and (item.id_valid or not person.id_valid):
-        person.id_number, person.id_valid = item.id_number, item.id_valid
-        person.id_index = blind_index("id", item.id_number)
-    if item.phone and (item.phone_valid or not person.phone_valid):
-        person.phone, person.phone_valid = item.phone, item.phone_valid
-        person.phone_index = blind_index("phone", item.phone)
-    person.registered_address = item.registered_address or person.registered_address
-    person.current_address = item.current_address or person.current_address
-    person.away_from_home = item.away_from_home
-
-
 def register_warning(item: WarningInput, by: User | None = None) -> Registered:
     """Store one warning and attach it to the right case, creating, raising or reopening as SPEC says."""
-    if db.session.scalar(db.select(EarlyWarning.id).filter_by(warning_no=item.warning_no)):
+    result = merge_warnings([item], by=by, push_id=item.push.id if item.push else None)
+    if result.duplicates[0]:
         return Registered(warning=None, case=None, duplicate=True)
-    person, person_created = find_or_create_person(item)
+    announce(result)
     db.session.flush()
-    warning = EarlyWarning(
-        warning_no=item.warning_no, source=item.source, push=item.push, row_number=item.row_number,
-        person_id=person.id, pushed_at=item.pushed_at, tier=item.tier, reason=item.reason,
-        fraud_type=item.fraud_type, fraud_type_text=item.fraud_type_text, amount_at_risk=item.amount_at_risk,
-        precinct_text=item.precinct_text, community_text=item.community_text, away_from_home=item.away_from_home,
-        notes=item.notes, flags=list(item.flags), created_by_id=by.id if by else None)
-    db.session.add(warning)
-    result = Registered(warning=warning, case=None, person_created=person_created)
-    case = _open_case(person.id)
-    if case is not None:
-        result.case_updated = True
-        result.case_escalated = _attach(case, item, by)
-    elif (case := _recently_closed_case(person.id)) is not None:
-        _reopen(case, item, by)
-        result.case_updated = True
-    else:
-        case = _new_case(person, item, by)
-        result.case_created = True
-    warning.case = case
-    case.flags = sorted(set(case.flags or []) | set(item.flags))
-    result.case = case
-    db.session.flush()
-    return result
+    return Registered(warning=db.session.get(EarlyWarning, result.warning_ids[0]),
+                      case=db.session.get(Case, result.case_ids[0]), person_created=result.persons_created == 1,
+                      case_created=result.cases_created == 1, case_updated=result.cases_updated == 1,
+                      case_escalated=result.cases_escalated == 1)
 
 
-def _open_case(person_id: int) -> Case | None:
-    return db.session.scalar(db.select(Case).where(
-        Case.person_id == person_id, Case.status.in_(CaseStatus.open_values())).order_by(Case.id.desc()).limit(1))
+def announce(result: MergeResult) -> int:
+    """Tell each case's assignee and its precinct's leads about new, raised or reopened cases.
+
+    A few cases are announced one by one (with the person's name and tier); a big push gives each
+    recipient one summary instead of thousands of lines. Unrouted cases wait for the center's routing.
+    """
+    per_user: dict[int, list[int]] = defaultdict(list)
+    leads: dict[int, list[int]] = {}
+    for case_id, (assignee_id, precinct_id, _tier, _kind) in result.news.items():
+        if precinct_id is None:
+            continue
+        if precinct_id not in leads:
+            leads[precinct_id] = lead_ids(precinct_id)
+        for user_id in {*leads[precinct_id], *([assignee_id] if assignee_id else [])}:
+            per_user[user_id].append(case_id)
+    names = _person_names([c for ids in per_user.values() if len(ids) <= NOTIFY_ONE_BY_ONE for c in ids])
+    sent = 0
+    for user_id, case_ids in per_user.items():
+        if len(case_ids) > NOTIFY_ONE_BY_ONE:
+            high = sum(1 for c in case_ids if result.news[c][2].rank <= Tier.HIGH.rank)
+            notify(user_id, "assigned", f"新推送：{len(case_ids)} 件任务需处理，其中高风险及以上 {high} 件。")
+            sent += 1
+            continue
+        for case_id in case_ids:
+            _a, _p, tier, kind = result.news[case_id]
+            notify(user_id, kind, _news_text(kind, names.get(case_id, ""), tier), case_id=case_id)
+            sent += 1
+    return sent
 
 
-def _recently_closed_case(person_id: int) -> Case | None:
-    since = now() - dt.timedelta(days=REOPEN_WITHIN_DAYS)
-    return db.session.scalar(db.select(Case).where(
-        Case.person_id == person_id, Case.status.in_((CaseStatus.CLOSED, CaseStatus.UNREACHABLE)),
-        Case.closed_at >= since).order_by(Case.closed_at.desc()).limit(1))
+def _news_text(kind: str, name: str, tier: Tier) -> str:
+    if kind == "tier_raised":
+        return f"风险升级为{tier.label}：{name}"
+    if kind == "new_warning":
+        return f"任务新增预警：{name}"
+    return f"新预警任务：{name}（{tier.label}）"
 
 
-def _apply_plan(case: Case, tier: Tier, away_from_home: bool) -> None:
-    """Method and deadlines of this tier's rule, counted from now (when the warning reaches the precinct)."""
-    with db.session.no_autoflush:
-        p = plan(rules_by_tier()[tier], away_from_home, now())
-    case.tier, case.method, case.away_from_home = tier, p.method, away_from_home
-    case.sign_deadline, case.contact_deadline = p.sign_deadline, p.contact_deadline
-    case.due_at = case.sign_deadline if case.status == CaseStatus.NEW else case.contact_deadline
-
-
-def _new_case(person: Person, item: WarningInput, by: User | None) -> Case:
-    community = item.community if item.precinct is not None else None
-    officer = community.officer if community is not None else None
-    case = Case(person=person, precinct=item.precinct, community=community, status=CaseStatus.NEW,
-                assignee=officer if officer is not None and officer.active else None)
-    _apply_plan(case, item.tier, item.away_from_home)
-    db.session.add(case)
-    db.session.flush()
-    add_event(case, EventKind.CREATED, by, to_status=CaseStatus.NEW, warning_no=item.warning_no, tier=item.tier.value)
-    _tell_precinct(case, "assigned", f"新预警任务：{person.name}（{item.tier.label}）")
-    return case
-
-
-def _attach(case: Case, item: WarningInput, by: User | None) -> bool:
-    """Attach a warning to an open case; True when its tier rose (new tier, new deadlines if sooner)."""
-    add_event(case, EventKind.WARNING_ADDED, by, warning_no=item.warning_no, tier=item.tier.value)
-    if item.tier.rank >= case.tier.rank:
-        _tell_precinct(case, "new_warning", f"任务新增预警：{case.person.name}")
-        return False
-    old_tier, old_sign, old_contact = case.tier, case.sign_deadline, case.contact_deadline
-    _apply_plan(case, item.tier, item.away_from_home or case.away_from_home)
-    case.sign_deadline = min(case.sign_deadline, old_sign)
-    case.contact_deadline = min(case.contact_deadline, old_contact)
-    case.due_at = case.sign_deadline if case.status == CaseStatus.NEW else case.contact_deadline
-    add_event(case, EventKind.TIER_RAISED, by, from_tier=old_tier.value, to_tier=item.tier.value)
-    _tell_precinct(case, "tier_raised", f"风险升级为{item.tier.label}：{case.person.name}")
-    return True
-
-
-def _reopen(case: Case, item: WarningInput, by: User | None) -> None:
-    """A repeat warning within 30 days of closing: the same case starts again, marked 重复预警."""
-    old_status = case.status
-    case.status, case.is_repeat = CaseStatus.NEW, True
-    case.signed_at = case.first_contact_at = case.closed_at = None
-    case.signed_by_id = case.closed_by_id = None
-    case.outcome, case.failed_attempts = None, 0
-    _apply_plan(case, item.tier, item.away_from_home)
-    add_event(case, EventKind.REOPENED, by, from_status=old_status, to_status=CaseStatus.NEW,
-              warning_no=item.warning_no, tier=item.tier.value)
-    _tell_precinct(case, "assigned", f"重复预警：{case.person.name}（{item.tier.label}）")
-
-
-def _tell_precinct(case: Case, kind: str, message: str) -> None:
-    """The assignee (or, for the pool, nobody in particular) and the precinct's leads hear of it."""
-    if case.precinct_id is None:
-        return
-    recipients = set(lead_ids(case.precinct_id))
-    if case.assignee_id is not None:
-        recipients.add(case.assignee_id)
-    for user_id in sorted(recipients):
-        notify(user_id, kind, message, case_id=case.id)
+def _person_names(case_ids: list[int]) -> dict[int, str]:
+    if not case_ids:
+        return {}
+    rows = db.session.execute(select(Case.id, Person.name).join(Person, Person.id == Case.person_id)
+                              .where(Case.id.in_(case_ids))).all()
+    return dict(rows)

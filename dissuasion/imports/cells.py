@@ -1,0 +1,120 @@
+"""Cell values as Excel, a CSV or JSON give them, turned into what they mean.
+
+Excel types matter: a number in the ID column has lost its last digits; a phone typed as a number
+comes back as 13800138000.0; a date cell is a datetime; an amount may be a float.
+"""
+import datetime as dt
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from ..enums import FraudType, Tier
+from ..pii import clean_text
+
+TIERS = {
+    "特高危": Tier.EXTRA_HIGH, "特高风险": Tier.EXTRA_HIGH, "extra_high": Tier.EXTRA_HIGH,
+    "高": Tier.HIGH, "高风险": Tier.HIGH, "高危": Tier.HIGH, "high": Tier.HIGH,
+    "中": Tier.MEDIUM, "中风险": Tier.MEDIUM, "中危": Tier.MEDIUM, "medium": Tier.MEDIUM,
+    "低": Tier.LOW, "低风险": Tier.LOW, "低危": Tier.LOW, "low": Tier.LOW,
+}
+FRAUD_TYPES = {str(t._labels()[t]): t for t in FraudType} | {t.value: t for t in FraudType} | {
+    "杀猪盘": FraudType.ROMANCE, "网络交友诱导投资(杀猪盘)": FraudType.ROMANCE,
+    "冒充客服": FraudType.CUSTOMER_SERVICE, "冒充电商客服": FraudType.CUSTOMER_SERVICE,
+    "刷单": FraudType.REBATE, "虚假贷款": FraudType.LOAN, "网络贷款": FraudType.LOAN,
+    "投资理财": FraudType.INVESTMENT, "虚假投资": FraudType.INVESTMENT,
+}
+YES = {"是", "y", "yes", "true", "1", "外出务工", "√"}
+NO = {"否", "n", "no", "false", "0", ""}
+TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d",
+                "%Y/%m/%d", "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日", "%Y%m%d%H%M%S",
+                "%Y.%m.%d %H:%M:%S", "%Y.%m.%d %H:%M", "%Y.%m.%d")
+EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+_SPACES = re.compile(r"\s+")
+_CJK_ONLY = re.compile(r"^[\u3400-\u9fff·\s]+$")
+_MONEY_JUNK = re.compile(r"[,，¥￥元\s]")
+
+
+def text(cell) -> str:
+    """Any cell as clean text: numbers without a trailing .0, full-width folded, trimmed."""
+    if cell is None:
+        return ""
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    if isinstance(cell, dt.datetime):
+        return cell.strftime("%Y-%m-%d %H:%M:%S")
+    return clean_text(cell)
+
+
+def name(cell) -> str:
+    """A person's name: a Chinese name loses stray inner spaces (张 三 → 张三); others keep single spaces."""
+    value = text(cell)
+    return value.replace(" ", "") if _CJK_ONLY.match(value) else _SPACES.sub(" ", value)
+
+
+def id_cell(cell) -> tuple[str, bool]:
+    """(ID text, typed as a number in Excel). A number cell of 16+ digits has already lost digits."""
+    if isinstance(cell, int | float) and not isinstance(cell, bool):
+        return (str(int(cell)) if cell == cell else ""), True
+    return text(cell), False
+
+
+def tier(cell) -> Tier | None:
+    return TIERS.get(text(cell).replace(" ", "").lower())
+
+
+def fraud_type(cell) -> tuple[FraudType, str]:
+    """(type, the center's own words when they are not one of ours)."""
+    value = text(cell)
+    if not value:
+        return FraudType.OTHER, ""
+    known = FRAUD_TYPES.get(value) or FRAUD_TYPES.get(value.replace("（", "(").replace("）", ")"))
+    return (known, "") if known else (FraudType.OTHER, value[:100])
+
+
+def away(cell) -> bool | None:
+    """是/否 and friends; None when the value is not understood."""
+    value = text(cell).lower()
+    if value in YES:
+        return True
+    if value in NO:
+        return False
+    return None
+
+
+def amount(cell) -> Decimal | None:
+    """Yuan with two decimals; raises ValueError when the cell is not an amount (caller notes it)."""
+    if cell is None or cell == "":
+        return None
+    if isinstance(cell, int | float) and not isinstance(cell, bool):
+        value = Decimal(repr(cell))
+    else:
+        raw = _MONEY_JUNK.sub("", text(cell))
+        if not raw:
+            return None
+        try:
+            value = Decimal(raw)
+        except InvalidOperation as exc:
+            raise ValueError(raw) from exc
+    if not value.is_finite() or value < 0 or value >= Decimal("1e12"):
+        raise ValueError(str(cell))
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def local_time(cell) -> dt.datetime | None:
+    """A naive Asia/Shanghai time from a date cell, an Excel serial number or text; raises ValueError."""
+    if cell is None or cell == "":
+        return None
+    if isinstance(cell, dt.datetime):
+        return cell.replace(tzinfo=None) if cell.tzinfo is None else cell
+    if isinstance(cell, dt.date):
+        return dt.datetime(cell.year, cell.month, cell.day)
+    if isinstance(cell, int | float) and not isinstance(cell, bool):
+        if 20000 < cell < 80000:  # an Excel serial date typed as a plain number
+            return EXCEL_EPOCH + dt.timedelta(days=float(cell))
+        raise ValueError(str(cell))
+    value = _SPACES.sub(" ", text(cell))
+    for fmt in TIME_FORMATS:
+        try:
+            return dt.datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -1,0 +1,230 @@
+"""The import pipeline: read, find the header, judge every row, then write the push in one transaction.
+
+`analyse` reads and judges without writing (the preview uses it); `import_file` and `import_rows`
+write. Nothing here commits: the view, the CLI command or the API endpoint commits once, or rolls
+back, so a push that fails half-way leaves the database as it was.
+"""
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..audit.operations import record
+from ..bulk import bulk_insert
+from ..cases.merge import existing_warning_numbers, merge_warnings
+from ..cases.operations import WarningInput, announce
+from ..enums import WarningSource
+from ..extensions import db
+from ..timeutil import from_local, local
+from . import cells
+from .headers import LABELS, HeaderMatch, find_header, missing_required
+from .models import COUNTERS, Push, PushRowError
+from .readers import Table, UnreadableFile, read_table
+from .routing import Router
+from .rows import (
+    DUPLICATE,
+    REJECTED,
+    UNROUTED,
+    Problem,
+    RowResult,
+    check_row,
+    column_label,
+    is_blank,
+    is_totals,
+    message,
+)
+
+
+class ImportRefused(ValueError):
+    """The whole file is refused and nothing is written; the message says why and what to do."""
+
+
+@dataclass
+class Analysis:
+    """A file read and judged, before anything is written."""
+
+    filename: str
+    sha256: str
+    header: HeaderMatch
+    header_row: int
+    results: list[RowResult]
+    kind: str = "csv"
+
+    def counts(self) -> dict[str, int]:
+        accepted = [r for r in self.results if r.verdict not in (REJECTED, DUPLICATE)]
+        return {"rows_total": len(self.results), "imported": len(accepted),
+                "flagged": sum(1 for r in accepted if r.flags),
+                "rejected": sum(1 for r in self.results if r.verdict == REJECTED),
+                "duplicates": sum(1 for r in self.results if r.verdict == DUPLICATE),
+                "unrouted": sum(1 for r in accepted if r.verdict == UNROUTED)}
+
+    def errors(self) -> list[dict]:
+        """Every problem found, in row order, as SPEC's {row, column, code, message}."""
+        out = []
+        for r in self.results:
+            for p in r.problems:
+                out.append({"row": r.row_number, "column": column_label(p, self.header.headers, self.header.columns),
+                            "code": str(p.code), "message": message(p), "verdict": p.verdict})
+        return out
+
+
+@dataclass
+class ImportSummary:
+    """The JSON of SPEC "Fixed points": what an import did."""
+
+    status: str
+    message: str
+    counters: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
+    errors: list[dict] = field(default_factory=list)
+    push_id: int | None = None
+
+    def as_json(self) -> dict:
+        return {"status": self.status, "message": self.message, **self.counters, "push_id": self.push_id,
+                "errors": [{k: e[k] for k in ("row", "column", "code", "message")} for e in self.errors]}
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def analyse(filename: str, data: bytes) -> Analysis:
+    """Read a file and judge every row (duplicates and routing included); writes nothing."""
+    config = current_app.config
+    try:
+        table = read_table(filename, data, config["IMPORT_MAX_ROWS"], config["IMPORT_MAX_UNCOMPRESSED"])
+    except UnreadableFile as exc:
+        raise ImportRefused(str(exc)) from exc
+    return judge(filename, sha256(data), table)
+
+
+def judge(filename: str, digest: str, table: Table) -> Analysis:
+    header = find_header(table.rows)
+    if header is None:
+        raise ImportRefused("找不到表头：前 20 行中没有一行包含至少 3 个已知列名（如 预警编号、姓名、身份证号、"
+                            "风险等级）。这可能不是预警名单，请检查是否选错了文件或工作表。")
+    if missing := missing_required(header):
+        raise ImportRefused("缺少必需的列：" + "；".join(missing) + "。请在表头中补上后重新导入。")
+    results = []
+    for offset, row in enumerate(table.rows[header.index + 1:], start=header.index + 1):
+        if is_blank(row) or is_totals(row):
+            continue
+        results.append(check_row(row, table.first_row + offset, header.columns))
+    if not results:
+        raise ImportRefused("文件只有表头，没有任何数据行。请确认导出的名单里有人员。")
+    analysis = Analysis(filename=filename, sha256=digest, header=header, header_row=table.first_row + header.index,
+                        results=results, kind=table.kind)
+    _mark_duplicates(analysis)
+    Router.load().route(analysis.results)
+    return analysis
+
+
+def _mark_duplicates(analysis: Analysis) -> None:
+    """A 预警编号 already stored, or seen on an earlier row of this file, is a duplicate."""
+    live = [r for r in analysis.results if r.verdict != REJECTED]
+    stored = existing_warning_numbers([r.warning_no for r in live])
+    first_row: dict[str, int] = {}
+    for r in live:
+        if r.warning_no in stored:
+            r.verdict = DUPLICATE
+            r.problems = [Problem("warning_id", "duplicate", r.warning_no, DUPLICATE)]
+        elif r.warning_no in first_row:
+            r.verdict = DUPLICATE
+            r.problems = [Problem("warning_id", "duplicate", r.warning_no, DUPLICATE, first_row[r.warning_no])]
+        else:
+            first_row[r.warning_no] = r.row_number
+
+
+def import_file(filename: str, data: bytes, by=None, source: WarningSource = WarningSource.PUSH) -> ImportSummary:
+    """Import a pushed file; the same file (sha256) again changes nothing."""
+    digest = sha256(data)
+    if (earlier := _earlier_push(digest)) is not None:
+        return _duplicate_file(earlier, filename, by)
+    return write(analyse(filename, data), by, source)
+
+
+def import_rows(rows: list[dict], by=None, source: WarningSource = WarningSource.API) -> ImportSummary:
+    """Import JSON rows (the API): the same contract as a file, with English field names as the header."""
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
+        raise ImportRefused("rows 必须是一个非空的对象数组，每个对象是一条预警（字段见 /api/v1/openapi.json）。")
+    body = json.dumps(rows, ensure_ascii=False, sort_keys=True, default=str).encode()
+    digest = sha256(body)
+    if (earlier := _earlier_push(digest)) is not None:
+        return _duplicate_file(earlier, "api.json", by)
+    fields = list(LABELS)
+    table = Table(rows=[fields] + [[r.get(f) for f in fields] for r in rows], first_row=0, kind="json")
+    return write(judge("api.json", digest, table), by, source)
+
+
+def _earlier_push(digest: str) -> Push | None:
+    return db.session.scalar(select(Push).filter_by(sha256=digest))
+
+
+def _duplicate_file(earlier: Push, filename: str, by) -> ImportSummary:
+    when = local(earlier.created_at).strftime("%Y-%m-%d %H:%M")
+    record("import", "push", earlier.id, user=by, file_name=filename, status="duplicate_file")
+    return ImportSummary(status="duplicate_file", push_id=earlier.id,
+                         message=f"这个文件已于 {when} 导入过（批次 #{earlier.id}），本次没有任何改动。")
+
+
+def write(analysis: Analysis, by=None, source: WarningSource = WarningSource.PUSH) -> ImportSummary:
+    """Write a judged file: the push, its warnings, persons and cases, its row errors, the notifications."""
+    push = Push(file_name=analysis.filename[:255], sha256=analysis.sha256, source=source,
+                uploaded_by_id=by.id if by else None, header_row=analysis.header_row,
+                column_map={LABELS[f]: analysis.header.headers[i] for f, i in analysis.header.columns.items()})
+    db.session.add(push)
+    db.session.flush()
+    accepted = [r for r in analysis.results if r.verdict not in (REJECTED, DUPLICATE)]
+    items = [_warning_input(r, source) for r in accepted]
+    merged = merge_warnings(items, by=by, push_id=push.id)
+    counts = analysis.counts() | {"persons_created": merged.persons_created, "cases_created": merged.cases_created,
+                                  "cases_updated": merged.cases_updated, "cases_escalated": merged.cases_escalated}
+    for name, value in counts.items():
+        setattr(push, name, value)
+    errors = analysis.errors()
+    _store_errors(push.id, analysis)
+    announce(merged)
+    db.session.flush()
+    record("import", "push", push.id, user=by, file_name=push.file_name, status="committed",
+           **{k: counts[k] for k in ("rows_total", "imported", "rejected", "duplicates")})
+    return ImportSummary(status="committed", counters=counts, errors=errors, push_id=push.id,
+                         message=_committed_message(counts))
+
+
+def _committed_message(c: dict) -> str:
+    text = f"已导入 {c['imported']} 条预警（共 {c['rows_total']} 行）：新建任务 {c['cases_created']} 件，" \
+           f"更新 {c['cases_updated']} 件。"
+    extra = [f"{label} {c[key]} 行" for key, label in (("rejected", "拒收"), ("flagged", "数据有问题"),
+                                                        ("duplicates", "重复"), ("unrouted", "待分派")) if c[key]]
+    return text + ("其中" + "，".join(extra) + "，详见错误报告。" if extra else "")
+
+
+def _warning_input(r: RowResult, source: WarningSource) -> WarningInput:
+    return WarningInput(
+        warning_no=r.warning_no, tier=r.tier, pushed_at=from_local(r.pushed_at) if r.pushed_at else None,
+        name=r.name, sex=r.sex, id_number=r.id_number, id_valid=r.id_valid, phone=r.phone,
+        phone_valid=r.phone_valid, reason=r.reason, fraud_type=r.fraud_type, fraud_type_text=r.fraud_type_text,
+        amount_at_risk=r.amount_at_risk, registered_address=r.registered_address,
+        current_address=r.current_address, precinct=r.precinct, community=r.community,
+        precinct_text=r.precinct_text, community_text=r.community_text, away_from_home=r.away_from_home,
+        notes=r.notes, flags=r.flags, source=source, row_number=r.row_number)
+
+
+def _store_errors(push_id: int, analysis: Analysis) -> None:
+    rows = []
+    for r in analysis.results:
+        raw = [_raw_text(c) for c in r.raw]
+        for p in r.problems:
+            rows.append({"push_id": push_id, "row_number": r.row_number, "verdict": p.verdict, "code": str(p.code),
+                         "column": column_label(p, analysis.header.headers, analysis.header.columns)[:100],
+                         "message": message(p), "raw": raw})
+    bulk_insert(PushRowError.__table__, rows)
+
+
+def _raw_text(cell) -> str:
+    if isinstance(cell, dt.datetime | dt.date):
+        return cell.isoformat(sep=" ") if isinstance(cell, dt.datetime) else cell.isoformat()
+    return cells.text(cell)
+

@@ -1,0 +1,186 @@
+"""Row verdicts (SPEC "Row verdicts"): rejected, flagged, unrouted, duplicate, or fine.
+
+`check_row` only looks at the row itself; duplicates and routing need the database and the rest
+of the file, so the pipeline decides those.
+"""
+import datetime as dt
+from dataclasses import dataclass, field
+
+from ..enums import DataFlag, FraudType, Tier
+from ..pii import id_problem, normalize_id, normalize_phone, phone_valid
+from . import cells
+from .headers import LABELS
+
+REJECTED, FLAGGED, UNROUTED, DUPLICATE, OK = "rejected", "flagged", "unrouted", "duplicate", "ok"
+
+MESSAGES = {
+    "no_warning_id": "预警编号为空：每条预警需要中心下发的编号，请补上后重新导入。",
+    "no_identity": "姓名和身份证号都为空：无法确定是谁，请至少填写其中一项。",
+    "no_contact": "没有任何联系方式：身份证号、手机号和地址都为空，请至少补充一项。",
+    "tier": "风险等级为空（可用：特高危、高、中、低，或高风险/中风险/低风险、高危/中危/低危）。",
+    "tier_value": "风险等级“{value}”无法识别（可用：特高危、高、中、低，或高风险/中风险/低风险、高危/中危/低危）。",
+    "duplicate": "预警编号 {value} 已经导入过，本行跳过。",
+    "duplicate_in_file": "预警编号 {value} 在本文件第 {first} 行已出现，本行跳过。",
+    DataFlag.ID_LENGTH: "身份证号“{value}”位数不对（应为 18 位），已导入，请核实。",
+    DataFlag.ID_CHECKSUM: "身份证号“{value}”校验位不对，可能抄错（若末尾是 000，多半是 Excel 把它存成了数字），"
+                          "已导入，请核实。",
+    DataFlag.ID_FORMAT: "身份证号“{value}”含有非法字符，已导入，请核实。",
+    DataFlag.ID_BIRTH_DATE: "身份证号“{value}”中的出生日期无效，已导入，请核实。",
+    DataFlag.ID_LOST_DIGITS: "身份证号在 Excel 中被存成了数字，末尾几位已丢失（现为“{value}”），已导入但无法用于匹配；"
+                             "请把该列设为文本格式后重新填写。",
+    DataFlag.PHONE: "手机号“{value}”格式不对，已导入，请核实。",
+    "precinct": "派出所“{value}”不在派出所目录中，已放入中心待分派队列。",
+    "community": "社区“{value}”不在该派出所的目录中，已分到派出所待分配。",
+    "pushed_at": "推送时间“{value}”无法识别，已按导入时间记录。",
+    "amount": "金额“{value}”不是有效金额（应为不小于 0 的数字），已忽略。",
+    "away": "是否外出务工“{value}”无法识别（应为 是/否），已按“否”处理。",
+}
+
+
+@dataclass(slots=True)
+class Problem:
+    field: str
+    code: str
+    value: str = ""
+    verdict: str = REJECTED
+    #: For a duplicate within the file: the row where the number first appeared.
+    first_row: int = 0
+
+
+@dataclass(slots=True)
+class RowResult:
+    """One data row, normalised, with what is wrong with it."""
+
+    row_number: int
+    raw: list
+    verdict: str = OK
+    problems: list[Problem] = field(default_factory=list)
+    warning_no: str = ""
+    tier: Tier | None = None
+    pushed_at: dt.datetime | None = None
+    name: str = ""
+    sex: str = ""
+    id_number: str = ""
+    id_valid: bool = False
+    phone: str = ""
+    phone_valid: bool = False
+    reason: str = ""
+    fraud_type: FraudType = FraudType.OTHER
+    fraud_type_text: str = ""
+    amount_at_risk: object = None
+    registered_address: str = ""
+    current_address: str = ""
+    precinct_text: str = ""
+    community_text: str = ""
+    away_from_home: bool = False
+    notes: str = ""
+    flags: list[str] = field(default_factory=list)
+    #: Set by routing: the Precinct and Community objects, or None (unrouted).
+    precinct: object = None
+    community: object = None
+
+    def note(self, field_: str, code: str, value: str = "", verdict: str = "note") -> None:
+        self.problems.append(Problem(field_, code, value, verdict))
+
+
+def _get(row: list, columns: dict[str, int], name: str):
+    index = columns.get(name)
+    return row[index] if index is not None and index < len(row) else None
+
+
+def check_row(row: list, row_number: int, columns: dict[str, int]) -> RowResult:
+    """Normalise a data row and judge what the row alone can tell: rejected or flagged."""
+    r = RowResult(row_number=row_number, raw=row)
+    _read_identity(r, row, columns)
+    _read_details(r, row, columns)
+    if not r.warning_no:
+        r.note("warning_id", "no_warning_id", verdict=REJECTED)
+    if not r.name and not r.id_number:
+        r.note("name", "no_identity", verdict=REJECTED)
+    if not (r.id_number or r.phone or r.registered_address or r.current_address):
+        r.note("phone", "no_contact", verdict=REJECTED)
+    if r.tier is None:
+        raw_tier = cells.text(_get(row, columns, "tier"))
+        r.note("tier", "tier", raw_tier, verdict=REJECTED)
+    if any(p.verdict == REJECTED for p in r.problems):
+        r.verdict = REJECTED
+    elif r.flags:
+        r.verdict = FLAGGED
+    return r
+
+
+def _read_identity(r: RowResult, row: list, columns: dict[str, int]) -> None:
+    r.warning_no = cells.text(_get(row, columns, "warning_id")).replace(" ", "")[:64]
+    r.name = cells.name(_get(row, columns, "name"))[:64]
+    sex = cells.text(_get(row, columns, "sex"))
+    r.sex = sex if sex in ("男", "女") else ""
+    raw_id, typed_as_number = cells.id_cell(_get(row, columns, "id_number"))
+    r.id_number = normalize_id(raw_id)[:40]
+    if r.id_number:
+        flag = DataFlag.ID_LOST_DIGITS if typed_as_number and len(r.id_number) >= 16 else id_problem(r.id_number)
+        r.id_valid = flag is None
+        if flag:
+            r.flags.append(flag.value)
+            r.note("id_number", flag, r.id_number, verdict=FLAGGED)
+    r.phone = normalize_phone(cells.text(_get(row, columns, "phone")))[:20]
+    if r.phone:
+        r.phone_valid = phone_valid(r.phone)
+        if not r.phone_valid:
+            r.flags.append(DataFlag.PHONE.value)
+            r.note("phone", DataFlag.PHONE, r.phone, verdict=FLAGGED)
+
+
+def _read_details(r: RowResult, row: list, columns: dict[str, int]) -> None:
+    r.tier = cells.tier(_get(row, columns, "tier"))
+    raw_time = _get(row, columns, "pushed_at")
+    try:
+        r.pushed_at = cells.local_time(raw_time)
+    except ValueError:
+        r.note("pushed_at", "pushed_at", cells.text(raw_time))
+    r.reason = cells.text(_get(row, columns, "reason"))[:500]
+    r.fraud_type, r.fraud_type_text = cells.fraud_type(_get(row, columns, "fraud_type"))
+    raw_amount = _get(row, columns, "amount_at_risk")
+    try:
+        r.amount_at_risk = cells.amount(raw_amount)
+    except ValueError:
+        r.note("amount_at_risk", "amount", cells.text(raw_amount))
+    r.registered_address = cells.text(_get(row, columns, "registered_address"))[:500]
+    r.current_address = cells.text(_get(row, columns, "current_address"))[:500]
+    r.precinct_text = cells.text(_get(row, columns, "precinct"))[:100]
+    r.community_text = cells.text(_get(row, columns, "community"))[:100]
+    raw_away = _get(row, columns, "away_from_home")
+    away = cells.away(raw_away)
+    if away is None:
+        r.note("away_from_home", "away", cells.text(raw_away))
+    r.away_from_home = bool(away)
+    r.notes = cells.text(_get(row, columns, "notes"))[:1000]
+
+
+def message(problem: Problem) -> str:
+    """The Chinese sentence that tells staff what is wrong and what to do."""
+    key = problem.code
+    if key == "tier" and problem.value:
+        key = "tier_value"
+    elif key == "duplicate" and problem.first_row:
+        key = "duplicate_in_file"
+    return MESSAGES[key].format(value=problem.value, first=problem.first_row)
+
+
+def column_label(problem: Problem, headers: list[str], columns: dict[str, int]) -> str:
+    """The column's header as written in the file (or our name for it when the file has no such column)."""
+    index = columns.get(problem.field)
+    return headers[index] if index is not None and index < len(headers) else LABELS.get(problem.field, "")
+
+
+def _filled(cell) -> bool:
+    return cell is not None and (not isinstance(cell, str) or bool(cell.strip()))
+
+
+def is_blank(row: list) -> bool:
+    return not any(_filled(c) for c in row)
+
+
+def is_totals(row: list) -> bool:
+    """A 合计/总计 row at the end of an export."""
+    first = next((c for c in row if _filled(c)), None)
+    return isinstance(first, str) and cells.text(first).replace(" ", "").startswith(("合计", "总计", "小计"))
