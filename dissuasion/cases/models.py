@@ -211,6 +211,10 @@ class RuleSetting(db.Model):
     #: Days after 劝阻 on which a 回访 is due.
     followup_days: Mapped[list] = mapped_column(Json, default=list)
     watch_days: Mapped[int] = mapped_column(default=0)
+    #: 外出务工: nobody can visit, so this method replaces the tier's (SPEC: phone whatever the tier).
+    away_method: Mapped[Method] = mapped_column(enum_column(Method), default=Method.PHONE)
+    #: 外出务工 at this tier: relatives are asked as well (SPEC: a high tier also asks relatives).
+    away_relatives: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
