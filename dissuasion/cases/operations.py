@@ -13,11 +13,11 @@ from ..directory.models import Community, Precinct
 from ..enums import CaseStatus, EventKind, FraudType, Tier, WarningSource
 from ..extensions import db
 from ..imports.models import Push
-from ..notifications.operations import lead_ids, notify
 from ..pii import blind_index, person_match_key
 from ..timeutil import now
+from .assignment import apply_plan, assignee_for, set_due, tell_precinct
 from .models import Case, CaseEvent, EarlyWarning, Person
-from .rules import REOPEN_WITHIN_DAYS, plan, rules_by_tier
+from .rules import REOPEN_WITHIN_DAYS
 
 
 @dataclass
@@ -144,25 +144,15 @@ def _recently_closed_case(person_id: int) -> Case | None:
         Case.closed_at >= since).order_by(Case.closed_at.desc()).limit(1))
 
 
-def _apply_plan(case: Case, tier: Tier, away_from_home: bool) -> None:
-    """Method and deadlines of this tier's rule, counted from now (when the warning reaches the precinct)."""
-    with db.session.no_autoflush:
-        p = plan(rules_by_tier()[tier], away_from_home, now())
-    case.tier, case.method, case.away_from_home = tier, p.method, away_from_home
-    case.sign_deadline, case.contact_deadline = p.sign_deadline, p.contact_deadline
-    case.due_at = case.sign_deadline if case.status == CaseStatus.NEW else case.contact_deadline
-
-
 def _new_case(person: Person, item: WarningInput, by: User | None) -> Case:
     community = item.community if item.precinct is not None else None
-    officer = community.officer if community is not None else None
     case = Case(person=person, precinct=item.precinct, community=community, status=CaseStatus.NEW,
-                assignee=officer if officer is not None and officer.active else None)
-    _apply_plan(case, item.tier, item.away_from_home)
+                assignee=assignee_for(community))
+    apply_plan(case, item.tier, item.away_from_home)
     db.session.add(case)
     db.session.flush()
     add_event(case, EventKind.CREATED, by, to_status=CaseStatus.NEW, warning_no=item.warning_no, tier=item.tier.value)
-    _tell_precinct(case, "assigned", f"新预警任务：{person.name}（{item.tier.label}）")
+    tell_precinct(case, "assigned", f"新预警任务：{person.name}（{item.tier.label}）")
     return case
 
 
@@ -170,15 +160,15 @@ def _attach(case: Case, item: WarningInput, by: User | None) -> bool:
     """Attach a warning to an open case; True when its tier rose (new tier, new deadlines if sooner)."""
     add_event(case, EventKind.WARNING_ADDED, by, warning_no=item.warning_no, tier=item.tier.value)
     if item.tier.rank >= case.tier.rank:
-        _tell_precinct(case, "new_warning", f"任务新增预警：{case.person.name}")
+        tell_precinct(case, "new_warning", f"任务新增预警：{case.person.name}")
         return False
     old_tier, old_sign, old_contact = case.tier, case.sign_deadline, case.contact_deadline
-    _apply_plan(case, item.tier, item.away_from_home or case.away_from_home)
+    apply_plan(case, item.tier, item.away_from_home or case.away_from_home)
     case.sign_deadline = min(case.sign_deadline, old_sign)
     case.contact_deadline = min(case.contact_deadline, old_contact)
-    case.due_at = case.sign_deadline if case.status == CaseStatus.NEW else case.contact_deadline
+    set_due(case)
     add_event(case, EventKind.TIER_RAISED, by, from_tier=old_tier.value, to_tier=item.tier.value)
-    _tell_precinct(case, "tier_raised", f"风险升级为{item.tier.label}：{case.person.name}")
+    tell_precinct(case, "tier_raised", f"风险升级为{item.tier.label}：{case.person.name}")
     return True
 
 
@@ -189,18 +179,7 @@ def _reopen(case: Case, item: WarningInput, by: User | None) -> None:
     case.signed_at = case.first_contact_at = case.closed_at = None
     case.signed_by_id = case.closed_by_id = None
     case.outcome, case.failed_attempts = None, 0
-    _apply_plan(case, item.tier, item.away_from_home)
+    apply_plan(case, item.tier, item.away_from_home)
     add_event(case, EventKind.REOPENED, by, from_status=old_status, to_status=CaseStatus.NEW,
               warning_no=item.warning_no, tier=item.tier.value)
-    _tell_precinct(case, "assigned", f"重复预警：{case.person.name}（{item.tier.label}）")
-
-
-def _tell_precinct(case: Case, kind: str, message: str) -> None:
-    """The assignee (or, for the pool, nobody in particular) and the precinct's leads hear of it."""
-    if case.precinct_id is None:
-        return
-    recipients = set(lead_ids(case.precinct_id))
-    if case.assignee_id is not None:
-        recipients.add(case.assignee_id)
-    for user_id in sorted(recipients):
-        notify(user_id, kind, message, case_id=case.id)
+    tell_precinct(case, "assigned", f"重复预警：{case.person.name}（{item.tier.label}）")
