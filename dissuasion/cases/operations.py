@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from ..audit.operations import record
 from ..auth.models import User
 from ..directory.models import Community, Precinct
 from ..enums import CaseStatus, EventKind, FraudType, Tier, WarningSource
@@ -183,3 +184,15 @@ def _reopen(case: Case, item: WarningInput, by: User | None) -> None:
     add_event(case, EventKind.REOPENED, by, from_status=old_status, to_status=CaseStatus.NEW,
               warning_no=item.warning_no, tier=item.tier.value)
     tell_precinct(case, "assigned", f"重复预警：{case.person.name}（{item.tier.label}）")
+
+
+#: What "显示完整号码" may show, and the audit action each writes.
+REVEALABLE = {"id": "reveal_id", "phone": "reveal_phone"}
+
+
+def reveal_number(case: Case, field: str, by: User | None, purpose: str = "view") -> str:
+    """The person's full ID or phone number; every look is written to the audit log (SPEC "Who uses it")."""
+    value = case.person.id_number if field == "id" else case.person.phone
+    record(REVEALABLE[field], "case", case.id, user=by, person=case.person_id, purpose=purpose)
+    return value or ""
+
