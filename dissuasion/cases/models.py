@@ -99,9 +99,10 @@ class EarlyWarning(db.Model):
 class Case(db.Model):
     __tablename__ = "cases"
     __table_args__ = (
-        # The worklists: a precinct's or an officer's open cases, most urgent deadline first.
-        Index("ix_cases_worklist_precinct", "precinct_id", "status", "due_at"),
-        Index("ix_cases_worklist_assignee", "assignee_id", "status", "due_at"),
+        # The worklists: a precinct's (lead) or an officer's own and pool cases, by status. tier and due_at
+        # are in them so the worklist's sort and counts read the index alone, never the rows (bench/worklist.py).
+        Index("ix_cases_worklist_precinct", "precinct_id", "status", "tier", "due_at"),
+        Index("ix_cases_worklist_holder", "precinct_id", "assignee_id", "status", "tier", "due_at"),
         Index("ix_cases_person_status", "person_id", "status"),
     )
 
