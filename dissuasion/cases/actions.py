@@ -15,21 +15,22 @@ from .models import Case
 from .views import CASE_ROLES, bp, render_case
 
 
-def _commit(done_message: str) -> bool:
-    """Commit the action; a case changed meanwhile by someone else is reported, not overwritten."""
+def _attempt(operation, *args, done) -> None:
+    """Run one dispatch operation and commit; a refusal, or a case changed meanwhile by someone else, is
+    flashed instead. done: the success message, or a function of the operation's result (None: say nothing)."""
     try:
+        result = operation(*args)
+        message = done(result) if callable(done) else done
         db.session.commit()
+    except DispatchError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
     except StaleDataError:
         db.session.rollback()
         flash(_("任务刚被他人更新，请查看最新情况后再操作。"), "error")
-        return False
-    flash(done_message, "success")
-    return True
-
-
-def _refused(exc: DispatchError) -> None:
-    db.session.rollback()
-    flash(str(exc), "error")
+    else:
+        if message:
+            flash(message, "success")
 
 
 def _to_case(case_id: int):
@@ -44,13 +45,7 @@ def _officer(value: str | None) -> User | None:
 @roles_required(*CASE_ROLES)
 def sign(case_id: int):
     """签收 a case."""
-    case = case_or_404(current_user, case_id)
-    try:
-        sign_for(case, current_user)
-    except DispatchError as exc:
-        _refused(exc)
-    else:
-        _commit(_("已签收。"))
+    _attempt(sign_for, case_or_404(current_user, case_id), current_user, done=_("已签收。"))
     return _to_case(case_id)
 
 
@@ -60,13 +55,7 @@ def assign_one(case_id: int):
     """Assign or reassign one case within the precinct."""
     case = case_or_404(current_user, case_id)
     form = AssignForm()
-    try:
-        changed = assign(case, _officer(form.officer.data), current_user)
-    except DispatchError as exc:
-        _refused(exc)
-    else:
-        if changed:
-            _commit(_("已指派。"))
+    _attempt(assign, case, _officer(form.officer.data), current_user, done=lambda changed: changed and _("已指派。"))
     return _to_case(case_id)
 
 
@@ -82,12 +71,8 @@ def assign_many():
     cases = list(db.session.scalars(scope_cases(current_user).where(Case.id.in_(ids))))
     if len(cases) != len(ids):
         abort(404)
-    try:
-        n = bulk_assign(cases, _officer(form.officer.data), current_user)
-    except DispatchError as exc:
-        _refused(exc)
-    else:
-        _commit(_("已指派 %(n)d 件任务。", n=n))
+    _attempt(bulk_assign, cases, _officer(form.officer.data), current_user,
+             done=lambda n: _("已指派 %(n)d 件任务。", n=n))
     return redirect(url_for("cases.precinct_board"))
 
 
@@ -101,12 +86,8 @@ def transfer_case(case_id: int):
     if not form.validate_on_submit():
         return render_case(case, status=400, transfer_form=form)
     precinct, community = destination(form.destination.data)
-    try:
-        transfer(case, precinct, community, form.reason.data, current_user)
-    except DispatchError as exc:
-        _refused(exc)
-        return _to_case(case_id)
-    _commit(_("已移交%(name)s。", name=precinct.name))
+    _attempt(transfer, case, precinct, community, form.reason.data, current_user,
+             done=_("已移交%(name)s。", name=precinct.name))
     return _to_case(case_id)
 
 
@@ -120,11 +101,6 @@ def route_case(case_id: int):
     if not form.validate_on_submit():
         return render_case(case, status=400, route_form=form)
     precinct, community = destination(form.destination.data)
-    try:
-        route(case, precinct, community, current_user)
-    except DispatchError as exc:
-        _refused(exc)
-    else:
-        _commit(_("已分派到%(name)s。", name=precinct.name))
+    _attempt(route, case, precinct, community, current_user, done=_("已分派到%(name)s。", name=precinct.name))
     # From the queue on the center's board, the next unrouted case is waiting there.
     return redirect(url_for("cases.center_board")) if request.form.get("back") == "board" else _to_case(case_id)
