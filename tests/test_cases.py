@@ -23,6 +23,7 @@ def _count(model) -> int:
     ("low", False, Method.PHONE, 1440, 4320),
     ("extra_high", True, Method.PHONE, 10, 30),
     ("high", True, Method.PHONE, 30, 120),
+    ("medium", True, Method.PHONE, 240, 1440),
     ("low", True, Method.PHONE, 1440, 4320),
 ])
 def test_new_case_gets_the_tiers_method_and_deadlines(make_case, clock, tier, away, method, sign_min, contact_min):

@@ -5,7 +5,9 @@ from dissuasion.auth.scoping import scope_cases
 from dissuasion.extensions import db
 
 #: Every page that shows or changes one case. Later features add theirs here.
-CASE_URLS = [("GET", "/cases/{id}")]
+CASE_URLS = [("GET", "/cases/{id}"), ("POST", "/cases/{id}/sign"), ("POST", "/cases/{id}/assign"),
+             ("POST", "/cases/{id}/transfer"), ("POST", "/cases/{id}/route"), ("POST", "/cases/{id}/reveal/id"),
+             ("POST", "/cases/{id}/reveal/phone"), ("POST", "/cases/{id}/call")]
 
 
 @pytest.fixture

@@ -80,3 +80,4 @@ def directory():
             return redirect(url_for("admin.directory"))
     precincts = db.session.scalars(db.select(Precinct).order_by(Precinct.code)).all()
     return render_template("admin/directory.html", precincts=precincts, form=form)
+from . import rules  # noqa: E402,F401  (its routes join this blueprint)

@@ -17,6 +17,7 @@ from ..enums import CaseStatus, EventKind, Tier
 from ..extensions import db
 from ..pii import blind_index, person_match_key
 from ..timeutil import now
+from .assignment import assignee_for
 from .models import Case, CaseEvent, EarlyWarning, Person
 from .rules import REOPEN_WITHIN_DAYS, plan, rules_by_tier
 
@@ -248,10 +249,10 @@ def _insert_cases(groups, rules, by, push_id, at, result, events) -> dict[int, i
         top = _top(group)
         p = plan(rules[top.tier], top.away_from_home, at)
         community = top.community if top.precinct is not None else None
-        officer = community.officer if community is not None else None
+        officer = assignee_for(community)
         rows.append({"person_id": person_id, "precinct_id": top.precinct.id if top.precinct else None,
                      "community_id": community.id if community else None,
-                     "assignee_id": officer.id if officer is not None and officer.active else None,
+                     "assignee_id": officer.id if officer is not None else None,
                      "status": CaseStatus.NEW, "tier": top.tier, "method": p.method,
                      "away_from_home": top.away_from_home, "is_repeat": False,
                      "flags": sorted(set().union(*(i.flags for i in group))), "sign_deadline": p.sign_deadline,

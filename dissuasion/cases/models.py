@@ -99,9 +99,10 @@ class EarlyWarning(db.Model):
 class Case(db.Model):
     __tablename__ = "cases"
     __table_args__ = (
-        # The worklists: a precinct's or an officer's open cases, most urgent deadline first.
-        Index("ix_cases_worklist_precinct", "precinct_id", "status", "due_at"),
-        Index("ix_cases_worklist_assignee", "assignee_id", "status", "due_at"),
+        # The worklists: a precinct's (lead) or an officer's own and pool cases, by status. tier and due_at
+        # are in them so the worklist's sort and counts read the index alone, never the rows (bench/worklist.py).
+        Index("ix_cases_worklist_precinct", "precinct_id", "status", "tier", "due_at"),
+        Index("ix_cases_worklist_holder", "precinct_id", "assignee_id", "status", "tier", "due_at"),
         Index("ix_cases_person_status", "person_id", "status"),
     )
 
@@ -211,6 +212,10 @@ class RuleSetting(db.Model):
     #: Days after 劝阻 on which a 回访 is due.
     followup_days: Mapped[list] = mapped_column(Json, default=list)
     watch_days: Mapped[int] = mapped_column(default=0)
+    #: 外出务工: nobody can visit, so this method replaces the tier's (SPEC: phone whatever the tier).
+    away_method: Mapped[Method] = mapped_column(enum_column(Method), default=Method.PHONE)
+    #: 外出务工 at this tier: relatives are asked as well (SPEC: a high tier also asks relatives).
+    away_relatives: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from ..audit.operations import record
 from ..auth.models import User
 from ..directory.models import Community, Precinct
 from ..enums import CaseStatus, EventKind, FraudType, Tier, WarningSource
@@ -131,3 +132,14 @@ def _person_names(case_ids: list[int]) -> dict[int, str]:
     rows = db.session.execute(select(Case.id, Person.name).join(Person, Person.id == Case.person_id)
                               .where(Case.id.in_(case_ids))).all()
     return dict(rows)
+
+
+#: What "显示完整号码" may show, and the audit action each writes.
+REVEALABLE = {"id": "reveal_id", "phone": "reveal_phone"}
+
+
+def reveal_number(case: Case, field: str, by: User | None, purpose: str = "view") -> str:
+    """The person's full ID or phone number; every look is written to the audit log (SPEC "Who uses it")."""
+    value = case.person.id_number if field == "id" else case.person.phone
+    record(REVEALABLE[field], "case", case.id, user=by, person=case.person_id, purpose=purpose)
+    return value or ""

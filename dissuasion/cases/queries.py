@@ -1,25 +1,72 @@
-"""Reading cases: the worklist order and the counts the boards show. Every query is scoped first."""
+"""Reading cases: the worklist order, the boards, the routing queue and search. Every query is scoped first."""
+import re
+from dataclasses import dataclass
+
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
 from ..auth.scoping import scope_cases
-from ..enums import CaseStatus, Tier
+from ..enums import CaseStatus, Method, Tier
 from ..extensions import db
+from ..pii import blind_index, clean_text, normalize_id, normalize_phone, phone_valid
 from ..timeutil import now
-from .models import Case
+from .models import Case, Person
 
 TIER_ORDER = sql_case({t.value: t.rank for t in Tier}, value=Case.tier, else_=len(Tier))
+#: A full ID number as typed in the search box (old 15-digit numbers too); anything shorter is not one.
+_ID_LIKE = re.compile(r"^\d{14}(\d{3})?[\dX]$")
+BOARD_ROWS = 100
 
 
-def worklist(user: User, page: int = 1, per_page: int = 50, status: CaseStatus | None = None):
-    """Open cases this user may work on: overdue first, then by tier, then nearest deadline."""
+@dataclass
+class WorklistFilter:
+    """What the worklist's filter bar asks for; None means any."""
+
+    status: CaseStatus | None = None
+    tier: Tier | None = None
+    method: Method | None = None
+    overdue: bool = False
+    #: Only the precinct's pool (unassigned cases).
+    pool: bool = False
+
+
+def _open():
+    return Case.status.in_(CaseStatus.open_values())
+
+
+def _with_people(stmt):
+    """Rows show the person and the holder: one extra query each for the page, not one per row.
+
+    Not a join: SQLite would join every candidate row before sorting and keeping the first 50.
+    """
+    return stmt.options(selectinload(Case.person), selectinload(Case.assignee))
+
+
+def worklist(user: User, page: int = 1, per_page: int = 50, filters: WorklistFilter | None = None):
+    """Cases this user may work on (open ones unless a status is asked for): overdue first, then tier, deadline.
+
+    Two steps: the page's ids, sorted and counted from the worklist indexes alone, then those 50 rows.
+    """
+    f = filters or WorklistFilter()
     at = now()
-    stmt = scope_cases(user).where(Case.status.in_(CaseStatus.open_values()) if status is None
-                                   else Case.status == status)
+    stmt = scope_cases(user, select(Case.id)).where(_open() if f.status is None else Case.status == f.status)
+    if f.tier is not None:
+        stmt = stmt.where(Case.tier == f.tier)
+    if f.method is not None:
+        stmt = stmt.where(Case.method == f.method)
+    if f.overdue:
+        stmt = stmt.where(Case.due_at < at)
+    if f.pool:
+        stmt = stmt.where(Case.assignee_id.is_(None))
     overdue_first = sql_case((Case.due_at < at, 0), else_=1)
-    stmt = stmt.order_by(overdue_first, TIER_ORDER, Case.due_at, Case.id)
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    pagination = db.paginate(stmt.order_by(overdue_first, TIER_ORDER, Case.due_at, Case.id),
+                             page=page, per_page=per_page, error_out=False)
+    ids = list(pagination.items)
+    rows = {c.id: c for c in db.session.scalars(_with_people(select(Case).where(Case.id.in_(ids))))}
+    pagination.items = [rows[i] for i in ids]
+    return pagination
 
 
 def counts_by_status(user: User) -> dict[CaseStatus, int]:
@@ -30,26 +77,72 @@ def counts_by_status(user: User) -> dict[CaseStatus, int]:
 
 
 def overdue_count(user: User) -> int:
-    stmt = scope_cases(user, select(func.count()).select_from(Case)).where(
-        Case.status.in_(CaseStatus.open_values()), Case.due_at < now())
+    stmt = scope_cases(user, select(func.count()).select_from(Case)).where(_open(), Case.due_at < now())
     return db.session.scalar(stmt) or 0
+
+
+def unassigned(user: User, limit: int = BOARD_ROWS) -> list[Case]:
+    """Open cases in the precinct's pool, most urgent first (the lead's board)."""
+    stmt = scope_cases(user).where(_open(), Case.precinct_id.is_not(None), Case.assignee_id.is_(None))
+    return list(db.session.scalars(_with_people(stmt.order_by(TIER_ORDER, Case.due_at, Case.id)).limit(limit)))
+
+
+def overdue(user: User, limit: int = BOARD_ROWS) -> list[Case]:
+    """Open cases past their deadline, longest overdue first, with who holds them."""
+    stmt = scope_cases(user).where(_open(), Case.due_at < now())
+    return list(db.session.scalars(_with_people(stmt.order_by(Case.due_at, Case.id)).limit(limit)))
+
+
+def overdue_by_holder(user: User) -> list[tuple[User | None, int]]:
+    """(holder, overdue cases) for the lead: who is behind; None is the pool."""
+    stmt = scope_cases(user, select(Case.assignee_id, func.count()).select_from(Case)).where(
+        _open(), Case.due_at < now()).group_by(Case.assignee_id).order_by(func.count().desc())
+    rows = db.session.execute(stmt).all()
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_([r[0] for r in rows if r[0]])))}
+    return [(users.get(holder), n) for holder, n in rows]
 
 
 def unrouted_count(user: User) -> int:
     """Cases waiting in the center's routing queue (precinct unknown)."""
-    stmt = scope_cases(user, select(func.count()).select_from(Case)).where(
-        Case.precinct_id.is_(None), Case.status.in_(CaseStatus.open_values()))
+    stmt = scope_cases(user, select(func.count()).select_from(Case)).where(Case.precinct_id.is_(None), _open())
     return db.session.scalar(stmt) or 0
+
+
+def unrouted(user: User, limit: int = BOARD_ROWS) -> list[Case]:
+    """The routing queue, oldest first, with the warnings that say where the center thought the person was."""
+    stmt = scope_cases(user).where(Case.precinct_id.is_(None), _open()).order_by(Case.created_at, Case.id)
+    return list(db.session.scalars(stmt.options(selectinload(Case.person), selectinload(Case.warnings)).limit(limit)))
 
 
 def per_precinct(user: User) -> list[tuple]:
     """(precinct_id, open, overdue, closed) for the center's board."""
     at = now()
-    is_open = Case.status.in_(CaseStatus.open_values())
     stmt = scope_cases(user, select(
         Case.precinct_id,
-        func.sum(sql_case((is_open, 1), else_=0)),
-        func.sum(sql_case((is_open & (Case.due_at < at), 1), else_=0)),
+        func.sum(sql_case((_open(), 1), else_=0)),
+        func.sum(sql_case((_open() & (Case.due_at < at), 1), else_=0)),
         func.sum(sql_case((Case.status == CaseStatus.CLOSED, 1), else_=0)),
     ).select_from(Case)).group_by(Case.precinct_id)
     return db.session.execute(stmt).all()
+
+
+def search_kind(text: str) -> tuple[str, str]:
+    """What the search box holds: ('id', number), ('phone', number) or ('name', text)."""
+    text = clean_text(text)
+    if _ID_LIKE.match(number := normalize_id(text)):
+        return "id", number
+    if phone_valid(number := normalize_phone(text)):
+        return "phone", number
+    return "name", text
+
+
+def search(user: User, text: str, limit: int = 50) -> tuple[str, list[Case]]:
+    """Cases of people matching a name (part of it), a full phone number or a full ID number, within reach."""
+    kind, value = search_kind(text)
+    if kind == "name" and not value:
+        return kind, []
+    condition = {"id": lambda: Person.id_index == blind_index("id", value),
+                 "phone": lambda: Person.phone_index == blind_index("phone", value),
+                 "name": lambda: Person.name.contains(value, autoescape=True)}[kind]()
+    stmt = scope_cases(user).join(Case.person).where(condition).order_by(Case.created_at.desc(), Case.id.desc())
+    return kind, list(db.session.scalars(_with_people(stmt).limit(limit)))

@@ -1,37 +1,69 @@
-"""Worklists, boards and the case page. Thin: load through the scoping function, render."""
-from flask import Blueprint, render_template, request
+"""Worklists, boards, search and the case page. Thin: read through the scoping function, render."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..audit.operations import record
 from ..auth.decorators import roles_required
 from ..auth.scoping import case_or_404
 from ..directory.models import Precinct
-from ..enums import CaseStatus, Role
+from ..enums import CaseStatus, Method, Role, Tier
 from ..extensions import db
 from . import queries
+from .countdown import countdown
+from .dispatch import eligible_assignees
+from .forms import AssignForm, BulkAssignForm, FilterForm, RouteForm, SearchForm, TransferForm, destination_choices
+from .models import Case
+from .operations import REVEALABLE, reveal_number
+from .permissions import allowed_actions
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 CASE_ROLES = (Role.OFFICER, Role.LEAD, Role.CENTER)
+#: Pages that show a full number must not be kept by the browser or a proxy.
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+@bp.app_template_filter("countdown")
+def countdown_filter(due):
+    return countdown(due)
+
+
+def _enum_or_none(enum_cls, value):
+    return enum_cls(value) if value in enum_cls._value2member_map_ else None
+
+
+def _filters(form: FilterForm) -> queries.WorklistFilter:
+    return queries.WorklistFilter(status=_enum_or_none(CaseStatus, form.status.data),
+                                  tier=_enum_or_none(Tier, form.tier.data),
+                                  method=_enum_or_none(Method, form.method.data),
+                                  overdue=bool(form.overdue.data), pool=bool(form.pool.data))
 
 
 @bp.route("/")
-@roles_required(Role.OFFICER, Role.LEAD, Role.CENTER)
+@roles_required(*CASE_ROLES)
 def worklist():
-    """The officer's home: who to reach first."""
-    page = request.args.get("page", 1, type=int)
-    status = request.args.get("status")
-    status = CaseStatus(status) if status in CaseStatus._value2member_map_ else None
-    pagination = queries.worklist(current_user, page=page, status=status)
-    return render_template("cases/worklist.html", pagination=pagination, status=status,
+    """The officer's home: who to reach first (overdue, then tier, then nearest deadline)."""
+    form = FilterForm(request.args)
+    args = {k: v for k, v in request.args.items() if k in form._fields and v}
+    pagination = queries.worklist(current_user, page=request.args.get("page", 1, type=int), filters=_filters(form))
+    return render_template("cases/worklist.html", pagination=pagination, form=form, args=args,
                            overdue=queries.overdue_count(current_user))
+
+
+def _officer_choices(precinct_id: int) -> list[tuple[str, str]]:
+    return [("", _("所内待分配（不指定）"))] + [(str(u.id), u.label) for u in eligible_assignees(precinct_id)]
 
 
 @bp.route("/board")
 @roles_required(Role.LEAD)
 def precinct_board():
-    """The lead's home: the precinct's cases by status and the overdue count."""
+    """The lead's home: the precinct's cases by status, the unassigned, the overdue and who holds them."""
+    form = BulkAssignForm()
+    form.officer.choices = _officer_choices(current_user.precinct_id)
     return render_template("cases/precinct_board.html", counts=queries.counts_by_status(current_user),
-                           overdue=queries.overdue_count(current_user),
-                           pagination=queries.worklist(current_user, per_page=20))
+                           overdue_total=queries.overdue_count(current_user), form=form,
+                           unassigned=queries.unassigned(current_user), overdue=queries.overdue(current_user),
+                           holders=queries.overdue_by_holder(current_user))
 
 
 @bp.route("/county")
@@ -40,13 +72,72 @@ def center_board():
     """The center's home: every precinct's open, overdue and closed counts, and the routing queue."""
     precincts = {p.id: p for p in db.session.scalars(db.select(Precinct).order_by(Precinct.code))}
     rows = {pid: (open_, overdue, closed) for pid, open_, overdue, closed in queries.per_precinct(current_user)}
-    return render_template("cases/center_board.html", precincts=precincts, rows=rows,
-                           unrouted=queries.unrouted_count(current_user))
+    route_form = RouteForm()
+    route_form.destination.choices = [(f"p:{p.id}", p.name) for p in precincts.values() if p.active]
+    return render_template("cases/center_board.html", precincts=precincts, rows=rows, route_form=route_form,
+                           unrouted_total=queries.unrouted_count(current_user),
+                           unrouted=queries.unrouted(current_user))
+
+
+@bp.route("/search", methods=["GET", "POST"])
+@roles_required(*CASE_ROLES)
+def search():
+    """Find a person's cases by name, full phone or full ID; POST only, so no number lands in a URL or log."""
+    form = SearchForm()
+    kind, results = None, None
+    if form.validate_on_submit():
+        kind, results = queries.search(current_user, form.q.data)
+        record("case_search", "case", "", kind=kind, results=len(results))
+        db.session.commit()
+    return render_template("cases/search.html", form=form, kind=kind, results=results), 200, NO_STORE
+
+
+def render_case(case: Case, revealed: dict | None = None, status: int = 200, **forms):
+    """The case page with the forms of the actions this user may take (some may carry errors)."""
+    allowed = allowed_actions(current_user, case)
+    if allowed["assign"] and "assign_form" not in forms:
+        forms["assign_form"] = AssignForm(officer=str(case.assignee_id or ""))
+    if "assign_form" in forms:
+        forms["assign_form"].officer.choices = _officer_choices(case.precinct_id)
+    for name, wanted in (("transfer_form", allowed["transfer"]), ("route_form", allowed["route"])):
+        if wanted:
+            form = forms.setdefault(name, (TransferForm if name == "transfer_form" else RouteForm)(formdata=None))
+            form.destination.choices = destination_choices(exclude_precinct_id=case.precinct_id)
+    return render_template("cases/detail.html", case=case, actions=allowed, revealed=revealed or {},
+                           **forms), status, NO_STORE
 
 
 @bp.route("/<int:case_id>")
 @roles_required(*CASE_ROLES)
 def detail(case_id: int):
-    """Everything about one case: the person (masked), warnings, flags, timeline."""
+    """Everything about one case: the person (masked), warnings, flags, timeline, and this user's actions."""
+    return render_case(case_or_404(current_user, case_id))
+
+
+@bp.post("/<int:case_id>/reveal/<field>")
+@roles_required(*CASE_ROLES)
+def reveal(case_id: int, field: str):
+    """显示完整号码: the case page with one full number shown; the look is audited."""
     case = case_or_404(current_user, case_id)
-    return render_template("cases/detail.html", case=case)
+    if field not in REVEALABLE:
+        abort(404)
+    number = reveal_number(case, field, current_user)
+    db.session.commit()
+    return render_case(case, revealed={field: number})
+
+
+@bp.post("/<int:case_id>/call")
+@roles_required(*CASE_ROLES)
+def call(case_id: int):
+    """Tap-to-call: audit the look at the number, then hand the phone's dialer the tel: link."""
+    case = case_or_404(current_user, case_id)
+    number = reveal_number(case, "phone", current_user, purpose="call")
+    if not number:
+        flash(_("此人没有手机号，请按地址上门或联系亲友。"), "warning")
+        return redirect(url_for("cases.detail", case_id=case.id))
+    db.session.commit()
+    # 303 so the dialer opens without the form being re-sent; the number is in no URL the server receives.
+    return redirect(f"tel:{number}", code=303)
+
+
+from . import actions  # noqa: E402,F401  (the POST actions join this blueprint)

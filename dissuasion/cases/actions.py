@@ -1,0 +1,106 @@
+"""What a user does to cases: sign for, assign (one or many), transfer, route. Validate, call one operation, commit."""
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..auth.decorators import roles_required
+from ..auth.models import User
+from ..auth.scoping import case_or_404, scope_cases
+from ..enums import Role
+from ..extensions import db
+from .dispatch import DispatchError, assign, bulk_assign, route, sign_for, transfer
+from .forms import AssignForm, BulkAssignForm, RouteForm, TransferForm, destination, destination_choices
+from .models import Case
+from .views import CASE_ROLES, bp, render_case
+
+
+def _attempt(operation, *args, done) -> None:
+    """Run one dispatch operation and commit; a refusal, or a case changed meanwhile by someone else, is
+    flashed instead. done: the success message, or a function of the operation's result (None: say nothing)."""
+    try:
+        result = operation(*args)
+        message = done(result) if callable(done) else done
+        db.session.commit()
+    except DispatchError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    except StaleDataError:
+        db.session.rollback()
+        flash(_("任务刚被他人更新，请查看最新情况后再操作。"), "error")
+    else:
+        if message:
+            flash(message, "success")
+
+
+def _to_case(case_id: int):
+    return redirect(url_for("cases.detail", case_id=case_id))
+
+
+def _officer(value: str | None) -> User | None:
+    return db.session.get(User, int(value)) if value and value.isdigit() else None
+
+
+@bp.post("/<int:case_id>/sign")
+@roles_required(*CASE_ROLES)
+def sign(case_id: int):
+    """签收 a case."""
+    _attempt(sign_for, case_or_404(current_user, case_id), current_user, done=_("已签收。"))
+    return _to_case(case_id)
+
+
+@bp.post("/<int:case_id>/assign")
+@roles_required(*CASE_ROLES)
+def assign_one(case_id: int):
+    """Assign or reassign one case within the precinct."""
+    case = case_or_404(current_user, case_id)
+    form = AssignForm()
+    _attempt(assign, case, _officer(form.officer.data), current_user, done=lambda changed: changed and _("已指派。"))
+    return _to_case(case_id)
+
+
+@bp.post("/assign")
+@roles_required(Role.LEAD)
+def assign_many():
+    """Bulk assign from the lead's board: every ticked case to one officer (or back to the pool)."""
+    form = BulkAssignForm()
+    if not form.validate_on_submit():
+        flash(_("请先勾选要指派的任务。"), "error")
+        return redirect(url_for("cases.precinct_board"))
+    ids = set(form.case_ids.data)
+    cases = list(db.session.scalars(scope_cases(current_user).where(Case.id.in_(ids))))
+    if len(cases) != len(ids):
+        abort(404)
+    _attempt(bulk_assign, cases, _officer(form.officer.data), current_user,
+             done=lambda n: _("已指派 %(n)d 件任务。", n=n))
+    return redirect(url_for("cases.precinct_board"))
+
+
+@bp.post("/<int:case_id>/transfer")
+@roles_required(*CASE_ROLES)
+def transfer_case(case_id: int):
+    """移交 a case to another precinct, with a reason."""
+    case = case_or_404(current_user, case_id)
+    form = TransferForm()
+    form.destination.choices = destination_choices(exclude_precinct_id=case.precinct_id)
+    if not form.validate_on_submit():
+        return render_case(case, status=400, transfer_form=form)
+    precinct, community = destination(form.destination.data)
+    _attempt(transfer, case, precinct, community, form.reason.data, current_user,
+             done=_("已移交%(name)s。", name=precinct.name))
+    return _to_case(case_id)
+
+
+@bp.post("/<int:case_id>/route")
+@roles_required(*CASE_ROLES)
+def route_case(case_id: int):
+    """The center sends a case from the routing queue to a precinct."""
+    case = case_or_404(current_user, case_id)
+    form = RouteForm()
+    form.destination.choices = destination_choices()
+    if not form.validate_on_submit():
+        return render_case(case, status=400, route_form=form)
+    precinct, community = destination(form.destination.data)
+    _attempt(route, case, precinct, community, current_user, done=_("已分派到%(name)s。", name=precinct.name))
+    # From the queue on the center's board, the next unrouted case is waiting there.
+    return redirect(url_for("cases.center_board")) if request.form.get("back") == "board" else _to_case(case_id)

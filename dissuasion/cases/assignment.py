@@ -1,0 +1,52 @@
+"""Who gets a case and by when: the pieces every path that creates or moves a case shares.
+
+register_warning (imports, API, manual entry), transfer and routing all call these, so a case
+is planned and assigned the same way whichever door it came in by.
+"""
+from __future__ import annotations
+
+from ..auth.models import User
+from ..directory.models import Community
+from ..enums import CaseStatus, Tier
+from ..extensions import db
+from ..notifications.operations import lead_ids, notify
+from ..timeutil import now
+from .models import Case
+from .rules import plan, rules_by_tier
+
+
+def assignee_for(community: Community | None) -> User | None:
+    """The community's officer while their account is active; None puts the case in the precinct's pool."""
+    officer = community.officer if community is not None else None
+    return officer if officer is not None and officer.active else None
+
+
+def apply_plan(case: Case, tier: Tier, away_from_home: bool) -> None:
+    """Method and deadlines of this tier's rule, counted from now (when the warning reaches the precinct)."""
+    with db.session.no_autoflush:
+        p = plan(rules_by_tier()[tier], away_from_home, now())
+    case.tier, case.method, case.away_from_home = tier, p.method, away_from_home
+    case.sign_deadline, case.contact_deadline = p.sign_deadline, p.contact_deadline
+    set_due(case)
+
+
+def set_due(case: Case) -> None:
+    """The deadline that binds now: sign-for while new, first contact until it happens; none once closed."""
+    if not case.is_open:
+        case.due_at = None
+    elif case.status == CaseStatus.NEW:
+        case.due_at = case.sign_deadline
+    elif case.first_contact_at is None:
+        case.due_at = case.contact_deadline
+    # After the first contact the next follow-up binds; the follow-up rules (issue 5) set it.
+
+
+def tell_precinct(case: Case, kind: str, message: str) -> None:
+    """The assignee (or, for the pool, nobody in particular) and the precinct's leads hear of it."""
+    if case.precinct_id is None:
+        return
+    recipients = set(lead_ids(case.precinct_id))
+    if case.assignee_id is not None:
+        recipients.add(case.assignee_id)
+    for user_id in sorted(recipients):
+        notify(user_id, kind, message, case_id=case.id)

@@ -1,0 +1,134 @@
+"""Dispatch (SPEC "The lifecycle"): sign-for, assignment within a precinct, transfer, routing.
+
+Operations check permission and state, change the case, write its timeline and the audit log,
+notify, and flush; the caller commits.
+"""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+from ..audit.operations import record
+from ..auth.models import User
+from ..directory.models import Community, Precinct
+from ..enums import CaseStatus, EventKind, Role
+from ..extensions import db
+from ..notifications.operations import notify
+from ..timeutil import now
+from .assignment import apply_plan, assignee_for, set_due, tell_precinct
+from .models import Case
+from .operations import add_event
+from .permissions import may_assign, may_route, may_sign, may_transfer
+
+MAX_REASON = 500
+
+
+class DispatchError(ValueError):
+    """An action on a case was refused; the message says why, in Chinese."""
+
+
+def sign_for(case: Case, by: User) -> None:
+    """签收: the case is acknowledged; an officer signing a pool case takes it; first contact now binds."""
+    if case.status != CaseStatus.NEW:
+        raise DispatchError(_("该任务已签收，无需重复签收。"))
+    if not may_sign(by, case):
+        raise DispatchError(_("只有责任民警或本所领导可以签收此任务。"))
+    took = by.role == Role.OFFICER and case.assignee_id is None
+    if took:
+        case.assignee = by
+    case.status, case.signed_at, case.signed_by_id = CaseStatus.SIGNED, now(), by.id
+    set_due(case)
+    add_event(case, EventKind.SIGNED, by, from_status=CaseStatus.NEW, to_status=CaseStatus.SIGNED,
+              message=_("从所内待分配任务中领取") if took else "", late=case.signed_at > case.sign_deadline)
+    record("case_sign", "case", case.id, user=by)
+    db.session.flush()
+
+
+def eligible_assignees(precinct_id: int) -> list[User]:
+    """The precinct's active officers and leads, who may hold its cases."""
+    return list(db.session.scalars(db.select(User).where(
+        User.precinct_id == precinct_id, User.active.is_(True), User.role.in_((Role.OFFICER, Role.LEAD)))
+        .order_by(User.role.desc(), User.display_name, User.username)))
+
+
+def assign(case: Case, officer: User | None, by: User) -> bool:
+    """Give the case to one of the precinct's officers, or back to its pool (None); False if nothing changed."""
+    if not may_assign(by, case):
+        raise DispatchError(_("只有本所领导可以指派在办任务。"))
+    if officer is not None and (not officer.active or officer.precinct_id != case.precinct_id
+                                or officer.role not in (Role.OFFICER, Role.LEAD)):
+        raise DispatchError(_("只能指派给本所在岗的民警。"))
+    if case.assignee_id == (officer.id if officer else None):
+        return False
+    before = case.assignee
+    case.assignee = officer
+    message = _("指派给 %(name)s", name=officer.label) if officer else _("退回所内待分配")
+    add_event(case, EventKind.ASSIGNED, by, message=message, from_user=before.id if before else None,
+              to_user=officer.id if officer else None)
+    record("case_assign", "case", case.id, user=by, to_user=officer.id if officer else None)
+    if officer is not None:
+        notify(officer.id, "assigned", _("新指派任务：%(name)s（%(tier)s）", name=case.person.name,
+                                         tier=case.tier.label), case_id=case.id)
+    db.session.flush()
+    return True
+
+
+def bulk_assign(cases: list[Case], officer: User | None, by: User) -> int:
+    """Assign several cases at once (a lead's board); all or nothing; returns how many changed."""
+    return sum(assign(case, officer, by) for case in cases)
+
+
+def _check_destination(precinct: Precinct, community: Community | None) -> None:
+    if not precinct.active:
+        raise DispatchError(_("%(name)s已停用，不能接收任务。", name=precinct.name))
+    if community is not None and community.precinct_id != precinct.id:
+        raise DispatchError(_("社区 %(c)s 不属于%(p)s。", c=community.name, p=precinct.name))
+
+
+def transfer(case: Case, precinct: Precinct, community: Community | None, reason: str, by: User) -> Case:
+    """移交: the case closes here as transferred; the receiving precinct gets a new case with fresh deadlines."""
+    reason = (reason or "").strip()
+    if not may_transfer(by, case):
+        raise DispatchError(_("只有本所领导或反诈中心可以移交在办任务。"))
+    if not reason:
+        raise DispatchError(_("请填写移交原因。"))
+    if len(reason) > MAX_REASON:
+        raise DispatchError(_("移交原因请控制在 %(n)d 字以内。", n=MAX_REASON))
+    if precinct.id == case.precinct_id:
+        raise DispatchError(_("任务已在%(name)s，请选择其他派出所。", name=precinct.name))
+    _check_destination(precinct, community)
+    old_status, old_precinct = case.status, case.precinct
+    new = Case(person=case.person, precinct=precinct, community=community, status=CaseStatus.NEW,
+               assignee=assignee_for(community), transferred_from_id=case.id, flags=list(case.flags or []))
+    apply_plan(new, case.tier, case.away_from_home)
+    db.session.add(new)
+    for warning in list(case.warnings):
+        warning.case = new
+    case.status = CaseStatus.TRANSFERRED
+    set_due(case)
+    db.session.flush()
+    add_event(case, EventKind.TRANSFERRED, by, message=reason, from_status=old_status,
+              to_status=CaseStatus.TRANSFERRED, to_precinct=precinct.code, new_case=new.id)
+    add_event(new, EventKind.CREATED, by, message=_("由%(p)s移交：%(r)s", p=old_precinct.name, r=reason),
+              to_status=CaseStatus.NEW, transferred_from=case.id, tier=new.tier.value)
+    record("case_transfer", "case", case.id, user=by, to_precinct=precinct.code, new_case=new.id)
+    tell_precinct(new, "assigned", _("移交来的任务：%(name)s（%(tier)s）", name=new.person.name,
+                                     tier=new.tier.label))
+    db.session.flush()
+    return new
+
+
+def route(case: Case, precinct: Precinct, community: Community | None, by: User) -> None:
+    """The center sends a case from its routing queue to a precinct, with fresh deadlines from now."""
+    if not may_route(by, case):
+        raise DispatchError(_("只有反诈中心可以分派待分派队列中的任务。"))
+    _check_destination(precinct, community)
+    case.precinct, case.community, case.assignee = precinct, community, assignee_for(community)
+    case.status = CaseStatus.NEW
+    apply_plan(case, case.tier, case.away_from_home)
+    db.session.flush()
+    add_event(case, EventKind.ROUTED, by, message=precinct.name + (f" · {community.name}" if community else ""),
+              precinct=precinct.code)
+    record("case_route", "case", case.id, user=by, precinct=precinct.code)
+    tell_precinct(case, "assigned", _("中心分派任务：%(name)s（%(tier)s）", name=case.person.name,
+                                      tier=case.tier.label))
+    db.session.flush()

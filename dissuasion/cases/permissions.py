@@ -1,0 +1,45 @@
+"""Who may do what to a case they can already see (scoping decides the seeing).
+
+The operations check these before acting, and the case page asks them so it offers only the
+actions this user may take.
+"""
+from ..auth.models import User
+from ..enums import CaseStatus, Role
+from .models import Case
+
+
+def _leads_its_precinct(user: User, case: Case) -> bool:
+    return user.role == Role.LEAD and case.precinct_id is not None and user.precinct_id == case.precinct_id
+
+
+def may_sign(user: User, case: Case) -> bool:
+    """签收: a lead of the precinct, or an officer for their own case or one from the precinct's pool."""
+    if case.status != CaseStatus.NEW or case.precinct_id is None:
+        return False
+    if _leads_its_precinct(user, case):
+        return True
+    return (user.role == Role.OFFICER and user.precinct_id == case.precinct_id
+            and case.assignee_id in (None, user.id))
+
+
+def may_assign(user: User, case: Case) -> bool:
+    """Assigning and reassigning within the precinct is the lead's."""
+    return case.is_open and _leads_its_precinct(user, case)
+
+
+def may_transfer(user: User, case: Case) -> bool:
+    """A lead hands an open case to another precinct; the center moves any precinct's."""
+    if not case.is_open or case.precinct_id is None:
+        return False
+    return user.role == Role.CENTER or _leads_its_precinct(user, case)
+
+
+def may_route(user: User, case: Case) -> bool:
+    """Only the center routes a case waiting in its queue (precinct unknown) to a precinct."""
+    return user.role == Role.CENTER and case.precinct_id is None and case.is_open
+
+
+def allowed_actions(user: User, case: Case) -> dict[str, bool]:
+    """What the case page offers this user."""
+    return {"sign": may_sign(user, case), "assign": may_assign(user, case),
+            "transfer": may_transfer(user, case), "route": may_route(user, case)}

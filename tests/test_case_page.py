@@ -1,0 +1,131 @@
+"""The case page, its actions over HTTP, revealing numbers, search and the boards."""
+import pytest
+
+from dissuasion.audit.models import AuditEvent
+from dissuasion.cases.models import Case
+from dissuasion.directory.models import Precinct
+from dissuasion.enums import CaseStatus
+from dissuasion.extensions import db
+
+ID = "11010519491231002X"
+PHONE = "13912345678"
+
+
+def _audit(action: str) -> list[AuditEvent]:
+    return list(db.session.scalars(db.select(AuditEvent).filter_by(action=action)))
+
+
+def test_case_page_masks_and_reveal_shows_one_number_and_audits(client, auth, make_user, make_case):
+    me = make_user("officer")
+    case = make_case(assignee=me, id_number=ID, phone=PHONE)
+    auth.login(me)
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert ID not in page and PHONE not in page and "显示完整号码" in page
+    response = client.post(f"/cases/{case.id}/reveal/id")
+    page = response.get_data(as_text=True)
+    assert ID in page and PHONE not in page and response.headers["Cache-Control"] == "no-store"
+    [event] = _audit("reveal_id")
+    assert (event.object_id, event.user_id) == (str(case.id), me.id)
+    assert ID not in str(event.detail)
+
+
+@pytest.mark.parametrize("role,assigned,offered,hidden", [
+    ("officer", True, ["签收"], ["移交其他派出所", "指派</button>"]),
+    ("officer", False, ["签收并领取"], ["移交其他派出所"]),
+    ("lead", False, ["签收", "指派</button>", "移交其他派出所"], ["分派到派出所"]),
+    ("center", False, ["移交其他派出所"], ["签收</button>", "指派</button>"]),
+])
+def test_case_page_offers_only_this_users_actions(client, auth, make_user, make_case, role, assigned, offered, hidden):
+    me = make_user(role)
+    case = make_case(assignee=me if assigned else None, community="无民警社区" if not assigned else "东门社区")
+    auth.login(me)
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert all(word in page for word in offered), offered
+    assert not any(word in page for word in hidden), hidden
+
+
+def test_officer_signs_on_the_case_page(client, auth, make_user, make_case):
+    me = make_user("officer")
+    case = make_case(assignee=me)
+    auth.login(me)
+    assert client.post(f"/cases/{case.id}/sign").status_code == 302
+    db.session.refresh(case)
+    assert case.status == CaseStatus.SIGNED
+    page = client.post(f"/cases/{case.id}/sign", follow_redirects=True).get_data(as_text=True)
+    assert "该任务已签收" in page
+
+
+def test_transfer_over_http_moves_the_case_between_precinct_lists(client, auth, make_user, make_case, make_precinct):
+    lead1, lead2 = make_user("lead", "PCS01"), make_user("lead", "PCS02")
+    case = make_case(name="移交对象")
+    pcs02 = db.session.scalar(db.select(Precinct).filter_by(code="PCS02"))
+    auth.login(lead1)
+    response = client.post(f"/cases/{case.id}/transfer", data={"destination": f"p:{pcs02.id}", "reason": ""})
+    assert response.status_code == 400 and "请填写移交原因" in response.get_data(as_text=True)
+    client.post(f"/cases/{case.id}/transfer", data={"destination": f"p:{pcs02.id}", "reason": "人在城西"})
+    assert "移交对象" not in client.get("/cases/").get_data(as_text=True)
+    auth.logout()
+    auth.login(lead2)
+    assert "移交对象" in client.get("/cases/").get_data(as_text=True)
+    assert "移交对象" in client.get("/cases/board").get_data(as_text=True)
+
+
+def test_lead_board_shows_pool_overdue_with_holder_and_bulk_assigns(client, auth, make_user, make_case, clock):
+    import datetime as dt
+
+    from dissuasion.timeutil import UTC
+
+    t0 = dt.datetime(2026, 11, 16, 1, 0, tzinfo=UTC)
+    clock(t0)
+    lead = make_user("lead")
+    holder = make_user("officer", display_name="李警官")
+    make_case(tier="extra_high", assignee=holder, name="超时的人")
+    pool = [make_case(tier="low", community="无民警社区", name=f"池中{i}") for i in range(2)]
+    clock(t0 + dt.timedelta(minutes=20))
+    auth.login(lead)
+    page = client.get("/cases/board").get_data(as_text=True)
+    assert "超时的人" in page and "李警官" in page and "池中0" in page and "池中1" in page
+    response = client.post("/cases/assign", data={"case_ids": [c.id for c in pool], "officer": str(holder.id)})
+    assert response.status_code == 302
+    assert {db.session.get(Case, c.id).assignee_id for c in pool} == {holder.id}
+
+
+def test_bulk_assign_refuses_cases_of_another_precinct(client, auth, make_user, make_case):
+    other = make_case(precinct="PCS02")
+    lead = make_user("lead", "PCS01")
+    auth.login(lead)
+    response = client.post("/cases/assign", data={"case_ids": [other.id], "officer": ""})
+    assert response.status_code == 404
+
+
+def test_center_board_lists_the_queue_and_routes_from_it(client, auth, make_user, make_case, make_precinct):
+    center = make_user("center")
+    case = make_case(precinct=None, name="无处可去")
+    pcs02 = make_precinct("PCS02")
+    auth.login(center)
+    page = client.get("/cases/county").get_data(as_text=True)
+    assert "无处可去" in page and "PCS02派出所" in page
+    response = client.post(f"/cases/{case.id}/route", data={"destination": f"p:{pcs02.id}", "back": "board"})
+    assert response.headers["Location"].endswith("/cases/county")
+    db.session.refresh(case)
+    assert case.precinct_id == pcs02.id
+
+
+@pytest.mark.parametrize("query", ["移交", "张", PHONE, "139 1234 5678", ID, ID.lower()])
+def test_search_finds_by_name_part_full_phone_or_full_id(client, auth, make_user, make_case, query):
+    me = make_user("lead")
+    make_case(name="张移交", phone=PHONE, id_number=ID)
+    auth.login(me)
+    page = client.post("/cases/search", data={"q": query}).get_data(as_text=True)
+    assert "找到 1 件任务" in page and "张移交" in page
+    [event] = _audit("case_search")
+    assert query not in str(event.detail)
+
+
+def test_search_is_scoped_and_partial_numbers_find_nothing(client, auth, make_user, make_case):
+    make_case(precinct="PCS02", name="外所人", phone=PHONE)
+    make_case(name="本所人", phone="13700000000")
+    auth.login(make_user("lead", "PCS01"))
+    assert "找到 0 件任务" in client.post("/cases/search", data={"q": PHONE}).get_data(as_text=True)
+    assert "找到 0 件任务" in client.post("/cases/search", data={"q": "1370000"}).get_data(as_text=True)
+    assert "找到" not in client.get("/cases/search?q=本所人").get_data(as_text=True)
