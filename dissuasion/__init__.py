@@ -1,13 +1,14 @@
 """预警劝阻: the case tracker precincts use to reach suspected fraud victims in time."""
 from flask import Flask
 
-from . import config
+from . import config, pii
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the application: configuration, then each registration step in order."""
     app = Flask(__name__, instance_relative_config=True, template_folder="../templates")
     config.load(app, test_config)
+    pii.check_keys(app.config)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)

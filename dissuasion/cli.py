@@ -2,7 +2,7 @@
 import sys
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from .auth.models import User
@@ -87,4 +87,34 @@ def init_rules() -> None:
 
 def init_app(app: Flask) -> None:
     for command in (users_cli, directory_cli, demo, init_rules):
+        app.cli.add_command(command)
+    init_security_commands(app)
+
+
+# --- Security and maintenance (issue 7): key rotation, backup, restore ---------------------------------
+
+pii_cli = AppGroup("pii", help="Encryption of ID and phone numbers.")
+
+
+@pii_cli.command("rotate")
+@click.option("--new-key", is_flag=True, help="Append a new key to instance/config.py and make it current first.")
+def pii_rotate(new_key: bool) -> None:
+    """Re-encrypt every ID and phone number under the current key (PII_KEY_ID)."""
+    from .maintenance import add_pii_key, reencrypt_pii
+    from .pii import PIIKeyError
+
+    if new_key:
+        try:
+            key_id = add_pii_key(current_app)
+        except PIIKeyError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"已在 instance/config.py 添加新密钥 {key_id} 并设为当前密钥；旧密钥保留（旧备份仍需要它）。")
+    count = reencrypt_pii(current_app.config["PII_KEY_ID"])
+    db.session.commit()
+    click.echo(f"已用密钥 {current_app.config['PII_KEY_ID']} 重新加密 {count} 个号码。"
+               + ("请重启 Web 和调度进程以使用新密钥。" if new_key else ""))
+
+
+def init_security_commands(app: Flask) -> None:
+    for command in (pii_cli,):
         app.cli.add_command(command)

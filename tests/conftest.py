@@ -20,6 +20,8 @@ from dissuasion.extensions import db
 from dissuasion.timeutil import now
 
 PASSWORD = "correct-horse-battery"
+#: Two encryption keys, the second current, so tests see values written with an older key too.
+PII_KEYS = {"k1": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", "k2": "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA="}
 
 
 @pytest.fixture(scope="session")
@@ -48,6 +50,8 @@ def _test_config(database_url: str) -> dict:
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         "PII_INDEX_KEY": "test-index-key",
+        "PII_KEYS": dict(PII_KEYS),
+        "PII_KEY_ID": "k2",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "localhost",

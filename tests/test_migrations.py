@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 
 from dissuasion import create_app
 from dissuasion.extensions import db
+from tests.conftest import PII_KEYS
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -51,7 +52,8 @@ def _differences(app) -> list:
 
 
 def test_upgrade_builds_exactly_the_models_and_downgrade_undoes_it(fresh_database_url):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url, "SECRET_KEY": "x", "PII_INDEX_KEY": "y"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url, "SECRET_KEY": "x", "PII_INDEX_KEY": "y",
+                      "PII_KEYS": PII_KEYS, "PII_KEY_ID": "k1"})
     with app.app_context():
         upgrade(directory=str(MIGRATIONS))
         assert _differences(app) == []
