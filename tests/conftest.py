@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from dissuasion import create_app, timeutil
+from dissuasion.audit.models import SQLITE_TRIGGERS
 from dissuasion.auth.operations import create_user
 from dissuasion.cases.operations import WarningInput, register_warning
 from dissuasion.cases.rules import ensure_default_rules
@@ -84,13 +85,19 @@ def app(database_url, _schema):
 
 
 def _empty_all_tables() -> None:
+    """Empty every table. The audit table refuses deletes, so its guard is lifted inside this one transaction only
+    (DDL is transactional on both databases: if anything fails, the guard comes back with the rollback)."""
     tables = db.metadata.sorted_tables
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_truncate"))
             conn.execute(text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
+            conn.execute(text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_truncate"))
         else:
+            conn.execute(text("DROP TRIGGER audit_events_no_delete"))
             for table in reversed(tables):
                 conn.execute(table.delete())
+            conn.execute(text(SQLITE_TRIGGERS["audit_events_no_delete"]))
 
 
 @pytest.fixture
