@@ -75,6 +75,8 @@ def demo(warnings: int) -> None:
     for name, password in passwords.items():
         role = db.session.scalar(db.select(User).filter_by(username=name)).role
         click.echo(f"  {role.label:<6} {name:<10} {password}")
+    click.echo("管理员和中心民警账号（admin、center01）首次登录时需设置双因素验证：在手机验证器应用"
+               "（FreeOTP、Google/Microsoft Authenticator 等）中添加页面显示的密钥，再输入 6 位验证码。")
 
 
 @click.command("init-rules")

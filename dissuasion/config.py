@@ -4,6 +4,7 @@ The secret keys live in instance/config.py, written with random values on first 
 so a fresh clone works without any setup and no secret is ever committed.
 """
 import base64
+import datetime as dt
 import json
 import os
 import secrets
@@ -20,6 +21,8 @@ DEFAULTS = {
     "DISPLAY_TIMEZONE": "Asia/Shanghai",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    # The cookie's own end; the server enforces the 30-minute idle and 12-hour limits (auth/session.py).
+    "PERMANENT_SESSION_LIFETIME": dt.timedelta(hours=12),
     "WTF_CSRF_TIME_LIMIT": None,
     "PER_PAGE": 50,
 }
