@@ -89,3 +89,5 @@ def load(app, test_config=None) -> None:
         app.config.update(test_config)
     if os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes"):
         app.config["SESSION_COOKIE_SECURE"] = True
+    if os.environ.get("TRUSTED_PROXIES", "").isdigit():  # how many reverse proxies stand in front (nginx: 1)
+        app.config["TRUSTED_PROXIES"] = int(os.environ["TRUSTED_PROXIES"])
