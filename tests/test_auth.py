@@ -45,6 +45,8 @@ def test_logout_ends_every_session_of_the_user(app, make_user):
         assert c.get("/cases/").status_code == 200
     phone.post("/logout")
     assert desk.get("/cases/").status_code == 302  # the other session ended too
+    from dissuasion.audit.models import AuditEvent
+    assert db.session.scalar(db.select(AuditEvent).filter_by(action="logout", object_id=str(user.id)))
 
 
 def test_password_change_ends_other_sessions(app, make_user):

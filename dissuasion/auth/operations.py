@@ -49,7 +49,9 @@ def set_password(user: User, password: str, by: User | None = None) -> None:
     record("password_change", "user", user.id, user=by or user)
 
 
-def end_sessions(user: User) -> None:
-    """Every session of this user stops working at its next request."""
+def end_sessions(user: User, action: str | None = None) -> None:
+    """Every session of this user stops working at its next request; `action` (e.g. logout) is audited."""
     user.session_version += 1
+    if action:
+        record(action, "user", user.id, user=user)
     db.session.flush()

@@ -126,7 +126,7 @@ def totp_setup():
 @login_required
 def logout():
     """Sign out here and end this user's sessions everywhere."""
-    end_sessions(current_user)
+    end_sessions(current_user, action="logout")
     db.session.commit()
     logout_user()
     session.clear()

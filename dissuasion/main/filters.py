@@ -18,6 +18,7 @@ NAV = (
     ("reports.weekly", _l("周报"), (Role.CENTER, Role.LEAD)),
     ("admin.users", _l("用户管理"), (Role.ADMIN,)),
     ("admin.directory", _l("派出所目录"), (Role.ADMIN, Role.CENTER)),
+    ("admin.audit", _l("审计日志"), (Role.ADMIN,)),
 )
 
 
