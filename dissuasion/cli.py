@@ -1,5 +1,6 @@
 """Flask commands (SPEC "Fixed points"). Each parses, calls operations, commits once, and reports."""
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -117,6 +118,37 @@ def pii_rotate(new_key: bool) -> None:
                + ("请重启 Web 和调度进程以使用新密钥。" if new_key else ""))
 
 
+@click.command("backup")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="The backup file to write.")
+def backup(out: str) -> None:
+    """Back up the database while it runs (SQLite online backup; PostgreSQL pg_dump -Fc)."""
+    from .maintenance import BackupError, backup_database
+
+    try:
+        checksum = backup_database(Path(out))
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"备份已写入 {out}（sha256 {checksum}）。请同时备份 instance/config.py（加密密钥），否则号码无法解密。")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore(path: str, yes: bool) -> None:
+    """Replace the whole database with a backup file; stop the web server and scheduler first."""
+    from .maintenance import BackupError, restore_database
+
+    if not yes:
+        click.confirm(f"用 {path} 替换当前数据库的全部数据？请先停止 Web 和调度进程。", abort=True)
+    try:
+        restore_database(Path(path))
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"已从 {path} 恢复数据库。请确认 instance/config.py 中有备份时使用的加密密钥，然后启动服务。")
+
+
 def init_security_commands(app: Flask) -> None:
-    for command in (pii_cli,):
+    for command in (pii_cli, backup, restore):
         app.cli.add_command(command)
