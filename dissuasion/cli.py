@@ -1,5 +1,6 @@
 """Flask commands (SPEC "Fixed points"). Each parses, calls operations, commits once, and reports."""
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -99,18 +100,27 @@ def init_app(app: Flask) -> None:
 pii_cli = AppGroup("pii", help="Encryption of ID and phone numbers.")
 
 
+@contextmanager
+def _refused_as_click_error():
+    """Key, backup and restore failures carry a Chinese message that says what to do: show it, exit 1."""
+    from .maintenance import BackupError
+    from .pii import PIIKeyError
+
+    try:
+        yield
+    except (BackupError, PIIKeyError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 @pii_cli.command("rotate")
 @click.option("--new-key", is_flag=True, help="Append a new key to instance/config.py and make it current first.")
 def pii_rotate(new_key: bool) -> None:
     """Re-encrypt every ID and phone number under the current key (PII_KEY_ID)."""
     from .maintenance import add_pii_key, reencrypt_pii
-    from .pii import PIIKeyError
 
     if new_key:
-        try:
+        with _refused_as_click_error():
             key_id = add_pii_key(current_app)
-        except PIIKeyError as exc:
-            raise click.ClickException(str(exc)) from exc
         click.echo(f"已在 instance/config.py 添加新密钥 {key_id} 并设为当前密钥；旧密钥保留（旧备份仍需要它）。")
     count = reencrypt_pii(current_app.config["PII_KEY_ID"])
     db.session.commit()
@@ -122,12 +132,10 @@ def pii_rotate(new_key: bool) -> None:
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="The backup file to write.")
 def backup(out: str) -> None:
     """Back up the database while it runs (SQLite online backup; PostgreSQL pg_dump -Fc)."""
-    from .maintenance import BackupError, backup_database
+    from .maintenance import backup_database
 
-    try:
+    with _refused_as_click_error():
         checksum = backup_database(Path(out))
-    except BackupError as exc:
-        raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(f"备份已写入 {out}（sha256 {checksum}）。请同时备份 instance/config.py（加密密钥），否则号码无法解密。")
 
@@ -137,14 +145,12 @@ def backup(out: str) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def restore(path: str, yes: bool) -> None:
     """Replace the whole database with a backup file; stop the web server and scheduler first."""
-    from .maintenance import BackupError, restore_database
+    from .maintenance import restore_database
 
     if not yes:
         click.confirm(f"用 {path} 替换当前数据库的全部数据？请先停止 Web 和调度进程。", abort=True)
-    try:
+    with _refused_as_click_error():
         restore_database(Path(path))
-    except BackupError as exc:
-        raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(f"已从 {path} 恢复数据库。请确认 instance/config.py 中有备份时使用的加密密钥，然后启动服务。")
 
