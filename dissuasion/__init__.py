@@ -1,13 +1,14 @@
 """预警劝阻: the case tracker precincts use to reach suspected fraud victims in time."""
 from flask import Flask
 
-from . import config
+from . import config, pii
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the application: configuration, then each registration step in order."""
     app = Flask(__name__, instance_relative_config=True, template_folder="../templates")
     config.load(app, test_config)
+    pii.check_keys(app.config)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -17,7 +18,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import database, i18n
+    from . import database, i18n, security
     from .auth import session as auth_session
     from .extensions import csrf, db, migrate
 
@@ -25,6 +26,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
+    security.init_app(app)
     i18n.init_app(app)
     auth_session.init_app(app)
     from . import models  # noqa: F401  (every table known to Alembic and create_all)

@@ -1,8 +1,10 @@
 """Flask commands (SPEC "Fixed points"). Each parses, calls operations, commits once, and reports."""
 import sys
+from contextlib import contextmanager
+from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from .auth.models import User
@@ -75,6 +77,8 @@ def demo(warnings: int) -> None:
     for name, password in passwords.items():
         role = db.session.scalar(db.select(User).filter_by(username=name)).role
         click.echo(f"  {role.label:<6} {name:<10} {password}")
+    click.echo("管理员和中心民警账号（admin、center01）首次登录时需设置双因素验证：在手机验证器应用"
+               "（FreeOTP、Google/Microsoft Authenticator 等）中添加页面显示的密钥，再输入 6 位验证码。")
 
 
 @click.command("init-rules")
@@ -87,4 +91,70 @@ def init_rules() -> None:
 
 def init_app(app: Flask) -> None:
     for command in (users_cli, directory_cli, demo, init_rules):
+        app.cli.add_command(command)
+    init_security_commands(app)
+
+
+# --- Security and maintenance (issue 7): key rotation, backup, restore ---------------------------------
+
+pii_cli = AppGroup("pii", help="Encryption of ID and phone numbers.")
+
+
+@contextmanager
+def _refused_as_click_error():
+    """Key, backup and restore failures carry a Chinese message that says what to do: show it, exit 1."""
+    from .maintenance import BackupError
+    from .pii import PIIKeyError
+
+    try:
+        yield
+    except (BackupError, PIIKeyError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@pii_cli.command("rotate")
+@click.option("--new-key", is_flag=True, help="Append a new key to instance/config.py and make it current first.")
+def pii_rotate(new_key: bool) -> None:
+    """Re-encrypt every ID and phone number under the current key (PII_KEY_ID)."""
+    from .maintenance import add_pii_key, reencrypt_pii
+
+    if new_key:
+        with _refused_as_click_error():
+            key_id = add_pii_key(current_app)
+        click.echo(f"已在 instance/config.py 添加新密钥 {key_id} 并设为当前密钥；旧密钥保留（旧备份仍需要它）。")
+    count = reencrypt_pii(current_app.config["PII_KEY_ID"])
+    db.session.commit()
+    click.echo(f"已用密钥 {current_app.config['PII_KEY_ID']} 重新加密 {count} 个号码。"
+               + ("请重启 Web 和调度进程以使用新密钥。" if new_key else ""))
+
+
+@click.command("backup")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="The backup file to write.")
+def backup(out: str) -> None:
+    """Back up the database while it runs (SQLite online backup; PostgreSQL pg_dump -Fc)."""
+    from .maintenance import backup_database
+
+    with _refused_as_click_error():
+        checksum = backup_database(Path(out))
+    db.session.commit()
+    click.echo(f"备份已写入 {out}（sha256 {checksum}）。请同时备份 instance/config.py（加密密钥），否则号码无法解密。")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore(path: str, yes: bool) -> None:
+    """Replace the whole database with a backup file; stop the web server and scheduler first."""
+    from .maintenance import restore_database
+
+    if not yes:
+        click.confirm(f"用 {path} 替换当前数据库的全部数据？请先停止 Web 和调度进程。", abort=True)
+    with _refused_as_click_error():
+        restore_database(Path(path))
+    db.session.commit()
+    click.echo(f"已从 {path} 恢复数据库。请确认 instance/config.py 中有备份时使用的加密密钥，然后启动服务。")
+
+
+def init_security_commands(app: Flask) -> None:
+    for command in (pii_cli, backup, restore):
         app.cli.add_command(command)

@@ -3,6 +3,9 @@
 The secret keys live in instance/config.py, written with random values on first start,
 so a fresh clone works without any setup and no secret is ever committed.
 """
+import base64
+import datetime as dt
+import json
 import os
 import secrets
 from pathlib import Path
@@ -18,6 +21,8 @@ DEFAULTS = {
     "DISPLAY_TIMEZONE": "Asia/Shanghai",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    # The cookie's own end; the server enforces the 30-minute idle and 12-hour limits (auth/session.py).
+    "PERMANENT_SESSION_LIFETIME": dt.timedelta(hours=12),
     "WTF_CSRF_TIME_LIMIT": None,
     "PER_PAGE": 50,
 }
@@ -25,15 +30,36 @@ DEFAULTS = {
 SECRET_NAMES = ("SECRET_KEY", "PII_INDEX_KEY")
 
 
+def new_pii_key() -> str:
+    """A random 256-bit AES key, base64 as PII_KEYS holds it."""
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def pii_key_lines(key_id: str, first: bool) -> str:
+    """instance/config.py lines that add an encryption key and make it the current one.
+
+    Later keys are appended as `PII_KEYS = {**PII_KEYS, ...}`, so old keys stay and can still decrypt.
+    """
+    keys = f"{{{key_id!r}: {new_pii_key()!r}}}" if first else f"{{**PII_KEYS, {key_id!r}: {new_pii_key()!r}}}"
+    return (f"# Encryption keys of ID and phone numbers: losing one makes the numbers it encrypted unreadable.\n"
+            f"PII_KEYS = {keys}\nPII_KEY_ID = {key_id!r}\n")
+
+
 def ensure_instance_config(instance_path: str) -> Path:
-    """Write instance/config.py with random secrets the first time the app starts."""
+    """Write instance/config.py with random secrets the first time the app starts.
+
+    An existing file (an install from before encryption) gets the encryption key appended, never overwritten.
+    """
     path = Path(instance_path) / "config.py"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         lines = ["# Written on first start. Keep it secret; never commit it.\n"]
         lines += [f"{name} = {secrets.token_hex(32)!r}\n" for name in SECRET_NAMES]
-        path.write_text("".join(lines), encoding="utf-8")
+        path.write_text("".join(lines) + pii_key_lines("k1", first=True), encoding="utf-8")
         path.chmod(0o600)
+    elif not any(line.startswith("PII_KEYS") for line in path.read_text(encoding="utf-8").splitlines()):
+        with path.open("a", encoding="utf-8") as f:
+            f.write("\n" + pii_key_lines("k1", first=True))
     return path
 
 
@@ -53,11 +79,15 @@ def load(app, test_config=None) -> None:
     app.config.update(DEFAULTS)
     if test_config is None:
         app.config.from_pyfile(str(ensure_instance_config(app.instance_path)))
-        for name in SECRET_NAMES:
+        for name in (*SECRET_NAMES, "PII_KEY_ID"):
             if os.environ.get(name):
                 app.config[name] = os.environ[name]
+        if os.environ.get("PII_KEYS"):  # JSON: {"k1": "<base64 of 32 bytes>", ...}
+            app.config["PII_KEYS"] = json.loads(os.environ["PII_KEYS"])
         app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.instance_path)
     else:
         app.config.update(test_config)
     if os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes"):
         app.config["SESSION_COOKIE_SECURE"] = True
+    if os.environ.get("TRUSTED_PROXIES", "").isdigit():  # how many reverse proxies stand in front (nginx: 1)
+        app.config["TRUSTED_PROXIES"] = int(os.environ["TRUSTED_PROXIES"])

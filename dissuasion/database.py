@@ -36,12 +36,20 @@ def _sqlite_begin_immediate(conn) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _may_write.get() else "BEGIN")
 
 
+def writes_on_get(view):
+    """Mark a GET view that writes (an export that audits itself), so its transaction takes the write lock."""
+    view.writes_on_get = True
+    return view
+
+
 def init_app(app: Flask) -> None:
     """The listeners above apply to every engine, Alembic's included; here, the per-request write intent."""
 
     @app.before_request
     def _declare_write_intent():
-        request.environ["dissuasion.write_token"] = _may_write.set(request.method not in READ_ONLY_METHODS)
+        view = app.view_functions.get(request.endpoint)
+        may_write = request.method not in READ_ONLY_METHODS or getattr(view, "writes_on_get", False)
+        request.environ["dissuasion.write_token"] = _may_write.set(may_write)
 
     @app.teardown_request
     def _reset_write_intent(exc):

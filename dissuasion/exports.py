@@ -11,7 +11,18 @@ from decimal import Decimal
 
 import xlsxwriter
 
+from .enums import Role
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: An export of more rows than this is a bulk export of personal data: only leads and center staff may make
+#: one, and every export is audited by the operation that makes it (audit.operations.record("export", ...)).
+LARGE_EXPORT_ROWS = 500
+LARGE_EXPORT_ROLES = (Role.LEAD, Role.CENTER)
+
+
+def export_allowed(user, rows: int) -> bool:
+    """Whether this user may export this many rows of case data (large exports need a lead or center role)."""
+    return rows <= LARGE_EXPORT_ROWS or user.role in LARGE_EXPORT_ROLES
 
 
 def csv_safe(value) -> str:

@@ -1,14 +1,19 @@
 """ID and phone numbers: normalise, validate, store, match, mask. The one place that touches them.
 
-Stored values go through the `Protected` column type and are matched through `blind_index()`,
-so encrypting them at rest changes this module only.
+Stored values go through the `Protected` column type, which encrypts them (AES-GCM, keys with ids in
+PII_KEYS so they can rotate), and are searched and matched only through `blind_index()`.
 """
+import base64
+import binascii
 import datetime as dt
 import hashlib
 import hmac
+import os
 import re
 import unicodedata
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app
 from sqlalchemy import Text
 from sqlalchemy.types import TypeDecorator
@@ -120,14 +125,83 @@ def person_match_key(id_number: str, id_ok: bool, name: str, phone: str, address
     return "a" + blind_index("name-address", f"{name}|{address}")
 
 
+#: Prefix of an encrypted value: format version. A value without it is plain text from before encryption.
+CIPHER_PREFIX = "v1:"
+_NONCE_BYTES = 12
+#: Bound into every ciphertext, so a value encrypted by another program with the same key does not decrypt here.
+_AAD = b"dissuasion-pii"
+#: AESGCM objects by base64 key: building one costs more than encrypting a short number (bulk imports).
+_ciphers: dict[str, AESGCM] = {}
+
+
+class PIIKeyError(RuntimeError):
+    """The encryption keys are missing or wrong; the message says what to fix."""
+
+
+def _cipher(key_b64: str) -> AESGCM:
+    cipher = _ciphers.get(key_b64)
+    if cipher is None:
+        try:
+            raw = base64.b64decode(key_b64, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise PIIKeyError("PII_KEYS 中的密钥不是有效的 base64。") from exc
+        if len(raw) != 32:
+            raise PIIKeyError("PII_KEYS 中的每个密钥必须是 32 字节（base64 编码后 44 个字符）。")
+        cipher = _ciphers[key_b64] = AESGCM(raw)
+    return cipher
+
+
+def check_keys(config) -> None:
+    """Refuse to start with unusable keys: better no service than numbers written in clear or unreadable."""
+    keys, current = config.get("PII_KEYS"), config.get("PII_KEY_ID")
+    if not keys or current not in keys:
+        raise PIIKeyError("缺少加密密钥：PII_KEYS 必须包含 PII_KEY_ID 指定的密钥（见 instance/config.py 或环境变量）。")
+    for key in keys.values():
+        _cipher(key)
+
+
+def encrypt(value: str) -> str:
+    """v1:<key id>:<base64(nonce + ciphertext)> with the current key and a fresh random nonce."""
+    config = current_app.config
+    key_id = config["PII_KEY_ID"]
+    nonce = os.urandom(_NONCE_BYTES)
+    sealed = _cipher(config["PII_KEYS"][key_id]).encrypt(nonce, value.encode(), _AAD)
+    return f"{CIPHER_PREFIX}{key_id}:{base64.b64encode(nonce + sealed).decode()}"
+
+
+def decrypt(stored: str) -> str:
+    """The plain value, with whichever key the stored value names; plain legacy values pass through."""
+    if not stored.startswith(CIPHER_PREFIX):
+        return stored
+    key_id, _, payload = stored[len(CIPHER_PREFIX):].partition(":")
+    key = current_app.config["PII_KEYS"].get(key_id)
+    if key is None:
+        raise PIIKeyError(f"PII_KEYS 中没有密钥 {key_id}：恢复该密钥后才能读取用它加密的号码。")
+    raw = base64.b64decode(payload)
+    try:
+        return _cipher(key).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _AAD).decode()
+    except InvalidTag as exc:
+        raise PIIKeyError(f"密钥 {key_id} 无法解密该号码：密钥与数据不匹配。") from exc
+
+
+def key_id_of(stored: str | None) -> str | None:
+    """The key id a stored value was encrypted with; None for empty or plain values."""
+    if not stored or not stored.startswith(CIPHER_PREFIX):
+        return None
+    return stored[len(CIPHER_PREFIX):].partition(":")[0]
+
+
 class Protected(TypeDecorator):
-    """Column type for ID and phone numbers. Plain text for now; encryption at rest goes here."""
+    """Column type for ID and phone numbers: encrypted on the way in, decrypted on the way out.
+
+    Never filter on it (every ciphertext differs); search and match through the blind-index columns.
+    """
 
     impl = Text
     cache_ok = True
 
     def process_bind_param(self, value, dialect):
-        return value
+        return encrypt(value) if value else value
 
     def process_result_value(self, value, dialect):
-        return value
+        return decrypt(value) if value else value

@@ -6,11 +6,15 @@ The database is SQLite in a temporary folder, or PostgreSQL when TEST_DATABASE_U
 import datetime as dt
 import os
 
+import pyotp
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from dissuasion import create_app, timeutil
+from dissuasion.audit.models import SQLITE_TRIGGERS
+from dissuasion.auth.login import TOTP_ROLES
+from dissuasion.auth.models import User
 from dissuasion.auth.operations import create_user
 from dissuasion.cases.operations import WarningInput, register_warning
 from dissuasion.cases.rules import ensure_default_rules
@@ -20,6 +24,10 @@ from dissuasion.extensions import db
 from dissuasion.timeutil import now
 
 PASSWORD = "correct-horse-battery"
+#: The authenticator secret factory-made admin and center users are enrolled with (they must use TOTP).
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+#: Two encryption keys, the second current, so tests see values written with an older key too.
+PII_KEYS = {"k1": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", "k2": "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA="}
 
 
 @pytest.fixture(scope="session")
@@ -48,6 +56,8 @@ def _test_config(database_url: str) -> dict:
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         "PII_INDEX_KEY": "test-index-key",
+        "PII_KEYS": dict(PII_KEYS),
+        "PII_KEY_ID": "k2",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "localhost",
@@ -80,13 +90,19 @@ def app(database_url, _schema):
 
 
 def _empty_all_tables() -> None:
+    """Empty every table. The audit table refuses deletes, so its guard is lifted inside this one transaction only
+    (DDL is transactional on both databases: if anything fails, the guard comes back with the rollback)."""
     tables = db.metadata.sorted_tables
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_truncate"))
             conn.execute(text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
+            conn.execute(text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_truncate"))
         else:
+            conn.execute(text("DROP TRIGGER audit_events_no_delete"))
             for table in reversed(tables):
                 conn.execute(table.delete())
+            conn.execute(text(SQLITE_TRIGGERS["audit_events_no_delete"]))
 
 
 @pytest.fixture
@@ -123,7 +139,9 @@ def make_user(app, make_precinct):
     def make(role: str = "officer", precinct: str | None = "PCS01", username: str | None = None, **kwargs):
         role = Role(role)
         p = make_precinct(precinct) if precinct and role in (Role.LEAD, Role.OFFICER) else None
+        totp_secret = kwargs.pop("totp_secret", TOTP_SECRET if role in TOTP_ROLES else None)
         user = create_user(username or f"{role.value}{next(counter):03d}", role, PASSWORD, precinct=p, **kwargs)
+        user.totp_secret = totp_secret
         db.session.commit()
         return user
     return make
@@ -152,13 +170,23 @@ def make_case(app, make_precinct):
     return make
 
 
+def totp_code(secret: str = TOTP_SECRET) -> str:
+    """The code an authenticator app shows now (on the app's clock, which tests may freeze)."""
+    return pyotp.TOTP(secret).at(now())
+
+
 class Auth:
     def __init__(self, client):
         self.client = client
 
-    def login(self, user_or_name, password: str = PASSWORD):
+    def login(self, user_or_name, password: str = PASSWORD, url: str = "/login"):
+        """Log in; for an account with a second factor, also give the current code, as its owner would."""
         username = getattr(user_or_name, "username", user_or_name)
-        return self.client.post("/login", data={"username": username, "password": password})
+        response = self.client.post(url, data={"username": username, "password": password})
+        if response.status_code == 302 and response.headers["Location"].endswith("/login/totp"):
+            secret = db.session.scalar(db.select(User.totp_secret).filter_by(username=username))
+            response = self.client.post("/login/totp", data={"code": totp_code(secret)})
+        return response
 
     def logout(self):
         return self.client.post("/logout")

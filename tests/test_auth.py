@@ -45,6 +45,8 @@ def test_logout_ends_every_session_of_the_user(app, make_user):
         assert c.get("/cases/").status_code == 200
     phone.post("/logout")
     assert desk.get("/cases/").status_code == 302  # the other session ended too
+    from dissuasion.audit.models import AuditEvent
+    assert db.session.scalar(db.select(AuditEvent).filter_by(action="logout", object_id=str(user.id)))
 
 
 def test_password_change_ends_other_sessions(app, make_user):
@@ -79,9 +81,8 @@ def test_initial_password_must_be_changed(client, auth, make_user):
 
 @pytest.mark.parametrize("target,expected", [("/admin/users", "/admin/users"), ("//evil.example/x", "/"),
                                              ("https://evil.example/", "/"), ("/\\evil.example", "/")])
-def test_login_next_goes_only_to_our_own_paths(client, make_user, target, expected):
-    user = make_user("admin")
-    response = client.post(f"/login?next={target}", data={"username": user.username, "password": PASSWORD})
+def test_login_next_goes_only_to_our_own_paths(client, auth, make_user, target, expected):
+    response = auth.login(make_user("admin"), url=f"/login?next={target}")  # carried through the TOTP step
     assert response.headers["Location"] == expected
 
 

@@ -25,3 +25,12 @@ def test_csv_neutralises_formula_characters(value):
 
 def test_plain_values_are_untouched():
     assert csv_safe("张三") == "张三" and csv_safe(None) == "" and csv_safe(13800138000) == "13800138000"
+
+
+def test_large_exports_need_a_lead_or_center_role(make_user):
+    from dissuasion.exports import LARGE_EXPORT_ROWS, export_allowed
+
+    officer, lead, center = make_user("officer"), make_user("lead"), make_user("center")
+    assert export_allowed(officer, LARGE_EXPORT_ROWS)
+    assert not export_allowed(officer, LARGE_EXPORT_ROWS + 1)
+    assert export_allowed(lead, 100_000) and export_allowed(center, 100_000)

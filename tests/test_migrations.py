@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 
 from dissuasion import create_app
 from dissuasion.extensions import db
+from tests.conftest import PII_KEYS
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -50,11 +51,27 @@ def _differences(app) -> list:
         return compare_metadata(context, db.metadata)
 
 
+AUDIT_TRIGGERS = {"sqlite": {"audit_events_no_update", "audit_events_no_delete"},
+                  "postgresql": {"audit_events_no_change", "audit_events_no_truncate"}}
+
+
+def _audit_triggers() -> set[str]:
+    """The guards that make audit_events append-only (compare_metadata does not see triggers)."""
+    with db.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            query = "SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit_events'::regclass AND NOT tgisinternal"
+        else:
+            query = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_events'"
+        return set(conn.execute(text(query)).scalars())
+
+
 def test_upgrade_builds_exactly_the_models_and_downgrade_undoes_it(fresh_database_url):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url, "SECRET_KEY": "x", "PII_INDEX_KEY": "y"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url, "SECRET_KEY": "x", "PII_INDEX_KEY": "y",
+                      "PII_KEYS": PII_KEYS, "PII_KEY_ID": "k1"})
     with app.app_context():
         upgrade(directory=str(MIGRATIONS))
         assert _differences(app) == []
+        assert _audit_triggers() == AUDIT_TRIGGERS[db.engine.dialect.name]
         downgrade(directory=str(MIGRATIONS), revision="base")
         with db.engine.connect() as conn:
             tables = set(db.inspect(conn).get_table_names()) - {"alembic_version"}

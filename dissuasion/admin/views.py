@@ -1,11 +1,16 @@
 """Users and directory administration."""
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 
+from ..audit.forms import AuditFilterForm
+from ..audit.operations import export_audit_trail
+from ..audit.queries import AuditFilter, filtered, known_actions
 from ..auth.decorators import roles_required
 from ..auth.models import User
 from ..auth.operations import UserError, create_user, set_password
+from ..database import writes_on_get
 from ..directory.models import Precinct
 from ..directory.operations import DirectoryError, load_directory
 from ..enums import Role
@@ -80,4 +85,38 @@ def directory():
             return redirect(url_for("admin.directory"))
     precincts = db.session.scalars(db.select(Precinct).order_by(Precinct.code)).all()
     return render_template("admin/directory.html", precincts=precincts, form=form)
+
+
+def _audit_filter() -> tuple[AuditFilterForm, AuditFilter]:
+    form = AuditFilterForm(request.args)
+    form.action.choices = [SelectChoice("", _("全部"))] + [SelectChoice(a, a) for a in known_actions()]
+    form.validate()
+    return form, AuditFilter(username=form.username.data or "", action=form.action.data or "",
+                             date_from=form.date_from.data if not form.date_from.errors else None,
+                             date_to=form.date_to.data if not form.date_to.errors else None,
+                             success=form.success.data if form.success.data in ("yes", "no") else "")
+
+
+@bp.route("/audit")
+@roles_required(Role.ADMIN)
+def audit():
+    """The audit trail, newest first, narrowed by user, action, dates and result."""
+    form, f = _audit_filter()
+    pagination = db.paginate(filtered(f), page=request.args.get("page", 1, type=int),
+                             per_page=current_app.config["PER_PAGE"], error_out=False)
+    return render_template("admin/audit.html", form=form, pagination=pagination, args=f.as_dict())
+
+
+@bp.route("/audit/export")
+@roles_required(Role.ADMIN)
+@writes_on_get
+def audit_export():
+    """The filtered audit trail as .xlsx; the export is itself audited."""
+    _form, f = _audit_filter()
+    data = export_audit_trail(f, by=current_user)
+    db.session.commit()
+    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": "attachment; filename=audit.xlsx"})
+
+
 from . import rules  # noqa: E402,F401  (its routes join this blueprint)

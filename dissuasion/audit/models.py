@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import DDL, ForeignKey, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..dbtypes import Json, UTCDateTime
@@ -32,3 +32,30 @@ class AuditEvent(db.Model):
 
     def __repr__(self) -> str:
         return f"<AuditEvent {self.action} by {self.username or '-'} on {self.object_type} {self.object_id}>"
+
+
+# Append-only in the database itself (MLPS 2.0 §8.1.4: audit records cannot be altered or deleted), whoever
+# connects. The migration writes the same DDL; these listeners cover db.create_all() (tests, fresh installs).
+# Careful: an Alembic batch migration that recreates audit_events on SQLite drops its triggers; re-create them.
+SQLITE_TRIGGERS = {
+    name: f"CREATE TRIGGER {name} BEFORE {verb} ON audit_events "
+          f"BEGIN SELECT RAISE(ABORT, 'audit_events is append-only: {verb} refused'); END"
+    for name, verb in (("audit_events_no_update", "UPDATE"), ("audit_events_no_delete", "DELETE"))
+}
+POSTGRESQL_FUNCTION = (
+    "CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    # No '%' placeholder: DDL() and drivers would treat it as a format character.
+    "BEGIN RAISE EXCEPTION USING MESSAGE = 'audit_events is append-only: ' || TG_OP || ' refused'; END $$"
+)
+POSTGRESQL_TRIGGERS = {
+    "audit_events_no_change": "CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events "
+                              "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()",
+    # Row triggers do not fire on TRUNCATE; this one does.
+    "audit_events_no_truncate": "CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events "
+                                "FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only()",
+}
+
+for _ddl in SQLITE_TRIGGERS.values():
+    event.listen(AuditEvent.__table__, "after_create", DDL(_ddl).execute_if(dialect="sqlite"))
+for _ddl in (POSTGRESQL_FUNCTION, *POSTGRESQL_TRIGGERS.values()):
+    event.listen(AuditEvent.__table__, "after_create", DDL(_ddl).execute_if(dialect="postgresql"))

@@ -21,3 +21,10 @@ class PasswordForm(FlaskForm):
     confirm = PasswordField(_l("再次输入新密码"), validators=[EqualTo("new", _l("两次输入的新密码不一致。"))],
                             render_kw={"autocomplete": "new-password"})
     submit = SubmitField(_l("修改密码"))
+
+
+class TotpForm(FlaskForm):
+    code = StringField(_l("动态验证码（6 位数字）"), validators=[DataRequired(_l("请输入验证器应用显示的 6 位数字。")),
+                                                         Length(max=10)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
+    submit = SubmitField(_l("验证"))

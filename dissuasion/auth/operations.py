@@ -5,9 +5,8 @@ from ..audit.operations import record
 from ..directory.models import Precinct
 from ..enums import Role
 from ..extensions import db
-from ..timeutil import now
 from .models import User
-from .passwords import hash_password, password_problem, verify_password
+from .passwords import hash_password, password_problem
 
 
 class UserError(ValueError):
@@ -38,21 +37,6 @@ def create_user(username: str, role: Role, password: str | None, precinct: Preci
     return user
 
 
-def authenticate(username: str, password: str) -> User | None:
-    """The user if the name and password match an active account; one answer for every failure."""
-    user = db.session.scalar(db.select(User).filter_by(username=username.strip()))
-    ok = verify_password(user.password_hash if user else None, password)
-    if not ok or user is None or not user.active:
-        record("login_failed", "user", user.id if user else "", success=False, attempted=username[:64])
-        if user is not None:
-            user.failed_logins += 1
-        return None
-    user.failed_logins = 0
-    user.last_login_at = now()
-    record("login", "user", user.id, user=user)
-    return user
-
-
 def set_password(user: User, password: str, by: User | None = None) -> None:
     """Change a password and end the user's other sessions."""
     if problem := password_problem(password, user.username):
@@ -60,11 +44,14 @@ def set_password(user: User, password: str, by: User | None = None) -> None:
     user.password_hash = hash_password(password)
     user.must_change_password = by is not None and by.id != user.id
     user.active = True
+    user.failed_logins, user.locked_until = 0, None  # a new password from the admin also lifts a lockout
     end_sessions(user)
     record("password_change", "user", user.id, user=by or user)
 
 
-def end_sessions(user: User) -> None:
-    """Every session of this user stops working at its next request."""
+def end_sessions(user: User, action: str | None = None) -> None:
+    """Every session of this user stops working at its next request; `action` (e.g. logout) is audited."""
     user.session_version += 1
+    if action:
+        record(action, "user", user.id, user=user)
     db.session.flush()

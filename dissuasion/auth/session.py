@@ -1,21 +1,68 @@
-"""Flask-Login set-up: sessions carry the user's session version, so raising it ends them."""
-from flask import Flask
+"""Flask-Login set-up and the session rules (ASVS 3.3): sessions carry the user's session version, so
+raising it ends them; they end after 30 idle minutes and 12 hours at most, checked on the server at every
+request from times kept in the signed session; an initial password must be changed before anything else."""
+import datetime as dt
+
+from flask import Flask, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user, logout_user
 
 from ..extensions import db, login_manager
+from ..timeutil import now
 from .models import User
+
+IDLE_TIMEOUT = dt.timedelta(minutes=30)
+ABSOLUTE_TIMEOUT = dt.timedelta(hours=12)
+#: The idle clock is rewritten at most this often, so not every response has to send a new cookie.
+TOUCH_EVERY = 60
+#: What a user with an initial password may still open.
+BEFORE_PASSWORD_CHANGE = frozenset({"auth.password", "auth.logout", "auth.set_language", "static"})
 
 
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     """Load the user of a session, if the session's version is still the user's current one."""
-    user_id, _, version = session_id.partition(":")
+    user_id, _sep, version = session_id.partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
     user = db.session.get(User, int(user_id))
     if user is None or user.session_version != int(version) or not user.active:
         return None
     return user
+
+
+def start_session_clock() -> None:
+    """Called right after login_user(): both timeouts count from now."""
+    session.permanent = True
+    session["login_at"] = session["seen_at"] = now().timestamp()
+
+
+def _session_expired() -> bool:
+    t = now().timestamp()
+    login_at, seen_at = session.get("login_at"), session.get("seen_at")
+    if login_at is None or seen_at is None:
+        return True
+    if t - seen_at > IDLE_TIMEOUT.total_seconds() or t - login_at > ABSOLUTE_TIMEOUT.total_seconds():
+        return True
+    if t - seen_at > TOUCH_EVERY:
+        session["seen_at"] = t
+    return False
+
+
+def enforce_session_rules():
+    """Before every page: end timed-out sessions; keep users with an initial password on the password page."""
+    if request.path.startswith("/api/") or not current_user.is_authenticated:
+        return None  # the API authenticates every request with its token
+    if _session_expired():
+        logout_user()
+        session.clear()
+        flash(_("登录已超时（30 分钟未操作，或已登录超过 12 小时），请重新登录。"), "warning")
+        return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+    if current_user.must_change_password and request.endpoint not in BEFORE_PASSWORD_CHANGE:
+        flash(_("这是初始密码，请先修改密码。"), "warning")
+        return redirect(url_for("auth.password"))
+    return None
 
 
 def init_app(app: Flask) -> None:
@@ -25,3 +72,4 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "warning"
     # "strong" protection misbehaves behind proxies (STYLE pitfalls); session versions do the job.
     login_manager.session_protection = None
+    app.before_request(enforce_session_rules)

@@ -1,4 +1,4 @@
-"""Login, logout, password change and the language switch."""
+"""Login (password, then the second factor), logout, password change and the language switch."""
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
@@ -6,11 +6,17 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db
-from .forms import LoginForm, PasswordForm
-from .operations import UserError, authenticate, end_sessions, set_password
+from ..timeutil import now
+from . import login as policy
+from .forms import LoginForm, PasswordForm, TotpForm
+from .models import User
+from .operations import UserError, end_sessions, set_password
 from .passwords import verify_password
+from .session import start_session_clock
 
 bp = Blueprint("auth", __name__)
+#: How long the second step may wait after a correct password.
+PENDING_SECONDS = 300
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -21,33 +27,106 @@ def _safe_next(target: str | None) -> str | None:
     return target if not parts.scheme and not parts.netloc else None
 
 
+def _refusal(status: policy.LoginStatus) -> tuple[str, int]:
+    """The same words for an unknown name and a real account: nothing tells which names exist."""
+    if status == policy.LoginStatus.THROTTLED:
+        return _("登录尝试过于频繁，请 %(m)d 分钟后再试。", m=policy.IP_WINDOW.seconds // 60), 429
+    if status == policy.LoginStatus.LOCKED:
+        return _("连续登录失败次数过多，账号已暂时锁定，请 %(m)d 分钟后再试，或请管理员重设密码。",
+                 m=policy.LOCK_FOR.seconds // 60), 200
+    return _("用户名或密码错误。"), 200
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Sign in; unknown user and wrong password get the same message."""
+    """Sign in, step one: the password. Unknown user and wrong password get the same message."""
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.username.data, form.password.data)
+        status, user = policy.check_password(form.username.data, form.password.data, request.remote_addr or "")
         db.session.commit()
         if user is None:
-            flash(_("用户名或密码错误。"), "error")
-            return render_template("auth/login.html", form=form), 200
-        session.clear()
-        login_user(user)
-        session.permanent = True
-        if user.must_change_password:
-            flash(_("这是初始密码，请先修改密码。"), "warning")
-            return redirect(url_for("auth.password"))
-        return redirect(_safe_next(request.args.get("next")) or url_for("main.home"))
+            message, code = _refusal(status)
+            flash(message, "error")
+            return render_template("auth/login.html", form=form), code
+        next_url = _safe_next(request.args.get("next"))
+        if policy.needs_second_factor(user):
+            session.clear()
+            session["pending"] = {"user": user.get_id(), "at": now().timestamp(), "next": next_url}
+            return redirect(url_for("auth.totp" if user.totp_secret else "auth.totp_setup"))
+        return _finish_login(user, next_url)
     return render_template("auth/login.html", form=form)
+
+
+def _finish_login(user: User, next_url: str | None):
+    """Both factors done: a fresh session, the clock started, the login written."""
+    policy.complete_login(user)
+    db.session.commit()
+    session.clear()
+    login_user(user)
+    start_session_clock()
+    if user.must_change_password:
+        flash(_("这是初始密码，请先修改密码。"), "warning")
+        return redirect(url_for("auth.password"))
+    return redirect(next_url or url_for("main.home"))
+
+
+def _pending_user() -> User | None:
+    """The user who gave the right password moments ago, if that is still recent and still valid."""
+    pending = session.get("pending") or {}
+    if not pending or now().timestamp() - pending.get("at", 0) > PENDING_SECONDS:
+        return None
+    user_id, _sep, version = str(pending.get("user", "")).partition(":")
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.active and str(user.session_version) == version else None
+
+
+def _second_step(enrol: bool):
+    """Check the code of the pending login; for enrolment against the new secret kept in the session."""
+    user = _pending_user()
+    if user is None or (user.totp_secret is None) != enrol:
+        session.pop("pending", None)
+        flash(_("登录已过期，请重新输入用户名和密码。"), "warning")
+        return redirect(url_for("auth.login"))
+    if enrol:
+        session["pending"]["secret"] = session["pending"].get("secret") or policy.new_totp_secret()
+        session.modified = True
+    secret = session["pending"]["secret"] if enrol else user.totp_secret
+    form = TotpForm()
+    if form.validate_on_submit():
+        if policy.totp_ok(secret, form.code.data):
+            if enrol:
+                policy.enrol_totp(user, secret)
+            return _finish_login(user, session["pending"].get("next"))
+        policy.record_failure(user, user.username, "totp")
+        db.session.commit()
+        if user.locked_until is not None:
+            session.pop("pending", None)
+            flash(_refusal(policy.LoginStatus.LOCKED)[0], "error")
+            return redirect(url_for("auth.login"))
+        form.code.errors.append(_("验证码不正确，请输入验证器应用当前显示的 6 位数字。"))
+    return render_template("auth/totp.html", form=form, enrol=enrol, secret=secret if enrol else None,
+                           uri=policy.totp_uri(secret, user) if enrol else None)
+
+
+@bp.route("/login/totp", methods=["GET", "POST"])
+def totp():
+    """Sign in, step two: the code from the authenticator app."""
+    return _second_step(enrol=False)
+
+
+@bp.route("/login/totp/setup", methods=["GET", "POST"])
+def totp_setup():
+    """First login of an admin or center account: set up the authenticator app, prove it works, go on."""
+    return _second_step(enrol=True)
 
 
 @bp.post("/logout")
 @login_required
 def logout():
     """Sign out here and end this user's sessions everywhere."""
-    end_sessions(current_user)
+    end_sessions(current_user, action="logout")
     db.session.commit()
     logout_user()
     session.clear()

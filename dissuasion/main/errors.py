@@ -1,5 +1,6 @@
 """Error pages in the user's language; a 500 rolls back whatever the request had half-written."""
 from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 
 from ..extensions import db
 
@@ -22,3 +23,11 @@ def init_app(app: Flask) -> None:
 
     for code in (400, 403, 404, 405, 413, 500):
         app.register_error_handler(code, handle)
+
+    def handle_csrf(error):
+        """A form without its token (expired page, or a forged cross-site post): say how to go on."""
+        if _wants_json():
+            return handle(error)
+        return render_template("errors/error.html", code=400, csrf=True), 400
+
+    app.register_error_handler(CSRFError, handle_csrf)

@@ -19,6 +19,7 @@ NAV = (
     ("admin.users", _l("用户管理"), (Role.ADMIN,)),
     ("admin.directory", _l("派出所目录"), (Role.ADMIN, Role.CENTER)),
     ("admin.rules", _l("处置规则"), (Role.ADMIN,)),
+    ("admin.audit", _l("审计日志"), (Role.ADMIN,)),
 )
 
 

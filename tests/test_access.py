@@ -1,0 +1,95 @@
+"""Every route × every role: the expected allow or deny. A new route without an entry here fails the suite."""
+import re
+
+import pytest
+
+ROLES = ("officer", "lead", "center", "admin")
+CASE_ROLES = {"officer", "lead", "center"}
+PUBLIC = "public"
+#: rule -> (method, roles allowed or PUBLIC, status when allowed). Everyone else: 403; anonymous: to the login page.
+EXPECTED = {
+    "/": ("GET", set(ROLES), 302),
+    "/healthz": ("GET", PUBLIC, 200),
+    "/login": ("GET", PUBLIC, None),
+    "/login/totp": ("GET", PUBLIC, 302),  # without a pending login: back to the login page
+    "/login/totp/setup": ("GET", PUBLIC, 302),
+    "/logout": ("POST", set(ROLES), 302),
+    "/password": ("GET", set(ROLES), 200),
+    "/lang/<lang>": ("POST", PUBLIC, 302),
+    "/cases/": ("GET", CASE_ROLES, 200),
+    "/cases/board": ("GET", {"lead"}, 200),
+    "/cases/county": ("GET", {"center"}, 200),
+    "/cases/<int:case_id>": ("GET", CASE_ROLES, 200),
+    "/cases/search": ("GET", CASE_ROLES, 200),
+    "/cases/assign": ("POST", {"lead"}, None),
+    "/cases/<int:case_id>/sign": ("POST", CASE_ROLES, None),
+    "/cases/<int:case_id>/assign": ("POST", CASE_ROLES, None),
+    "/cases/<int:case_id>/transfer": ("POST", CASE_ROLES, None),
+    "/cases/<int:case_id>/route": ("POST", CASE_ROLES, None),
+    "/cases/<int:case_id>/reveal/<field>": ("POST", CASE_ROLES, 200),
+    "/cases/<int:case_id>/call": ("POST", CASE_ROLES, 303),
+    "/admin/rules": ("GET", {"admin"}, 200),
+    "/admin/rules/<tier>": ("POST", {"admin"}, None),
+    "/admin/users": ("GET", {"admin"}, 200),
+    "/admin/users/<int:user_id>/password": ("POST", {"admin"}, 302),
+    "/admin/directory": ("GET", {"admin", "center"}, 200),
+    "/admin/audit": ("GET", {"admin"}, 200),
+    "/admin/audit/export": ("GET", {"admin"}, 200),
+}
+
+
+def _rules(app) -> set[str]:
+    return {rule.rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"}
+
+
+def test_every_route_has_an_expectation(app):
+    missing = _rules(app) - set(EXPECTED)
+    assert not missing, f"routes without an access expectation in tests/test_access.py: {sorted(missing)}"
+    assert not set(EXPECTED) - _rules(app), "expectations for routes that no longer exist"
+
+
+@pytest.fixture
+def ids(make_case, make_user):
+    """Objects every allowed role may reach: a pool case of PCS01, an officer account."""
+    case = make_case(precinct="PCS01", community="无民警社区")
+    return {"case_id": case.id, "user_id": make_user("officer", precinct="PCS01").id, "lang": "en",
+            "tier": "high", "field": "id"}
+
+
+def _url(rule: str, ids: dict) -> str:
+    return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(ids[m.group(1)]), rule)
+
+
+@pytest.mark.parametrize("role", (None, *ROLES))
+def test_each_role_is_allowed_or_denied_as_expected(client, auth, make_user, ids, role):
+    if role:
+        auth.login(make_user(role, precinct="PCS01"))
+    for rule, (method, allowed, ok_status) in EXPECTED.items():
+        if rule == "/logout":
+            continue  # it would end the session the other checks need; checked below
+        response = client.open(_url(rule, ids), method=method)
+        if allowed == PUBLIC or (role and role in allowed):
+            assert response.status_code not in (401, 403, 404, 500), (role, rule, response.status_code)
+            if ok_status:
+                assert response.status_code == ok_status, (role, rule, response.status_code)
+        elif role is None:
+            assert response.status_code == 302 and "/login" in response.headers["Location"], (rule,)
+        else:
+            assert response.status_code == 403, (role, rule, response.status_code)
+    assert client.post("/logout").status_code == 302
+
+
+@pytest.mark.parametrize("role", ["officer", "lead"])
+def test_another_precincts_objects_by_guessed_ids_are_404(client, auth, make_user, make_case, role):
+    mine = make_case(precinct="PCS01", community="无民警社区").id
+    theirs = [make_case(precinct="PCS02", name="外所的人").id for _ in range(3)]
+    auth.login(make_user(role, precinct="PCS01"))
+    assert client.get(f"/cases/{mine}").status_code == 200
+    missing = client.get(f"/cases/{max(theirs) + 1}")
+    assert missing.status_code == 404
+    for case_id in theirs:
+        response = client.get(f"/cases/{case_id}")
+        assert response.status_code == 404
+        # "not yours" looks exactly like "does not exist" (the page only repeats its own path)
+        assert response.get_data(as_text=True).replace(f"/cases/{case_id}", "") == \
+            missing.get_data(as_text=True).replace(f"/cases/{max(theirs) + 1}", "")

@@ -1,0 +1,106 @@
+"""The audit trail is append-only in the database itself, whoever connects."""
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DatabaseError
+
+from dissuasion.audit.models import AuditEvent
+from dissuasion.audit.operations import record
+from dissuasion.extensions import db
+
+
+@pytest.fixture
+def event_id(app) -> int:
+    event = record("login", "user", 1)
+    db.session.commit()
+    return event.id
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE audit_events SET success = false WHERE id = :id",
+    "UPDATE audit_events SET username = 'someone-else'",
+    "DELETE FROM audit_events WHERE id = :id",
+    "DELETE FROM audit_events",
+])
+def test_updating_or_deleting_an_audit_row_fails(event_id, statement):
+    with pytest.raises(DatabaseError, match="append-only"):
+        db.session.execute(text(statement), {"id": event_id})
+    db.session.rollback()
+    assert db.session.get(AuditEvent, event_id).action == "login"
+
+
+def test_the_orm_cannot_change_or_delete_an_event_either(event_id):
+    event = db.session.get(AuditEvent, event_id)
+    event.success = False
+    with pytest.raises(DatabaseError, match="append-only"):
+        db.session.commit()
+    db.session.rollback()
+    db.session.delete(db.session.get(AuditEvent, event_id))
+    with pytest.raises(DatabaseError, match="append-only"):
+        db.session.commit()
+    db.session.rollback()
+    assert db.session.get(AuditEvent, event_id).success is True
+
+
+def test_postgresql_refuses_truncate_too(event_id):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("TRUNCATE is PostgreSQL's")
+    with pytest.raises(DatabaseError, match="append-only"):
+        db.session.execute(text("TRUNCATE audit_events"))
+    db.session.rollback()
+
+
+def test_new_events_can_still_be_written(event_id):
+    record("export", "cases", "", rows=3)
+    db.session.commit()
+    assert db.session.scalar(db.select(db.func.count()).select_from(AuditEvent)) == 2
+
+
+def _events(client, **args) -> str:
+    return client.get("/admin/audit", query_string=args).get_data(as_text=True)
+
+
+def test_admin_filters_the_trail_by_user_action_result_and_date(client, auth, make_user, clock):
+    import datetime as dt
+
+    clock(dt.datetime(2026, 11, 18, 2, 0, tzinfo=dt.UTC))
+    officer = make_user("officer", username="wang")
+    auth.login(officer, "wrong-password-xx")
+    auth.login(officer)
+    auth.logout()
+    clock(dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC))
+    auth.login(make_user("admin", username="root"))
+    page = _events(client)
+    assert "login_failed" in page and "wang" in page and "2026-11-18 10:00" in page  # Asia/Shanghai time
+    only_failures = _events(client, success="no")
+    assert "<td>login_failed</td>" in only_failures and "<td>login</td>" not in only_failures
+    assert "<td>wang</td>" not in _events(client, username="root")
+    assert "<td>root</td>" not in _events(client, date_to="2026-11-19")
+    assert "<td>wang</td>" in _events(client, date_to="2026-11-19")
+    assert "<td>wang</td>" not in _events(client, date_from="2026-11-19")
+    assert "没有符合条件的记录" in _events(client, action="totp_enrol")
+
+
+def test_the_export_is_plain_data_and_is_itself_audited(client, auth, make_user):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    client.post("/login", data={"username": '=HYPERLINK("http://x","y")', "password": "whatever-long-enough"})
+    admin = make_user("admin")
+    auth.login(admin)
+    response = client.get("/admin/audit/export", query_string={"success": "no"})
+    assert response.status_code == 200
+    sheet = load_workbook(BytesIO(response.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "时间" and len(rows) == 2
+    assert rows[1][6] == '=HYPERLINK("http://x","y")'  # the attempted name, as text
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    export = db.session.scalar(db.select(AuditEvent).filter_by(action="export", object_type="audit_events"))
+    assert export.username == admin.username and export.detail["filters"] == {"success": "no"}
+
+
+@pytest.mark.parametrize("role", ["officer", "lead", "center"])
+def test_only_admins_read_the_trail(client, auth, make_user, role):
+    auth.login(make_user(role))
+    assert client.get("/admin/audit").status_code == 403
+    assert client.get("/admin/audit/export").status_code == 403
