@@ -8,6 +8,7 @@ rows go to the driver as plain tuples. Defaults of columns a row leaves out are 
 from sqlalchemy import Table, insert
 
 from .extensions import db
+from .pii import Protected
 
 BATCH = 20_000
 
@@ -23,7 +24,7 @@ def bulk_insert(table: Table, rows: list[dict]) -> None:
                 for c in table.c if c.key not in keys and c.default is not None and not c.primary_key}
     columns = keys + list(defaults)
     compiled = insert(table).compile(dialect=dialect, column_keys=columns)
-    processors = [table.c[k].type.dialect_impl(dialect).bind_processor(dialect) for k in columns]
+    processors = [_processor(table.c[k].type, dialect) for k in columns]
     order = [columns.index(name) for name in compiled.positiontup] if compiled.positional else None
     fill = tuple(defaults.values())
     for start in range(0, len(rows), BATCH):
@@ -35,3 +36,23 @@ def bulk_insert(table: Table, rows: list[dict]) -> None:
             batch.append(tuple(values[i] for i in order) if order is not None else dict(zip(columns, values,
                                                                                              strict=True)))
         conn.exec_driver_sql(compiled.string, batch)
+
+
+def _processor(type_, dialect):
+    """The column type's bind processor, remembering its answer per distinct value: a push repeats the same
+    times, tiers and flags on every row. Never for protected numbers, whose every encryption must differ."""
+    process = type_.dialect_impl(dialect).bind_processor(dialect)
+    if process is None or isinstance(type_, Protected):
+        return process
+    memo: dict = {}
+
+    def remembered(value):
+        key = (type(value), tuple(value) if isinstance(value, list) else value)
+        try:
+            return memo[key]
+        except KeyError:
+            result = memo[key] = process(value)
+            return result
+        except TypeError:  # unhashable (a dict): no memory
+            return process(value)
+    return remembered
