@@ -32,4 +32,5 @@ def notify_once(user_id: int, kind: str, message: str, case_id: int | None, dedu
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     stmt = insert(Notification).values(user_id=user_id, kind=kind, message=message, case_id=case_id,
                                        dedupe_key=dedupe_key, created_at=now()).on_conflict_do_nothing()
-    return db.session.execute(stmt).rowcount == 1
+    # RETURNING rather than rowcount: an ORM-enabled insert does not report rowcount on every driver.
+    return db.session.execute(stmt.returning(Notification.id)).scalar() is not None
