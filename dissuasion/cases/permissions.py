@@ -14,12 +14,7 @@ def _leads_its_precinct(user: User, case: Case) -> bool:
 
 def may_sign(user: User, case: Case) -> bool:
     """签收: a lead of the precinct, or an officer for their own case or one from the precinct's pool."""
-    if case.status != CaseStatus.NEW or case.precinct_id is None:
-        return False
-    if _leads_its_precinct(user, case):
-        return True
-    return (user.role == Role.OFFICER and user.precinct_id == case.precinct_id
-            and case.assignee_id in (None, user.id))
+    return case.status == CaseStatus.NEW and may_work(user, case)
 
 
 def may_assign(user: User, case: Case) -> bool:
