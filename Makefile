@@ -30,11 +30,14 @@ translations-update: $(VENV)/.runtime  ## re-extract strings into the English ca
 	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --no-location -o dissuasion/translations/messages.pot .
 	$(BIN)/pybabel -q update -i dissuasion/translations/messages.pot -d dissuasion/translations --no-fuzzy-matching
 
-run: $(VENV)/.runtime translations  ## venv, dependencies, schema, demo data (first time), web server on HOST:PORT
+run: $(VENV)/.runtime translations  ## venv, dependencies, schema, demo data (first time), web server + scheduler on HOST:PORT
 	$(FLASK) db upgrade
 	$(FLASK) demo
-	@echo "预警劝阻 running at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
-	$(FLASK) run --host $(HOST) --port $(PORT) --no-reload --no-debugger
+	@echo "预警劝阻 running at http://$(HOST):$(PORT)/  (Ctrl-C stops the web server and the scheduler)"
+	@# The scheduler is its own process (never inside the web server); it stops with the web server.
+	@$(FLASK) scheduler & sched=$$!; \
+	  trap 'kill -TERM $$sched 2>/dev/null; wait $$sched' EXIT; trap 'exit 130' INT TERM; \
+	  $(FLASK) run --host $(HOST) --port $(PORT) --no-reload --no-debugger
 
 test: $(VENV)/.dev translations  ## venv, dependencies, the whole test suite
 	$(BIN)/pytest -q $(PYTEST_ARGS)

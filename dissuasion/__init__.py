@@ -36,9 +36,10 @@ def register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .auth.views import bp as auth_bp
     from .cases.views import bp as cases_bp
+    from .contacts.views import bp as contacts_bp
     from .main.views import bp as main_bp
 
-    for bp in (main_bp, auth_bp, cases_bp, admin_bp):
+    for bp in (main_bp, auth_bp, cases_bp, contacts_bp, admin_bp):
         app.register_blueprint(bp)
 
 

@@ -89,8 +89,26 @@ def init_rules() -> None:
     click.echo(f"默认规则：新增 {added} 条。")
 
 
+@click.command("scheduler")
+@click.option("--run-once", is_flag=True, help="Run every job once, then exit (for cron and tests).")
+def scheduler(run_once: bool) -> None:
+    """The one scheduler process: overdue cases, due follow-ups, ended watch periods (Ctrl-C stops it)."""
+    import logging
+
+    from . import scheduler as jobs
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if run_once:
+        for job_id, result in jobs.run_once(current_app._get_current_object()).items():
+            click.echo(f"{job_id}: {result}")
+        return
+    click.echo("调度进程已启动（每分钟运行一次任务，Ctrl-C 停止）。")
+    jobs.run_forever(current_app._get_current_object())
+    click.echo("调度进程已停止。")
+
+
 def init_app(app: Flask) -> None:
-    for command in (users_cli, directory_cli, demo, init_rules):
+    for command in (users_cli, directory_cli, demo, init_rules, scheduler):
         app.cli.add_command(command)
     init_security_commands(app)
 

@@ -216,13 +216,16 @@ class EventKind(LabelledEnum):
     STATUS = "status"
     CLOSED = "closed"
     NOTE = "note"
+    #: A lead lets a 特高危/高 case close without a 面见 contact (预警见人), with a reason.
+    CLOSE_APPROVED = "close_approved"
 
     @classmethod
     def _labels(cls):
         return {cls.CREATED: _l("建立任务"), cls.WARNING_ADDED: _l("新增预警"), cls.TIER_RAISED: _l("风险升级"),
                 cls.REOPENED: _l("重复预警，重新启用"), cls.SIGNED: _l("签收"), cls.ASSIGNED: _l("指派"),
                 cls.TRANSFERRED: _l("移交"), cls.ROUTED: _l("分派派出所"), cls.CONTACT: _l("劝阻记录"),
-                cls.FOLLOWUP: _l("回访安排"), cls.STATUS: _l("状态变更"), cls.CLOSED: _l("办结"), cls.NOTE: _l("备注")}
+                cls.FOLLOWUP: _l("回访安排"), cls.STATUS: _l("状态变更"), cls.CLOSED: _l("办结"), cls.NOTE: _l("备注"),
+                cls.CLOSE_APPROVED: _l("批准未面见办结")}
 
 
 class WarningSource(LabelledEnum):

@@ -7,7 +7,9 @@ from dissuasion.extensions import db
 #: Every page that shows or changes one case. Later features add theirs here.
 CASE_URLS = [("GET", "/cases/{id}"), ("POST", "/cases/{id}/sign"), ("POST", "/cases/{id}/assign"),
              ("POST", "/cases/{id}/transfer"), ("POST", "/cases/{id}/route"), ("POST", "/cases/{id}/reveal/id"),
-             ("POST", "/cases/{id}/reveal/phone"), ("POST", "/cases/{id}/call")]
+             ("POST", "/cases/{id}/reveal/phone"), ("POST", "/cases/{id}/call"), ("GET", "/cases/{id}/contact"),
+             ("POST", "/cases/{id}/contact"), ("POST", "/cases/{id}/close"), ("POST", "/cases/{id}/approve-close"),
+             ("POST", "/cases/{id}/reopen")]
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..auth.models import User
 from ..directory.models import Community
-from ..enums import CaseStatus, Tier
+from ..enums import CaseStatus, FollowUpStatus, Tier
 from ..extensions import db
 from ..notifications.operations import lead_ids, notify
 from ..timeutil import now
@@ -38,15 +38,22 @@ def set_due(case: Case) -> None:
         case.due_at = case.sign_deadline
     elif case.first_contact_at is None:
         case.due_at = case.contact_deadline
-    # After the first contact the next follow-up binds; the follow-up rules (issue 5) set it.
+    else:
+        # After the first contact the earliest pending follow-up binds (followups.rules schedules them).
+        case.due_at = min((f.due_at for f in case.followups if f.status == FollowUpStatus.PENDING), default=None)
+
+
+def recipients(case: Case) -> list[int]:
+    """Who hears about a case: its assignee and its precinct's leads."""
+    if case.precinct_id is None:
+        return []
+    users = set(lead_ids(case.precinct_id))
+    if case.assignee_id is not None:
+        users.add(case.assignee_id)
+    return sorted(users)
 
 
 def tell_precinct(case: Case, kind: str, message: str) -> None:
     """The assignee (or, for the pool, nobody in particular) and the precinct's leads hear of it."""
-    if case.precinct_id is None:
-        return
-    recipients = set(lead_ids(case.precinct_id))
-    if case.assignee_id is not None:
-        recipients.add(case.assignee_id)
-    for user_id in sorted(recipients):
+    for user_id in recipients(case):
         notify(user_id, kind, message, case_id=case.id)

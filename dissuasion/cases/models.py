@@ -169,6 +169,10 @@ class Case(db.Model):
         """Past the deadline that binds now (SPEC: overdue cases top every worklist)."""
         return self.is_open and self.due_at is not None and self.due_at < (at or now())
 
+    def in_watch(self, at: dt.datetime | None = None) -> bool:
+        """Within its watch period (关注期): 回访 contacts are still logged, even once closed."""
+        return self.watch_until is not None and self.watch_until > (at or now())
+
 
 class CaseEvent(db.Model):
     """One entry on a case's timeline: who did what, when."""

@@ -14,12 +14,7 @@ def _leads_its_precinct(user: User, case: Case) -> bool:
 
 def may_sign(user: User, case: Case) -> bool:
     """签收: a lead of the precinct, or an officer for their own case or one from the precinct's pool."""
-    if case.status != CaseStatus.NEW or case.precinct_id is None:
-        return False
-    if _leads_its_precinct(user, case):
-        return True
-    return (user.role == Role.OFFICER and user.precinct_id == case.precinct_id
-            and case.assignee_id in (None, user.id))
+    return case.status == CaseStatus.NEW and may_work(user, case)
 
 
 def may_assign(user: User, case: Case) -> bool:
@@ -39,7 +34,26 @@ def may_route(user: User, case: Case) -> bool:
     return user.role == Role.CENTER and case.precinct_id is None and case.is_open
 
 
+def may_work(user: User, case: Case) -> bool:
+    """Contacts, follow-ups and closing: a lead of the precinct, or an officer for their own or a pool case."""
+    if case.precinct_id is None:
+        return False
+    if _leads_its_precinct(user, case):
+        return True
+    return (user.role == Role.OFFICER and user.precinct_id == case.precinct_id
+            and case.assignee_id in (None, user.id))
+
+
+def may_approve_close(user: User, case: Case) -> bool:
+    """Approving a close without a visit, and reopening a case given up as unreachable, are the lead's."""
+    return _leads_its_precinct(user, case)
+
+
 def allowed_actions(user: User, case: Case) -> dict[str, bool]:
     """What the case page offers this user."""
+    work = may_work(user, case)
     return {"sign": may_sign(user, case), "assign": may_assign(user, case),
-            "transfer": may_transfer(user, case), "route": may_route(user, case)}
+            "transfer": may_transfer(user, case), "route": may_route(user, case),
+            "contact": work and (case.is_open or case.in_watch()), "close": work and case.is_open,
+            "approve": may_approve_close(user, case) and case.is_open,
+            "reopen": may_approve_close(user, case) and case.status == CaseStatus.UNREACHABLE}

@@ -5,7 +5,7 @@ from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..enums import DataFlag, Role
+from ..enums import DataFlag, Outcome, Role
 from ..timeutil import local
 
 #: The navigation of each role: (endpoint, label, roles). Entries whose page does not exist yet are skipped.
@@ -53,4 +53,4 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def inject_roles():
-        return {"Role": Role, "me": current_user, "nav": nav_for(current_user)}
+        return {"Role": Role, "Outcome": Outcome, "me": current_user, "nav": nav_for(current_user)}

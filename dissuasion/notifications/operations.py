@@ -1,7 +1,11 @@
 """Sending in-app notifications."""
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
 from ..auth.models import User
 from ..enums import Role
 from ..extensions import db
+from ..timeutil import now
 from .models import Notification
 
 
@@ -19,3 +23,14 @@ def lead_ids(precinct_id: int) -> list[int]:
     """The active leads of a precinct, who hear about every new or raised case."""
     return list(db.session.scalars(db.select(User.id).where(
         User.precinct_id == precinct_id, User.role == Role.LEAD, User.active.is_(True))))
+
+
+def notify_once(user_id: int, kind: str, message: str, case_id: int | None, dedupe_key: str) -> bool:
+    """Send a notification unless one with this key exists; True if sent. Safe when two processes race:
+    the insert skips a key the other one wrote (ON CONFLICT DO NOTHING on PostgreSQL and SQLite)."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(Notification).values(user_id=user_id, kind=kind, message=message, case_id=case_id,
+                                       dedupe_key=dedupe_key, created_at=now()).on_conflict_do_nothing()
+    # RETURNING rather than rowcount: an ORM-enabled insert does not report rowcount on every driver.
+    return db.session.execute(stmt.returning(Notification.id)).scalar() is not None

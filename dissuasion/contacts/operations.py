@@ -1,0 +1,75 @@
+"""Logging a contact (劝阻记录): the case moves, follow-ups are done and scheduled, and 办结 closes it.
+Operations flush; the caller commits."""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+from ..audit.operations import record
+from ..auth.models import User
+from ..cases.assignment import set_due
+from ..cases.lifecycle import LifecycleError, check_version, close_case, start_work
+from ..cases.models import Case
+from ..cases.operations import add_event
+from ..cases.permissions import may_work
+from ..cases.rules import rules_by_tier
+from ..enums import EventKind, Outcome, Reached
+from ..extensions import db
+from ..followups.rules import GIVE_UP, after_contact, complete_followups
+from .models import Contact
+from .validation import ContactInput
+
+#: What a contact tells about the person that the case keeps (the latest contact that says it wins).
+CASE_FIELDS = ("amount_dissuaded", "amount_defrauded", "defrauded_at", "app_status")
+
+
+def log_contact(case: Case, data: ContactInput, by: User, close: bool = False, version=None) -> Contact:
+    """Record one attempt; the first moves the case to 处置中; then the follow-up rules; 办结 closes it."""
+    check_version(case, version)
+    if not may_work(by, case):
+        raise LifecycleError(_("只有责任民警或本所领导可以登记此任务的劝阻记录。"))
+    if not (case.is_open or case.in_watch()):
+        raise LifecycleError(_("任务已%(s)s，不能再登记劝阻记录。", s=case.status.label))
+    if close and not case.is_open:
+        raise LifecycleError(_("任务已%(s)s。", s=case.status.label))
+    contact = Contact(case=case, officer_id=by.id, method=data.method, reached=data.reached,
+                      relative_relation=data.relative_relation, relative_phone=data.relative_phone,
+                      failure_reason=data.failure_reason, contacted_at=data.contacted_at, outcome=data.outcome,
+                      amount_dissuaded=data.amount_dissuaded, amount_defrauded=data.amount_defrauded,
+                      defrauded_at=data.defrauded_at, fraud_type=data.fraud_type, app_status=data.app_status,
+                      note=data.note)
+    db.session.add(contact)
+    db.session.flush()
+    if case.is_open and case.first_contact_at is None:
+        start_work(case, by, data.contacted_at)
+    _keep_on_case(case, data)
+    complete_followups(case, contact)
+    verdict = after_contact(case, contact, rules_by_tier()[case.tier]) if case.is_open else None
+    add_event(case, EventKind.CONTACT, by, message=_describe(contact), contact=contact.id)
+    record("contact_add", "case", case.id, user=by, contact=contact.id)
+    if close:
+        close_case(case, data.outcome, by, reason=data.note)
+    elif verdict == GIVE_UP:
+        close_case(case, Outcome.UNREACHABLE, None, reason=_("联系失败次数已达规则上限"))
+    set_due(case)
+    db.session.flush()
+    return contact
+
+
+def _keep_on_case(case: Case, data: ContactInput) -> None:
+    if data.outcome is not None and data.outcome != Outcome.UNREACHABLE:
+        case.outcome = data.outcome
+    if data.fraud_type is not None:
+        case.confirmed_fraud_type = data.fraud_type
+    for name in CASE_FIELDS:
+        if getattr(data, name) is not None:
+            setattr(case, name, getattr(data, name))
+
+
+def _describe(contact: Contact) -> str:
+    who = contact.reached.label
+    if contact.reached == Reached.RELATIVE and contact.relative_relation:
+        who += f"（{contact.relative_relation}）"
+    if contact.reached == Reached.NONE and contact.failure_reason:
+        who += f"（{contact.failure_reason.label}）"
+    parts = [contact.method.label, who] + ([contact.outcome.label] if contact.outcome else [])
+    return " · ".join(parts)

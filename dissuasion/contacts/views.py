@@ -1,0 +1,96 @@
+"""The contact form (劝阻记录) and the case's outcome actions: close, a lead's approval, reopen. Thin views."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..auth.decorators import roles_required
+from ..auth.scoping import case_or_404
+from ..cases.lifecycle import LifecycleError, StaleCase, approve_close, check_version, close_case, reopen
+from ..cases.views import CASE_ROLES, NO_STORE
+from ..enums import AppStatus, FailureReason, FraudType, Method, Outcome, Reached
+from ..extensions import db
+from ..timeutil import local, now
+from .operations import log_contact
+from .validation import InputError, choice, parse_contact
+
+bp = Blueprint("contacts", __name__, url_prefix="/cases")
+STALE = _("任务刚被他人更新，请查看最新情况后再提交。")
+CHOICES = {"method": Method, "reached": Reached, "failure_reason": FailureReason, "outcome": Outcome,
+           "app": AppStatus, "fraud_type": FraudType}
+
+
+def _to_case(case_id: int):
+    return redirect(url_for("cases.detail", case_id=case_id))
+
+
+@bp.route("/<int:case_id>/contact", methods=["GET", "POST"])
+@roles_required(*CASE_ROLES)
+def contact(case_id: int):
+    """Log a contact: 再次联系 keeps the case open, 办结 closes it with the outcome; errors keep what was typed."""
+    case = case_or_404(current_user, case_id)
+    values = dict(request.form) if request.method == "POST" else {
+        "method": case.method.value, "contacted_at": local(now()).strftime("%Y-%m-%dT%H:%M"), "version": case.version}
+    errors, message = {}, None
+    if request.method == "POST":
+        closing = request.form.get("action") == "close"
+        try:
+            log_contact(case, parse_contact(request.form, closing), current_user, close=closing,
+                        version=request.form.get("version"))
+            db.session.commit()
+        except InputError as exc:
+            db.session.rollback()
+            errors, message = exc.fields, str(exc)
+        except (LifecycleError, StaleDataError) as exc:
+            db.session.rollback()
+            message = STALE if isinstance(exc, StaleDataError) else str(exc)
+            if isinstance(exc, StaleCase | StaleDataError):
+                values["version"] = case.version  # they have now seen what changed; a resubmit may go through
+        else:
+            flash(_("已办结。") if closing else _("已保存劝阻记录。"), "success")
+            return _to_case(case.id)
+    return render_template("contacts/form.html", case=case, values=values, errors=errors, message=message,
+                           choices={k: e.choices() for k, e in CHOICES.items()}), 400 if message else 200, NO_STORE
+
+
+def _attempt(case, operation, *args, done: str):
+    try:
+        check_version(case, request.form.get("version"))
+        operation(*args)
+        db.session.commit()
+    except (LifecycleError, StaleDataError) as exc:
+        db.session.rollback()
+        flash(STALE if isinstance(exc, StaleDataError) else str(exc), "error")
+    else:
+        flash(done, "success")
+    return _to_case(case.id)
+
+
+@bp.post("/<int:case_id>/close")
+@roles_required(*CASE_ROLES)
+def close(case_id: int):
+    """办结 without a new contact (e.g. 误报 found out from the center), with an outcome and a reason."""
+    case = case_or_404(current_user, case_id)
+    outcome = choice(request.form, "outcome", Outcome, errors := {}, _("请选择处置结果。"))
+    if errors:
+        flash(errors["outcome"], "error")
+        return _to_case(case.id)
+    return _attempt(case, close_case, case, outcome, current_user, request.form.get("reason", ""),
+                    done=_("已办结。"))
+
+
+@bp.post("/<int:case_id>/approve-close")
+@roles_required(*CASE_ROLES)
+def approve(case_id: int):
+    """A lead approves closing a 特高危/高 case without a 面见 contact, with a reason."""
+    case = case_or_404(current_user, case_id)
+    return _attempt(case, approve_close, case, request.form.get("reason", ""), current_user,
+                    done=_("已批准未面见办结。"))
+
+
+@bp.post("/<int:case_id>/reopen")
+@roles_required(*CASE_ROLES)
+def reopen_case(case_id: int):
+    """A lead reopens a case given up as 无法联系."""
+    case = case_or_404(current_user, case_id)
+    return _attempt(case, reopen, case, request.form.get("reason", ""), current_user, done=_("已重新启用。"))

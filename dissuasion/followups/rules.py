@@ -1,0 +1,115 @@
+"""The follow-up rules (SPEC "Rules") applied to a contact, as data from the tier's RuleSetting.
+
+* a failed contact: a retry after `retry_minutes`, until `max_tries` failed tries; then the next step of
+  `escalation` (a method: a follow-up with that method, and 面见 becomes the case's method; 'unreachable':
+  the case closes as 无法联系); when the steps are used up the leads are told and nothing more is scheduled;
+* a contact that reached someone resets the count of failed tries;
+* 及时劝阻 or 自主防范: the watch period (关注期) starts, `watch_days` from the contact; 及时劝阻 also gets the
+  tier's 回访 on `followup_days` after the contact.
+
+Follow-ups the rules make carry a rule_key (unique), so applying the same rule twice makes one follow-up.
+Retry and escalation keys count the case's failed contacts ever made (never reset), revisit keys name the
+contact that dissuaded: a case that is dissuaded again after a repeat warning gets its own 回访.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_babel import gettext as _
+
+from ..auth.models import User
+from ..cases.models import Case, RuleSetting
+from ..cases.operations import add_event
+from ..contacts.models import Contact
+from ..enums import EventKind, FollowUpKind, FollowUpStatus, Method, Outcome, Reached
+from ..extensions import db
+from ..main.filters import fmt_time
+from ..notifications.operations import notify_once
+from .models import FollowUp
+
+#: Outcomes after which the person is watched for the tier's watch period.
+WATCH_OUTCOMES = frozenset({Outcome.DISSUADED, Outcome.SELF_PROTECTED})
+#: A contact completes pending follow-ups due up to this long after it (an early call still counts).
+EARLY = dt.timedelta(days=1)
+#: The escalation step that gives up (SPEC: 低 "then 无法联系").
+GIVE_UP = "unreachable"
+
+
+def schedule(case: Case, kind: FollowUpKind, method: Method, due_at: dt.datetime, rule_key: str | None = None,
+             by: User | None = None, note: str = "") -> FollowUp | None:
+    """Add a follow-up; one with the same rule_key already made is not made again (returns None)."""
+    if rule_key and db.session.scalar(db.select(FollowUp.id).filter_by(rule_key=rule_key)):
+        return None
+    followup = FollowUp(case=case, kind=kind, method=method, due_at=due_at, rule_key=rule_key,
+                        status=FollowUpStatus.PENDING, created_by_id=by.id if by else None, note=note)
+    db.session.add(followup)
+    add_event(case, EventKind.FOLLOWUP, by, message=f"{kind.label} · {method.label} · {fmt_time(due_at)}",
+              due_at=due_at.isoformat(), rule_key=rule_key)
+    return followup
+
+
+def complete_followups(case: Case, contact: Contact) -> int:
+    """Pending follow-ups due by a day after this contact are done by it."""
+    done = 0
+    for followup in case.followups:
+        if followup.status == FollowUpStatus.PENDING and followup.due_at <= contact.contacted_at + EARLY:
+            followup.status, followup.done_at, followup.contact = FollowUpStatus.DONE, contact.created_at, contact
+            done += 1
+    return done
+
+
+def after_contact(case: Case, contact: Contact, rule: RuleSetting) -> str | None:
+    """Apply the rules to a contact just logged; returns GIVE_UP when the case must close as 无法联系."""
+    if contact.reached == Reached.NONE:
+        return after_failure(case, contact, rule)
+    case.failed_attempts = 0
+    if contact.outcome in WATCH_OUTCOMES:
+        start_watch(case, contact, rule)
+    return None
+
+
+def after_failure(case: Case, contact: Contact, rule: RuleSetting) -> str | None:
+    """A retry while tries are left; then the next escalation step (see the module's docstring)."""
+    case.failed_attempts += 1
+    failures = sum(1 for c in case.contacts if c.reached == Reached.NONE)
+    step_after = dt.timedelta(minutes=rule.retry_minutes or 0)
+    if case.failed_attempts < rule.max_tries:
+        schedule(case, FollowUpKind.RETRY, case.method, contact.contacted_at + step_after,
+                 f"retry:{case.id}:{failures}")
+        return None
+    index = case.failed_attempts - rule.max_tries
+    steps = list(rule.escalation or [])
+    if index >= len(steps):
+        _tell(case, "escalation", _("%(name)s：已按规则尝试全部处置方式仍未联系上，请所领导决定下一步。",
+                                    name=case.person.name), f"exhausted:{case.id}:{failures}")
+        return None
+    step = steps[index]
+    if step == GIVE_UP:
+        return GIVE_UP
+    method = Method(step)
+    if method == Method.VISIT:
+        case.method = Method.VISIT
+    schedule(case, FollowUpKind.ESCALATION, method, contact.contacted_at + step_after,
+             f"escalation:{case.id}:{failures}")
+    _tell(case, "escalation", _("%(name)s：联系失败 %(n)d 次，升级为%(m)s。", name=case.person.name,
+                                n=case.failed_attempts, m=method.label), f"escalation:{case.id}:{failures}")
+    return None
+
+
+def start_watch(case: Case, contact: Contact, rule: RuleSetting) -> None:
+    """The watch period from this contact; after 及时劝阻 also the tier's 回访 (by phone)."""
+    if rule.watch_days:
+        case.watch_until = max(case.watch_until or contact.contacted_at,
+                               contact.contacted_at + dt.timedelta(days=rule.watch_days))
+    if contact.outcome != Outcome.DISSUADED:
+        return
+    for day in rule.followup_days or []:
+        schedule(case, FollowUpKind.REVISIT, Method.PHONE, contact.contacted_at + dt.timedelta(days=day),
+                 f"revisit:{case.id}:{contact.id}:{day}")
+
+
+def _tell(case: Case, kind: str, message: str, key: str) -> None:
+    from ..cases.assignment import recipients
+
+    for user_id in recipients(case):
+        notify_once(user_id, kind, message, case.id, f"{key}:{user_id}")
