@@ -55,8 +55,8 @@ def _render(report: dict, precinct, snapshot: WeeklyReport | None = None):
 
 
 def _chart_labels() -> dict:
-    """The charts' words, in the page's language."""
-    return {"outcomes": {o.value: o.label for o in Outcome}, "tiers": {t.value: t.label for t in Tier},
+    """The charts' words, in the page's language; lists of [key, label], so the order survives JSON."""
+    return {"outcomes": [[o.value, o.label] for o in Outcome], "tiers": [[t.value, t.label] for t in Tier],
             "fraud_types": {f.value: f.label for f in FraudType}, "this_week": _("本周"), "last_week": _("上周"),
             "warnings": _("预警数")}
 

@@ -17,24 +17,25 @@
     if (canvas) { new Chart(canvas, config); }
   }
 
-  var outcomeKeys = Object.keys(labels.outcomes);
+  var outcomes = {};
+  labels.outcomes.forEach(function (pair) { outcomes[pair[0]] = pair[1]; });
   draw("chart-outcomes", {
     type: "bar",
     data: {
       labels: data.outcomes_by_precinct.map(function (p) { return p.name; }),
-      datasets: outcomeKeys.map(function (k, i) {
-        return { label: labels.outcomes[k], backgroundColor: outcomeColors[i],
-                 data: data.outcomes_by_precinct.map(function (p) { return p.outcomes[k]; }) };
+      datasets: labels.outcomes.map(function (pair, i) {
+        return { label: pair[1], backgroundColor: outcomeColors[i],
+                 data: data.outcomes_by_precinct.map(function (p) { return p.outcomes[pair[0]]; }) };
       })
     },
     options: { indexAxis: "y", scales: { x: { stacked: true, beginAtZero: true }, y: { stacked: true } } }
   });
 
-  var tierKeys = Object.keys(labels.tiers);
+  var tierKeys = labels.tiers.map(function (pair) { return pair[0]; });
   draw("chart-first-contact", {
     type: "bar",
     data: {
-      labels: tierKeys.map(function (k) { return labels.tiers[k]; }),
+      labels: labels.tiers.map(function (pair) { return pair[1]; }),
       datasets: [
         { label: labels.this_week, backgroundColor: "#12325f",
           data: tierKeys.map(function (k) { return m.median_minutes_to_first_contact[k]; }) },
@@ -52,8 +53,8 @@
       labels: types.map(function (r) { return labels.fraud_types[r.fraud_type]; }),
       datasets: [
         { label: labels.warnings, backgroundColor: "#a9b2c0", data: types.map(function (r) { return r.warnings; }) },
-        { label: labels.outcomes.dissuaded, backgroundColor: "#2e7d32", data: types.map(function (r) { return r.dissuaded; }) },
-        { label: labels.outcomes.defrauded, backgroundColor: "#c62828", data: types.map(function (r) { return r.defrauded; }) }
+        { label: outcomes.dissuaded, backgroundColor: "#2e7d32", data: types.map(function (r) { return r.dissuaded; }) },
+        { label: outcomes.defrauded, backgroundColor: "#c62828", data: types.map(function (r) { return r.defrauded; }) }
       ]
     },
     options: { indexAxis: "y", scales: { x: { beginAtZero: true } } }
