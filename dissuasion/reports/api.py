@@ -19,8 +19,8 @@ from ..enums import Role
 from ..extensions import csrf, db
 from ..timeutil import now
 from .operations import feedback_items
-from .queries import compute_report, may_read_report, precinct_by_code
-from .weeks import WeekError, days_period, last_complete_week, week_period
+from .queries import compute_report, may_read_report, report_target
+from .weeks import WeekError, days_period
 
 
 def error(code: str, message: str, status: int, fields: dict | None = None) -> tuple[dict, int]:
@@ -30,14 +30,14 @@ def error(code: str, message: str, status: int, fields: dict | None = None) -> t
 def weekly_report(user: User, args) -> tuple[dict, int]:
     """The weekly report JSON (the same dict as the CLI and the page); center: any precinct or the county
     (no precinct); lead: own precinct; anything else 404."""
-    week = args.get("week") or last_complete_week()
     try:
-        week_period(week)
+        week, precinct = report_target(args.get("week"), args.get("precinct") or None)
     except WeekError as exc:
         return error("invalid", str(exc), 400, {"week": str(exc)})
-    code = args.get("precinct") or None
-    precinct = precinct_by_code(code)
-    if (code and precinct is None) or not may_read_report(user, precinct):
+    except LookupError:
+        precinct = None
+        user = None  # an unknown precinct answers exactly like one out of reach
+    if user is None or not may_read_report(user, precinct):
         return error("not_found", "没有这个派出所的周报，或无权查看。", 404)
     return compute_report(week, precinct, user=user), 200
 

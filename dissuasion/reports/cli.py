@@ -10,8 +10,8 @@ from flask.cli import AppGroup
 
 from ..extensions import db
 from .operations import export_feedback, export_report
-from .queries import compute_report, precinct_by_code
-from .weeks import WeekError, days_period, last_complete_week, week_period
+from .queries import compute_report, report_target
+from .weeks import WeekError, days_period
 
 report_cli = AppGroup("report", help="Weekly reports.")
 
@@ -23,14 +23,12 @@ report_cli = AppGroup("report", help="Weekly reports.")
 @click.option("--out", type=click.Path(dir_okay=False), help="File to write (default: stdout; required for xlsx).")
 def report_weekly(week: str | None, code: str | None, fmt: str, out: str | None) -> None:
     """Compute a week's report for the county or a precinct and print or write it."""
-    week = week or last_complete_week()
     try:
-        week_period(week)
+        week, precinct = report_target(week, code)
     except WeekError as exc:
         raise click.BadParameter(str(exc), param_hint="--week") from exc
-    precinct = precinct_by_code(code)
-    if code and precinct is None:
-        raise click.BadParameter(f"派出所代码 {code} 不在目录中。", param_hint="--precinct")
+    except LookupError as exc:
+        raise click.BadParameter(str(exc), param_hint="--precinct") from exc
     report = compute_report(week, precinct)
     if fmt == "json":
         text = json.dumps(report, ensure_ascii=False, indent=2) + "\n"

@@ -17,7 +17,7 @@ from ..extensions import db
 from ..timeutil import local, now
 from .metrics import Scope, compute_metrics, outcome_of_case
 from .models import WeeklyReport
-from .weeks import Period, previous_week, week_period
+from .weeks import Period, last_complete_week, previous_week, week_period
 
 
 def compute_report(week: str, precinct: Precinct | None = None, user: User | None = None,
@@ -38,6 +38,17 @@ def compute_report(week: str, precinct: Precinct | None = None, user: User | Non
 
 def precinct_by_code(code: str | None) -> Precinct | None:
     return db.session.scalar(select(Precinct).filter_by(code=code)) if code else None
+
+
+def report_target(week: str | None, code: str | None) -> tuple[str, Precinct | None]:
+    """The week asked for (default: the last complete one) and the precinct (no code: the county); WeekError for
+    a malformed week, LookupError for a code not in the directory. Access is checked by may_read_report."""
+    week = week or last_complete_week()
+    week_period(week)
+    precinct = precinct_by_code(code)
+    if code and precinct is None:
+        raise LookupError(f"派出所代码 {code} 不在目录中。")
+    return week, precinct
 
 
 def reportable_precincts(user: User) -> list[Precinct]:

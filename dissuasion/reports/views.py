@@ -17,9 +17,9 @@ from ..timeutil import now
 from .metrics import Scope, outcomes_by_precinct
 from .models import WeeklyReport
 from .operations import export_feedback, export_report, store_report
-from .queries import archive, compute_report, may_read_report, precinct_by_code, reportable_precincts
+from .queries import archive, compute_report, may_read_report, report_target, reportable_precincts
 from .tables import FRAUD_HEADER, fraud_rows, metric_rows
-from .weeks import WeekError, days_period, last_complete_week, recent_weeks, week_of, week_period
+from .weeks import WeekError, days_period, recent_weeks, week_of, week_period
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 READERS = (Role.CENTER, Role.LEAD)
@@ -29,14 +29,12 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def _week_and_precinct(source) -> tuple[str, object]:
     """The week (default: last complete) and precinct (default: county for center, own for a lead) asked for;
     404 for a malformed week or a precinct out of the user's reach."""
-    week = source.get("week") or last_complete_week()
-    try:
-        week_period(week)
-    except WeekError:
-        abort(404)
     code = source.get("precinct") or (None if current_user.role == Role.CENTER else current_user.precinct.code)
-    precinct = precinct_by_code(code)
-    if (code and precinct is None) or not may_read_report(current_user, precinct):
+    try:
+        week, precinct = report_target(source.get("week"), code)
+    except (WeekError, LookupError):
+        abort(404)
+    if not may_read_report(current_user, precinct):
         abort(404)
     return week, precinct
 
