@@ -38,8 +38,10 @@ def register_blueprints(app: Flask) -> None:
     from .cases.views import bp as cases_bp
     from .contacts.views import bp as contacts_bp
     from .main.views import bp as main_bp
+    from .reports.api import reports_api  # folded into the shared API blueprint at merge (see reports/api.py)
+    from .reports.views import bp as reports_bp
 
-    for bp in (main_bp, auth_bp, cases_bp, contacts_bp, admin_bp):
+    for bp in (main_bp, auth_bp, cases_bp, contacts_bp, admin_bp, reports_bp, reports_api):
         app.register_blueprint(bp)
 
 
@@ -57,5 +59,7 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from .cli import init_app
+    from .reports.cli import init_app as init_report_commands
 
     init_app(app)
+    init_report_commands(app)

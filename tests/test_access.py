@@ -3,9 +3,16 @@ import re
 
 import pytest
 
+from dissuasion.extensions import db
+from dissuasion.reports.models import WeeklyReport
+from dissuasion.reports.queries import compute_report
+
 ROLES = ("officer", "lead", "center", "admin")
 CASE_ROLES = {"officer", "lead", "center"}
 PUBLIC = "public"
+#: JSON API routes: a bearer token instead of a session (anonymous: 401 JSON); tested in their own files.
+TOKEN = "token"
+READERS = {"lead", "center"}
 #: rule -> (method, roles allowed or PUBLIC, status when allowed). Everyone else: 403; anonymous: to the login page.
 EXPECTED = {
     "/": ("GET", set(ROLES), 302),
@@ -39,6 +46,14 @@ EXPECTED = {
     "/admin/directory": ("GET", {"admin", "center"}, 200),
     "/admin/audit": ("GET", {"admin"}, 200),
     "/admin/audit/export": ("GET", {"admin"}, 200),
+    "/reports/weekly": ("GET", READERS, 200),
+    "/reports/weekly.xlsx": ("GET", READERS, 200),
+    "/reports/weekly/generate": ("POST", READERS, 302),
+    "/reports/archive": ("GET", READERS, 200),
+    "/reports/archive/<int:report_id>": ("GET", READERS, 200),
+    "/reports/feedback.xlsx": ("GET", READERS, 302),  # without dates: back to the report page with a message
+    "/api/v1/reports/weekly": ("GET", TOKEN, 401),
+    "/api/v1/feedback": ("GET", TOKEN, 401),
 }
 
 
@@ -56,8 +71,12 @@ def test_every_route_has_an_expectation(app):
 def ids(make_case, make_user):
     """Objects every allowed role may reach: a pool case of PCS01, an officer account."""
     case = make_case(precinct="PCS01", community="无民警社区")
+    report = WeeklyReport(week="2026-W47", precinct_id=case.precinct_id,
+                          data=compute_report("2026-W47", case.precinct))
+    db.session.add(report)
+    db.session.commit()
     return {"case_id": case.id, "user_id": make_user("officer", precinct="PCS01").id, "lang": "en",
-            "tier": "high", "field": "id"}
+            "tier": "high", "field": "id", "report_id": report.id}
 
 
 def _url(rule: str, ids: dict) -> str:
@@ -69,8 +88,8 @@ def test_each_role_is_allowed_or_denied_as_expected(client, auth, make_user, ids
     if role:
         auth.login(make_user(role, precinct="PCS01"))
     for rule, (method, allowed, ok_status) in EXPECTED.items():
-        if rule == "/logout":
-            continue  # it would end the session the other checks need; checked below
+        if rule == "/logout" or allowed == TOKEN:
+            continue  # /logout would end the session the other checks need; both are checked below
         response = client.open(_url(rule, ids), method=method)
         if allowed == PUBLIC or (role and role in allowed):
             assert response.status_code not in (401, 403, 404, 500), (role, rule, response.status_code)
@@ -97,3 +116,10 @@ def test_another_precincts_objects_by_guessed_ids_are_404(client, auth, make_use
         # "not yours" looks exactly like "does not exist" (the page only repeats its own path)
         assert response.get_data(as_text=True).replace(f"/cases/{case_id}", "") == \
             missing.get_data(as_text=True).replace(f"/cases/{max(theirs) + 1}", "")
+
+
+def test_api_routes_without_a_token_are_401_json(client):
+    for rule, (method, allowed, status) in EXPECTED.items():
+        if allowed == TOKEN:
+            response = client.open(rule, method=method)
+            assert response.status_code == status and response.get_json()["error"]["code"] == "unauthorized", rule

@@ -140,7 +140,8 @@ class Case(db.Model):
     defrauded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     confirmed_fraud_type: Mapped[FraudType | None] = mapped_column(enum_column(FraudType))
     app_status: Mapped[AppStatus | None] = mapped_column(enum_column(AppStatus))
-    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: Reports count outcomes and amounts by the week this falls in (indexed for them).
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)

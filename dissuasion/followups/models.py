@@ -29,7 +29,8 @@ class FollowUp(db.Model):
     #: Set when the rules created it, so running the rules twice creates it once.
     rule_key: Mapped[str | None] = mapped_column(String(100), unique=True)
     note: Mapped[str] = mapped_column(Text, default="")
-    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: Reports count follow-ups done by the week this falls in (indexed for them).
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     #: Set once the scheduler has told the assignee it is due.
     notified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

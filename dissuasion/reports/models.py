@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..dbtypes import Json, UTCDateTime
 from ..extensions import db
 from ..timeutil import now
+
+if TYPE_CHECKING:
+    from ..directory.models import Precinct
 
 
 class WeeklyReport(db.Model):
@@ -25,6 +29,15 @@ class WeeklyReport(db.Model):
     generated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: The report's JSON (metrics and previous week) as it was when generated.
     data: Mapped[dict] = mapped_column(Json, default=dict)
+    #: "2026-W47:county" or "2026-W47:<precinct id>" on the Monday report the scheduler makes, None on reports made
+    #: on demand: unique, so two scheduler runs (or processes) store each Monday report once.
+    scheduled_key: Mapped[str | None] = mapped_column(String(40), unique=True)
+
+    precinct: Mapped[Precinct | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<WeeklyReport {self.week} precinct {self.precinct_id}>"
+
+    @property
+    def scheduled(self) -> bool:
+        return self.scheduled_key is not None

@@ -1,0 +1,71 @@
+"""Writes for reports: storing a report as an immutable snapshot, and the audited exports. Never commits."""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..audit.operations import record
+from ..directory.models import Precinct
+from ..exports import write_xlsx
+from ..extensions import db
+from ..timeutil import now
+from .models import WeeklyReport
+from .queries import FEEDBACK_HEADER, compute_report, feedback_json, feedback_rows, feedback_sheet_row
+from .tables import report_sheets
+from .weeks import Period
+
+log = logging.getLogger(__name__)
+
+
+def scheduled_key(week: str, precinct: Precinct | None) -> str:
+    return f"{week}:{precinct.id if precinct else 'county'}"
+
+
+def store_report(week: str, precinct: Precinct | None, by=None, scheduled: bool = False) -> WeeklyReport | None:
+    """Compute a week's report and keep it as a snapshot with its generation time.
+
+    On demand (scheduled=False) every call stores a new snapshot. The scheduler's Monday report is stored once
+    per week and scope: a second run, even in another process at the same moment, finds the unique key taken
+    and stores nothing (returns None).
+    """
+    key = scheduled_key(week, precinct) if scheduled else None
+    if key and db.session.scalar(select(WeeklyReport.id).filter_by(scheduled_key=key)) is not None:
+        return None
+    report = WeeklyReport(week=week, precinct_id=precinct.id if precinct else None, generated_at=now(),
+                          generated_by_id=by.id if by else None, data=compute_report(week, precinct),
+                          scheduled_key=key)
+    try:
+        with db.session.begin_nested():
+            db.session.add(report)
+    except IntegrityError:
+        log.info("weekly report %s already stored by another run", key)
+        return None
+    record("report_generated", "weekly_report", report.id, user=by, week=week,
+           precinct=precinct.code if precinct else None, scheduled=scheduled)
+    log.info("weekly report %s %s stored (id %s)", week, precinct.code if precinct else "county", report.id)
+    return report
+
+
+def export_report(report: dict, by=None) -> bytes:
+    """A report dict as .xlsx (formula-safe); the export is audited."""
+    record("export", "weekly_report", report["precinct"] or "county", user=by, week=report["week"])
+    db.session.flush()
+    return write_xlsx(report_sheets(report))
+
+
+def export_feedback(period: Period, by=None) -> tuple[bytes, int]:
+    """Feedback to the center for a period as .xlsx, within the user's reach; audited. Returns (file, rows)."""
+    rows = feedback_rows(period, by)
+    record("export", "feedback", "", user=by, period=period.label, rows=len(rows))
+    db.session.flush()
+    return write_xlsx([("反馈", list(FEEDBACK_HEADER), [feedback_sheet_row(r) for r in rows])]), len(rows)
+
+
+def feedback_items(period: Period, by) -> list[dict]:
+    """Feedback to the center for a period as JSON items (the API), within the user's reach; audited."""
+    rows = feedback_rows(period, by)
+    record("export", "feedback", "", user=by, period=period.label, rows=len(rows), via="api")
+    db.session.flush()
+    return [feedback_json(r) for r in rows]

@@ -1,0 +1,83 @@
+"""The report dict laid out as rows (label, this week, the week before, the change), for the page and the .xlsx,
+so both show exactly the numbers of compute_report."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+
+from ..enums import FraudType, Method, Outcome, Tier
+
+PCT, MINUTES, MONEY, COUNT = "%", "min", "yuan", ""
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    key: str
+    label: str
+    unit: str
+    current: object
+    previous: object
+
+    @property
+    def change(self):
+        """This week minus the week before; None when either is unknown."""
+        if self.current is None or self.previous is None:
+            return None
+        if self.unit == MONEY:
+            return Decimal(self.current) - Decimal(self.previous)
+        return round(self.current - self.previous, 1) if isinstance(self.current, float) else (
+            self.current - self.previous)
+
+    def cell(self, value):
+        """A value as the .xlsx holds it: money as Decimal, the rest as it is."""
+        return Decimal(value) if self.unit == MONEY and value is not None else value
+
+
+def _layout() -> list[tuple[str, str, str]]:
+    """(key path, label, unit) in the order of SPEC's list; a dotted key reaches into a per-tier or per-kind dict."""
+    rows = [("warnings_received", _l("接收预警"), COUNT), ("persons", _l("涉及人员"), COUNT),
+            ("cases_new", _l("新建任务"), COUNT), ("repeat_warnings", _l("重复预警"), COUNT)]
+    for key, label, unit in (("signed_within_limit_pct", _l("按时签收率"), PCT),
+                             ("first_contact_within_limit_pct", _l("按时首次联系率"), PCT),
+                             ("median_minutes_to_first_contact", _l("首次联系用时中位数（分钟）"), MINUTES)):
+        rows += [(f"{key}.{t.value}", f"{label} · {t.label}", unit) for t in Tier]
+    rows += [(f"contacts_by_method.{m.value}", f"{_l('劝阻记录')} · {m.label}", COUNT) for m in Method]
+    rows.append(("visited_high_pct", _l("高风险预警见人率"), PCT))
+    rows += [(f"outcomes.{o.value}", f"{_l('处置结果')} · {o.label}", COUNT) for o in Outcome]
+    rows += [("amount_dissuaded", _l("劝阻金额（元）"), MONEY), ("amount_defrauded", _l("受骗金额（元）"), MONEY),
+             ("defrauded_after_warning_pct", _l("预警后被骗率"), PCT),
+             ("app_registrations", _l("反诈APP注册"), COUNT), ("overdue_now", _l("当前超时任务"), COUNT),
+             ("followups_done", _l("完成回访"), COUNT), ("followups_missed", _l("错过回访"), COUNT)]
+    return rows
+
+
+def _get(metrics: dict, path: str):
+    value = metrics
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def metric_rows(report: dict) -> list[MetricRow]:
+    """Every scalar metric of the report with the week before."""
+    return [MetricRow(key, str(label), unit, _get(report["metrics"], key), _get(report["previous"], key))
+            for key, label, unit in _layout()]
+
+
+FRAUD_HEADER = (_l("诈骗类型"), _l("预警数"), _l("及时劝阻"), _l("已被骗"), _l("劝阻金额（元）"))
+
+
+def fraud_rows(report: dict) -> list[list]:
+    """The table by fraud type: label, warnings, dissuaded, defrauded, amount dissuaded (Decimal)."""
+    return [[FraudType(r["fraud_type"]).label, r["warnings"], r["dissuaded"], r["defrauded"],
+             Decimal(r["amount_dissuaded"])] for r in report["metrics"]["by_fraud_type"]]
+
+
+def report_sheets(report: dict) -> list[tuple[str, list[str], list[list]]]:
+    """The .xlsx of a report: the metrics with the week before and the change, then the fraud-type table."""
+    title = f"{report['week']} {report['precinct'] or str(_l('全县'))}"
+    header = [title, str(_l("本周")), str(_l("上周")), str(_l("变化"))]
+    rows = [[r.label, r.cell(r.current), r.cell(r.previous), r.change] for r in metric_rows(report)]
+    return [(str(_l("周报")), header, rows), (str(_l("诈骗类型")), [str(h) for h in FRAUD_HEADER], fraud_rows(report))]

@@ -1,0 +1,143 @@
+"""The report's outputs: CLI, API, page and .xlsx give the same numbers; who may read which report; the Monday
+job; the archive; feedback to the center."""
+import hashlib
+import io
+import json
+import re
+
+import openpyxl
+import pytest
+
+from dissuasion.auth.models import ApiToken
+from dissuasion.extensions import db
+from dissuasion.reports.models import WeeklyReport
+from dissuasion.reports.queries import compute_report
+from dissuasion.reports.tables import metric_rows
+from dissuasion.reports.tasks import generate_weekly_reports
+from tests import test_reports
+from tests.test_reports import REPORT_TIME, WEEK, at
+
+# The known week's fixtures, shared with the metrics tests.
+known_week = test_reports.known_week
+new_case = test_reports.new_case
+
+
+def api_token(user) -> str:
+    token = f"tok-{user.username}"
+    db.session.add(ApiToken(name="t", user_id=user.id, token_hash=hashlib.sha256(token.encode()).hexdigest()))
+    db.session.commit()
+    return token
+
+
+def page_report(html: str) -> dict:
+    block = re.search(r"<div id=\"report-data\" hidden data-report='(.*?)'", html, re.S)
+    return json.loads(block.group(1))["report"]
+
+
+def xlsx_values(data: bytes) -> dict:
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
+    return {row[0]: (row[1], row[2]) for row in sheet.iter_rows(min_row=2, values_only=True)}
+
+
+def test_cli_api_page_and_xlsx_give_the_same_numbers(known_week, runner, client, auth, make_user, tmp_path):
+    cli = json.loads(runner.invoke(args=["report", "weekly", "--week", WEEK, "--precinct", "PCS01"]).output)
+    assert cli == json.loads(json.dumps(compute_report(WEEK, known_week["c1"].precinct)))
+    lead = make_user("lead", precinct="PCS01")
+    response = client.get("/api/v1/reports/weekly", query_string={"week": WEEK, "precinct": "PCS01"},
+                          headers={"Authorization": f"Bearer {api_token(lead)}"})
+    assert response.status_code == 200 and response.get_json() == cli
+    auth.login(lead)
+    page = client.get("/reports/weekly", query_string={"week": WEEK})
+    assert page.status_code == 200 and page_report(page.get_data(as_text=True)) == cli
+    assert "5,000.00" in page.get_data(as_text=True)
+    out = tmp_path / "r.xlsx"
+    assert runner.invoke(args=["report", "weekly", "--week", WEEK, "--precinct", "PCS01", "--format", "xlsx",
+                               "--out", str(out)]).exit_code == 0
+    web_xlsx = client.get("/reports/weekly.xlsx", query_string={"week": WEEK})
+    for data in (out.read_bytes(), web_xlsx.data):
+        cells = xlsx_values(data)
+        for row in metric_rows(cli):
+            expected = tuple(None if v is None else float(v) for v in (row.current, row.previous))
+            assert cells[row.label] == expected, row.key
+
+
+def test_a_lead_reads_only_their_own_precinct(known_week, client, auth, make_user, make_precinct):
+    make_precinct("PCS02")
+    lead = make_user("lead", precinct="PCS01")
+    auth.login(lead)
+    assert client.get("/reports/weekly", query_string={"precinct": "PCS02"}).status_code == 404
+    assert client.get("/reports/weekly.xlsx", query_string={"precinct": "PCS02"}).status_code == 404
+    token = {"Authorization": f"Bearer {api_token(lead)}"}
+    assert client.get("/api/v1/reports/weekly", headers=token).status_code == 404  # the county
+    assert client.get("/api/v1/reports/weekly?precinct=PCS02", headers=token).status_code == 404
+
+
+def test_the_center_reads_the_county_and_each_precinct(known_week, client, auth, make_user):
+    auth.login(make_user("center"))
+    county = client.get("/reports/weekly", query_string={"week": WEEK})
+    assert page_report(county.get_data(as_text=True))["metrics"]["warnings_received"] == 5
+    pcs02 = client.get("/reports/weekly", query_string={"week": WEEK, "precinct": "PCS02"})
+    assert page_report(pcs02.get_data(as_text=True))["metrics"]["warnings_received"] == 1
+
+
+def test_the_api_refuses_missing_and_revoked_tokens(app, client, make_user):
+    response = client.get("/api/v1/reports/weekly")
+    assert response.status_code == 401 and response.get_json()["error"]["code"] == "unauthorized"
+    user = make_user("center")
+    token = api_token(user)
+    db.session.scalar(db.select(ApiToken).filter_by(user_id=user.id)).revoked = True
+    db.session.commit()
+    assert client.get("/api/v1/feedback", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert client.get("/api/v1/reports/weekly?week=2026-47",
+                      headers={"Authorization": "Bearer nope"}).status_code == 401
+
+
+def test_monday_job_stores_each_report_once(known_week, clock, make_precinct):
+    make_precinct("PCS02")
+    clock(at("2026-11-23 07:59"))
+    assert generate_weekly_reports() == 3  # not yet due: it catches up the week before (W46), once
+    assert {r.week for r in db.session.scalars(db.select(WeeklyReport))} == {"2026-W46"}
+    clock(at(REPORT_TIME))
+    assert generate_weekly_reports() == 3  # the county, PCS01, PCS02
+    assert generate_weekly_reports() == 0
+    stored = db.session.scalars(db.select(WeeklyReport).filter_by(week=WEEK)).all()
+    county = next(r for r in stored if r.precinct_id is None)
+    assert county.data == json.loads(json.dumps(compute_report(WEEK))) and county.scheduled
+    assert county.generated_at == at(REPORT_TIME)
+
+
+def test_on_demand_report_is_archived_and_shown_as_stored(known_week, client, auth, make_user, clock, new_case):
+    auth.login(make_user("lead", precinct="PCS01"))
+    response = client.post("/reports/weekly/generate", data={"week": WEEK, "precinct": "PCS01"})
+    assert response.status_code == 302
+    stored = db.session.scalar(db.select(WeeklyReport))
+    assert not stored.scheduled and stored.generated_by_id is not None
+    new_case("2026-11-18 09:00")  # a late change does not alter the snapshot
+    clock(at(REPORT_TIME))
+    page = client.get(response.headers["Location"])
+    assert page_report(page.get_data(as_text=True)) == stored.data
+    assert WEEK in client.get("/reports/archive").get_data(as_text=True)
+
+
+def test_feedback_one_row_per_warning_in_the_period(known_week, runner, client, make_user, tmp_path):
+    out = tmp_path / "f.xlsx"
+    result = runner.invoke(args=["feedback", "--from", "2026-11-16", "--to", "2026-11-22", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = list(openpyxl.load_workbook(out).worksheets[0].iter_rows(values_only=True))
+    assert rows[0][0] == "预警编号" and len(rows) == 1 + 5
+    token = {"Authorization": f"Bearer {api_token(make_user('lead', precinct='PCS01'))}"}
+    items = client.get("/api/v1/feedback?from=2026-11-16&to=2026-11-22", headers=token).get_json()["items"]
+    assert len(items) == 3  # the lead's precinct only: c1, c5, c2
+    first = items[0]
+    assert first["precinct"] == "PCS01" and first["method"] == "visit" and first["reached"] == "self"
+    assert first["outcome"] == "dissuaded" and first["amount_dissuaded"] == "5000.00"
+    assert first["signed_at"] == "2026-11-16T09:10:00+08:00" and first["closed_at"] == "2026-11-17T10:00:00+08:00"
+    bad = client.get("/api/v1/feedback?from=2026-11-16", headers=token)
+    assert bad.status_code == 400 and "to" in bad.get_json()["error"]["fields"]
+
+
+@pytest.mark.parametrize("role", ("officer", "admin"))
+def test_officers_and_admins_get_no_report_by_api(app, client, make_user, role):
+    token = {"Authorization": f"Bearer {api_token(make_user(role, precinct='PCS01'))}"}
+    assert client.get("/api/v1/reports/weekly?precinct=PCS01", headers=token).status_code == 404
+    assert client.get("/api/v1/feedback?from=2026-11-16&to=2026-11-22", headers=token).status_code == 403
