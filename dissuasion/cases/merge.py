@@ -85,13 +85,14 @@ def merge_warnings(items: list, by=None, push_id: int | None = None) -> MergeRes
 # --- persons -------------------------------------------------------------------------------------
 
 def _person_values(item) -> dict:
-    values = {"name": item.name, "sex": item.sex, "registered_address": item.registered_address,
-              "current_address": item.current_address, "away_from_home": item.away_from_home}
-    if item.id_number:
-        values.update(id_number=item.id_number, id_valid=item.id_valid, id_index=blind_index("id", item.id_number))
-    if item.phone:
-        values.update(phone=item.phone, phone_valid=item.phone_valid, phone_index=blind_index("phone", item.phone))
-    return values
+    """Every person column, the same keys for every row (bulk inserts need one shape); None where unknown."""
+    has_id, has_phone = bool(item.id_number), bool(item.phone)
+    return {"name": item.name, "sex": item.sex, "registered_address": item.registered_address,
+            "current_address": item.current_address, "away_from_home": item.away_from_home,
+            "id_number": item.id_number or None, "id_valid": has_id and item.id_valid,
+            "id_index": blind_index("id", item.id_number) if has_id else None,
+            "phone": item.phone or None, "phone_valid": has_phone and item.phone_valid,
+            "phone_index": blind_index("phone", item.phone) if has_phone else None}
 
 
 def _persons(items: list, result: MergeResult) -> dict[int, int]:
@@ -107,8 +108,7 @@ def _persons(items: list, result: MergeResult) -> dict[int, int]:
     new_keys = [k for k in latest if k not in known]
     stale = [latest[k] for k in latest if k in known]
     if new_keys:
-        rows = [{"match_key": k, "id_valid": False, "phone_valid": False, **_person_values(latest[k])}
-                for k in new_keys]
+        rows = ({"match_key": k, **_person_values(latest[k])} for k in new_keys)
         _insert_all(Person.__table__, rows)
         for part in chunks(new_keys):
             known.update(db.session.execute(select(Person.match_key, Person.id)
@@ -130,10 +130,10 @@ def _refresh_known_persons(items: list, key_of: dict, known: dict) -> None:
     for item in items:
         pid = known[key_of[id(item)]]
         values = _person_values(item)
-        if "id_number" in values and current[pid].id_valid and not item.id_valid:
+        if not item.id_number or (current[pid].id_valid and not item.id_valid):
             for k in ("id_number", "id_valid", "id_index"):
                 values.pop(k)
-        if "phone" in values and current[pid].phone_valid and not item.phone_valid:
+        if not item.phone or (current[pid].phone_valid and not item.phone_valid):
             for k in ("phone", "phone_valid", "phone_index"):
                 values.pop(k)
         updates.append({"pid": pid, **{k: v for k, v in values.items() if v not in ("", None)}})
@@ -283,12 +283,12 @@ def _event(case_id, kind, actor, at, from_status=None, to_status=None, **data) -
 # --- warnings ------------------------------------------------------------------------------------
 
 def _insert_warnings(items, person_of, case_of, by, push_id, at) -> dict[int, int]:
-    rows = [{"warning_no": i.warning_no, "source": i.source, "push_id": push_id, "row_number": i.row_number,
+    rows = ({"warning_no": i.warning_no, "source": i.source, "push_id": push_id, "row_number": i.row_number,
              "person_id": person_of[id(i)], "case_id": case_of[id(i)], "pushed_at": i.pushed_at or at,
              "tier": i.tier, "reason": i.reason, "fraud_type": i.fraud_type, "fraud_type_text": i.fraud_type_text,
              "amount_at_risk": i.amount_at_risk, "precinct_text": i.precinct_text,
              "community_text": i.community_text, "away_from_home": i.away_from_home, "notes": i.notes,
-             "flags": list(i.flags), "created_by_id": by.id if by else None, "created_at": at} for i in items]
+             "flags": list(i.flags), "created_by_id": by.id if by else None, "created_at": at} for i in items)
     _insert_all(EarlyWarning.__table__, rows)
     ids: dict[str, int] = {}
     for part in chunks([i.warning_no for i in items]):

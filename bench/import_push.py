@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""Import speed (issue 3): 100,000 rows from gen_push, CSV and XLSX, into an empty database and into one
+already holding 1,000,000 warnings; rows/s and peak memory beside ../shared/bench/floor.py on the same
+file in the same run. Target: no slower than 2x the floor; peak memory under 500 MB.
+
+usage: .venv/bin/python bench/import_push.py [--rows 100000] [--prefill 1000000] [--rebuild]
+Each import runs in a child process (clean peak-memory reading); the prefilled database is cached in
+bench/out/ and copied for each run.
+"""
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+OUT = ROOT / "bench" / "out"
+sys.path.insert(0, str(ROOT))
+CONFIG = {"SECRET_KEY": "bench", "PII_INDEX_KEY": "bench-index",
+          "PII_KEYS": {"b1": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}, "PII_KEY_ID": "b1"}
+
+
+def app_for(db_path: Path):
+    from dissuasion import create_app
+    return create_app({**CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}"})
+
+
+def fresh_schema(db_path: Path) -> None:
+    from dissuasion.cases.rules import ensure_default_rules
+    from dissuasion.directory.operations import load_directory
+    from dissuasion.extensions import db
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    with app_for(db_path).app_context():
+        db.create_all()
+        ensure_default_rules()
+        load_directory((SHARED / "samples" / "directory.csv").read_bytes())
+        db.session.commit()
+
+
+def prefill(db_path: Path, count: int) -> None:
+    """count warnings (and their persons and cases) written straight through bulk_insert."""
+    import datetime as dt
+
+    from dissuasion.bulk import bulk_insert
+    from dissuasion.cases.models import Case, EarlyWarning, Person
+    from dissuasion.enums import CaseStatus, FraudType, Method, Tier, WarningSource
+    from dissuasion.extensions import db
+    from dissuasion.timeutil import now
+    fresh_schema(db_path)
+    at = now() - dt.timedelta(days=60)
+    with app_for(db_path).app_context():
+        step = 100_000
+        for start in range(0, count, step):
+            ids = range(start + 1, min(start + step, count) + 1)
+            bulk_insert(Person.__table__, [{"match_key": f"pre{i}", "name": f"旧{i}", "phone": f"139{i:08d}",
+                                            "phone_valid": True} for i in ids])
+            bulk_insert(Case.__table__, [{
+                "person_id": i, "precinct_id": 1 + i % 8, "status": CaseStatus.CLOSED, "tier": Tier.LOW,
+                "method": Method.PHONE, "sign_deadline": at, "contact_deadline": at, "closed_at": at,
+                "created_at": at, "updated_at": at} for i in ids])
+            bulk_insert(EarlyWarning.__table__, [{
+                "warning_no": f"PRE{i:09d}", "source": WarningSource.PUSH, "person_id": i, "case_id": i,
+                "pushed_at": at, "tier": Tier.LOW, "fraud_type": FraudType.OTHER} for i in ids])
+            db.session.commit()
+
+
+def child(path: str, db_path: str) -> None:
+    """Import one file and print seconds and peak memory as JSON (runs in its own process)."""
+    from dissuasion.extensions import db
+    from dissuasion.imports.pipeline import import_file
+    data = Path(path).read_bytes()
+    with app_for(Path(db_path)).app_context():
+        start = time.perf_counter()
+        summary = import_file(Path(path).name, data)
+        db.session.commit()
+        seconds = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "imported": summary.counters["imported"]}))
+
+
+def run_ours(path: Path, db_path: Path) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", str(path), str(db_path)], check=True,
+                         capture_output=True, text=True, cwd=ROOT).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def run_floor(path: Path) -> float:
+    out = subprocess.run([sys.executable, str(SHARED / "bench" / "floor.py"), str(path)], check=True,
+                         capture_output=True, text=True).stdout
+    return float(re.search(r"parse\+write=([\d.]+)s", out).group(1))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=100_000)
+    ap.add_argument("--prefill", type=int, default=1_000_000)
+    ap.add_argument("--rebuild", action="store_true")
+    ap.add_argument("--child", nargs=2)
+    args = ap.parse_args()
+    if args.child:
+        return child(*args.child)
+    OUT.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for fmt in ("csv", "xlsx"):
+        files[fmt] = OUT / f"push{args.rows}.{fmt}"
+        if not files[fmt].exists() or args.rebuild:
+            subprocess.run([sys.executable, str(SHARED / "samples" / "gen_push.py"), "--rows", str(args.rows),
+                            "--format", fmt, "--seed", "47", "--out", str(files[fmt])], check=True)
+    cached = OUT / f"prefilled{args.prefill}.db"
+    if not cached.exists() or args.rebuild:
+        t = time.perf_counter()
+        prefill(cached, args.prefill)
+        print(f"prefilled {args.prefill:,} warnings in {time.perf_counter() - t:.0f}s (cached: {cached})")
+    target = OUT / "target.db"
+    print(f"rows per file: {args.rows:,}; machine: {os.cpu_count()} cores; target: <= 2.0x floor, < 500 MB")
+    for fmt, path in files.items():
+        floor = run_floor(path)
+        for label in ("empty database", f"{args.prefill:,} warnings already"):
+            if label == "empty database":
+                fresh_schema(target)
+            else:
+                for suffix in ("-wal", "-shm"):
+                    Path(f"{target}{suffix}").unlink(missing_ok=True)
+                shutil.copyfile(cached, target)
+            ours = run_ours(path, target)
+            ratio = ours["seconds"] / floor
+            print(f"{fmt:<4} {label:<26} ours {ours['seconds']:6.2f}s ({args.rows / ours['seconds']:8,.0f} rows/s) "
+                  f"peak {ours['peak_mb']:5.0f} MB | floor {floor:5.2f}s ({args.rows / floor:8,.0f} rows/s) | "
+                  f"{ratio:4.1f}x floor {'ok' if ratio <= 2 and ours['peak_mb'] < 500 else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()
