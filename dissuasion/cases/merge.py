@@ -8,7 +8,9 @@ Writes go through Core executemany, so 100,000 rows take seconds; nothing here c
 """
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 
 from sqlalchemy import bindparam, select, update
 
@@ -170,9 +172,9 @@ def _cases(items, person_of, by, push_id, at, result) -> dict[int, int]:
         result.news[case.id] = (case.assignee_id, case.precinct_id, Tier(change["tier"]), change.pop("_news"))
         case_of.update({id(i): case.id for i in group})
     _apply_case_changes(changes)
-    case_of.update(_insert_cases(new_groups, rules, by, push_id, at, result, events))
-    if events:
-        _insert_all(CaseEvent.__table__, events)
+    new_case_of, created_events = _insert_cases(new_groups, rules, by, push_id, at, result)
+    case_of.update(new_case_of)
+    _insert_all(CaseEvent.__table__, chain(events, created_events))
     return case_of
 
 
@@ -241,38 +243,43 @@ def _apply_case_changes(changes: list[dict]) -> None:
         db.session.execute(stmt, rows)
 
 
-def _insert_cases(groups, rules, by, push_id, at, result, events) -> dict[int, int]:
-    if not groups:
-        return {}
-    rows = []
-    for person_id, group in groups:
-        top = _top(group)
-        p = plan(rules[top.tier], top.away_from_home, at)
-        community = top.community if top.precinct is not None else None
-        officer = assignee_for(community)
-        rows.append({"person_id": person_id, "precinct_id": top.precinct.id if top.precinct else None,
-                     "community_id": community.id if community else None,
-                     "assignee_id": officer.id if officer is not None else None,
-                     "status": CaseStatus.NEW, "tier": top.tier, "method": p.method,
-                     "away_from_home": top.away_from_home, "is_repeat": False,
-                     "flags": sorted(set().union(*(i.flags for i in group))), "sign_deadline": p.sign_deadline,
-                     "contact_deadline": p.contact_deadline, "due_at": p.sign_deadline, "failed_attempts": 0,
-                     "created_at": at, "updated_at": at, "version": 1})
-    _insert_all(Case.__table__, rows)
+def _insert_cases(groups, rules, by, push_id, at, result) -> tuple[dict[int, int], Iterator[dict]]:
+    """Open a case per group; returns item -> case id and the cases' CREATED events (a generator: a push
+    of 100,000 new cases never holds all their rows at once)."""
+    news: dict[int, tuple] = {}  # person id -> (assignee id, precinct id, tier)
+
+    def rows():
+        for person_id, group in groups:
+            top = _top(group)
+            p = plan(rules[top.tier], top.away_from_home, at)
+            community = top.community if top.precinct is not None else None
+            officer = assignee_for(community)
+            news[person_id] = (officer.id if officer is not None else None,
+                               top.precinct.id if top.precinct else None, top.tier)
+            yield {"person_id": person_id, "precinct_id": news[person_id][1],
+                   "community_id": community.id if community else None, "assignee_id": news[person_id][0],
+                   "status": CaseStatus.NEW, "tier": top.tier, "method": p.method,
+                   "away_from_home": top.away_from_home, "is_repeat": False,
+                   "flags": sorted(set().union(*(i.flags for i in group))), "sign_deadline": p.sign_deadline,
+                   "contact_deadline": p.contact_deadline, "due_at": p.sign_deadline, "failed_attempts": 0,
+                   "created_at": at, "updated_at": at, "version": 1}
+
+    _insert_all(Case.__table__, rows())
     ids: dict[int, int] = {}  # each of these persons had no open case, so their open case is the new one
     for part in chunks([person_id for person_id, _ in groups]):
         ids.update(db.session.execute(select(Case.person_id, Case.id).where(
             Case.person_id.in_(part), Case.status.in_(CaseStatus.open_values()))).all())
-    actor = by.id if by else None
     case_of = {}
-    for (person_id, group), row in zip(groups, rows, strict=True):
+    for person_id, group in groups:
         cid = ids[person_id]
         case_of.update({id(i): cid for i in group})
-        events.append(_event(cid, EventKind.CREATED, actor, at, None, CaseStatus.NEW,
-                             warnings=[i.warning_no for i in group], tier=row["tier"].value, push_id=push_id))
-        result.news[cid] = (row["assignee_id"], row["precinct_id"], row["tier"], "assigned")
-    result.cases_created = len(rows)
-    return case_of
+        result.news[cid] = (*news[person_id], "assigned")
+    result.cases_created = len(groups)
+    actor = by.id if by else None
+    events = (_event(ids[person_id], EventKind.CREATED, actor, at, None, CaseStatus.NEW,
+                     warnings=[i.warning_no for i in group], tier=news[person_id][2].value, push_id=push_id)
+              for person_id, group in groups)
+    return case_of, events
 
 
 def _event(case_id, kind, actor, at, from_status=None, to_status=None, **data) -> dict:
