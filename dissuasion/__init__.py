@@ -34,14 +34,14 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
+    from .api.routes import bp as api_bp
     from .auth.views import bp as auth_bp
     from .cases.views import bp as cases_bp
     from .contacts.views import bp as contacts_bp
     from .main.views import bp as main_bp
-    from .reports.api import reports_api  # folded into the shared API blueprint at merge (see reports/api.py)
     from .reports.views import bp as reports_bp
 
-    for bp in (main_bp, auth_bp, cases_bp, contacts_bp, admin_bp, reports_bp, reports_api):
+    for bp in (main_bp, auth_bp, cases_bp, contacts_bp, admin_bp, reports_bp, api_bp):
         app.register_blueprint(bp)
 
 

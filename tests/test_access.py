@@ -54,6 +54,13 @@ EXPECTED = {
     "/reports/feedback.xlsx": ("GET", READERS, 302),  # without dates: back to the report page with a message
     "/api/v1/reports/weekly": ("GET", TOKEN, 401),
     "/api/v1/feedback": ("GET", TOKEN, 401),
+    "/api/v1/cases": ("GET", TOKEN, 401),
+    "/api/v1/cases/<int:case_id>": ("GET", TOKEN, 401),
+    "/api/v1/cases/<int:case_id>/sign": ("POST", TOKEN, 401),
+    "/api/v1/cases/<int:case_id>/contacts": ("POST", TOKEN, 401),
+    "/api/v1/cases/<int:case_id>/close": ("POST", TOKEN, 401),
+    "/api/v1/pushes": ("POST", TOKEN, 401),
+    "/api/v1/openapi.json": ("GET", PUBLIC, 200),
 }
 
 
@@ -121,5 +128,5 @@ def test_another_precincts_objects_by_guessed_ids_are_404(client, auth, make_use
 def test_api_routes_without_a_token_are_401_json(client):
     for rule, (method, allowed, status) in EXPECTED.items():
         if allowed == TOKEN:
-            response = client.open(rule, method=method)
+            response = client.open(_url(rule, {"case_id": 1}), method=method)
             assert response.status_code == status and response.get_json()["error"]["code"] == "unauthorized", rule
