@@ -39,9 +39,10 @@ def register_blueprints(app: Flask) -> None:
     from .cases.views import bp as cases_bp
     from .contacts.views import bp as contacts_bp
     from .main.views import bp as main_bp
+    from .notifications.views import bp as notifications_bp
     from .reports.views import bp as reports_bp
 
-    for bp in (main_bp, auth_bp, cases_bp, contacts_bp, admin_bp, reports_bp, api_bp):
+    for bp in (main_bp, auth_bp, cases_bp, contacts_bp, admin_bp, reports_bp, api_bp, notifications_bp):
         app.register_blueprint(bp)
 
 
@@ -53,8 +54,10 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from .main.filters import init_app
+    from .notifications.views import init_app as init_bell
 
     init_app(app)
+    init_bell(app)
 
 
 def register_commands(app: Flask) -> None:

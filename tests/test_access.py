@@ -52,6 +52,8 @@ EXPECTED = {
     "/reports/archive": ("GET", READERS, 200),
     "/reports/archive/<int:report_id>": ("GET", READERS, 200),
     "/reports/feedback.xlsx": ("GET", READERS, 302),  # without dates: back to the report page with a message
+    "/notifications": ("GET", set(ROLES), 200),
+    "/notifications/read": ("POST", set(ROLES), 302),
     "/api/v1/reports/weekly": ("GET", TOKEN, 401),
     "/api/v1/feedback": ("GET", TOKEN, 401),
     "/api/v1/cases": ("GET", TOKEN, 401),
