@@ -1,11 +1,15 @@
 """Every route × every role: the expected allow or deny. A new route without an entry here fails the suite."""
+import datetime as dt
 import re
 
 import pytest
 
+from dissuasion.enums import FollowUpKind, Method
 from dissuasion.extensions import db
+from dissuasion.followups.rules import schedule
 from dissuasion.reports.models import WeeklyReport
 from dissuasion.reports.queries import compute_report
+from dissuasion.timeutil import now
 
 ROLES = ("officer", "lead", "center", "admin")
 CASE_ROLES = {"officer", "lead", "center"}
@@ -39,6 +43,8 @@ EXPECTED = {
     "/cases/<int:case_id>/close": ("POST", CASE_ROLES, 302),
     "/cases/<int:case_id>/approve-close": ("POST", CASE_ROLES, 302),
     "/cases/<int:case_id>/reopen": ("POST", CASE_ROLES, 302),
+    "/cases/<int:case_id>/followups": ("POST", CASE_ROLES, 302),
+    "/cases/<int:case_id>/followups/<int:followup_id>/move": ("POST", CASE_ROLES, 302),
     "/admin/rules": ("GET", {"admin"}, 200),
     "/admin/rules/<tier>": ("POST", {"admin"}, None),
     "/admin/users": ("GET", {"admin"}, 200),
@@ -80,12 +86,14 @@ def test_every_route_has_an_expectation(app):
 def ids(make_case, make_user):
     """Objects every allowed role may reach: a pool case of PCS01, an officer account."""
     case = make_case(precinct="PCS01", community="无民警社区")
+    followup = schedule(case, FollowUpKind.MANUAL, Method.PHONE, now() + dt.timedelta(days=1))
     report = WeeklyReport(week="2026-W47", precinct_id=case.precinct_id,
                           data=compute_report("2026-W47", case.precinct))
     db.session.add(report)
     db.session.commit()
     return {"case_id": case.id, "user_id": make_user("officer", precinct="PCS01").id, "lang": "en",
-            "tier": "high", "field": "id", "report_id": report.id}
+            "tier": "high", "field": "id", "report_id": report.id,
+            "followup_id": followup.id}
 
 
 def _url(rule: str, ids: dict) -> str:
