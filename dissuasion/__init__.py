@@ -34,14 +34,17 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
+    from .api.routes import bp as api_bp
     from .auth.views import bp as auth_bp
     from .cases.views import bp as cases_bp
     from .contacts.views import bp as contacts_bp
+    from .followups.views import bp as followups_bp
     from .main.views import bp as main_bp
-    from .reports.api import reports_api  # folded into the shared API blueprint at merge (see reports/api.py)
+    from .notifications.views import bp as notifications_bp
     from .reports.views import bp as reports_bp
 
-    for bp in (main_bp, auth_bp, cases_bp, contacts_bp, admin_bp, reports_bp, reports_api):
+    for bp in (main_bp, auth_bp, cases_bp, contacts_bp, admin_bp, reports_bp, api_bp, notifications_bp,
+               followups_bp):
         app.register_blueprint(bp)
 
 
@@ -53,8 +56,10 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from .main.filters import init_app
+    from .notifications.views import init_app as init_bell
 
     init_app(app)
+    init_bell(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -111,6 +111,28 @@ def init_app(app: Flask) -> None:
     for command in (users_cli, directory_cli, demo, init_rules, scheduler):
         app.cli.add_command(command)
     init_security_commands(app)
+    app.cli.add_command(api_token_cli)
+
+
+# --- The API (issue 5): bearer tokens -------------------------------------------------------------------
+
+api_token_cli = AppGroup("api-token", help="Bearer tokens for the JSON API.")
+
+
+@api_token_cli.command("create")
+@click.argument("name")
+def api_token_create(name: str) -> None:
+    """Create a token that acts as the active user NAME; it is printed once and only its sha256 is kept."""
+    from .api.tokens import create_api_token
+
+    user = db.session.scalar(db.select(User).filter_by(username=name))
+    if user is None or not user.active:
+        raise click.ClickException(f"没有名为 {name} 的在用账号。请先运行 users create。")
+    token = create_api_token(user, name)
+    db.session.commit()
+    click.echo(token)
+    click.echo(f"以上令牌代表 {name}（{user.role.label}），只显示这一次；请求时使用 Authorization: Bearer <令牌>。",
+               err=True)
 
 
 # --- Security and maintenance (issue 7): key rotation, backup, restore ---------------------------------

@@ -198,6 +198,18 @@ def auth(client):
 
 
 @pytest.fixture
+def bearer(app):
+    """bearer(user) -> request headers with a new API token acting as that user."""
+    from dissuasion.api.tokens import create_api_token
+
+    def make(user) -> dict:
+        token = create_api_token(user, "test")
+        db.session.commit()
+        return {"Authorization": f"Bearer {token}"}
+    return make
+
+
+@pytest.fixture
 def clock():
     """clock(at) freezes the app's one clock at an aware time; it restarts after the test."""
     def set_clock(at: dt.datetime) -> dt.datetime:

@@ -1,11 +1,15 @@
 """Every route × every role: the expected allow or deny. A new route without an entry here fails the suite."""
+import datetime as dt
 import re
 
 import pytest
 
+from dissuasion.enums import FollowUpKind, Method
 from dissuasion.extensions import db
+from dissuasion.followups.rules import schedule
 from dissuasion.reports.models import WeeklyReport
 from dissuasion.reports.queries import compute_report
+from dissuasion.timeutil import now
 
 ROLES = ("officer", "lead", "center", "admin")
 CASE_ROLES = {"officer", "lead", "center"}
@@ -39,6 +43,8 @@ EXPECTED = {
     "/cases/<int:case_id>/close": ("POST", CASE_ROLES, 302),
     "/cases/<int:case_id>/approve-close": ("POST", CASE_ROLES, 302),
     "/cases/<int:case_id>/reopen": ("POST", CASE_ROLES, 302),
+    "/cases/<int:case_id>/followups": ("POST", CASE_ROLES, 302),
+    "/cases/<int:case_id>/followups/<int:followup_id>/move": ("POST", CASE_ROLES, 302),
     "/admin/rules": ("GET", {"admin"}, 200),
     "/admin/rules/<tier>": ("POST", {"admin"}, None),
     "/admin/users": ("GET", {"admin"}, 200),
@@ -52,8 +58,17 @@ EXPECTED = {
     "/reports/archive": ("GET", READERS, 200),
     "/reports/archive/<int:report_id>": ("GET", READERS, 200),
     "/reports/feedback.xlsx": ("GET", READERS, 302),  # without dates: back to the report page with a message
+    "/notifications": ("GET", set(ROLES), 200),
+    "/notifications/read": ("POST", set(ROLES), 302),
     "/api/v1/reports/weekly": ("GET", TOKEN, 401),
     "/api/v1/feedback": ("GET", TOKEN, 401),
+    "/api/v1/cases": ("GET", TOKEN, 401),
+    "/api/v1/cases/<int:case_id>": ("GET", TOKEN, 401),
+    "/api/v1/cases/<int:case_id>/sign": ("POST", TOKEN, 401),
+    "/api/v1/cases/<int:case_id>/contacts": ("POST", TOKEN, 401),
+    "/api/v1/cases/<int:case_id>/close": ("POST", TOKEN, 401),
+    "/api/v1/pushes": ("POST", TOKEN, 401),
+    "/api/v1/openapi.json": ("GET", PUBLIC, 200),
 }
 
 
@@ -71,12 +86,14 @@ def test_every_route_has_an_expectation(app):
 def ids(make_case, make_user):
     """Objects every allowed role may reach: a pool case of PCS01, an officer account."""
     case = make_case(precinct="PCS01", community="无民警社区")
+    followup = schedule(case, FollowUpKind.MANUAL, Method.PHONE, now() + dt.timedelta(days=1))
     report = WeeklyReport(week="2026-W47", precinct_id=case.precinct_id,
                           data=compute_report("2026-W47", case.precinct))
     db.session.add(report)
     db.session.commit()
     return {"case_id": case.id, "user_id": make_user("officer", precinct="PCS01").id, "lang": "en",
-            "tier": "high", "field": "id", "report_id": report.id}
+            "tier": "high", "field": "id", "report_id": report.id,
+            "followup_id": followup.id}
 
 
 def _url(rule: str, ids: dict) -> str:
@@ -121,5 +138,5 @@ def test_another_precincts_objects_by_guessed_ids_are_404(client, auth, make_use
 def test_api_routes_without_a_token_are_401_json(client):
     for rule, (method, allowed, status) in EXPECTED.items():
         if allowed == TOKEN:
-            response = client.open(rule, method=method)
+            response = client.open(_url(rule, {"case_id": 1}), method=method)
             assert response.status_code == status and response.get_json()["error"]["code"] == "unauthorized", rule

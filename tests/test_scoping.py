@@ -9,7 +9,8 @@ CASE_URLS = [("GET", "/cases/{id}"), ("POST", "/cases/{id}/sign"), ("POST", "/ca
              ("POST", "/cases/{id}/transfer"), ("POST", "/cases/{id}/route"), ("POST", "/cases/{id}/reveal/id"),
              ("POST", "/cases/{id}/reveal/phone"), ("POST", "/cases/{id}/call"), ("GET", "/cases/{id}/contact"),
              ("POST", "/cases/{id}/contact"), ("POST", "/cases/{id}/close"), ("POST", "/cases/{id}/approve-close"),
-             ("POST", "/cases/{id}/reopen")]
+             ("POST", "/cases/{id}/reopen"), ("POST", "/cases/{id}/followups"),
+             ("POST", "/cases/{id}/followups/1/move")]
 
 
 @pytest.fixture

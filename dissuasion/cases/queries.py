@@ -30,6 +30,8 @@ class WorklistFilter:
     overdue: bool = False
     #: Only the precinct's pool (unassigned cases).
     pool: bool = False
+    #: Only cases held by this user (the API's assignee=me).
+    assignee_id: int | None = None
 
 
 def _open():
@@ -60,6 +62,8 @@ def worklist(user: User, page: int = 1, per_page: int = 50, filters: WorklistFil
         stmt = stmt.where(Case.due_at < at)
     if f.pool:
         stmt = stmt.where(Case.assignee_id.is_(None))
+    if f.assignee_id is not None:
+        stmt = stmt.where(Case.assignee_id == f.assignee_id)
     overdue_first = sql_case((Case.due_at < at, 0), else_=1)
     pagination = db.paginate(stmt.order_by(overdue_first, TIER_ORDER, Case.due_at, Case.id),
                              page=page, per_page=per_page, error_out=False)

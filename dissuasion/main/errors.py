@@ -2,6 +2,7 @@
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 
+from ..api.errors import CODES
 from ..extensions import db
 
 MESSAGES = {400: "请求有误", 403: "没有权限", 404: "页面不存在", 405: "不支持的操作", 413: "文件太大",
@@ -18,7 +19,8 @@ def init_app(app: Flask) -> None:
         if code >= 500:
             db.session.rollback()
         if _wants_json():
-            return jsonify(error={"code": str(code), "message": MESSAGES.get(code, ""), "fields": {}}), code
+            return jsonify(error={"code": CODES.get(code, str(code)), "message": MESSAGES.get(code, ""),
+                                 "fields": {}}), code
         return render_template("errors/error.html", code=code), code
 
     for code in (400, 403, 404, 405, 413, 500):

@@ -34,3 +34,11 @@ def notify_once(user_id: int, kind: str, message: str, case_id: int | None, dedu
                                        dedupe_key=dedupe_key, created_at=now()).on_conflict_do_nothing()
     # RETURNING rather than rowcount: an ORM-enabled insert does not report rowcount on every driver.
     return db.session.execute(stmt.returning(Notification.id)).scalar() is not None
+
+
+def mark_read(user: User, notification_id: int | None = None) -> int:
+    """Mark one of the user's notifications (or all of them) read; returns how many changed."""
+    stmt = db.update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if notification_id is not None:
+        stmt = stmt.where(Notification.id == notification_id)
+    return db.session.execute(stmt.values(read_at=now())).rowcount

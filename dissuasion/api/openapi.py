@@ -1,0 +1,159 @@
+"""The OpenAPI 3.0 document of /api/v1, published at /api/v1/openapi.json (SPEC "Fixed points")."""
+from __future__ import annotations
+
+from flask import jsonify
+
+from .. import enums as e
+from ..imports.models import COUNTERS
+from .routes import bp
+
+
+def _enum(cls, nullable: bool = False) -> dict:
+    return {"type": "string", "enum": [m.value for m in cls], **({"nullable": True} if nullable else {})}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _obj(properties: dict, required: tuple = ()) -> dict:
+    return {"type": "object", "properties": properties, **({"required": list(required)} if required else {})}
+
+
+STR, INT, BOOL = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
+TIME = {"type": "string", "format": "date-time", "nullable": True, "description": "ISO 8601, Asia/Shanghai (+08:00)"}
+MONEY = {"type": "string", "pattern": r"^\d+\.\d{2}$", "nullable": True, "description": "yuan, two decimals"}
+NSTR = {"type": "string", "nullable": True}
+
+SCHEMAS = {
+    "Error": _obj({"error": _obj({"code": {**STR, "description": "invalid, unauthorized, forbidden, not_found, "
+                                           "stale, conflict, refused, too_large"},
+                                  "message": STR, "fields": {"type": "object", "additionalProperties": STR}},
+                                 ("code", "message", "fields"))}, ("error",)),
+    "FollowUp": _obj({"id": INT, "kind": _enum(e.FollowUpKind), "method": _enum(e.Method), "due_at": TIME,
+                      "status": _enum(e.FollowUpStatus), "note": STR, "done_at": TIME}),
+    "Case": _obj({
+        "id": INT, "status": _enum(e.CaseStatus), "tier": _enum(e.Tier), "method": _enum(e.Method),
+        "precinct": {**NSTR, "description": "precinct code; null in the center's routing queue"},
+        "community": NSTR,
+        "assignee": {**_obj({"id": INT, "username": STR, "name": STR}), "nullable": True},
+        "person": _obj({"name": STR, "id_number_masked": STR, "phone_masked": STR, "away_from_home": BOOL}),
+        "sign_deadline": TIME, "contact_deadline": TIME, "due_at": TIME, "overdue": BOOL, "is_repeat": BOOL,
+        "flags": {"type": "array", "items": STR}, "signed_at": TIME, "first_contact_at": TIME,
+        "outcome": _enum(e.Outcome, nullable=True), "amount_dissuaded": MONEY, "amount_defrauded": MONEY,
+        "closed_at": TIME, "watch_until": TIME, "created_at": TIME,
+        "followups": {"type": "array", "items": _ref("FollowUp")}, "version": INT},
+        ("id", "status", "tier", "method", "precinct", "assignee", "person", "sign_deadline", "contact_deadline",
+         "overdue", "outcome", "followups", "version")),
+    "Contact": _obj({"id": INT, "method": _enum(e.Method), "reached": _enum(e.Reached),
+                     "relative": {**_obj({"relation": STR, "phone_masked": STR}), "nullable": True},
+                     "failure_reason": _enum(e.FailureReason, nullable=True), "contacted_at": TIME,
+                     "outcome": _enum(e.Outcome, nullable=True), "amount_dissuaded": MONEY, "amount_defrauded": MONEY,
+                     "defrauded_at": TIME, "fraud_type": _enum(e.FraudType, nullable=True),
+                     "app": _enum(e.AppStatus, nullable=True), "note": STR, "officer": NSTR}),
+    "Warning": _obj({"warning_id": STR, "pushed_at": TIME, "tier": _enum(e.Tier), "reason": STR,
+                     "fraud_type": _enum(e.FraudType), "fraud_type_text": STR, "amount_at_risk": MONEY,
+                     "precinct": STR, "community": STR, "away_from_home": BOOL, "notes": STR,
+                     "flags": {"type": "array", "items": STR}}),
+    "CaseDetail": {"allOf": [_ref("Case"), _obj({"contacts": {"type": "array", "items": _ref("Contact")},
+                                                 "warnings": {"type": "array", "items": _ref("Warning")}})]},
+    "CaseList": _obj({"items": {"type": "array", "items": _ref("Case")}, "total": INT, "page": INT,
+                      "per_page": INT}, ("items", "total", "page", "per_page")),
+    "ContactInput": _obj({
+        "method": _enum(e.Method), "reached": _enum(e.Reached),
+        "relative": _obj({"relation": STR, "phone": STR}),
+        "failure_reason": _enum(e.FailureReason, nullable=True), "contacted_at": {**TIME, "description":
+                                                                                "ISO 8601; default now"},
+        "outcome": _enum(e.Outcome, nullable=True), "amount_dissuaded": MONEY, "amount_defrauded": MONEY,
+        "defrauded_at": TIME, "fraud_type": _enum(e.FraudType, nullable=True), "app": _enum(e.AppStatus, nullable=True),
+        "note": STR, "version": {**INT, "description": "the case's version as read; stale: 409"},
+        "close": {**BOOL, "description": "true: 办结 with this contact's outcome"}},
+        ("method", "reached", "version")),
+    "CloseInput": _obj({"outcome": _enum(e.Outcome), "reason": STR, "version": INT}, ("outcome", "version")),
+    "PushRow": _obj({"warning_id": STR, "pushed_at": STR, "name": STR, "sex": STR, "id_number": STR, "phone": STR,
+                     "tier": _enum(e.Tier), "reason": STR, "fraud_type": STR, "amount_at_risk": STR,
+                     "registered_address": STR, "current_address": STR, "precinct": STR, "community": STR,
+                     "away_from_home": STR, "notes": STR}),
+    "PushSummary": _obj({"status": {"type": "string", "enum": ["committed", "duplicate_file"]}, "message": STR,
+                         **dict.fromkeys(COUNTERS, INT), "push_id": INT,
+                         "errors": {"type": "array", "items": _obj({"row": INT, "column": STR, "code": STR,
+                                                                    "message": STR})}}),
+    "WeeklyReport": {"type": "object", "description": "the weekly report, as `report weekly --format json`"},
+    "Feedback": _obj({"from": STR, "to": STR, "items": {"type": "array", "items": {"type": "object"}}}),
+}
+
+
+def _json(schema: dict) -> dict:
+    return {"application/json": {"schema": schema}}
+
+
+def _errors(*statuses: int) -> dict:
+    words = {400: "invalid input", 401: "no valid token", 403: "not for this role", 404: "no such case in reach",
+             409: "stale version or refused by the case's state", 413: "body too large"}
+    return {str(s): {"description": words[s], "content": _json(_ref("Error"))} for s in statuses}
+
+
+def _op(summary: str, ok: int, schema: dict, *errors: int, body: dict | None = None, params=()) -> dict:
+    op = {"summary": summary, "parameters": list(params),
+          "responses": {str(ok): {"description": "OK", "content": _json(schema)}, **_errors(401, *errors)}}
+    if body:
+        op["requestBody"] = {"required": True, "content": body}
+    return op
+
+
+def _query(name: str, schema: dict, description: str = "") -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+CASE_ID = {"name": "case_id", "in": "path", "required": True, "schema": INT}
+
+DOCUMENT = {
+    "openapi": "3.0.3",
+    "info": {"title": "预警劝阻 API", "version": "1",
+             "description": "Cases scoped like the pages; every time in +08:00; numbers masked."},
+    "servers": [{"url": "/api/v1"}],
+    "security": [{"bearer": []}],
+    "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                                  "description": "flask --app app api-token create NAME"}},
+                   "schemas": SCHEMAS},
+    "paths": {
+        "/cases": {"get": _op("The worklist (open cases unless a status is given), overdue first", 200,
+                              _ref("CaseList"), 400, 403, params=[
+                                  _query("status", _enum(e.CaseStatus)), _query("tier", _enum(e.Tier)),
+                                  _query("overdue", {"type": "string", "enum": ["true", "false"]}),
+                                  _query("assignee", {"type": "string", "enum": ["me"]}),
+                                  _query("page", INT), _query("per_page", {**INT, "maximum": 100})])},
+        "/cases/{case_id}": {"get": _op("One case with contacts, follow-ups and warnings", 200, _ref("CaseDetail"),
+                                        403, 404, params=[CASE_ID])},
+        "/cases/{case_id}/sign": {"post": _op("签收 (sign for)", 200, _ref("Case"), 403, 404, 409,
+                                              params=[CASE_ID])},
+        "/cases/{case_id}/contacts": {"post": _op(
+            "Log a contact", 201, _obj({"contact": _ref("Contact"), "case": _ref("CaseDetail")}), 400, 403, 404, 409,
+            body=_json(_ref("ContactInput")), params=[CASE_ID])},
+        "/cases/{case_id}/close": {"post": _op("办结 (close) with an outcome", 200, _ref("CaseDetail"), 400, 403,
+                                               404, 409, body=_json(_ref("CloseInput")), params=[CASE_ID])},
+        "/pushes": {"post": {**_op("Push a warning list (center tokens): 201 committed, 200 duplicate_file", 201,
+                                   _ref("PushSummary"), 400, 403, 413, body={
+                                       "multipart/form-data": {"schema": _obj({"file": {"type": "string",
+                                                                                        "format": "binary"}})},
+                                       "application/json": {"schema": {"oneOf": [
+                                           _obj({"rows": {"type": "array", "items": _ref("PushRow")}}, ("rows",)),
+                                           {"type": "array", "items": _ref("PushRow")}]}}}),
+                             }},
+        "/reports/weekly": {"get": _op("The weekly report (center: any precinct or the county; lead: own)", 200,
+                                       _ref("WeeklyReport"), 400, 404, params=[
+                                           _query("week", STR, "2026-W47; default the last full week"),
+                                           _query("precinct", STR, "precinct code; none: the county")])},
+        "/feedback": {"get": _op("Feedback to the center, one item per warning pushed in the period", 200,
+                                 _ref("Feedback"), 400, 403, params=[_query("from", STR, "2026-11-16"),
+                                                                     _query("to", STR, "2026-11-22")])},
+        "/openapi.json": {"get": {"summary": "This document", "security": [],
+                                  "responses": {"200": {"description": "OK", "content": _json({"type": "object"})}}}},
+    },
+}
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI document; public, like any API's description."""
+    return jsonify(DOCUMENT)

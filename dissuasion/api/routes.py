@@ -1,0 +1,80 @@
+"""The API blueprint: every request authenticates with its bearer token and acts as the token's user.
+
+Handlers load through the same scoping function and call the same operations as the pages, commit once, and
+answer JSON; refusals raise ApiError (or come back as an HTTP error) in the one error shape of `errors`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from functools import wraps
+
+from flask import Blueprint, g, jsonify, request
+from flask_babel import gettext as _
+
+from ..enums import Role
+from ..extensions import csrf, db, login_manager
+from ..timeutil import local
+from .errors import ApiError
+from .tokens import token_user
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+#: Endpoints anyone may read without a token.
+PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
+
+
+@bp.before_request
+def authenticate():
+    """The token's user becomes the request's user (current_user, the audit log); no session is used."""
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    user = token_user(request.headers.get("Authorization", ""))
+    if user is None:
+        return respond(*ApiError(401, _("需要有效的 API 令牌（Authorization: Bearer …）。")).body())
+    g.api_user = user
+    login_manager._update_request_context_with_user(user)
+    return None
+
+
+@bp.errorhandler(ApiError)
+def api_error(exc: ApiError):
+    db.session.rollback()
+    return jsonify(exc.body()[0]), exc.status
+
+
+def respond(body: dict | list, status: int = 200):
+    """Commit the request's one transaction (the token's use included) and answer JSON."""
+    db.session.commit()
+    return jsonify(body), status
+
+
+def roles(*allowed: Role):
+    """Only tokens of these roles; others get 403."""
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if g.api_user.role not in allowed:
+                raise ApiError(403, _("此令牌的角色（%(r)s）无权使用该接口。", r=g.api_user.role.label))
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+def json_object() -> dict:
+    """The request body as a JSON object, or 400."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, _("请求体须为 JSON 对象（Content-Type: application/json）。"))
+    return body
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    """A stored UTC time as ISO 8601 in Asia/Shanghai (+08:00), as every API time is given."""
+    return local(value).isoformat(timespec="seconds") if value else None
+
+
+def money(value) -> str | None:
+    return f"{value:.2f}" if value is not None else None
+
+
+from . import cases, openapi, pushes, reports  # noqa: E402,F401  (their routes join this blueprint)

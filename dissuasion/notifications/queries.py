@@ -1,0 +1,29 @@
+"""Reading a user's notifications: the bell's count and the list, linking only cases still within reach."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from ..auth.models import User
+from ..auth.scoping import scope_cases
+from ..cases.models import Case
+from ..extensions import db
+from .models import Notification
+
+LIST_LIMIT = 200
+
+
+def unread_count(user: User) -> int:
+    """For the bell on every page: one count on the (user_id, read_at) index."""
+    stmt = select(func.count()).select_from(Notification).where(Notification.user_id == user.id,
+                                                               Notification.read_at.is_(None))
+    return db.session.scalar(stmt) or 0
+
+
+def for_user(user: User, limit: int = LIST_LIMIT) -> tuple[list[Notification], set[int]]:
+    """The newest notifications, and which of their cases this user may still open (others show unlinked)."""
+    notes = list(db.session.scalars(select(Notification).where(Notification.user_id == user.id)
+                                    .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
+    case_ids = {n.case_id for n in notes if n.case_id is not None}
+    visible = set(db.session.scalars(scope_cases(user, select(Case.id)).where(Case.id.in_(case_ids)))) \
+        if case_ids else set()
+    return notes, visible

@@ -1,0 +1,96 @@
+"""Adding and moving follow-ups from the case page: who may, what is checked, what the case shows."""
+import datetime as dt
+
+import pytest
+
+from dissuasion.enums import FollowUpKind, FollowUpStatus, Method
+from dissuasion.extensions import db
+from dissuasion.followups.models import FollowUp
+from dissuasion.followups.rules import schedule
+from dissuasion.timeutil import SHANGHAI, now
+
+
+def local_text(at: dt.datetime) -> str:
+    return at.astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
+
+
+@pytest.fixture
+def tomorrow():
+    return (now() + dt.timedelta(days=1)).replace(second=0, microsecond=0)
+
+
+def test_the_holder_adds_a_follow_up_in_local_time(client, auth, make_user, make_case, tomorrow):
+    me = make_user("officer", precinct="PCS01")
+    case = make_case(tier="medium", assignee=me)
+    auth.login(me)
+    response = client.post(f"/cases/{case.id}/followups", data={
+        "due_at": local_text(tomorrow), "method": "visit", "note": "上门看看", "version": case.version})
+    assert response.status_code == 302
+    followup = db.session.scalar(db.select(FollowUp))
+    assert followup.due_at == tomorrow and followup.method == Method.VISIT and followup.kind == FollowUpKind.MANUAL
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "上门看看" in page and "已安排回访" in page
+
+
+def test_a_follow_up_in_the_past_or_without_a_method_is_refused(client, auth, make_user, make_case):
+    me = make_user("officer", precinct="PCS01")
+    case = make_case(assignee=me)
+    auth.login(me)
+    client.post(f"/cases/{case.id}/followups", data={"due_at": local_text(now() - dt.timedelta(hours=1)),
+                                                     "method": "phone", "version": case.version})
+    client.post(f"/cases/{case.id}/followups", data={"due_at": "明天", "method": "", "version": case.version})
+    assert db.session.scalar(db.select(FollowUp)) is None
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "不能早于现在" in page and "请选择回访方式" in page
+
+
+def test_a_pending_follow_up_is_moved_and_announced_again(client, auth, make_user, make_case, tomorrow):
+    lead = make_user("lead", precinct="PCS01")
+    case = make_case(tier="medium")
+    followup = schedule(case, FollowUpKind.MANUAL, Method.PHONE, tomorrow)
+    followup.notified_at = now()
+    db.session.commit()
+    auth.login(lead)
+    later = tomorrow + dt.timedelta(days=2)
+    response = client.post(f"/cases/{case.id}/followups/{followup.id}/move",
+                           data={"due_at": local_text(later), "version": case.version})
+    assert response.status_code == 302
+    db.session.expire_all()
+    moved = db.session.get(FollowUp, followup.id)
+    assert moved.due_at == later and moved.notified_at is None and moved.status == FollowUpStatus.PENDING
+
+
+def test_the_center_may_not_schedule_and_a_colleague_sees_no_case(client, auth, make_user, make_case, tomorrow):
+    case = make_case(assignee=make_user("officer", precinct="PCS01"))
+    auth.login(make_user("center"))
+    client.post(f"/cases/{case.id}/followups", data={"due_at": local_text(tomorrow), "method": "phone",
+                                                     "version": case.version})
+    assert db.session.scalar(db.select(FollowUp)) is None
+    assert "只有责任民警或本所领导" in client.get(f"/cases/{case.id}").get_data(as_text=True)
+    auth.logout()
+    auth.login(make_user("officer", precinct="PCS01"))
+    assert client.post(f"/cases/{case.id}/followups", data={"due_at": local_text(tomorrow),
+                                                            "method": "phone"}).status_code == 404
+
+
+def test_a_follow_up_of_another_case_is_404(client, auth, make_user, make_case, tomorrow):
+    me = make_user("officer", precinct="PCS01")
+    mine, other = make_case(assignee=me), make_case(assignee=me)
+    followup = schedule(other, FollowUpKind.MANUAL, Method.PHONE, tomorrow)
+    db.session.commit()
+    auth.login(me)
+    assert client.post(f"/cases/{mine.id}/followups/{followup.id}/move",
+                       data={"due_at": local_text(tomorrow)}).status_code == 404
+
+
+def test_a_stale_page_moves_nothing(client, auth, make_user, make_case, tomorrow):
+    me = make_user("lead", precinct="PCS01")
+    case = make_case(tier="medium")
+    followup = schedule(case, FollowUpKind.MANUAL, Method.PHONE, tomorrow)
+    db.session.commit()
+    stale = case.version - 1
+    auth.login(me)
+    client.post(f"/cases/{case.id}/followups/{followup.id}/move",
+                data={"due_at": local_text(tomorrow + dt.timedelta(days=1)), "version": stale})
+    db.session.expire_all()
+    assert db.session.get(FollowUp, followup.id).due_at == tomorrow
