@@ -37,11 +37,12 @@ def register_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth_bp
     from .cases.views import bp as cases_bp
     from .contacts.views import bp as contacts_bp
+    from .imports.views import bp as imports_bp
     from .main.views import bp as main_bp
     from .reports.api import reports_api  # folded into the shared API blueprint at merge (see reports/api.py)
     from .reports.views import bp as reports_bp
 
-    for bp in (main_bp, auth_bp, cases_bp, contacts_bp, admin_bp, reports_bp, reports_api):
+    for bp in (main_bp, auth_bp, cases_bp, contacts_bp, imports_bp, admin_bp, reports_bp, reports_api):
         app.register_blueprint(bp)
 
 
