@@ -39,11 +39,12 @@ def register_blueprints(app: Flask) -> None:
     from .cases.views import bp as cases_bp
     from .contacts.views import bp as contacts_bp
     from .followups.views import bp as followups_bp
+    from .imports.views import bp as imports_bp
     from .main.views import bp as main_bp
     from .notifications.views import bp as notifications_bp
     from .reports.views import bp as reports_bp
 
-    for bp in (main_bp, auth_bp, cases_bp, contacts_bp, admin_bp, reports_bp, api_bp, notifications_bp,
+    for bp in (main_bp, auth_bp, cases_bp, contacts_bp, imports_bp, admin_bp, reports_bp, api_bp, notifications_bp,
                followups_bp):
         app.register_blueprint(bp)
 

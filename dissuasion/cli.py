@@ -112,6 +112,7 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(command)
     init_security_commands(app)
     app.cli.add_command(api_token_cli)
+    app.cli.add_command(import_list)
 
 
 # --- The API (issue 5): bearer tokens -------------------------------------------------------------------
@@ -198,3 +199,42 @@ def restore(path: str, yes: bool) -> None:
 def init_security_commands(app: Flask) -> None:
     for command in (pii_cli, backup, restore):
         app.cli.add_command(command)
+
+
+# --- Imports (issue 3): the center's list from the command line ---------------------------------------
+
+
+#: The text summary lists this many row problems; --json lists them all.
+CLI_ERRORS_SHOWN = 50
+
+
+@click.command("import-list")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (SPEC \"Fixed points\").")
+def import_list(path: str, as_json: bool) -> None:
+    """Import a warning list (.xlsx, .xls, .csv); exit 1 when the file is refused (nothing written)."""
+    import json
+
+    from .imports.models import COUNTERS
+    from .imports.pipeline import ImportRefused, ImportSummary, import_file
+
+    try:
+        summary = import_file(Path(path).name, Path(path).read_bytes())
+        db.session.commit()
+        code = 0
+    except ImportRefused as exc:
+        db.session.rollback()
+        summary, code = ImportSummary(status="refused", message=str(exc)), 1
+    except BaseException:
+        db.session.rollback()
+        raise
+    if as_json:
+        data = summary.as_json()
+        click.echo(json.dumps({k: data[k] for k in ("status", "message", *COUNTERS, "errors")}, ensure_ascii=False))
+    else:
+        click.echo(summary.message, err=code != 0)
+        for error in summary.errors[:CLI_ERRORS_SHOWN]:
+            click.echo(f"  第 {error['row']} 行 {error['column']}：{error['message']}")
+        if len(summary.errors) > CLI_ERRORS_SHOWN:
+            click.echo(f"  ……另有 {len(summary.errors) - CLI_ERRORS_SHOWN} 条问题（--json 列出全部）。")
+    click.get_current_context().exit(code)

@@ -15,6 +15,8 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 50 * 1024 * 1024,
     "IMPORT_MAX_ROWS": 200_000,
     "IMPORT_MAX_UNCOMPRESSED": 500 * 1024 * 1024,
+    # Uploads waiting between preview and commit (default: instance/uploads; never a served folder).
+    "IMPORT_UPLOAD_FOLDER": None,
     "BABEL_DEFAULT_LOCALE": "zh_CN",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
     "LANGUAGES": ("zh_CN", "en"),

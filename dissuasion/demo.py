@@ -1,23 +1,27 @@
 """Demo data for `make run` on an empty database: a directory, one user per role, a push.
 
+The push is a file made here as a center exports it (title row, a few damaged rows, a totals row) and
+imported through the same pipeline as a real upload, so its push page shows real row errors.
+
 Everything here is invented: names are random draws, ID numbers carry a valid GB 11643 check
 digit on random birth dates, phone numbers are random. Tests use the same generator.
 """
+import csv
 import datetime as dt
+import io
 import random
 import secrets
-from decimal import Decimal
 
 from .audit.operations import record
 from .auth.operations import create_user
-from .cases.operations import WarningInput, register_warning
 from .cases.rules import ensure_default_rules
 from .directory.models import Community, Precinct
 from .directory.operations import load_directory
 from .enums import FraudType, Role, Tier
 from .extensions import db
+from .imports.pipeline import import_file
 from .pii import id_check_digit
-from .timeutil import now
+from .timeutil import local, now
 
 DEMO_DIRECTORY = """precinct_code,precinct_name,community,community_officer
 PCS01,城东派出所,东门社区,officer01
@@ -50,27 +54,58 @@ def fake_person(rng: random.Random) -> dict:
     }
 
 
-def demo_warnings(count: int, seed: int = 1) -> list[WarningInput]:
-    """Realistic warnings spread over the demo directory's communities."""
+#: The center's export as a Chinese Excel saves it: these headers, tiers written the way centers write them.
+PUSH_HEADER = ("预警编号", "推送时间", "姓名", "性别", "身份证号", "手机号", "风险等级", "预警原因", "疑似诈骗类型",
+               "拟转账金额(元)", "户籍地址", "现住址", "所属派出所", "所属社区", "是否外出务工", "备注")
+TIER_WORDS = {Tier.EXTRA_HIGH: "特高危", Tier.HIGH: "高风险", Tier.MEDIUM: "中", Tier.LOW: "低"}
+DEMO_PUSH_NAME = "预警名单-演示.csv"
+
+
+def demo_push_rows(count: int, seed: int = 1) -> list[list[str]]:
+    """Realistic rows spread over the demo directory's communities, in PUSH_HEADER order."""
     rng = random.Random(seed)
     communities = db.session.scalars(db.select(Community).join(Precinct).order_by(Community.id)).all()
-    start = now() - dt.timedelta(hours=3)
-    items = []
+    start = local(now() - dt.timedelta(hours=3))
+    rows = []
     for i in range(count):
         person, community = fake_person(rng), rng.choice(communities)
         tier = rng.choices(list(Tier), weights=[3, 15, 35, 47])[0]
         away = rng.random() < 0.1
         address = f"清河县{community.precinct.name[:2]}镇{community.name}{rng.randrange(1, 200)}号"
-        items.append(WarningInput(
-            warning_no=f"DEMO{start:%Y%m%d}{i + 1:05d}", tier=tier, pushed_at=start + dt.timedelta(minutes=2 * i),
-            name=person["name"], sex=person["sex"], id_number=person["id_number"], id_valid=True,
-            phone=person["phone"], phone_valid=True, reason=rng.choice(REASONS),
-            fraud_type=rng.choice(list(FraudType)),
-            amount_at_risk=Decimal(rng.randrange(10, 5000) * 100) if rng.random() < 0.4 else None,
-            registered_address=address, current_address="浙江省杭州市（务工）" if away else address,
-            precinct=community.precinct, community=community, precinct_text=community.precinct.name,
-            community_text=community.name, away_from_home=away))
-    return items
+        amount = f"{rng.randrange(10, 5000) * 100}.00" if rng.random() < 0.4 else ""
+        rows.append([f"DEMO{start:%Y%m%d}{i + 1:05d}", f"{start + dt.timedelta(minutes=2 * i):%Y-%m-%d %H:%M:%S}",
+                     person["name"], person["sex"], person["id_number"], person["phone"], TIER_WORDS[tier],
+                     rng.choice(REASONS), str(rng.choice(list(FraudType)).label), amount, address,
+                     "浙江省杭州市（务工）" if away else address, community.precinct.name, community.name,
+                     "是" if away else "否", ""])
+    return rows
+
+
+def _damage(rows: list[list[str]]) -> None:
+    """What real pushes carry: a wrong check digit, a short ID, a bad phone, no tier, an unknown precinct."""
+    id_col, phone_col, tier_col, precinct_col = (PUSH_HEADER.index(h) for h in ("身份证号", "手机号", "风险等级",
+                                                                                 "所属派出所"))
+    good = rows[1][id_col]
+    rows[1][id_col] = good[:17] + ("0" if good[17] != "0" else "1")
+    rows[3][id_col] = rows[3][id_col][:15]
+    rows[5][phone_col] = "1380013"
+    rows[7][tier_col] = ""
+    rows[9][precinct_col], rows[9][precinct_col + 1] = "北山派出所", "北山村"
+
+
+def demo_push_file(count: int, seed: int = 1) -> bytes:
+    """A push as a center sends it (CSV from a Chinese Excel, with BOM): a title row, damaged rows, a totals row."""
+    rows = demo_push_rows(count, seed)
+    if count >= 10:
+        _damage(rows)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([f"清河县反诈中心预警名单（{local(now()):%Y年%m月%d日}）"])
+    writer.writerow([])
+    writer.writerow(PUSH_HEADER)
+    writer.writerows(rows)
+    writer.writerow(["合计", f"{len(rows)} 条"])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 def load_demo(warnings: int = 60) -> dict[str, str]:
@@ -79,16 +114,16 @@ def load_demo(warnings: int = 60) -> dict[str, str]:
     load_directory(DEMO_DIRECTORY.encode())
     first = db.session.scalar(db.select(Precinct).filter_by(code="PCS01"))
     passwords = {}
+    users = {}
     for username, role, precinct in (("admin", Role.ADMIN, None), ("center01", Role.CENTER, None),
                                      ("lead01", Role.LEAD, first)):
         passwords[username] = secrets.token_urlsafe(12)
-        create_user(username, role, passwords[username], precinct=precinct)
+        users[username] = create_user(username, role, passwords[username], precinct=precinct)
     officer = db.session.scalar(db.select(Community).filter_by(name="东门社区")).officer
     passwords[officer.username] = secrets.token_urlsafe(12)
     from .auth.operations import set_password
     set_password(officer, passwords[officer.username])
     officer.must_change_password = False
-    for item in demo_warnings(warnings):
-        register_warning(item)
+    import_file(DEMO_PUSH_NAME, demo_push_file(warnings), by=users["center01"])
     record("demo_load", "database", "", warnings=warnings)
     return passwords

@@ -7,6 +7,7 @@ import pytest
 from dissuasion.enums import FollowUpKind, Method
 from dissuasion.extensions import db
 from dissuasion.followups.rules import schedule
+from dissuasion.imports.models import Push
 from dissuasion.reports.models import WeeklyReport
 from dissuasion.reports.queries import compute_report
 from dissuasion.timeutil import now
@@ -60,6 +61,12 @@ EXPECTED = {
     "/reports/feedback.xlsx": ("GET", READERS, 302),  # without dates: back to the report page with a message
     "/notifications": ("GET", set(ROLES), 200),
     "/notifications/read": ("POST", set(ROLES), 302),
+    "/imports/upload": ("GET", {"center"}, 200),
+    "/imports/preview": ("POST", {"center"}, 400),  # without a file: the upload page says to choose one
+    "/imports/commit": ("POST", {"center"}, 302),  # without an upload token: back to the upload page
+    "/imports/": ("GET", {"center"}, 200),
+    "/imports/<int:push_id>": ("GET", {"center"}, 200),
+    "/imports/<int:push_id>/errors.xlsx": ("GET", {"center"}, 200),
     "/api/v1/reports/weekly": ("GET", TOKEN, 401),
     "/api/v1/feedback": ("GET", TOKEN, 401),
     "/api/v1/cases": ("GET", TOKEN, 401),
@@ -89,10 +96,11 @@ def ids(make_case, make_user):
     followup = schedule(case, FollowUpKind.MANUAL, Method.PHONE, now() + dt.timedelta(days=1))
     report = WeeklyReport(week="2026-W47", precinct_id=case.precinct_id,
                           data=compute_report("2026-W47", case.precinct))
-    db.session.add(report)
+    push = Push(file_name="名单.csv", sha256="0" * 64)
+    db.session.add_all([report, push])
     db.session.commit()
     return {"case_id": case.id, "user_id": make_user("officer", precinct="PCS01").id, "lang": "en",
-            "tier": "high", "field": "id", "report_id": report.id,
+            "tier": "high", "field": "id", "report_id": report.id, "push_id": push.id,
             "followup_id": followup.id}
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,6 +11,9 @@ from ..dbtypes import Json, UTCDateTime, enum_column
 from ..enums import WarningSource
 from ..extensions import db
 from ..timeutil import now
+
+if TYPE_CHECKING:
+    from ..auth.models import User
 
 #: The counters a push keeps; also the keys of the import summary (SPEC "Fixed points").
 COUNTERS = ("rows_total", "imported", "flagged", "rejected", "duplicates", "unrouted", "persons_created",
@@ -29,6 +33,8 @@ class Push(db.Model):
     #: Excel row number of the header, and how each column was understood.
     header_row: Mapped[int | None]
     column_map: Mapped[dict] = mapped_column(Json, default=dict)
+    #: The header row as written, in file order: the error report puts the original rows back under it.
+    headers: Mapped[list] = mapped_column(Json, default=list)
     rows_total: Mapped[int] = mapped_column(Integer, default=0)
     imported: Mapped[int] = mapped_column(Integer, default=0)
     flagged: Mapped[int] = mapped_column(Integer, default=0)
@@ -40,6 +46,7 @@ class Push(db.Model):
     cases_updated: Mapped[int] = mapped_column(Integer, default=0)
     cases_escalated: Mapped[int] = mapped_column(Integer, default=0)
 
+    uploaded_by: Mapped[User | None] = relationship()
     errors: Mapped[list[PushRowError]] = relationship(back_populates="push", order_by="PushRowError.row_number")
 
     def __repr__(self) -> str:
@@ -47,6 +54,15 @@ class Push(db.Model):
 
     def summary(self) -> dict:
         return {name: getattr(self, name) for name in COUNTERS}
+
+    def mapping(self) -> list[tuple[str, str]]:
+        """(header in the file, our field) for each column understood."""
+        return [(header, label) for label, header in (self.column_map or {}).items()]
+
+    def unknown_headers(self) -> list[str]:
+        """Headers of the file no field matched (their cells were ignored)."""
+        known = set((self.column_map or {}).values())
+        return [h for h in self.headers or [] if h and h not in known]
 
 
 class PushRowError(db.Model):

@@ -175,7 +175,7 @@ def _duplicate_file(earlier: Push, filename: str, by) -> ImportSummary:
 def write(analysis: Analysis, by=None, source: WarningSource = WarningSource.PUSH) -> ImportSummary:
     """Write a judged file: the push, its warnings, persons and cases, its row errors, the notifications."""
     push = Push(file_name=analysis.filename[:255], sha256=analysis.sha256, source=source,
-                uploaded_by_id=by.id if by else None, header_row=analysis.header_row,
+                uploaded_by_id=by.id if by else None, header_row=analysis.header_row, headers=analysis.header.headers,
                 column_map={LABELS[f]: analysis.header.headers[i] for f, i in analysis.header.columns.items()})
     db.session.add(push)
     db.session.flush()

@@ -1,0 +1,150 @@
+"""Center staff import the center's lists: upload, preview (nothing written), commit; pushes and their errors."""
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from ..audit.operations import record
+from ..auth.decorators import roles_required
+from ..database import writes_on_get
+from ..enums import Role
+from ..exports import export_allowed
+from ..extensions import db
+from .forms import CommitForm, UploadForm
+from .headers import LABELS
+from .models import Push, PushRowError
+from .pipeline import ImportRefused, analyse, import_file
+from .report import export_error_report
+from .rows import DUPLICATE, FLAGGED, REJECTED, UNROUTED
+from .uploads import discard_upload, load_upload, save_upload
+
+bp = Blueprint("imports", __name__, url_prefix="/imports")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: What each verdict means to staff, in the order the pages list them.
+VERDICTS = {REJECTED: _l("拒收（未导入）"), FLAGGED: _l("数据有问题（已导入）"), UNROUTED: _l("待分派（已导入）"),
+            DUPLICATE: _l("重复（跳过）"), "note": _l("提示（已导入）"), "ok": _l("正常")}
+#: The counters of a push, as staff read them.
+COUNTER_LABELS = {"rows_total": _l("数据行"), "imported": _l("导入"), "flagged": _l("数据有问题"),
+                  "rejected": _l("拒收"), "duplicates": _l("重复"), "unrouted": _l("待分派"),
+                  "persons_created": _l("新建人员"), "cases_created": _l("新建任务"), "cases_updated": _l("更新任务"),
+                  "cases_escalated": _l("提升等级")}
+#: The preview shows this many rows of the file and this many problems.
+PREVIEW_ROWS, PREVIEW_ERRORS = 20, 200
+
+
+def _upload_page(form: UploadForm, refusal: str = "", status: int = 200):
+    return render_template("imports/upload.html", form=form, refusal=refusal,
+                           max_bytes=current_app.config["MAX_CONTENT_LENGTH"]), status
+
+
+@bp.route("/upload")
+@roles_required(Role.CENTER)
+def upload():
+    """Choose (or drop) a file; the preview comes before anything is written."""
+    return _upload_page(UploadForm())
+
+
+@bp.errorhandler(413)
+def too_large(_error):
+    """A file over the upload limit: say so on the upload page, not on a bare error page."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+    message = _("文件太大：上传上限为 %(mb)d MB。请去掉多余的工作表或列，或把名单拆成几个文件分别导入。", mb=limit)
+    return _upload_page(UploadForm(formdata=None), message, 413)
+
+
+@bp.route("/preview", methods=["POST"])
+@roles_required(Role.CENTER)
+def preview():
+    """Read and judge the uploaded file and show what an import would do; writes nothing but the audit."""
+    form = UploadForm()
+    if not form.validate_on_submit():
+        return _upload_page(form, status=400)
+    kept = save_upload(form.file.data.filename, form.file.data.read(), current_user)
+    try:
+        analysis = analyse(kept.filename, kept.data)
+    except ImportRefused as exc:
+        discard_upload(kept.token)
+        record("import_preview", "file", "", success=False, file_name=kept.filename, sha256=kept.sha256)
+        db.session.commit()
+        return _upload_page(UploadForm(formdata=None), str(exc), 422)
+    earlier = db.session.scalar(select(Push).filter_by(sha256=kept.sha256))
+    record("import_preview", "file", "", file_name=kept.filename, sha256=kept.sha256,
+           rows_total=len(analysis.results))
+    db.session.commit()
+    errors = analysis.errors()
+    return render_template("imports/preview.html", upload=kept, analysis=analysis, counts=analysis.counts(),
+                           rows=analysis.results[:PREVIEW_ROWS], errors=errors[:PREVIEW_ERRORS],
+                           more_errors=max(0, len(errors) - PREVIEW_ERRORS), earlier=earlier,
+                           form=CommitForm(token=kept.token), verdicts=VERDICTS, counter_labels=COUNTER_LABELS,
+                           mapping=[(analysis.header.headers[i], LABELS[f])
+                                    for f, i in analysis.header.columns.items()])
+
+
+@bp.route("/commit", methods=["POST"])
+@roles_required(Role.CENTER)
+def commit():
+    """Import the previewed file in one transaction, then show its push."""
+    form = CommitForm()
+    kept = load_upload(form.token.data, current_user) if form.validate_on_submit() else None
+    if kept is None:
+        flash(_("找不到刚才上传的文件（可能已超过一天被清理）。请重新上传。"), "error")
+        return redirect(url_for(".upload"))
+    try:
+        summary = import_file(kept.filename, kept.data, by=current_user)
+    except ImportRefused as exc:
+        db.session.rollback()
+        discard_upload(kept.token)
+        flash(str(exc), "error")
+        return redirect(url_for(".upload"))
+    db.session.commit()
+    discard_upload(kept.token)
+    flash(summary.message, "warning" if summary.status == "duplicate_file" else "success")
+    return redirect(url_for(".push_detail", push_id=summary.push_id))
+
+
+@bp.route("/")
+@roles_required(Role.CENTER)
+def pushes():
+    """Every push, newest first, with its counters."""
+    pagination = db.paginate(select(Push).order_by(Push.created_at.desc(), Push.id.desc()),
+                             page=request.args.get("page", 1, type=int), per_page=current_app.config["PER_PAGE"],
+                             error_out=False)
+    return render_template("imports/pushes.html", pagination=pagination, counter_labels=COUNTER_LABELS)
+
+
+def _push_or_404(push_id: int) -> Push:
+    push = db.session.get(Push, push_id)
+    if push is None:
+        abort(404)
+    return push
+
+
+@bp.route("/<int:push_id>")
+@roles_required(Role.CENTER)
+def push_detail(push_id: int):
+    """A push: its file, who and when, its counters and column mapping, its problems by verdict."""
+    push = _push_or_404(push_id)
+    counts = dict(db.session.execute(select(PushRowError.verdict, func.count()).filter_by(push_id=push.id)
+                                     .group_by(PushRowError.verdict)).all())
+    groups = [(verdict, label, counts[verdict],
+               db.session.scalars(select(PushRowError).filter_by(push_id=push.id, verdict=verdict)
+                                  .order_by(PushRowError.row_number, PushRowError.id).limit(PREVIEW_ERRORS)).all())
+              for verdict, label in VERDICTS.items() if counts.get(verdict)]
+    return render_template("imports/push.html", push=push, groups=groups, limit=PREVIEW_ERRORS,
+                           counter_labels=COUNTER_LABELS,
+                           has_report=bool(counts.get(REJECTED) or counts.get(FLAGGED)))
+
+
+@bp.route("/<int:push_id>/errors.xlsx")
+@roles_required(Role.CENTER)
+@writes_on_get
+def error_report(push_id: int):
+    """The rejected and flagged rows as the file had them, with a problems column, as .xlsx; audited."""
+    push = _push_or_404(push_id)
+    data, rows = export_error_report(push, by=current_user)
+    if not export_allowed(current_user, rows):
+        abort(403)
+    db.session.commit()
+    name = f"push-{push.id}-errors.xlsx"
+    return Response(data, mimetype=XLSX, headers={"Content-Disposition": f"attachment; filename={name}"})

@@ -1,0 +1,93 @@
+// Import pages: drop a file anywhere on the upload page, upload it with a real progress bar, then show the
+// preview the server sends back; on the preview, an indeterminate bar while the server imports.
+// Without JS the plain form posts do the same, without the bars.
+(function () {
+  "use strict";
+
+  function setStatus(bar, status, text, value, max) {
+    bar.hidden = false;
+    if (value === undefined) { bar.removeAttribute("value"); } else { bar.max = max; bar.value = value; }
+    status.textContent = text;
+  }
+
+  function showPage(html) {
+    // The server's answer (the preview, or the upload page with a refusal) replaces this page's content.
+    var page = new DOMParser().parseFromString(html, "text/html");
+    var main = page.getElementById("content");
+    if (!main) { document.open(); document.write(html); document.close(); return; }
+    document.title = page.title;
+    document.getElementById("content").replaceWith(document.adoptNode(main));
+    window.scrollTo(0, 0);
+    init();
+  }
+
+  function upload(form) {
+    var input = form.querySelector("input[type=file]");
+    var button = form.querySelector("[type=submit]");
+    var bar = document.getElementById("upload-progress");
+    var status = document.getElementById("upload-status");
+    var max = parseInt(form.dataset.maxBytes, 10);
+
+    form.addEventListener("submit", function (e) {
+      if (!input.files.length) { return; }  // the server says "please choose a file"
+      e.preventDefault();
+      if (max && input.files[0].size > max) {
+        bar.hidden = true;
+        status.textContent = form.dataset.tooLarge;
+        return;
+      }
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", form.action);
+      xhr.upload.onprogress = function (ev) {
+        if (ev.lengthComputable) {
+          setStatus(bar, status, form.dataset.uploading + " " + Math.round(100 * ev.loaded / ev.total) + "%",
+                    ev.loaded, ev.total);
+        }
+      };
+      xhr.upload.onload = function () { setStatus(bar, status, form.dataset.analysing); };
+      xhr.onload = function () { showPage(xhr.responseText); };
+      xhr.onerror = function () {
+        bar.hidden = true;
+        status.textContent = form.dataset.failed;
+        button.disabled = false;
+      };
+      button.disabled = true;
+      setStatus(bar, status, form.dataset.uploading + " 0%", 0, input.files[0].size || 1);
+      xhr.send(new FormData(form));
+    });
+  }
+
+  function importing(form) {
+    form.addEventListener("submit", function () {
+      form.querySelector("[type=submit]").disabled = true;
+      setStatus(document.getElementById("import-progress"), document.getElementById("import-status"),
+                form.dataset.importing);
+    });
+  }
+
+  // A file dropped anywhere on the page goes into the upload form (and never makes the browser open it).
+  function uploadForm() { return document.getElementById("upload-form"); }
+  document.addEventListener("dragover", function (e) {
+    e.preventDefault();
+    if (uploadForm()) { uploadForm().classList.add("dragging"); }
+  });
+  document.addEventListener("dragleave", function (e) {
+    if (uploadForm() && !e.relatedTarget) { uploadForm().classList.remove("dragging"); }
+  });
+  document.addEventListener("drop", function (e) {
+    e.preventDefault();
+    var form = uploadForm(), files = e.dataTransfer && e.dataTransfer.files;
+    if (!form || !files || !files.length) { return; }
+    form.classList.remove("dragging");
+    form.querySelector("input[type=file]").files = files;
+    document.getElementById("upload-status").textContent = files[0].name;
+  });
+
+  function init() {
+    var form = document.getElementById("upload-form");
+    if (form && !form.dataset.ready) { form.dataset.ready = "1"; upload(form); }
+    var commit = document.getElementById("commit-form");
+    if (commit && !commit.dataset.ready) { commit.dataset.ready = "1"; importing(commit); }
+  }
+  init();
+}());

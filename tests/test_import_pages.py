@@ -1,0 +1,227 @@
+"""The import as center staff use it: upload, preview (nothing written), commit, the push page, the error
+report, and `import-list` on the command line. Files are made here with the project's own code."""
+import csv
+import io
+import json
+import random
+
+import openpyxl
+import pytest
+
+from dissuasion.cases.models import Case, EarlyWarning
+from dissuasion.demo import PUSH_HEADER, fake_id_number
+from dissuasion.extensions import db
+from dissuasion.imports.models import COUNTERS, Push
+
+SPEC_KEYS = {"status", "message", "rows_total", "imported", "flagged", "rejected", "duplicates", "unrouted",
+             "persons_created", "cases_created", "cases_updated", "cases_escalated", "errors"}
+EVIL = "<script>alert(1)</script>"
+FORMULA = '=HYPERLINK("http://evil.example","点我")'
+
+
+def person(n: int, **over) -> dict:
+    row = {"预警编号": f"YJ{n:06d}", "推送时间": "2026-11-16 08:30:00", "姓名": f"测试{n}", "性别": "男",
+           "身份证号": fake_id_number(random.Random(n)), "手机号": f"138{n:08d}", "风险等级": "中",
+           "所属派出所": "城东派出所", "所属社区": "东门社区", "户籍地址": "清河县城东镇东门社区1号"}
+    row.update(over)
+    return row
+
+
+def push_csv(rows: list[dict], title: bool = True) -> bytes:
+    """A push as a center's Excel saves it as CSV: a title row, the header, the rows, a totals row."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    if title:
+        writer.writerow(["反诈中心预警名单"])
+    writer.writerow(PUSH_HEADER)
+    writer.writerows([[r.get(h, "") for h in PUSH_HEADER] for r in rows])
+    writer.writerow(["合计", len(rows)])
+    return ("\ufeff" + out.getvalue()).encode()
+
+
+#: Excel rows (title on row 1, header on row 2): 3 good, 4 bad check digit (flagged), 5 no tier (rejected),
+#: 6 a formula-looking name and a bad phone (flagged), 7 an unknown precinct (unrouted).
+def messy_rows() -> list[dict]:
+    bad_id = fake_id_number(random.Random(2))
+    return [person(1), person(2, 身份证号=bad_id[:17] + ("1" if bad_id[17] == "0" else "0")),
+            person(3, 风险等级=""), person(4, 姓名=FORMULA, 手机号="12345"), person(5, 所属派出所="北山派出所")]
+
+
+@pytest.fixture
+def directory(make_precinct, app, tmp_path):
+    app.config["IMPORT_UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    return make_precinct("PCS01", name="城东派出所", communities=("东门社区",))
+
+
+@pytest.fixture
+def center(auth, make_user, directory):
+    user = make_user("center")
+    auth.login(user)
+    return user
+
+
+def _count(model) -> int:
+    return db.session.scalar(db.select(db.func.count()).select_from(model))
+
+
+def _upload(client, data: bytes, name: str = "名单.csv"):
+    return client.post("/imports/preview", data={"file": (io.BytesIO(data), name)},
+                       content_type="multipart/form-data")
+
+
+def _token(page: str) -> str:
+    return page.split('name="token" type="hidden" value="')[1].split('"')[0]
+
+
+def _import(client, data: bytes) -> None:
+    client.post("/imports/commit", data={"token": _token(_upload(client, data).get_data(as_text=True))})
+
+
+# --- the command line ---------------------------------------------------------------------------------
+
+
+def test_import_list_json_has_exactly_specs_keys_and_exits_0(runner, directory, tmp_path):
+    path = tmp_path / "push.csv"
+    path.write_bytes(push_csv(messy_rows()))
+    result = runner.invoke(args=["import-list", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert set(summary) == SPEC_KEYS and summary["status"] == "committed"
+    assert (summary["rows_total"], summary["imported"], summary["rejected"], summary["flagged"],
+            summary["unrouted"]) == (5, 4, 1, 2, 1)
+    assert any(e["row"] == 5 and e["column"] == "风险等级" and e["code"] == "tier" for e in summary["errors"])
+    assert all(set(e) == {"row", "column", "code", "message"} for e in summary["errors"])
+    again = runner.invoke(args=["import-list", str(path), "--json"])
+    assert again.exit_code == 0 and json.loads(again.output)["status"] == "duplicate_file"
+    assert _count(Push) == 1 and _count(EarlyWarning) == 4
+
+
+def test_import_list_refuses_a_file_that_is_not_a_list_and_writes_nothing(runner, directory, tmp_path):
+    path = tmp_path / "random.xlsx"
+    path.write_bytes(b"\x00\x01not a spreadsheet at all" * 50)
+    result = runner.invoke(args=["import-list", str(path), "--json"])
+    assert result.exit_code == 1
+    summary = json.loads(result.output)
+    assert set(summary) == SPEC_KEYS and summary["status"] == "refused" and summary["message"]
+    assert all(summary[k] == 0 for k in COUNTERS) and summary["errors"] == []
+    text = runner.invoke(args=["import-list", str(path)])
+    assert text.exit_code == 1 and summary["message"] in text.output
+    assert _count(Push) == 0 and _count(EarlyWarning) == 0 and _count(Case) == 0
+
+
+def test_import_list_prints_a_chinese_summary(runner, directory, tmp_path):
+    path = tmp_path / "push.csv"
+    path.write_bytes(push_csv(messy_rows()))
+    result = runner.invoke(args=["import-list", str(path)])
+    assert result.exit_code == 0
+    assert "已导入 4 条预警" in result.output and "第 5 行 风险等级" in result.output
+
+
+# --- upload, preview, commit ----------------------------------------------------------------------------
+
+
+def test_preview_writes_nothing_and_commit_writes_the_push(client, center):
+    page = _upload(client, push_csv(messy_rows())).get_data(as_text=True)
+    assert "表头在第 2 行" in page and "所属派出所" in page
+    assert "风险等级为空" in page and "校验位不对" in page
+    assert _count(Push) == 0 and _count(EarlyWarning) == 0 and _count(Case) == 0
+    response = client.post("/imports/commit", data={"token": _token(page)})
+    assert response.status_code == 302
+    push = db.session.scalar(db.select(Push))
+    assert response.headers["Location"].endswith(f"/imports/{push.id}")
+    assert (push.imported, push.rejected, push.flagged, push.uploaded_by_id) == (4, 1, 2, center.id)
+    assert "已导入 4 条预警" in client.get(f"/imports/{push.id}").get_data(as_text=True)
+    # the upload is gone once committed: the same token again imports nothing
+    again = client.post("/imports/commit", data={"token": _token(page)})
+    assert again.status_code == 302 and again.headers["Location"].endswith("/imports/upload")
+    assert _count(Push) == 1
+
+
+def test_preview_of_a_file_already_imported_says_so(client, center):
+    data = push_csv(messy_rows())
+    _import(client, data)
+    page = _upload(client, data).get_data(as_text=True)
+    assert "这个文件已于" in page and "导入过" in page
+    response = client.post("/imports/commit", data={"token": _token(page)}, follow_redirects=True)
+    assert "本次没有任何改动" in response.get_data(as_text=True)
+    assert _count(Push) == 1 and _count(EarlyWarning) == 4
+
+
+def test_a_refused_file_shows_why_on_the_upload_page_and_writes_nothing(client, center):
+    response = _upload(client, ("\ufeff" + ",".join(PUSH_HEADER) + "\n").encode())
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "文件未导入" in page and "没有任何数据行" in page
+    assert 'id="upload-form"' in page
+    assert _count(Push) == 0
+
+
+def test_a_file_over_the_limit_gets_a_clear_message(client, center, app):
+    app.config["MAX_CONTENT_LENGTH"] = 2048
+    response = _upload(client, push_csv([person(n) for n in range(1, 80)]))
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "文件太大" in page and "上传上限" in page and 'id="upload-form"' in page
+
+
+def test_another_users_upload_token_is_not_theirs_to_commit(client, center, auth, make_user):
+    token = _token(_upload(client, push_csv(messy_rows())).get_data(as_text=True))
+    auth.logout()
+    auth.login(make_user("center"))
+    response = client.post("/imports/commit", data={"token": token})
+    assert response.headers["Location"].endswith("/imports/upload") and _count(Push) == 0
+
+
+def test_a_script_in_a_name_is_text_on_the_preview_and_the_push_page(client, center):
+    page = _upload(client, push_csv([person(1, 姓名=EVIL), person(2, 姓名=EVIL, 风险等级="")]))
+    page = page.get_data(as_text=True)
+    assert EVIL not in page and "&lt;script&gt;" in page
+    client.post("/imports/commit", data={"token": _token(page)})
+    push = db.session.scalar(db.select(Push))
+    assert EVIL not in client.get(f"/imports/{push.id}").get_data(as_text=True)
+    evil_name = "<img src=x onerror=alert(1)>.csv"
+    page = _upload(client, push_csv([person(3)], title=False), evil_name).get_data(as_text=True)
+    client.post("/imports/commit", data={"token": _token(page)})
+    listing = client.get("/imports/").get_data(as_text=True)
+    assert "<img src=x" not in listing and "&lt;img src=x onerror=alert(1)&gt;.csv" in listing
+
+
+# --- push pages and the error report ---------------------------------------------------------------------
+
+
+def test_pushes_list_newest_first_and_push_page_by_verdict(client, center):
+    for rows in (messy_rows(), [person(9)]):
+        _import(client, push_csv(rows))
+    first, second = db.session.scalars(db.select(Push).order_by(Push.id)).all()
+    listing = client.get("/imports/").get_data(as_text=True)
+    assert listing.index(f"#{second.id}<") < listing.index(f"#{first.id}<")
+    page = client.get(f"/imports/{first.id}").get_data(as_text=True)
+    for text in ("拒收（未导入）", "数据有问题（已导入）", "待分派（已导入）", first.sha256, "下载错误报告",
+                 "风险等级为空", "北山派出所"):
+        assert text in page
+
+
+def test_error_report_has_the_original_rejected_and_flagged_rows_with_reasons(client, center):
+    _import(client, push_csv(messy_rows()))
+    push = db.session.scalar(db.select(Push))
+    response = client.get(f"/imports/{push.id}/errors.xlsx")
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
+    rows = [[c.value for c in r] for r in sheet.iter_rows()]
+    assert rows[0][:len(PUSH_HEADER)] == list(PUSH_HEADER) and rows[0][-2:] == ["原文件行号", "问题"]
+    by_row = {r[-2]: r for r in rows[1:]}
+    assert sorted(by_row) == [4, 5, 6]  # not row 3 (fine) nor row 7 (unrouted only)
+    assert by_row[5][PUSH_HEADER.index("姓名")] == "测试3" and "风险等级为空" in by_row[5][-1]
+    assert by_row[6][PUSH_HEADER.index("手机号")] == "12345" and "手机号" in by_row[6][-1]
+    assert by_row[4][PUSH_HEADER.index("身份证号")] == messy_rows()[1]["身份证号"]
+    # a formula typed as a name stays text
+    cell = sheet.cell(row=[r[-2] for r in rows].index(6) + 1, column=PUSH_HEADER.index("姓名") + 1)
+    assert cell.value == FORMULA and cell.data_type == "s"
+
+
+def test_the_demo_creates_a_push_with_row_errors(runner, client, auth, make_user):
+    assert runner.invoke(args=["demo", "--warnings", "20"]).exit_code == 0
+    push = db.session.scalar(db.select(Push))
+    assert push.rows_total == 20 and push.rejected == 1 and push.flagged == 3 and push.unrouted == 1
+    auth.login(make_user("center"))
+    page = client.get(f"/imports/{push.id}").get_data(as_text=True)
+    assert "校验位不对" in page and "位数不对" in page and "北山派出所" in page
