@@ -212,3 +212,28 @@ def test_rows_missing_a_phone_or_an_id_import_beside_complete_ones(directory):
     assert again.counters["persons_created"] == 0
     db.session.refresh(no_phone)
     assert no_phone.phone == "13911112222" and no_phone.phone_valid
+
+
+@pytest.mark.skipif(__import__("os").environ.get("TEST_DATABASE_URL", "").startswith("postgres"),
+                    reason="reads the SQLite file")
+def test_after_an_import_the_database_file_holds_no_plain_id_or_phone(directory):
+    import os
+    from pathlib import Path
+
+    rows = MESSY + [pf.row(12, 姓名="", 身份证号="", 手机号="13877776666")]  # a rejected row keeps its cells too
+    import_file("push.csv", pf.csv_bytes(rows))
+    db.session.commit()
+    raw = db.engine.raw_connection()
+    try:
+        raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        raw.close()
+    path = db.engine.url.database
+    data = b"".join(Path(p).read_bytes() for p in (path, path + "-wal") if os.path.exists(p))
+    assert "测试1".encode() in data  # the file was really read
+    for r in rows:
+        for number in (r["身份证号"], r["手机号"]):
+            if len(number) >= 7:
+                assert number.encode() not in data and number.upper().encode() not in data, number
+    error = db.session.scalar(db.select(PushRowError).filter_by(code="id_checksum"))
+    assert error.cells[4] == rows[1]["身份证号"]  # the error report still gets the original cells back

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Integer, String, Text
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..dbtypes import Json, UTCDateTime, enum_column
 from ..enums import WarningSource
 from ..extensions import db
+from ..pii import decrypt
 from ..timeutil import now
 
 if TYPE_CHECKING:
@@ -80,10 +82,15 @@ class PushRowError(db.Model):
     verdict: Mapped[str] = mapped_column(String(16))
     code: Mapped[str] = mapped_column(String(32))
     message: Mapped[str] = mapped_column(Text)
-    #: The original cells of the row, in file order.
-    raw: Mapped[list] = mapped_column(Json, default=list)
+    #: The original cells of the row, in file order, encrypted ({"enc": …}: they hold ID and phone numbers).
+    raw: Mapped[dict] = mapped_column(Json, default=dict)
 
     push: Mapped[Push] = relationship(back_populates="errors")
 
     def __repr__(self) -> str:
         return f"<PushRowError push {self.push_id} row {self.row_number} {self.code}>"
+
+    @property
+    def cells(self) -> list[str]:
+        """The original cells, decrypted (for the error report staff fix and re-import)."""
+        return json.loads(decrypt(self.raw["enc"])) if isinstance(self.raw, dict) and self.raw.get("enc") else []

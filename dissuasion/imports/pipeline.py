@@ -18,6 +18,7 @@ from ..cases.merge import existing_warning_numbers, merge_warnings
 from ..cases.operations import WarningInput, announce
 from ..enums import WarningSource
 from ..extensions import db
+from ..pii import encrypt
 from ..timeutil import from_local, local
 from . import cells
 from .headers import LABELS, HeaderMatch, find_header, missing_required
@@ -218,7 +219,9 @@ def _warning_input(r: RowResult, source: WarningSource) -> WarningInput:
 def _store_errors(push_id: int, analysis: Analysis) -> None:
     rows = []
     for r in analysis.results:
-        raw = [_raw_text(c) for c in r.raw]
+        if not r.problems:
+            continue
+        raw = {"enc": encrypt(json.dumps([_raw_text(c) for c in r.raw], ensure_ascii=False))}
         for p in r.problems:
             rows.append({"push_id": push_id, "row_number": r.row_number, "verdict": p.verdict, "code": str(p.code),
                          "column": column_label(p, analysis.header.headers, analysis.header.columns)[:100],

@@ -23,7 +23,7 @@ def error_report_rows(push: Push) -> tuple[list[str], list[list]]:
     rows = []
     for row_number, group in groupby(errors, key=lambda e: e.row_number):
         group = list(group)
-        raw = list(group[0].raw or [])
+        raw = list(group[0].cells)
         header += [f"第{i + 1}列" for i in range(len(header), len(raw))]  # an old push without its header
         rows.append((row_number, raw, "；".join(dict.fromkeys(e.message for e in group))))
     width = len(header)

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from ..enums import DataFlag, FraudType, Tier
-from ..pii import id_problem, normalize_id, normalize_phone, phone_valid
+from ..pii import id_problem, mask_id, mask_phone, normalize_id, normalize_phone, phone_valid
 from . import cells
 from .headers import LABELS
 
@@ -163,7 +163,12 @@ def message(problem: Problem) -> str:
         key = "tier_value"
     elif key == "duplicate" and problem.first_row:
         key = "duplicate_in_file"
-    return MESSAGES[key].format(value=problem.value, first=problem.first_row)
+    value = problem.value
+    if problem.field == "id_number":  # messages are stored and shown: never a whole number in them
+        value = mask_id(value)
+    elif problem.field == "phone":
+        value = mask_phone(value)
+    return MESSAGES[key].format(value=value, first=problem.first_row)
 
 
 def column_label(problem: Problem, headers: list[str], columns: dict[str, int]) -> str:
