@@ -1,17 +1,19 @@
-"""Inserting many rows fast: one prepared statement, the driver's executemany, the columns' own types.
+"""Writing and reading many rows fast: one prepared statement, the driver's executemany, the columns' own types.
 
 SQLAlchemy's executemany processes every parameter of every row through several layers; for a push
 of 100,000 warnings that is most of the import's time. Here each column's bind processor (the same
-one SQLAlchemy would use: UTC times, enums, JSON, protected numbers) runs once per value, and the
-rows go to the driver as plain tuples. Defaults of columns a row leaves out are filled as Core would.
+one SQLAlchemy would use: UTC times, enums, JSON, protected numbers) runs once per distinct value of
+a batch, column by column, and the rows go to the driver as plain tuples. Defaults of columns a row
+leaves out are filled as Core would. `reserve_ids` hands out primary keys before the insert, so
+nothing has to be read back; `in_values` asks about 100,000 keys in one statement.
 """
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Sequence
 from itertools import chain, islice
 
-from sqlalchemy import Table, insert
+from sqlalchemy import ARRAY, ColumnElement, Table, any_, bindparam, func, insert, select, text
 
 from .extensions import db
-from .pii import Protected
 
 BATCH = 20_000
 
@@ -31,37 +33,84 @@ def bulk_insert(table: Table, rows: Iterable[dict]) -> None:
                 for c in table.c if c.key not in keys and c.default is not None and not c.primary_key}
     columns = keys + list(defaults)
     compiled = insert(table).compile(dialect=dialect, column_keys=columns)
-    processors = [_processor(table.c[k].type, dialect) for k in columns]
-    order = [columns.index(name) for name in compiled.positiontup] if compiled.positional else None
-    fill = tuple(defaults.values())
+    binders = [_column_binder(table.c[k].type, dialect) for k in columns]
+    order = [columns.index(name) for name in compiled.positiontup] if compiled.positional else range(len(columns))
     while True:
-        batch = []
-        for row in islice(rows, BATCH):
-            values = [row[k] for k in keys]
-            values.extend(fill)
-            values = [p(v) if p is not None and v is not None else v for p, v in zip(processors, values, strict=True)]
-            batch.append(tuple(values[i] for i in order) if order is not None else dict(zip(columns, values,
-                                                                                             strict=True)))
+        batch = list(islice(rows, BATCH))
         if not batch:
             return
-        conn.exec_driver_sql(compiled.string, batch)
+        values = []
+        for index in order:
+            name = columns[index]
+            column = [row[name] for row in batch] if index < len(keys) else [defaults[name]] * len(batch)
+            values.append(binders[index](column))
+        params = list(zip(*values, strict=True))
+        if not compiled.positional:
+            params = [dict(zip(columns, p, strict=True)) for p in params]
+        conn.exec_driver_sql(compiled.string, params)
 
 
-def _processor(type_, dialect):
-    """The column type's bind processor, remembering its answer per distinct value: a push repeats the same
-    times, tiers and flags on every row. Never for protected numbers, whose every encryption must differ."""
+def _column_binder(type_, dialect):
+    """A function from a column's Python values to what the driver takes, for a whole batch at once.
+
+    Protected numbers are encrypted one by one (every ciphertext must differ); any other processor
+    runs once per distinct value: a push repeats the same times, tiers and flags on every row."""
+    many = getattr(type_, "bind_many", None)
+    if many is not None:
+        return many
     process = type_.dialect_impl(dialect).bind_processor(dialect)
-    if process is None or isinstance(type_, Protected):
-        return process
-    memo: dict = {}
+    if process is None:
+        return _unchanged
 
-    def remembered(value):
-        key = (type(value), tuple(value) if isinstance(value, list) else value)
+    def bind(values: list) -> list:
         try:
-            return memo[key]
-        except KeyError:
-            result = memo[key] = process(value)
-            return result
-        except TypeError:  # unhashable (a dict): no memory
-            return process(value)
-    return remembered
+            memo = {v: (None if v is None else process(v)) for v in set(values)}
+            return list(map(memo.__getitem__, values))
+        except TypeError:  # unhashable values (lists, dicts: JSON)
+            keys = [_hashable(v) for v in values]
+            memo = {}
+            for key, value in zip(keys, values, strict=True):
+                if key not in memo:
+                    memo[key] = None if value is None else process(value)
+            return list(map(memo.__getitem__, keys))
+    return bind
+
+
+def _unchanged(values: list) -> list:
+    return values
+
+
+def _hashable(value):
+    if isinstance(value, list):
+        return ("list", *map(_hashable, value))
+    if isinstance(value, dict):
+        return ("dict", *sorted((k, _hashable(v)) for k, v in value.items()))
+    return value
+
+
+def reserve_ids(table: Table, count: int) -> Sequence[int]:
+    """`count` new primary keys for `table`, so bulk inserts need not read their rows back.
+
+    SQLite: the rows after the current maximum; the transaction already holds the write lock (imports
+    write their push first, and write requests begin IMMEDIATE), so no one else can take them.
+    PostgreSQL: values drawn from the column's sequence, as the inserts themselves would have drawn.
+    """
+    if count <= 0:
+        return []
+    conn = db.session.connection()
+    pk = table.primary_key.columns.values()[0]
+    if conn.dialect.name == "postgresql":
+        return conn.execute(text("SELECT nextval(pg_get_serial_sequence(:t, :c)) FROM generate_series(1, :n)"),
+                            {"t": table.name, "c": pk.name, "n": count}).scalars().all()
+    start = conn.execute(select(func.coalesce(func.max(pk), 0))).scalar_one() + 1
+    return range(start, start + count)
+
+
+def in_values(column, values: Iterable) -> ColumnElement[bool]:
+    """`column IN values` as one bound parameter however many values there are (an IN list of 100,000
+    would need 100,000 parameters, more than SQLite allows, and compiling them costs seconds)."""
+    values = list(values)
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    table = func.json_each(bindparam(None, json.dumps(values, ensure_ascii=False))).table_valued("value")
+    return column.in_(select(table.c.value))

@@ -11,6 +11,7 @@ import hmac
 import os
 import re
 import unicodedata
+from operator import mul
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -49,7 +50,7 @@ def normalize_id(value) -> str:
 
 def id_check_digit(body17: str) -> str:
     """GB 11643 check character for the first 17 digits."""
-    return ID_CHECK[sum(int(c) * w for c, w in zip(body17, ID_WEIGHTS, strict=True)) % 11]
+    return ID_CHECK[sum(map(mul, map(int, body17), ID_WEIGHTS)) % 11]
 
 
 def id_problem(number: str, today: dt.date | None = None) -> DataFlag | None:
@@ -113,21 +114,31 @@ def mask_phone(number: str | None) -> str:
 _hmac_base: dict[bytes, "hmac.HMAC"] = {}
 
 
-def blind_index(kind: str, value: str) -> str:
-    """A keyed hash for exact lookup and matching, so the plain number is never needed to search."""
+def blind_indexer(kind: str):
+    """blind_index for one kind of value, keyed once: an import computes 300,000 of these."""
     key = current_app.config["PII_INDEX_KEY"].encode()
     base = _hmac_base.get(key)
-    if base is None:  # keying HMAC costs as much as hashing; an import computes 300,000 of these
+    if base is None:  # keying HMAC costs as much as hashing
         base = _hmac_base[key] = hmac.new(key, digestmod=hashlib.sha256)
-    mac = base.copy()
-    mac.update(f"{kind}:{value}".encode())
-    return mac.hexdigest()[:40]
+    prefix = f"{kind}:"
+
+    def index(value: str) -> str:
+        mac = base.copy()
+        mac.update((prefix + value).encode())
+        return mac.hexdigest()[:40]
+    return index
 
 
-def person_match_key(id_number: str, id_ok: bool, name: str, phone: str, address: str) -> str:
-    """Who a row is: the valid ID number; else name + phone; else name + address (SPEC "Person")."""
+def blind_index(kind: str, value: str) -> str:
+    """A keyed hash for exact lookup and matching, so the plain number is never needed to search."""
+    return blind_indexer(kind)(value)
+
+
+def person_match_key(id_number: str, id_ok: bool, name: str, phone: str, address: str, id_index: str = "") -> str:
+    """Who a row is: the valid ID number; else name + phone; else name + address (SPEC "Person").
+    A caller that already holds the ID's blind index passes it (the key is that index)."""
     if id_number and id_ok:
-        return "i" + blind_index("id", id_number)
+        return "i" + (id_index or blind_index("id", id_number))
     if phone:
         return "p" + blind_index("name-phone", f"{name}|{phone}")
     return "a" + blind_index("name-address", f"{name}|{address}")
@@ -170,11 +181,24 @@ def check_keys(config) -> None:
 
 def encrypt(value: str) -> str:
     """v1:<key id>:<base64(nonce + ciphertext)> with the current key and a fresh random nonce."""
+    return encrypt_many([value])[0]
+
+
+def encrypt_many(values: list) -> list:
+    """encrypt() for a column of values (empty ones stay as they are), with the key looked up once and
+    the random nonces drawn in one call."""
     config = current_app.config
     key_id = config["PII_KEY_ID"]
-    nonce = os.urandom(_NONCE_BYTES)
-    sealed = _cipher(config["PII_KEYS"][key_id]).encrypt(nonce, value.encode(), _AAD)
-    return f"{CIPHER_PREFIX}{key_id}:{base64.b64encode(nonce + sealed).decode()}"
+    seal = _cipher(config["PII_KEYS"][key_id]).encrypt
+    prefix = f"{CIPHER_PREFIX}{key_id}:"
+    nonces = os.urandom(_NONCE_BYTES * len(values))
+    out = []
+    for i, value in enumerate(values):
+        if value:
+            nonce = nonces[i * _NONCE_BYTES:(i + 1) * _NONCE_BYTES]
+            value = prefix + base64.b64encode(nonce + seal(nonce, value.encode(), _AAD)).decode()
+        out.append(value)
+    return out
 
 
 def decrypt(stored: str) -> str:
@@ -210,6 +234,10 @@ class Protected(TypeDecorator):
 
     def process_bind_param(self, value, dialect):
         return encrypt(value) if value else value
+
+    def bind_many(self, values: list) -> list:
+        """process_bind_param for a whole column of a bulk insert (dissuasion.bulk)."""
+        return encrypt_many(values)
 
     def process_result_value(self, value, dialect):
         return decrypt(value) if value else value

@@ -137,6 +137,14 @@ def test_preview_writes_nothing_and_commit_writes_the_push(client, center):
     assert _count(Push) == 1
 
 
+def test_an_imported_case_shows_its_creation_by_the_push_on_its_timeline(client, center):
+    _import(client, push_csv([person(1)]))
+    case = db.session.scalar(db.select(Case))
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    timeline = page.split("处置时间线")[1]
+    assert "建立任务" in timeline and center.label in timeline and "推送批次 名单.csv" in timeline
+
+
 def test_preview_of_a_file_already_imported_says_so(client, center):
     data = push_csv(messy_rows())
     _import(client, data)

@@ -4,26 +4,24 @@ The one implementation of: a warning number seen before is a duplicate; a person
 else name + phone; a new warning joins the person's open case (raising its tier and pulling its
 deadlines in), reopens a case closed less than 30 days ago as a repeat, or opens a new case. The
 importer sends a whole push through it in one transaction; `register_warning` sends one warning.
-Writes go through Core executemany, so 100,000 rows take seconds; nothing here commits.
+Writes go through Core executemany with primary keys reserved beforehand (nothing is read back), so
+100,000 rows take seconds; nothing here commits. A new case has no CREATED event row: its warnings
+(push, row, who, when) are the record of its creation, and the timeline shows it from them.
 """
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import chain
 
 from sqlalchemy import bindparam, select, update
 
-from ..bulk import bulk_insert
+from ..bulk import bulk_insert, in_values, reserve_ids
 from ..enums import CaseStatus, EventKind, Tier
 from ..extensions import db
-from ..pii import blind_index, person_match_key
+from ..pii import blind_indexer, person_match_key
 from ..timeutil import now
 from .assignment import assignee_for
 from .models import Case, CaseEvent, EarlyWarning, Person
 from .rules import REOPEN_WITHIN_DAYS, plan, rules_by_tier
-
-CHUNK = 5000
 
 
 @dataclass
@@ -41,25 +39,23 @@ class MergeResult:
     news: dict[int, tuple] = field(default_factory=dict)
 
 
-def chunks(values: list, size: int = CHUNK):
-    for i in range(0, len(values), size):
-        yield values[i:i + size]
-
-
 def existing_warning_numbers(numbers: list[str]) -> set[str]:
     """Which of these 预警编号 are already stored."""
-    found: set[str] = set()
-    for part in chunks(sorted(set(numbers))):
-        found.update(db.session.scalars(select(EarlyWarning.warning_no).where(EarlyWarning.warning_no.in_(part))))
-    return found
+    if not numbers:
+        return set()
+    return set(db.session.scalars(select(EarlyWarning.warning_no).where(
+        in_values(EarlyWarning.warning_no, set(numbers)))))
 
 
-def merge_warnings(items: list, by=None, push_id: int | None = None) -> MergeResult:
-    """Store warnings (WarningInput-like objects, in file order) and attach them to cases."""
+def merge_warnings(items: list, by=None, push_id: int | None = None, checked: bool = False) -> MergeResult:
+    """Store warnings (WarningInput-like objects, in file order) and attach them to cases.
+
+    `checked`: the caller has already dropped numbers stored before or repeated (the importer's verdicts,
+    in this same transaction), so they are not looked up again."""
     db.session.flush()
     at = now()
     result = MergeResult()
-    seen = existing_warning_numbers([i.warning_no for i in items])
+    seen = set() if checked else existing_warning_numbers([i.warning_no for i in items])
     fresh = []
     for item in items:
         duplicate = item.warning_no in seen
@@ -74,64 +70,66 @@ def merge_warnings(items: list, by=None, push_id: int | None = None) -> MergeRes
         _expire_changed(set(case_of.values()), set(person_of.values()))
     else:
         case_of, warning_ids = {}, {}
-    for item in items:
+    for item, duplicate in zip(items, result.duplicates, strict=True):
         key = id(item)
-        result.warning_ids.append(warning_ids.get(key))
-        result.case_ids.append(case_of.get(key))
-    for i, duplicate in enumerate(result.duplicates):
-        if duplicate:
-            result.warning_ids[i] = result.case_ids[i] = None
+        result.warning_ids.append(None if duplicate else warning_ids.get(key))
+        result.case_ids.append(None if duplicate else case_of.get(key))
     return result
 
 
 # --- persons -------------------------------------------------------------------------------------
 
-def _person_values(item) -> dict:
-    """Every person column, the same keys for every row (bulk inserts need one shape); None where unknown."""
-    has_id, has_phone = bool(item.id_number), bool(item.phone)
-    return {"name": item.name, "sex": item.sex, "registered_address": item.registered_address,
-            "current_address": item.current_address, "away_from_home": item.away_from_home,
-            "id_number": item.id_number or None, "id_valid": has_id and item.id_valid,
-            "id_index": blind_index("id", item.id_number) if has_id else None,
-            "phone": item.phone or None, "phone_valid": has_phone and item.phone_valid,
-            "phone_index": blind_index("phone", item.phone) if has_phone else None}
+class _Indexes:
+    """Each item's blind indexes and match key, computed once (they key the person and fill its columns)."""
+
+    def __init__(self, items: list):
+        id_index, phone_index = blind_indexer("id"), blind_indexer("phone")
+        self.id_index = {id(i): id_index(i.id_number) if i.id_number else None for i in items}
+        self.phone_index = {id(i): phone_index(i.phone) if i.phone else None for i in items}
+        self.match_key = {id(i): person_match_key(i.id_number, i.id_valid, i.name, i.phone,
+                                                  i.registered_address or i.current_address, self.id_index[id(i)])
+                          for i in items}
+
+    def person_values(self, item) -> dict:
+        """Every person column, the same keys for every row (bulk inserts need one shape); None where unknown."""
+        return {"name": item.name, "sex": item.sex, "registered_address": item.registered_address,
+                "current_address": item.current_address, "away_from_home": item.away_from_home,
+                "id_number": item.id_number or None, "id_valid": bool(item.id_number) and item.id_valid,
+                "id_index": self.id_index[id(item)], "phone": item.phone or None,
+                "phone_valid": bool(item.phone) and item.phone_valid, "phone_index": self.phone_index[id(item)]}
 
 
 def _persons(items: list, result: MergeResult) -> dict[int, int]:
     """item -> person id; creates the persons not yet known, refreshes the known ones."""
-    key_of = {id(i): person_match_key(i.id_number, i.id_valid, i.name, i.phone,
-                                      i.registered_address or i.current_address) for i in items}
+    indexes = _Indexes(items)
+    key_of = indexes.match_key
     latest: dict[str, object] = {}
     for item in items:
         latest[key_of[id(item)]] = item  # the last row about a person carries the newest details
-    known: dict[str, int] = {}
-    for part in chunks(list(latest)):
-        known.update(db.session.execute(select(Person.match_key, Person.id).where(Person.match_key.in_(part))).all())
+    known: dict[str, int] = dict(db.session.execute(
+        select(Person.match_key, Person.id).where(in_values(Person.match_key, latest))).all())
     new_keys = [k for k in latest if k not in known]
     stale = [latest[k] for k in latest if k in known]
     if new_keys:
-        rows = ({"match_key": k, **_person_values(latest[k])} for k in new_keys)
-        _insert_all(Person.__table__, rows)
-        for part in chunks(new_keys):
-            known.update(db.session.execute(select(Person.match_key, Person.id)
-                                            .where(Person.match_key.in_(part))).all())
+        known.update(zip(new_keys, reserve_ids(Person.__table__, len(new_keys)), strict=True))
+        _insert_all(Person.__table__, ({"id": known[k], "match_key": k, **indexes.person_values(latest[k])}
+                                       for k in new_keys))
         result.persons_created = len(new_keys)
-    _refresh_known_persons(stale, key_of, known)
+    _refresh_known_persons(stale, indexes, known)
     return {id(i): known[key_of[id(i)]] for i in items}
 
 
-def _refresh_known_persons(items: list, key_of: dict, known: dict) -> None:
+def _refresh_known_persons(items: list, indexes: _Indexes, known: dict) -> None:
     """Newer details replace older ones; a valid number is never replaced by an invalid one."""
     if not items:
         return
-    current = {}
-    for part in chunks([known[key_of[id(i)]] for i in items]):
-        current.update({p.id: p for p in db.session.execute(
-            select(Person.id, Person.id_valid, Person.phone_valid).where(Person.id.in_(part))).all()})
+    key_of = indexes.match_key
+    current = {p.id: p for p in db.session.execute(select(Person.id, Person.id_valid, Person.phone_valid).where(
+        in_values(Person.id, [known[key_of[id(i)]] for i in items]))).all()}
     updates = []
     for item in items:
         pid = known[key_of[id(item)]]
-        values = _person_values(item)
+        values = indexes.person_values(item)
         if not item.id_number or (current[pid].id_valid and not item.id_valid):
             for k in ("id_number", "id_valid", "id_index"):
                 values.pop(k)
@@ -172,9 +170,8 @@ def _cases(items, person_of, by, push_id, at, result) -> dict[int, int]:
         result.news[case.id] = (case.assignee_id, case.precinct_id, Tier(change["tier"]), change.pop("_news"))
         case_of.update({id(i): case.id for i in group})
     _apply_case_changes(changes)
-    new_case_of, created_events = _insert_cases(new_groups, rules, by, push_id, at, result)
-    case_of.update(new_case_of)
-    _insert_all(CaseEvent.__table__, chain(events, created_events))
+    case_of.update(_insert_cases(new_groups, rules, push_id, at, result))
+    _insert_all(CaseEvent.__table__, events)
     return case_of
 
 
@@ -183,14 +180,13 @@ def _current_cases(person_ids: list[int], at: dt.datetime) -> tuple[dict, dict]:
     open_cases, recent = {}, {}
     since = at - dt.timedelta(days=REOPEN_WITHIN_DAYS)
     closed = (CaseStatus.CLOSED, CaseStatus.UNREACHABLE)
-    for part in chunks(person_ids):
-        for case in db.session.execute(select(Case.__table__).where(
-                Case.person_id.in_(part), Case.status.in_(CaseStatus.open_values())).order_by(Case.id)).all():
-            open_cases[case.person_id] = case
-        for case in db.session.execute(select(Case.__table__).where(
-                Case.person_id.in_(part), Case.status.in_(closed), Case.closed_at >= since)
-                .order_by(Case.closed_at)).all():
-            recent[case.person_id] = case
+    for case in db.session.execute(select(Case.__table__).where(
+            in_values(Case.person_id, person_ids), Case.status.in_(CaseStatus.open_values())).order_by(Case.id)):
+        open_cases[case.person_id] = case
+    for case in db.session.execute(select(Case.__table__).where(
+            in_values(Case.person_id, person_ids), Case.status.in_(closed), Case.closed_at >= since)
+            .order_by(Case.closed_at)):
+        recent[case.person_id] = case
     return open_cases, recent
 
 
@@ -243,21 +239,24 @@ def _apply_case_changes(changes: list[dict]) -> None:
         db.session.execute(stmt, rows)
 
 
-def _insert_cases(groups, rules, by, push_id, at, result) -> tuple[dict[int, int], Iterator[dict]]:
-    """Open a case per group; returns item -> case id and the cases' CREATED events (a generator: a push
-    of 100,000 new cases never holds all their rows at once)."""
-    news: dict[int, tuple] = {}  # person id -> (assignee id, precinct id, tier)
+def _insert_cases(groups, rules, push_id, at, result) -> dict[int, int]:
+    """Open a case per group (person); returns item -> case id. Rows are made as they are written: a push
+    of 100,000 new cases never holds all their rows at once."""
+    ids = reserve_ids(Case.__table__, len(groups))
+    plans: dict[tuple, object] = {}  # every case of a push starts at the same time: one plan per tier and away
 
     def rows():
-        for person_id, group in groups:
+        for cid, (person_id, group) in zip(ids, groups, strict=True):
             top = _top(group)
-            p = plan(rules[top.tier], top.away_from_home, at)
+            key = (top.tier, top.away_from_home)
+            p = plans.get(key) or plans.setdefault(key, plan(rules[top.tier], top.away_from_home, at))
             community = top.community if top.precinct is not None else None
             officer = assignee_for(community)
-            news[person_id] = (officer.id if officer is not None else None,
-                               top.precinct.id if top.precinct else None, top.tier)
-            yield {"person_id": person_id, "precinct_id": news[person_id][1],
-                   "community_id": community.id if community else None, "assignee_id": news[person_id][0],
+            assignee_id = officer.id if officer is not None else None
+            precinct_id = top.precinct.id if top.precinct else None
+            result.news[cid] = (assignee_id, precinct_id, top.tier, "assigned")
+            yield {"id": cid, "person_id": person_id, "precinct_id": precinct_id,
+                   "community_id": community.id if community else None, "assignee_id": assignee_id,
                    "status": CaseStatus.NEW, "tier": top.tier, "method": p.method,
                    "away_from_home": top.away_from_home, "is_repeat": False,
                    "flags": sorted(set().union(*(i.flags for i in group))), "sign_deadline": p.sign_deadline,
@@ -265,21 +264,8 @@ def _insert_cases(groups, rules, by, push_id, at, result) -> tuple[dict[int, int
                    "created_at": at, "updated_at": at, "version": 1}
 
     _insert_all(Case.__table__, rows())
-    ids: dict[int, int] = {}  # each of these persons had no open case, so their open case is the new one
-    for part in chunks([person_id for person_id, _ in groups]):
-        ids.update(db.session.execute(select(Case.person_id, Case.id).where(
-            Case.person_id.in_(part), Case.status.in_(CaseStatus.open_values()))).all())
-    case_of = {}
-    for person_id, group in groups:
-        cid = ids[person_id]
-        case_of.update({id(i): cid for i in group})
-        result.news[cid] = (*news[person_id], "assigned")
     result.cases_created = len(groups)
-    actor = by.id if by else None
-    events = (_event(ids[person_id], EventKind.CREATED, actor, at, None, CaseStatus.NEW,
-                     warnings=[i.warning_no for i in group], tier=news[person_id][2].value, push_id=push_id)
-              for person_id, group in groups)
-    return case_of, events
+    return {id(i): cid for cid, (_person, group) in zip(ids, groups, strict=True) for i in group}
 
 
 def _event(case_id, kind, actor, at, from_status=None, to_status=None, **data) -> dict:
@@ -290,23 +276,22 @@ def _event(case_id, kind, actor, at, from_status=None, to_status=None, **data) -
 # --- warnings ------------------------------------------------------------------------------------
 
 def _insert_warnings(items, person_of, case_of, by, push_id, at) -> dict[int, int]:
-    rows = ({"warning_no": i.warning_no, "source": i.source, "push_id": push_id, "row_number": i.row_number,
-             "person_id": person_of[id(i)], "case_id": case_of[id(i)], "pushed_at": i.pushed_at or at,
-             "tier": i.tier, "reason": i.reason, "fraud_type": i.fraud_type, "fraud_type_text": i.fraud_type_text,
-             "amount_at_risk": i.amount_at_risk, "precinct_text": i.precinct_text,
-             "community_text": i.community_text, "away_from_home": i.away_from_home, "notes": i.notes,
-             "flags": list(i.flags), "created_by_id": by.id if by else None, "created_at": at} for i in items)
+    ids = reserve_ids(EarlyWarning.__table__, len(items))
+    actor = by.id if by else None
+    rows = ({"id": wid, "warning_no": i.warning_no, "source": i.source, "push_id": push_id,
+             "row_number": i.row_number, "person_id": person_of[id(i)], "case_id": case_of[id(i)],
+             "pushed_at": i.pushed_at or at, "tier": i.tier, "reason": i.reason, "fraud_type": i.fraud_type,
+             "fraud_type_text": i.fraud_type_text, "amount_at_risk": i.amount_at_risk,
+             "precinct_text": i.precinct_text, "community_text": i.community_text,
+             "away_from_home": i.away_from_home, "notes": i.notes, "flags": list(i.flags), "created_by_id": actor,
+             "created_at": at} for wid, i in zip(ids, items, strict=True))
     _insert_all(EarlyWarning.__table__, rows)
-    ids: dict[str, int] = {}
-    for part in chunks([i.warning_no for i in items]):
-        ids.update(db.session.execute(select(EarlyWarning.warning_no, EarlyWarning.id)
-                                      .where(EarlyWarning.warning_no.in_(part))).all())
-    return {id(i): ids[i.warning_no] for i in items}
+    return {id(i): wid for wid, i in zip(ids, items, strict=True)}
 
 
 def _insert_all(table, rows: list[dict]) -> None:
     """Plain executemany (RETURNING in parameter order would fall back to one INSERT per row on SQLite, a
-    hundred times slower; ids are read back by unique key instead)."""
+    hundred times slower; ids are reserved beforehand instead)."""
     bulk_insert(table, rows)
 
 

@@ -91,6 +91,7 @@ class EarlyWarning(db.Model):
     person: Mapped[Person] = relationship()
     case: Mapped[Case | None] = relationship(back_populates="warnings")
     push: Mapped[Push | None] = relationship()
+    created_by: Mapped[User | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<EarlyWarning {self.warning_no} {self.tier.value}>"

@@ -22,7 +22,7 @@ from .models import Case, CaseEvent, EarlyWarning, Person
 NOTIFY_ONE_BY_ONE = 5
 
 
-@dataclass
+@dataclass(slots=True)
 class WarningInput:
     """One warning, already normalised and validated (by the importer, the API or the manual form)."""
 

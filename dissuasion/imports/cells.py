@@ -35,6 +35,8 @@ _MONEY_JUNK = re.compile(r"[,，¥￥元\s]")
 
 def text(cell) -> str:
     """Any cell as clean text: numbers without a trailing .0, full-width folded, trimmed."""
+    if cell.__class__ is str:  # nearly every cell, and every cell of a CSV
+        return cell.strip() if cell.isascii() else clean_text(cell)
     if cell is None:
         return ""
     if isinstance(cell, float) and cell.is_integer():
@@ -112,6 +114,11 @@ def local_time(cell) -> dt.datetime | None:
             return EXCEL_EPOCH + dt.timedelta(days=float(cell))
         raise ValueError(str(cell))
     value = _SPACES.sub(" ", text(cell))
+    if value[:4].isdigit() and value[4:5] == "-":  # ISO: the common case, parsed without strptime
+        try:
+            return dt.datetime.fromisoformat(value)
+        except ValueError:
+            pass
     for fmt in TIME_FORMATS:
         try:
             return dt.datetime.strptime(value, fmt)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from ..audit.operations import record
 from ..bulk import bulk_insert
 from ..cases.merge import existing_warning_numbers, merge_warnings
-from ..cases.operations import WarningInput, announce
+from ..cases.operations import announce
 from ..enums import WarningSource
 from ..extensions import db
 from ..pii import encrypt
@@ -30,8 +30,8 @@ from .rows import (
     REJECTED,
     UNROUTED,
     Problem,
+    RowChecker,
     RowResult,
-    check_row,
     column_label,
     is_blank,
     is_totals,
@@ -109,10 +109,11 @@ def judge(filename: str, digest: str, table: Table) -> Analysis:
     if missing := missing_required(header):
         raise ImportRefused("缺少必需的列：" + "；".join(missing) + "。请在表头中补上后重新导入。")
     results = []
+    check_row = RowChecker(header.columns)
     for offset, row in enumerate(table.rows[header.index + 1:], start=header.index + 1):
         if is_blank(row) or is_totals(row):
             continue
-        results.append(check_row(row, table.first_row + offset, header.columns))
+        results.append(check_row(row, table.first_row + offset))
     if not results:
         raise ImportRefused("文件只有表头，没有任何数据行。请确认导出的名单里有人员。")
     analysis = Analysis(filename=filename, sha256=digest, header=header, header_row=table.first_row + header.index,
@@ -181,8 +182,10 @@ def write(analysis: Analysis, by=None, source: WarningSource = WarningSource.PUS
     db.session.add(push)
     db.session.flush()
     accepted = [r for r in analysis.results if r.verdict not in (REJECTED, DUPLICATE)]
-    items = [_warning_input(r, source) for r in accepted]
-    merged = merge_warnings(items, by=by, push_id=push.id)
+    for r in accepted:  # the rows become the warnings: times to UTC, and where they came from
+        r.pushed_at = from_local(r.pushed_at) if r.pushed_at else None
+        r.source = source
+    merged = merge_warnings(accepted, by=by, push_id=push.id, checked=True)
     counts = analysis.counts() | {"persons_created": merged.persons_created, "cases_created": merged.cases_created,
                                   "cases_updated": merged.cases_updated, "cases_escalated": merged.cases_escalated}
     for name, value in counts.items():
@@ -203,17 +206,6 @@ def _committed_message(c: dict) -> str:
     extra = [f"{label} {c[key]} 行" for key, label in (("rejected", "拒收"), ("flagged", "数据有问题"),
                                                         ("duplicates", "重复"), ("unrouted", "待分派")) if c[key]]
     return text + ("其中" + "，".join(extra) + "，详见错误报告。" if extra else "")
-
-
-def _warning_input(r: RowResult, source: WarningSource) -> WarningInput:
-    return WarningInput(
-        warning_no=r.warning_no, tier=r.tier, pushed_at=from_local(r.pushed_at) if r.pushed_at else None,
-        name=r.name, sex=r.sex, id_number=r.id_number, id_valid=r.id_valid, phone=r.phone,
-        phone_valid=r.phone_valid, reason=r.reason, fraud_type=r.fraud_type, fraud_type_text=r.fraud_type_text,
-        amount_at_risk=r.amount_at_risk, registered_address=r.registered_address,
-        current_address=r.current_address, precinct=r.precinct, community=r.community,
-        precinct_text=r.precinct_text, community_text=r.community_text, away_from_home=r.away_from_home,
-        notes=r.notes, flags=r.flags, source=source, row_number=r.row_number)
 
 
 def _store_errors(push_id: int, analysis: Analysis) -> None:

@@ -5,8 +5,10 @@ of the file, so the pipeline decides those.
 """
 import datetime as dt
 from dataclasses import dataclass, field
+from operator import itemgetter
 
-from ..enums import DataFlag, FraudType, Tier
+from ..cases.operations import WarningInput
+from ..enums import DataFlag, Tier
 from ..pii import id_problem, mask_id, mask_phone, normalize_id, normalize_phone, phone_valid
 from . import cells
 from .headers import LABELS
@@ -47,74 +49,82 @@ class Problem:
     first_row: int = 0
 
 
-@dataclass(slots=True)
-class RowResult:
-    """One data row, normalised, with what is wrong with it."""
+@dataclass(slots=True, kw_only=True)
+class RowResult(WarningInput):
+    """One data row, normalised (the fields of the warning it becomes), with what is wrong with it.
 
-    row_number: int
-    raw: list
-    verdict: str = OK
-    problems: list[Problem] = field(default_factory=list)
+    `pushed_at` is Asia/Shanghai wall time until the pipeline writes the row (then UTC); `precinct` and
+    `community` are set by routing (None: unrouted)."""
+
     warning_no: str = ""
     tier: Tier | None = None
     pushed_at: dt.datetime | None = None
-    name: str = ""
-    sex: str = ""
-    id_number: str = ""
-    id_valid: bool = False
-    phone: str = ""
-    phone_valid: bool = False
-    reason: str = ""
-    fraud_type: FraudType = FraudType.OTHER
-    fraud_type_text: str = ""
-    amount_at_risk: object = None
-    registered_address: str = ""
-    current_address: str = ""
-    precinct_text: str = ""
-    community_text: str = ""
-    away_from_home: bool = False
-    notes: str = ""
-    flags: list[str] = field(default_factory=list)
-    #: Set by routing: the Precinct and Community objects, or None (unrouted).
-    precinct: object = None
-    community: object = None
+    raw: list = field(default_factory=list)
+    verdict: str = OK
+    problems: list[Problem] = field(default_factory=list)
 
     def note(self, field_: str, code: str, value: str = "", verdict: str = "note") -> None:
         self.problems.append(Problem(field_, code, value, verdict))
 
 
-def _get(row: list, columns: dict[str, int], name: str):
-    index = columns.get(name)
-    return row[index] if index is not None and index < len(row) else None
+#: The fields check_row reads, in the order RowChecker hands them over.
+FIELDS = ("warning_id", "name", "sex", "id_number", "phone", "tier", "pushed_at", "reason", "fraud_type",
+          "amount_at_risk", "registered_address", "current_address", "precinct", "community", "away_from_home",
+          "notes")
+
+
+class RowChecker:
+    """check_row for one file's column mapping: the cells of a row are picked in one step."""
+
+    def __init__(self, columns: dict[str, int]):
+        self.width = max(columns.values(), default=-1) + 1
+        # a field the file lacks reads the None appended after the row's last mapped column
+        self.pick = itemgetter(*(columns.get(name, self.width) for name in FIELDS))
+
+    def __call__(self, row: list, row_number: int) -> RowResult:
+        """Normalise a data row and judge what the row alone can tell: rejected or flagged."""
+        cells_ = row[:self.width]
+        cells_.extend([None] * (self.width + 1 - len(cells_)))
+        (warning_id, name, sex, id_number, phone, tier, pushed_at, reason, fraud_type, amount, registered, current,
+         precinct, community, away, notes) = self.pick(cells_)
+        text = cells.text
+        r = RowResult(row_number=row_number, raw=row)
+        r.warning_no = text(warning_id).replace(" ", "")[:64]
+        r.name = cells.name(name)[:64]
+        sex = text(sex)
+        r.sex = sex if sex in ("男", "女") else ""
+        _read_numbers(r, id_number, phone)
+        r.tier = cells.tier(tier)
+        try:
+            r.pushed_at = cells.local_time(pushed_at)
+        except ValueError:
+            r.note("pushed_at", "pushed_at", text(pushed_at))
+        r.reason = text(reason)[:500]
+        r.fraud_type, r.fraud_type_text = cells.fraud_type(fraud_type)
+        try:
+            r.amount_at_risk = cells.amount(amount)
+        except ValueError:
+            r.note("amount_at_risk", "amount", text(amount))
+        r.registered_address = text(registered)[:500]
+        r.current_address = text(current)[:500]
+        r.precinct_text = text(precinct)[:100]
+        r.community_text = text(community)[:100]
+        away_value = cells.away(away)
+        if away_value is None:
+            r.note("away_from_home", "away", text(away))
+        r.away_from_home = bool(away_value)
+        r.notes = text(notes)[:1000]
+        _judge(r, tier)
+        return r
 
 
 def check_row(row: list, row_number: int, columns: dict[str, int]) -> RowResult:
-    """Normalise a data row and judge what the row alone can tell: rejected or flagged."""
-    r = RowResult(row_number=row_number, raw=row)
-    _read_identity(r, row, columns)
-    _read_details(r, row, columns)
-    if not r.warning_no:
-        r.note("warning_id", "no_warning_id", verdict=REJECTED)
-    if not r.name and not r.id_number:
-        r.note("name", "no_identity", verdict=REJECTED)
-    if not (r.id_number or r.phone or r.registered_address or r.current_address):
-        r.note("phone", "no_contact", verdict=REJECTED)
-    if r.tier is None:
-        raw_tier = cells.text(_get(row, columns, "tier"))
-        r.note("tier", "tier", raw_tier, verdict=REJECTED)
-    if any(p.verdict == REJECTED for p in r.problems):
-        r.verdict = REJECTED
-    elif r.flags:
-        r.verdict = FLAGGED
-    return r
+    """One row on its own (a file's rows go through one RowChecker)."""
+    return RowChecker(columns)(row, row_number)
 
 
-def _read_identity(r: RowResult, row: list, columns: dict[str, int]) -> None:
-    r.warning_no = cells.text(_get(row, columns, "warning_id")).replace(" ", "")[:64]
-    r.name = cells.name(_get(row, columns, "name"))[:64]
-    sex = cells.text(_get(row, columns, "sex"))
-    r.sex = sex if sex in ("男", "女") else ""
-    raw_id, typed_as_number = cells.id_cell(_get(row, columns, "id_number"))
+def _read_numbers(r: RowResult, id_cell, phone_cell) -> None:
+    raw_id, typed_as_number = cells.id_cell(id_cell)
     r.id_number = normalize_id(raw_id)[:40]
     if r.id_number:
         flag = DataFlag.ID_LOST_DIGITS if typed_as_number and len(r.id_number) >= 16 else id_problem(r.id_number)
@@ -122,7 +132,7 @@ def _read_identity(r: RowResult, row: list, columns: dict[str, int]) -> None:
         if flag:
             r.flags.append(flag.value)
             r.note("id_number", flag, r.id_number, verdict=FLAGGED)
-    r.phone = normalize_phone(cells.text(_get(row, columns, "phone")))[:20]
+    r.phone = normalize_phone(cells.text(phone_cell))[:20]
     if r.phone:
         r.phone_valid = phone_valid(r.phone)
         if not r.phone_valid:
@@ -130,30 +140,20 @@ def _read_identity(r: RowResult, row: list, columns: dict[str, int]) -> None:
             r.note("phone", DataFlag.PHONE, r.phone, verdict=FLAGGED)
 
 
-def _read_details(r: RowResult, row: list, columns: dict[str, int]) -> None:
-    r.tier = cells.tier(_get(row, columns, "tier"))
-    raw_time = _get(row, columns, "pushed_at")
-    try:
-        r.pushed_at = cells.local_time(raw_time)
-    except ValueError:
-        r.note("pushed_at", "pushed_at", cells.text(raw_time))
-    r.reason = cells.text(_get(row, columns, "reason"))[:500]
-    r.fraud_type, r.fraud_type_text = cells.fraud_type(_get(row, columns, "fraud_type"))
-    raw_amount = _get(row, columns, "amount_at_risk")
-    try:
-        r.amount_at_risk = cells.amount(raw_amount)
-    except ValueError:
-        r.note("amount_at_risk", "amount", cells.text(raw_amount))
-    r.registered_address = cells.text(_get(row, columns, "registered_address"))[:500]
-    r.current_address = cells.text(_get(row, columns, "current_address"))[:500]
-    r.precinct_text = cells.text(_get(row, columns, "precinct"))[:100]
-    r.community_text = cells.text(_get(row, columns, "community"))[:100]
-    raw_away = _get(row, columns, "away_from_home")
-    away = cells.away(raw_away)
-    if away is None:
-        r.note("away_from_home", "away", cells.text(raw_away))
-    r.away_from_home = bool(away)
-    r.notes = cells.text(_get(row, columns, "notes"))[:1000]
+def _judge(r: RowResult, tier_cell) -> None:
+    """Rejected when the row cannot become a warning; flagged when its numbers are doubtful."""
+    if not r.warning_no:
+        r.note("warning_id", "no_warning_id", verdict=REJECTED)
+    if not r.name and not r.id_number:
+        r.note("name", "no_identity", verdict=REJECTED)
+    if not (r.id_number or r.phone or r.registered_address or r.current_address):
+        r.note("phone", "no_contact", verdict=REJECTED)
+    if r.tier is None:
+        r.note("tier", "tier", cells.text(tier_cell), verdict=REJECTED)
+    if any(p.verdict == REJECTED for p in r.problems):
+        r.verdict = REJECTED
+    elif r.flags:
+        r.verdict = FLAGGED
 
 
 def message(problem: Problem) -> str:
