@@ -3,7 +3,8 @@
 already holding 1,000,000 warnings; rows/s and peak memory beside ../shared/bench/floor.py on the same
 file in the same run. Target: no slower than 2x the floor; peak memory under 500 MB.
 
-usage: .venv/bin/python bench/import_push.py [--rows 100000] [--prefill 1000000] [--rebuild]
+usage: .venv/bin/python bench/import_push.py [--rows 100000] [--prefill 1000000] [--rebuild] [--formats csv,xlsx]
+                                            [--stages]
 Each import runs in a child process (clean peak-memory reading); the prefilled database is cached in
 bench/out/ and copied for each run.
 """
@@ -71,10 +72,11 @@ def prefill(db_path: Path, count: int) -> None:
             db.session.commit()
 
 
-def child(path: str, db_path: str) -> None:
+def child(path: str, db_path: str, stages: bool = False) -> None:
     """Import one file and print seconds and peak memory as JSON (runs in its own process)."""
     from dissuasion.extensions import db
     from dissuasion.imports.pipeline import import_file
+    spent = time_stages() if stages else {}
     data = Path(path).read_bytes()
     with app_for(Path(db_path)).app_context():
         start = time.perf_counter()
@@ -82,12 +84,53 @@ def child(path: str, db_path: str) -> None:
         db.session.commit()
         seconds = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "imported": summary.counters["imported"]}))
+    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "imported": summary.counters["imported"],
+                      "stages": spent}))
 
 
-def run_ours(path: Path, db_path: Path) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", str(path), str(db_path)], check=True,
-                         capture_output=True, text=True, cwd=ROOT).stdout
+def time_stages() -> dict[str, float]:
+    """Wall seconds per stage of the import (--stages): reading, judging, each table's SQL, the merge's Python.
+    The SQL runs in bulk.py's writer thread, overlapping the merge's Python, so the parts add up to more
+    than the whole."""
+    from sqlalchemy.engine import Connection
+
+    import dissuasion.cases.merge as merge
+    import dissuasion.imports.pipeline as pipeline
+    spent: dict[str, float] = {}
+
+    def timed(module, name: str, label: str) -> None:
+        original = getattr(module, name)
+
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent[label] = spent.get(label, 0) + time.perf_counter() - start
+        setattr(module, name, wrapper)
+
+    timed(pipeline, "read_table", "read the file")
+    timed(pipeline, "judge", "judge rows, duplicates, routing")
+    timed(merge, "_persons", "merge: persons (Python + SQL)")
+    timed(merge, "_cases", "merge: cases (Python + SQL)")
+    timed(merge, "_insert_warnings", "merge: warnings (Python + SQL)")
+    execute = Connection.exec_driver_sql
+
+    def sql(self, statement, *args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return execute(self, statement, *args, **kwargs)
+        finally:
+            if statement.startswith("INSERT INTO"):
+                label = f"  of which SQL: insert {statement.split()[2]}"
+                spent[label] = spent.get(label, 0) + time.perf_counter() - start
+    Connection.exec_driver_sql = sql
+    return spent
+
+
+def run_ours(path: Path, db_path: Path, stages: bool = False) -> dict:
+    command = [sys.executable, __file__, "--child", str(path), str(db_path)] + (["--stages"] if stages else [])
+    out = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -102,13 +145,15 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--prefill", type=int, default=1_000_000)
     ap.add_argument("--rebuild", action="store_true")
+    ap.add_argument("--formats", default="csv,xlsx")
+    ap.add_argument("--stages", action="store_true", help="also print where each import's time went")
     ap.add_argument("--child", nargs=2)
     args = ap.parse_args()
     if args.child:
-        return child(*args.child)
+        return child(*args.child, stages=args.stages)
     OUT.mkdir(parents=True, exist_ok=True)
     files = {}
-    for fmt in ("csv", "xlsx"):
+    for fmt in args.formats.split(","):
         files[fmt] = OUT / f"push{args.rows}.{fmt}"
         if not files[fmt].exists() or args.rebuild:
             subprocess.run([sys.executable, str(SHARED / "samples" / "gen_push.py"), "--rows", str(args.rows),
@@ -129,11 +174,13 @@ def main() -> None:
                 for suffix in ("-wal", "-shm"):
                     Path(f"{target}{suffix}").unlink(missing_ok=True)
                 shutil.copyfile(cached, target)
-            ours = run_ours(path, target)
+            ours = run_ours(path, target, args.stages)
             ratio = ours["seconds"] / floor
             print(f"{fmt:<4} {label:<26} ours {ours['seconds']:6.2f}s ({args.rows / ours['seconds']:8,.0f} rows/s) "
                   f"peak {ours['peak_mb']:5.0f} MB | floor {floor:5.2f}s ({args.rows / floor:8,.0f} rows/s) | "
                   f"{ratio:4.1f}x floor {'ok' if ratio <= 2 and ours['peak_mb'] < 500 else 'MISSED'}")
+            for stage, seconds in ours["stages"].items():
+                print(f"       {stage:<40} {seconds:6.2f}s")
 
 
 if __name__ == "__main__":

@@ -69,11 +69,14 @@ class Tier(LabelledEnum):
     @property
     def rank(self) -> int:
         """0 is the most urgent; worklists sort by it."""
-        return list(Tier).index(self)
+        return _TIER_RANKS[self]
 
     @classmethod
     def highest(cls, *tiers: "Tier") -> "Tier":
         return min(tiers, key=lambda t: t.rank)
+
+
+_TIER_RANKS = {tier: rank for rank, tier in enumerate(Tier)}
 
 
 class Method(LabelledEnum):

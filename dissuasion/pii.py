@@ -23,6 +23,7 @@ from .enums import DataFlag
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
+_ID_ZEROS = ord("0") * sum(ID_WEIGHTS)
 _ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{9,11}$")
@@ -50,6 +51,8 @@ def normalize_id(value) -> str:
 
 def id_check_digit(body17: str) -> str:
     """GB 11643 check character for the first 17 digits."""
+    if body17.isascii():  # digits as bytes: their codes less 48 times the weights, summed without a loop
+        return ID_CHECK[(sum(map(mul, body17.encode(), ID_WEIGHTS)) - _ID_ZEROS) % 11]
     return ID_CHECK[sum(map(mul, map(int, body17), ID_WEIGHTS)) % 11]
 
 

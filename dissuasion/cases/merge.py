@@ -10,11 +10,12 @@ Writes go through Core executemany with primary keys reserved beforehand (nothin
 """
 import datetime as dt
 from collections import defaultdict
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, select, update
 
-from ..bulk import bulk_insert, in_values, reserve_ids
+from ..bulk import bulk_insert, in_values, page_cache, reserve_ids
 from ..enums import CaseStatus, EventKind, Tier
 from ..extensions import db
 from ..pii import blind_indexer, person_match_key
@@ -22,6 +23,9 @@ from ..timeutil import now
 from .assignment import assignee_for
 from .models import Case, CaseEvent, EarlyWarning, Person
 from .rules import REOPEN_WITHIN_DAYS, plan, rules_by_tier
+
+#: A merge of this many warnings or more writes with a larger page cache (bulk.page_cache).
+BIG_WRITE, BIG_WRITE_CACHE_MB = 1000, 64
 
 
 @dataclass
@@ -64,9 +68,10 @@ def merge_warnings(items: list, by=None, push_id: int | None = None, checked: bo
         if not duplicate:
             fresh.append(item)
     if fresh:
-        person_of = _persons(fresh, result)
-        case_of = _cases(fresh, person_of, by, push_id, at, result)
-        warning_ids = _insert_warnings(fresh, person_of, case_of, by, push_id, at)
+        with page_cache(BIG_WRITE_CACHE_MB) if len(fresh) >= BIG_WRITE else nullcontext():
+            person_of = _persons(fresh, result)
+            case_of = _cases(fresh, person_of, by, push_id, at, result)
+            warning_ids = _insert_warnings(fresh, person_of, case_of, by, push_id, at)
         _expire_changed(set(case_of.values()), set(person_of.values()))
     else:
         case_of, warning_ids = {}, {}
@@ -192,7 +197,7 @@ def _current_cases(person_ids: list[int], at: dt.datetime) -> tuple[dict, dict]:
 
 def _top(group: list):
     """The most urgent warning of a group; it decides tier, routing and method."""
-    return min(group, key=lambda i: i.tier.rank)
+    return group[0] if len(group) == 1 else min(group, key=lambda i: i.tier.rank)
 
 
 def _update_case(case, group, rules, by, push_id, at, reopen: bool) -> tuple[dict, list]:
@@ -244,19 +249,24 @@ def _insert_cases(groups, rules, push_id, at, result) -> dict[int, int]:
     of 100,000 new cases never holds all their rows at once."""
     ids = reserve_ids(Case.__table__, len(groups))
     plans: dict[tuple, object] = {}  # every case of a push starts at the same time: one plan per tier and away
+    places: dict[tuple, tuple] = {}  # (precinct, community) -> their ids and the community officer's
+
+    def place(top) -> tuple:
+        community = top.community if top.precinct is not None else None
+        officer = assignee_for(community)
+        return (top.precinct.id if top.precinct else None, community.id if community else None,
+                officer.id if officer is not None else None)
 
     def rows():
         for cid, (person_id, group) in zip(ids, groups, strict=True):
             top = _top(group)
             key = (top.tier, top.away_from_home)
             p = plans.get(key) or plans.setdefault(key, plan(rules[top.tier], top.away_from_home, at))
-            community = top.community if top.precinct is not None else None
-            officer = assignee_for(community)
-            assignee_id = officer.id if officer is not None else None
-            precinct_id = top.precinct.id if top.precinct else None
+            key = (id(top.precinct), id(top.community))
+            precinct_id, community_id, assignee_id = places.get(key) or places.setdefault(key, place(top))
             result.news[cid] = (assignee_id, precinct_id, top.tier, "assigned")
             yield {"id": cid, "person_id": person_id, "precinct_id": precinct_id,
-                   "community_id": community.id if community else None, "assignee_id": assignee_id,
+                   "community_id": community_id, "assignee_id": assignee_id,
                    "status": CaseStatus.NEW, "tier": top.tier, "method": p.method,
                    "away_from_home": top.away_from_home, "is_repeat": False,
                    "flags": sorted(set().union(*(i.flags for i in group))), "sign_deadline": p.sign_deadline,

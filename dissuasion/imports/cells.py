@@ -6,6 +6,7 @@ comes back as 13800138000.0; a date cell is a datetime; an amount may be a float
 import datetime as dt
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from unicodedata import normalize
 
 from ..enums import FraudType, Tier
 from ..pii import clean_text
@@ -36,7 +37,7 @@ _MONEY_JUNK = re.compile(r"[,，¥￥元\s]")
 def text(cell) -> str:
     """Any cell as clean text: numbers without a trailing .0, full-width folded, trimmed."""
     if cell.__class__ is str:  # nearly every cell, and every cell of a CSV
-        return cell.strip() if cell.isascii() else clean_text(cell)
+        return cell.strip() if cell.isascii() else normalize("NFKC", cell).strip()
     if cell is None:
         return ""
     if isinstance(cell, float) and cell.is_integer():

@@ -80,6 +80,7 @@ class RowChecker:
         self.width = max(columns.values(), default=-1) + 1
         # a field the file lacks reads the None appended after the row's last mapped column
         self.pick = itemgetter(*(columns.get(name, self.width) for name in FIELDS))
+        self.today = dt.date.today()
 
     def __call__(self, row: list, row_number: int) -> RowResult:
         """Normalise a data row and judge what the row alone can tell: rejected or flagged."""
@@ -93,7 +94,7 @@ class RowChecker:
         r.name = cells.name(name)[:64]
         sex = text(sex)
         r.sex = sex if sex in ("男", "女") else ""
-        _read_numbers(r, id_number, phone)
+        _read_numbers(r, id_number, phone, self.today)
         r.tier = cells.tier(tier)
         try:
             r.pushed_at = cells.local_time(pushed_at)
@@ -123,11 +124,12 @@ def check_row(row: list, row_number: int, columns: dict[str, int]) -> RowResult:
     return RowChecker(columns)(row, row_number)
 
 
-def _read_numbers(r: RowResult, id_cell, phone_cell) -> None:
+def _read_numbers(r: RowResult, id_cell, phone_cell, today: dt.date) -> None:
     raw_id, typed_as_number = cells.id_cell(id_cell)
     r.id_number = normalize_id(raw_id)[:40]
     if r.id_number:
-        flag = DataFlag.ID_LOST_DIGITS if typed_as_number and len(r.id_number) >= 16 else id_problem(r.id_number)
+        flag = (DataFlag.ID_LOST_DIGITS if typed_as_number and len(r.id_number) >= 16
+                else id_problem(r.id_number, today))
         r.id_valid = flag is None
         if flag:
             r.flags.append(flag.value)
