@@ -8,6 +8,9 @@ The app runs as in production (CSRF on, real clock); only the secrets and paths 
 """
 import argparse
 import datetime as dt
+import os
+import threading
+import time
 from decimal import Decimal
 
 from flask_migrate import upgrade
@@ -68,12 +71,21 @@ def seed() -> None:
     db.session.commit()
 
 
+def _exit_with_parent() -> None:
+    """Stop when the test session that started this server is gone, even if it was killed outright."""
+    parent = os.getppid()
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", required=True)
     parser.add_argument("--uploads", required=True)
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
+    threading.Thread(target=_exit_with_parent, daemon=True).start()
     app = create_app(config(args.db, args.uploads))
     with app.app_context():
         upgrade()
