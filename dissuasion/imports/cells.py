@@ -4,6 +4,7 @@ Excel types matter: a number in the ID column has lost its last digits; a phone 
 comes back as 13800138000.0; a date cell is a datetime; an amount may be a float.
 """
 import datetime as dt
+import math
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from unicodedata import normalize
@@ -56,7 +57,7 @@ def name(cell) -> str:
 def id_cell(cell) -> tuple[str, bool]:
     """(ID text, typed as a number in Excel). A number cell of 16+ digits has already lost digits."""
     if isinstance(cell, int | float) and not isinstance(cell, bool):
-        return (str(int(cell)) if cell == cell else ""), True
+        return (str(int(cell)) if math.isfinite(cell) else ""), True  # NaN, and JSON's Infinity
     return text(cell), False
 
 

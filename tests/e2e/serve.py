@@ -1,0 +1,99 @@
+"""The server the browser tests drive, run as its own process by the e2e fixtures:
+
+    python -m tests.e2e.serve --db /tmp/x/e2e.db --uploads /tmp/x/uploads --port 41234
+
+A fresh SQLite database built by the migrations (as `flask db upgrade` builds it), seeded through the
+project's own operations (directory, users, warnings), then served by werkzeug on 127.0.0.1 until killed.
+The app runs as in production (CSRF on, real clock); only the secrets and paths come from here.
+"""
+import argparse
+import datetime as dt
+import os
+import threading
+import time
+from decimal import Decimal
+
+from flask_migrate import upgrade
+from werkzeug.serving import make_server
+
+from dissuasion import create_app, timeutil
+from dissuasion.auth.operations import create_user, set_password
+from dissuasion.cases.operations import WarningInput, register_warning
+from dissuasion.cases.rules import ensure_default_rules
+from dissuasion.demo import DEMO_DIRECTORY
+from dissuasion.directory.models import Community, Precinct
+from dissuasion.directory.operations import load_directory
+from dissuasion.enums import FraudType, Role, Tier
+from dissuasion.extensions import db
+
+PASSWORD = "correct-horse-battery"
+#: The center user's authenticator secret: the tests type the code it shows now.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+#: The case the officer works (the only overdue one in their worklist, so it comes first).
+OFFICER_CASE = "李建国"
+#: The overdue case the lead reassigns from officer02 to officer05.
+LEAD_CASE = "赵秀英"
+
+
+def config(db_path: str, uploads: str) -> dict:
+    return {
+        "SECRET_KEY": "e2e-secret", "PII_INDEX_KEY": "e2e-index-key",
+        "PII_KEYS": {"k1": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}, "PII_KEY_ID": "k1",
+        "SQLALCHEMY_DATABASE_URI": "sqlite:///" + db_path, "IMPORT_UPLOAD_FOLDER": uploads,
+    }
+
+
+def _warning(no: str, name: str, tier: Tier, community: Community, phone: str, **extra) -> WarningInput:
+    return WarningInput(warning_no=no, tier=tier, pushed_at=timeutil.now(), name=name, sex="男", phone=phone,
+                        phone_valid=True, reason="安装涉诈APP", fraud_type=FraudType.INVESTMENT,
+                        amount_at_risk=Decimal("5000.00"), registered_address=f"清河县城东镇{community.name}8号",
+                        precinct=community.precinct, community=community, **extra)
+
+
+def seed() -> None:
+    """PCS01 城东派出所 with a lead and three officers; two cases that are overdue by now, one per journey."""
+    ensure_default_rules()
+    load_directory(DEMO_DIRECTORY.encode())
+    pcs01 = db.session.scalar(db.select(Precinct).filter_by(code="PCS01"))
+    create_user("center01", Role.CENTER, PASSWORD).totp_secret = TOTP_SECRET
+    create_user("lead01", Role.LEAD, PASSWORD, precinct=pcs01, display_name="王所长")
+    create_user("officer05", Role.OFFICER, PASSWORD, precinct=pcs01, display_name="孙警官")
+    communities = {c.name: c for c in pcs01.communities}
+    for community in ("东门社区", "朝阳社区"):  # their community officers (officer01, officer02) get a password
+        set_password(communities[community].officer, PASSWORD)
+    # Warnings that reached the precinct six hours ago: their sign-for limits (30 min, 4 h) have passed.
+    timeutil.freeze(timeutil.now() - dt.timedelta(hours=6))
+    try:
+        register_warning(_warning("E2E0000001", OFFICER_CASE, Tier.HIGH, communities["东门社区"], "13912345678"))
+        register_warning(_warning("E2E0000002", LEAD_CASE, Tier.MEDIUM, communities["朝阳社区"], "13912345679"))
+    finally:
+        timeutil.freeze(None)
+    db.session.commit()
+
+
+def _exit_with_parent() -> None:
+    """Stop when the test session that started this server is gone, even if it was killed outright."""
+    parent = os.getppid()
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--uploads", required=True)
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    threading.Thread(target=_exit_with_parent, daemon=True).start()
+    app = create_app(config(args.db, args.uploads))
+    with app.app_context():
+        upgrade()
+        seed()
+    server = make_server("127.0.0.1", args.port, app, threaded=True)
+    print(f"serving on http://127.0.0.1:{args.port}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
