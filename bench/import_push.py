@@ -88,6 +88,12 @@ def child(path: str, db_path: str, stages: bool = False) -> None:
                       "stages": spent}))
 
 
+STAGE_ORDER = ["read the file", "judge rows, duplicates, routing", "merge: persons (Python + SQL)",
+               "  of which SQL: insert persons", "merge: cases (Python + SQL)", "  of which SQL: insert cases",
+               "  of which SQL: insert case_events", "merge: warnings (Python + SQL)",
+               "  of which SQL: insert warnings", "  of which SQL: insert push_row_errors"]
+
+
 def time_stages() -> dict[str, float]:
     """Wall seconds per stage of the import (--stages): reading, judging, each table's SQL, the merge's Python.
     The SQL runs in bulk.py's writer thread, overlapping the merge's Python, so the parts add up to more
@@ -179,7 +185,7 @@ def main() -> None:
             print(f"{fmt:<4} {label:<26} ours {ours['seconds']:6.2f}s ({args.rows / ours['seconds']:8,.0f} rows/s) "
                   f"peak {ours['peak_mb']:5.0f} MB | floor {floor:5.2f}s ({args.rows / floor:8,.0f} rows/s) | "
                   f"{ratio:4.1f}x floor {'ok' if ratio <= 2 and ours['peak_mb'] < 500 else 'MISSED'}")
-            for stage, seconds in ours["stages"].items():
+            for stage, seconds in sorted(ours["stages"].items(), key=lambda kv: STAGE_ORDER.index(kv[0])):
                 print(f"       {stage:<40} {seconds:6.2f}s")
 
 

@@ -25,7 +25,7 @@ from .models import Case, CaseEvent, EarlyWarning, Person
 from .rules import REOPEN_WITHIN_DAYS, plan, rules_by_tier
 
 #: A merge of this many warnings or more writes with a larger page cache (bulk.page_cache).
-BIG_WRITE, BIG_WRITE_CACHE_MB = 1000, 64
+BIG_WRITE, BIG_WRITE_CACHE_MB = 1000, 32
 
 
 @dataclass
