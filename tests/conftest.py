@@ -5,6 +5,7 @@ The database is SQLite in a temporary folder, or PostgreSQL when TEST_DATABASE_U
 """
 import datetime as dt
 import os
+from pathlib import Path
 
 import pyotp
 import pytest
@@ -103,6 +104,24 @@ def _empty_all_tables() -> None:
             for table in reversed(tables):
                 conn.execute(table.delete())
             conn.execute(text(SQLITE_TRIGGERS["audit_events_no_delete"]))
+
+
+@pytest.fixture
+def database_file_bytes(app):
+    """database_file_bytes() -> every byte of the SQLite database file and its WAL, as written now (a test
+    that looks for numbers that must never be stored in plain text). Skips on PostgreSQL."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("reads the SQLite file")
+
+    def read() -> bytes:
+        raw = db.engine.raw_connection()  # outside any transaction, so the checkpoint can run
+        try:
+            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()
+        path = db.engine.url.database
+        return b"".join(Path(p).read_bytes() for p in (path, path + "-wal") if os.path.exists(p))
+    return read
 
 
 @pytest.fixture
