@@ -95,9 +95,8 @@ STAGE_ORDER = ["read the file", "judge rows, duplicates, routing", "merge: perso
 
 
 def time_stages() -> dict[str, float]:
-    """Wall seconds per stage of the import (--stages): reading, judging, each table's SQL, the merge's Python.
-    The SQL runs in bulk.py's writer thread, overlapping the merge's Python, so the parts add up to more
-    than the whole."""
+    """Wall seconds per stage of the import (--stages): reading, judging, and each table's merge with the part
+    of it spent in the database's executemany."""
     from sqlalchemy.engine import Connection
 
     import dissuasion.cases.merge as merge

@@ -9,7 +9,6 @@ nothing has to be read back; `in_values` asks about 100,000 keys in one statemen
 """
 import json
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from itertools import chain, islice
 from operator import itemgetter
@@ -19,11 +18,6 @@ from sqlalchemy import ARRAY, ColumnElement, Table, any_, bindparam, func, inser
 from .extensions import db
 
 BATCH = 10_000
-#: Runs one batch's executemany while the caller binds the next: the database's own work (B-trees,
-#: constraints; SQLite and the driver release the GIL for it) overlaps Python's on a second core. The
-#: connection is only ever used by one thread at a time: bulk_insert waits for a batch before the next
-#: and before it returns.
-_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-insert")
 
 
 def bulk_insert(table: Table, rows: Iterable[dict]) -> None:
@@ -43,23 +37,16 @@ def bulk_insert(table: Table, rows: Iterable[dict]) -> None:
     compiled = insert(table).compile(dialect=dialect, column_keys=columns)
     binders = [_column_binder(table.c[k].type, dialect) for k in columns]
     order = [columns.index(name) for name in compiled.positiontup] if compiled.positional else range(len(columns))
-    pending: Future | None = None
-    try:
-        while batch := list(islice(rows, BATCH)):
-            values = []
-            for index in order:
-                name = columns[index]
-                column = list(map(itemgetter(name), batch)) if index < len(keys) else [defaults[name]] * len(batch)
-                values.append(binders[index](column))
-            params = list(zip(*values, strict=True))
-            if not compiled.positional:
-                params = [dict(zip(columns, p, strict=True)) for p in params]
-            if pending is not None:
-                pending.result()
-            pending = _writer.submit(conn.exec_driver_sql, compiled.string, params)
-    finally:
-        if pending is not None:
-            pending.result()
+    while batch := list(islice(rows, BATCH)):
+        values = []
+        for index in order:
+            name = columns[index]
+            column = list(map(itemgetter(name), batch)) if index < len(keys) else [defaults[name]] * len(batch)
+            values.append(binders[index](column))
+        params = list(zip(*values, strict=True))
+        if not compiled.positional:
+            params = [dict(zip(columns, p, strict=True)) for p in params]
+        conn.exec_driver_sql(compiled.string, params)
 
 
 def _column_binder(type_, dialect):
