@@ -28,7 +28,7 @@ translations: $(VENV)/.runtime  ## compile the English catalog (Chinese needs no
 
 translations-update: $(VENV)/.runtime  ## re-extract strings into the English catalog after changing texts
 	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --no-location -o dissuasion/translations/messages.pot .
-	$(BIN)/pybabel -q update -i dissuasion/translations/messages.pot -d dissuasion/translations --no-fuzzy-matching
+	$(BIN)/pybabel -q update -i dissuasion/translations/messages.pot -d dissuasion/translations --no-fuzzy-matching --ignore-obsolete
 
 run: $(VENV)/.runtime translations  ## venv, dependencies, schema, demo data (first time), web server + scheduler on HOST:PORT
 	$(FLASK) db upgrade
