@@ -23,6 +23,17 @@ def test_english_can_be_chosen_and_sticks(client):
     assert "用户名" in client.get("/login").get_data(as_text=True)
 
 
+def test_english_chosen_before_login_stays_after_login_and_logout(client, auth, make_user):
+    officer, center = make_user("officer"), make_user("center")  # the center's login has a second step
+    client.post("/lang/en", data={"next": "/login"})
+    for user in (officer, center):
+        auth.login(user)
+        home = client.get("/", follow_redirects=True).get_data(as_text=True)
+        assert 'lang="en"' in home, user.role
+        auth.logout()
+        assert 'value="Log in"' in client.get("/login").get_data(as_text=True)
+
+
 def test_unknown_page_gets_chinese_404(client):
     response = client.get("/no-such-page")
     assert response.status_code == 404

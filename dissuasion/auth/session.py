@@ -50,13 +50,21 @@ def _session_expired() -> bool:
     return False
 
 
+def fresh_session() -> None:
+    """Empty the session (login, logout, timeout), keeping only the language this browser chose."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
 def enforce_session_rules():
     """Before every page: end timed-out sessions; keep users with an initial password on the password page."""
     if request.path.startswith("/api/") or not current_user.is_authenticated:
         return None  # the API authenticates every request with its token
     if _session_expired():
         logout_user()
-        session.clear()
+        fresh_session()
         flash(_("登录已超时（30 分钟未操作，或已登录超过 12 小时），请重新登录。"), "warning")
         return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
     if current_user.must_change_password and request.endpoint not in BEFORE_PASSWORD_CHANGE:

@@ -12,7 +12,7 @@ from .forms import LoginForm, PasswordForm, TotpForm
 from .models import User
 from .operations import UserError, end_sessions, set_password
 from .passwords import verify_password
-from .session import start_session_clock
+from .session import fresh_session, start_session_clock
 
 bp = Blueprint("auth", __name__)
 #: How long the second step may wait after a correct password.
@@ -52,7 +52,7 @@ def login():
             return render_template("auth/login.html", form=form), code
         next_url = _safe_next(request.args.get("next"))
         if policy.needs_second_factor(user):
-            session.clear()
+            fresh_session()
             session["pending"] = {"user": user.get_id(), "at": now().timestamp(), "next": next_url}
             return redirect(url_for("auth.totp" if user.totp_secret else "auth.totp_setup"))
         return _finish_login(user, next_url)
@@ -63,7 +63,7 @@ def _finish_login(user: User, next_url: str | None):
     """Both factors done: a fresh session, the clock started, the login written."""
     policy.complete_login(user)
     db.session.commit()
-    session.clear()
+    fresh_session()
     login_user(user)
     start_session_clock()
     if user.must_change_password:
@@ -129,7 +129,7 @@ def logout():
     end_sessions(current_user, action="logout")
     db.session.commit()
     logout_user()
-    session.clear()
+    fresh_session()
     flash(_("已退出登录。"), "info")
     return redirect(url_for("auth.login"))
 
