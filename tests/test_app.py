@@ -66,3 +66,15 @@ def test_server_error_rolls_back_and_shows_chinese_page(app, client, make_user, 
 def test_viewport_meta_for_phones(client):
     page = client.get("/login").get_data(as_text=True)
     assert 'name="viewport" content="width=device-width, initial-scale=1"' in page
+
+
+def test_english_pages_use_english_punctuation_around_labels_and_counts(client, auth, make_user, make_case):
+    officer = make_user("officer")
+    case = make_case(assignee=officer)
+    client.post("/lang/en")
+    auth.login(officer)
+    for url in ("/", f"/cases/{case.id}"):
+        page = client.get(url, follow_redirects=True).get_data(as_text=True)
+        assert 'lang="en"' in page
+        assert "：" not in page and "（" not in page, url
+    assert "Warning records (1)" in page

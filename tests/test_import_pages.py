@@ -142,7 +142,7 @@ def test_an_imported_case_shows_its_creation_by_the_push_on_its_timeline(client,
     case = db.session.scalar(db.select(Case))
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
     timeline = page.split("处置时间线")[1]
-    assert "建立任务" in timeline and center.label in timeline and "推送批次 名单.csv" in timeline
+    assert "建立任务" in timeline and center.label in timeline and "来自推送 名单.csv" in timeline
 
 
 def test_preview_of_a_file_already_imported_says_so(client, center):
