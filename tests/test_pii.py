@@ -55,3 +55,16 @@ def test_masks_hide_the_middle():
     assert mask_id("33990119850101123X") == "3399**********123X"
     assert mask_phone("13812345678") == "138****5678"
     assert mask_id(None) == "" and mask_phone("") == ""
+
+
+@pytest.mark.parametrize("key", ["short key", "k" * 64, "a key longer than one SHA-256 block " * 3])
+def test_blind_index_is_hmac_sha256_of_kind_and_value(app, key):
+    """Stored indexes must keep matching: the fast path is exactly HMAC-SHA256 with the configured key."""
+    import hashlib
+    import hmac
+
+    from dissuasion.pii import blind_index
+    app.config["PII_INDEX_KEY"] = key
+    for kind, value in (("id", "11010519491231002X"), ("phone", "13812345678"), ("name-phone", "张三|1380")):
+        expected = hmac.new(key.encode(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:40]
+        assert blind_index(kind, value) == expected
