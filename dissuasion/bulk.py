@@ -7,9 +7,11 @@ a batch, column by column, and the rows go to the driver as plain tuples. Defaul
 leaves out are filled as Core would. `reserve_ids` hands out primary keys before the insert, so
 nothing has to be read back; `in_values` asks about 100,000 keys in one statement.
 """
+import gc
 import json
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
+from functools import wraps
 from itertools import chain, islice
 from operator import itemgetter
 
@@ -98,6 +100,22 @@ def page_cache(megabytes: int):
         yield
     finally:
         conn.exec_driver_sql(f"PRAGMA cache_size={int(before)}")
+
+
+def gc_paused(work):
+    """Run `work` with the cyclic garbage collector paused. A push builds a few hundred thousand objects that
+    all stay alive until it is written; the collector would walk them again and again for nothing (a
+    third of judging 100,000 rows). Nothing it would free is lost: it runs again afterwards."""
+    @wraps(work)
+    def paused(*args, **kwargs):
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return work(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
+    return paused
 
 
 def reserve_ids(table: Table, count: int) -> Sequence[int]:

@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from ..audit.operations import record
-from ..bulk import bulk_insert
+from ..bulk import bulk_insert, gc_paused
 from ..cases.merge import existing_warning_numbers, merge_warnings
 from ..cases.operations import announce
 from ..enums import WarningSource
@@ -91,6 +91,7 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+@gc_paused
 def analyse(filename: str, data: bytes) -> Analysis:
     """Read a file and judge every row (duplicates and routing included); writes nothing."""
     config = current_app.config
@@ -142,6 +143,7 @@ def _mark_duplicates(analysis: Analysis) -> None:
             first_row[r.warning_no] = r.row_number
 
 
+@gc_paused
 def import_file(filename: str, data: bytes, by=None, source: WarningSource = WarningSource.PUSH) -> ImportSummary:
     """Import a pushed file; the same file (sha256) again changes nothing."""
     digest = sha256(data)
@@ -150,6 +152,7 @@ def import_file(filename: str, data: bytes, by=None, source: WarningSource = War
     return write(analyse(filename, data), by, source)
 
 
+@gc_paused
 def import_rows(rows: list[dict], by=None, source: WarningSource = WarningSource.API) -> ImportSummary:
     """Import JSON rows (the API): the same contract as a file, with English field names as the header."""
     if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
