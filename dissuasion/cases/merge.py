@@ -15,6 +15,7 @@ from itertools import chain
 from sqlalchemy import bindparam, select, update
 
 from ..bulk import bulk_insert
+from ..database import serialize
 from ..enums import CaseStatus, EventKind, Tier
 from ..extensions import db
 from ..pii import blind_index, person_match_key
@@ -54,8 +55,17 @@ def existing_warning_numbers(numbers: list[str]) -> set[str]:
     return found
 
 
+#: The lock merges take: what a merge reads (known numbers, persons, open cases) must not change under it.
+MERGE_LOCK = "cases.merge_warnings"
+
+
 def merge_warnings(items: list, by=None, push_id: int | None = None) -> MergeResult:
-    """Store warnings (WarningInput-like objects, in file order) and attach them to cases."""
+    """Store warnings (WarningInput-like objects, in file order) and attach them to cases.
+
+    One merge at a time (the lock is held until the caller commits): two at once could each find a person, a
+    warning number or an open case missing and both create it.
+    """
+    serialize(MERGE_LOCK)
     db.session.flush()
     at = now()
     result = MergeResult()
