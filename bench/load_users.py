@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import httpx
+import aiohttp
 import pyotp
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -43,6 +43,17 @@ class Sample:
     kind: str
     ms: float
     ok: bool
+    #: seconds after the start of the steady phase (negative: during the ramp)
+    at: float
+
+
+@dataclass
+class Page:
+    """What a request returned: the status, the Location header of a redirect, and the body."""
+
+    status: int
+    location: str
+    text: str
 
 
 @dataclass
@@ -50,38 +61,46 @@ class Run:
     """What the users did: every request's time, the errors, and every contact posted (marker -> what)."""
 
     marker: str
+    steady_from: float = 0.0
     samples: list[Sample] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
     posted: dict[str, dict] = field(default_factory=dict)
     pushes: list[dict] = field(default_factory=list)
     fallbacks: int = 0
 
-    async def request(self, client: httpx.AsyncClient, kind: str, method: str, url: str, expect: int = 200,
-                      **kwargs) -> httpx.Response | None:
-        started = time.perf_counter()
+    async def request(self, client: aiohttp.ClientSession, kind: str, method: str, url: str, expect: int = 200,
+                      **kwargs) -> Page | None:
+        started, began = time.perf_counter(), time.monotonic()
         try:
-            response = await client.request(method, url, **kwargs)
-        except httpx.HTTPError as exc:
-            self.samples.append(Sample(kind, (time.perf_counter() - started) * 1000, False))
+            async with client.request(method, url, allow_redirects=False, **kwargs) as response:
+                page = Page(response.status, response.headers.get("Location", ""), await response.text())
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            self.samples.append(Sample(kind, (time.perf_counter() - started) * 1000, False, began - self.steady_from))
             self.errors.append((kind, f"{type(exc).__name__}: {exc}"[:200]))
             return None
-        ok = response.status_code == expect
-        self.samples.append(Sample(kind, (time.perf_counter() - started) * 1000, ok))
+        ok = page.status == expect
+        self.samples.append(Sample(kind, (time.perf_counter() - started) * 1000, ok, began - self.steady_from))
         if not ok:
-            self.errors.append((kind, f"HTTP {response.status_code} on {method} {url}"))
-        return response
+            self.errors.append((kind, f"HTTP {page.status} on {method} {url}"))
+        return page
 
 
-def _csrf(page: httpx.Response | None) -> str:
+def session(base: str, timeout: float) -> aiohttp.ClientSession:
+    """A browser's worth of state: its own cookies (an IP address as host needs the 'unsafe' jar)."""
+    return aiohttp.ClientSession(base, cookie_jar=aiohttp.CookieJar(unsafe=True),
+                                 timeout=aiohttp.ClientTimeout(total=timeout))
+
+
+def _csrf(page: Page | None) -> str:
     match = CSRF.search(page.text) if page is not None else None
     return match.group(1) if match else ""
 
 
-async def _login(run: Run, client: httpx.AsyncClient, username: str, password: str, kind: str) -> bool:
+async def _login(run: Run, client: aiohttp.ClientSession, username: str, password: str, kind: str) -> bool:
     page = await run.request(client, kind, "GET", "/login")
     response = await run.request(client, kind, "POST", "/login", expect=302,
                                  data={"username": username, "password": password, "csrf_token": _csrf(page)})
-    return response is not None and response.status_code == 302
+    return response is not None and response.status == 302
 
 
 def _local(at: dt.datetime) -> str:
@@ -120,7 +139,7 @@ async def officer(run: Run, base: str, username: str, password: str, start_at: f
     """One officer's shift: log in at start_at, work cases until stop_at."""
     rng = random.Random(seed)
     await asyncio.sleep(max(0.0, start_at - time.monotonic()))
-    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+    async with session(base, 60) as client:
         if not await _login(run, client, username, password, "login (officer)"):
             return
         n = 0
@@ -131,11 +150,11 @@ async def officer(run: Run, base: str, username: str, password: str, start_at: f
 
         while await pause():
             page = await run.request(client, "worklist", "GET", "/cases/")
-            picked = pick_case(page.text, rng) if page is not None and page.status_code == 200 else None
+            picked = pick_case(page.text, rng) if page is not None and page.status == 200 else None
             if picked is None:
                 run.fallbacks += 1
                 page = await run.request(client, "worklist", "GET", "/cases/?page=2")
-                picked = pick_case(page.text, rng) if page is not None and page.status_code == 200 else None
+                picked = pick_case(page.text, rng) if page is not None and page.status == 200 else None
             if picked is None or not await pause():
                 continue
             case_id, tier = picked
@@ -143,7 +162,7 @@ async def officer(run: Run, base: str, username: str, password: str, start_at: f
             if not await pause():
                 break
             form = await run.request(client, "contact form", "GET", f"/cases/{case_id}/contact")
-            if form is None or form.status_code != 200 or not await pause():
+            if form is None or form.status != 200 or not await pause():
                 continue
             n += 1
             kind = rng.choices([k for k, _ in CONTACTS], [w for _, w in CONTACTS])[0]
@@ -152,10 +171,10 @@ async def officer(run: Run, base: str, username: str, password: str, start_at: f
             data = contact_form(kind, tier, version.group(1) if version else "", _csrf(form), marker, rng)
             posted = await run.request(client, "contact post", "POST", f"/cases/{case_id}/contact", expect=302,
                                        data=data)
-            ok = posted is not None and posted.status_code == 302
+            ok = posted is not None and posted.status == 302
             run.posted[marker] = {"case": case_id, "kind": kind, "tier": tier, "ok": ok}
             if ok:
-                await run.request(client, "case page", "GET", posted.headers["location"])
+                await run.request(client, "case page", "GET", posted.location)
 
 
 async def center(run: Run, base: str, username: str, password: str, files: list[Path], start_at: float,
@@ -165,7 +184,7 @@ async def center(run: Run, base: str, username: str, password: str, files: list[
 
     await asyncio.sleep(max(0.0, start_at - time.monotonic()))
     kind = "login (center, TOTP)"
-    async with httpx.AsyncClient(base_url=base, timeout=600) as client:
+    async with session(base, 600) as client:
         if not await _login(run, client, username, password, kind):
             return
         page = await run.request(client, kind, "GET", "/login/totp")
@@ -181,20 +200,22 @@ async def center(run: Run, base: str, username: str, password: str, files: list[
             await asyncio.sleep(max(0.0, min(began + every, stop_at) - time.monotonic()))
 
 
-async def _push(run: Run, client: httpx.AsyncClient, path: Path) -> None:
+async def _push(run: Run, client: aiohttp.ClientSession, path: Path) -> None:
     """Upload, preview, commit, and look at the push, as the upload page does."""
     page = await run.request(client, "import: upload page", "GET", "/imports/upload")
     began = time.perf_counter()
-    preview = await run.request(client, "import: preview", "POST", "/imports/preview", data={"csrf_token": _csrf(page)},
-                                files={"file": (path.name, path.read_bytes(), "application/octet-stream")})
+    form = aiohttp.FormData()
+    form.add_field("csrf_token", _csrf(page))
+    form.add_field("file", path.read_bytes(), filename=path.name, content_type="application/octet-stream")
+    preview = await run.request(client, "import: preview", "POST", "/imports/preview", data=form)
     token = TOKEN.search(preview.text) if preview is not None else None
     if token is None:
         run.errors.append(("import: preview", f"no commit form for {path.name}"))
         return
     committed = await run.request(client, "import: commit", "POST", "/imports/commit", expect=302,
                                   data={"token": token.group(1) or token.group(2), "csrf_token": _csrf(preview)})
-    if committed is None or committed.status_code != 302:
+    if committed is None or committed.status != 302:
         return
-    await run.request(client, "import: push page", "GET", committed.headers["location"])
+    await run.request(client, "import: push page", "GET", committed.location)
     run.pushes.append({"file": path.name, "seconds": time.perf_counter() - began,
-                       "push": committed.headers["location"].rstrip("/").rsplit("/", 1)[-1]})
+                       "push": committed.location.rstrip("/").rsplit("/", 1)[-1]})

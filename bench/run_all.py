@@ -83,7 +83,10 @@ def machine() -> dict[str, str]:
             pg = conn.execute("SHOW server_version").fetchone()[0]
     except Exception as exc:  # noqa: BLE001  (a missing server is reported, not fatal)
         pg = f"not reachable ({type(exc).__name__})"
-    return {"CPU": f"{cpu}, {os.cpu_count()} cores", "RAM": f"{mem_kb / 1024 / 1024:.1f} GiB",
+    commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True,
+                            check=False).stdout.strip() or "?"
+    return {"code": f"commit {commit}", "CPU": f"{cpu}, {os.cpu_count()} cores",
+            "RAM": f"{mem_kb / 1024 / 1024:.1f} GiB",
             "OS": f"{platform.system()} {platform.release()}", "Python": platform.python_version(),
             "SQLite": sqlite3.sqlite_version, "PostgreSQL": pg,
             "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg())}
