@@ -75,3 +75,14 @@ def test_the_same_file_committed_twice_at_once_is_imported_once(app, directory, 
     assert [getattr(results[n], "status", results[n]) for n in ("first", "second")] == ["committed",
                                                                                          "duplicate_file"]
     assert db.session.scalar(select(func.count(EarlyWarning.id))) == 10
+
+
+def test_two_pushes_sharing_a_warning_number_committed_at_once_store_it_once(app, directory, monkeypatch):
+    """The preview's duplicate verdicts are read before the other push commits; the merge must look again."""
+    first = pf.csv_bytes([pf.row(n) for n in range(1, 11)])
+    second = pf.csv_bytes([pf.row(5)] + [pf.row(n) for n in range(20, 25)])
+    results = _in_threads(app, {"first": lambda: import_file("a.csv", first),
+                                "second": lambda: import_file("b.csv", second)}, monkeypatch)
+    assert [getattr(results[n], "status", results[n]) for n in ("first", "second")] == ["committed", "committed"]
+    assert db.session.scalar(select(func.count(EarlyWarning.id))) == 15
+    assert db.session.scalar(select(func.count(EarlyWarning.id)).where(EarlyWarning.warning_no == "YJ0000005")) == 1
