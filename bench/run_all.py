@@ -4,6 +4,7 @@ figure beside its target and its floor.
 
     .venv/bin/python bench/run_all.py                   # import, worklist, report, load
     .venv/bin/python bench/run_all.py --only load       # some of them (the others' rows are left out)
+    .venv/bin/python bench/run_all.py --notes-only      # rewrite the notes under the figures of the last run
 
 Each benchmark runs as a child process; its output is kept in bench/out/<name>.log and its figures are read from
 its `RESULT {json}` lines (bench/results.py). bench/import_push.py prints no such line (its owner changes it
@@ -39,6 +40,8 @@ BENCHES = {
 IMPORT_LINE = re.compile(r"^(?P<fmt>csv|xlsx)\s+(?P<label>.+?)\s+ours\s+(?P<ours>[\d.]+)s .*?peak\s+(?P<peak>\d+) MB"
                          r" \| floor\s+(?P<floor>[\d.]+)s", re.M)
 IMPORT_RATIO, IMPORT_PEAK_MB = 2.0, 500
+NOTES = ROOT / "bench" / "NOTES.md"
+NOTES_MARK = "<!-- below: bench/NOTES.md -->"
 
 
 def import_results(output: str) -> list[dict]:
@@ -125,17 +128,29 @@ def write_results(path: Path, info: dict, started: dt.datetime, runs: dict[str, 
             lines.append(f"| {r['name']}{note} | {_fmt(r['figure'], r['unit'])} | {_fmt(r['target'], r['unit'])} | "
                          f"{_fmt(r['floor'], r['unit'])} | {_ratio(r)} | {'met' if r['met'] else '**missed**'} |")
     lines += ["", "Run times: " + ", ".join(f"{n} {s / 60:.1f} min" for n, (_r, s, _c) in runs.items()) + "."]
-    notes = ROOT / "bench" / "NOTES.md"
-    if notes.exists():
-        lines += ["", notes.read_text(encoding="utf-8").strip()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    add_notes(path)
+
+
+def add_notes(path: Path) -> None:
+    """Put bench/NOTES.md (the profiles and what would close each gap, written by hand) under the figures,
+    in place of the notes an earlier run put there."""
+    text = path.read_text(encoding="utf-8")
+    figures = text.split(NOTES_MARK)[0].rstrip() if NOTES_MARK in text else text.rstrip()
+    if NOTES.exists():
+        figures += f"\n\n{NOTES_MARK}\n\n" + NOTES.read_text(encoding="utf-8").strip()
+    path.write_text(figures + "\n", encoding="utf-8")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", nargs="+", choices=list(BENCHES), default=list(BENCHES))
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    ap.add_argument("--notes-only", action="store_true", help="run nothing; put the current NOTES.md under the "
+                                                                "figures already in --out")
     args = ap.parse_args()
+    if args.notes_only:
+        return add_notes(args.out)
     started = dt.datetime.now(dt.UTC)
     info = machine()
     runs = {name: run_one(name) for name in args.only}
