@@ -42,6 +42,9 @@ run: $(VENV)/.runtime translations  ## venv, dependencies, schema, demo data (fi
 test: $(VENV)/.dev translations  ## venv, dependencies, the whole test suite
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
+bench: $(VENV)/.dev translations  ## every benchmark (import, worklist, report, load; reads ../shared, needs PostgreSQL) -> bench/RESULTS.md
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
+
 lint: $(VENV)/.dev  ## ruff
 	$(BIN)/ruff check dissuasion tests bench app.py
 

@@ -29,6 +29,7 @@ from sqlalchemy.orm import joinedload
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.results import emit  # noqa: E402
 from dissuasion import create_app, timeutil  # noqa: E402
 from dissuasion.auth.models import User  # noqa: E402
 from dissuasion.auth.scoping import scope_cases  # noqa: E402
@@ -39,7 +40,7 @@ from dissuasion.demo import fake_person  # noqa: E402
 from dissuasion.directory.models import Community, Precinct  # noqa: E402
 from dissuasion.enums import CaseStatus, EventKind, Method, Role, Tier  # noqa: E402
 from dissuasion.extensions import db  # noqa: E402
-from dissuasion.pii import blind_index  # noqa: E402
+from dissuasion.pii import blind_index, encrypt  # noqa: E402
 from dissuasion.timeutil import now  # noqa: E402
 
 CURRENT_WORKLIST = queries.worklist
@@ -52,7 +53,8 @@ TIERS = [(Tier.EXTRA_HIGH, 0.05), (Tier.HIGH, 0.25), (Tier.MEDIUM, 0.40), (Tier.
 
 def make_app(path: Path):
     return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "bench",
-                       "PII_INDEX_KEY": "bench-index", "WTF_CSRF_ENABLED": False})
+                       "PII_INDEX_KEY": "bench-index", "WTF_CSRF_ENABLED": False,
+                       "PII_KEYS": {"b1": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}, "PII_KEY_ID": "b1"})
 
 
 def fill_directory() -> tuple[dict[int, list[int]], dict[int, list[int]]]:
@@ -128,8 +130,8 @@ def _rows(i: int, rng: random.Random, now: dt.datetime, officers, communities) -
     """One case with its person, warning and timeline events."""
     c = case_row(i, rng, now, officers, communities)
     p = fake_person(rng)
-    person = dict(id=i, match_key=f"bench{i}", name=p["name"], sex=p["sex"], id_number=p["id_number"],
-                  id_index=blind_index("id", p["id_number"]), id_valid=True, phone=p["phone"],
+    person = dict(id=i, match_key=f"bench{i}", name=p["name"], sex=p["sex"], id_number=encrypt(p["id_number"]),
+                  id_index=blind_index("id", p["id_number"]), id_valid=True, phone=encrypt(p["phone"]),
                   phone_index=blind_index("phone", p["phone"]), phone_valid=True,
                   registered_address=f"清河县某镇{i % 997}号", current_address="", away_from_home=False,
                   created_at=c["created_at"], updated_at=c["created_at"])
@@ -185,9 +187,11 @@ def build(path: Path, n: int) -> dt.datetime:
 
 
 def login(client, user: User) -> None:
+    """A session as the login page leaves it, with the clock the session rules check (auth/session.py)."""
     with client.session_transaction() as session:
         session["_user_id"] = f"{user.id}:{user.session_version}"
         session["_fresh"] = True
+        session["login_at"] = session["seen_at"] = now().timestamp()
 
 
 def timed(client, url: str, repeat: int) -> list[float]:
@@ -313,6 +317,8 @@ def measure(path: Path, repeat: int, users: int) -> None:
         explain(app, client, user, url)
     met = all(results[label] < 50 for label, _ in worklists)
     print(f"\ntarget: worklist median under 50 ms on SQLite: {'met' if met else 'MISSED'}")
+    for label, _pairs in worklists:
+        emit(f"{label} median, {meta['cases']:,} cases", round(results[label], 1), "ms", 50.0)
 
 
 def main() -> None:

@@ -4,7 +4,9 @@ The secret keys live in instance/config.py, written with random values on first 
 so a fresh clone works without any setup and no secret is ever committed.
 """
 import base64
+import contextlib
 import datetime as dt
+import fcntl
 import json
 import os
 import secrets
@@ -51,18 +53,32 @@ def ensure_instance_config(instance_path: str) -> Path:
     """Write instance/config.py with random secrets the first time the app starts.
 
     An existing file (an install from before encryption) gets the encryption key appended, never overwritten.
+    Several processes start at once (gunicorn workers, the scheduler), so the check and the write happen under
+    an exclusive lock: without it two workers could each write their own key, encrypt with it, and all but the
+    last writer's numbers would be unreadable.
     """
     path = Path(instance_path) / "config.py"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lines = ["# Written on first start. Keep it secret; never commit it.\n"]
-        lines += [f"{name} = {secrets.token_hex(32)!r}\n" for name in SECRET_NAMES]
-        path.write_text("".join(lines) + pii_key_lines("k1", first=True), encoding="utf-8")
-        path.chmod(0o600)
-    elif not any(line.startswith("PII_KEYS") for line in path.read_text(encoding="utf-8").splitlines()):
-        with path.open("a", encoding="utf-8") as f:
-            f.write("\n" + pii_key_lines("k1", first=True))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _exclusive(path.with_name(".config.lock")):
+        if not path.exists():
+            lines = ["# Written on first start. Keep it secret; never commit it.\n"]
+            lines += [f"{name} = {secrets.token_hex(32)!r}\n" for name in SECRET_NAMES]
+            partial = path.with_name(path.name + ".partial")
+            partial.write_text("".join(lines) + pii_key_lines("k1", first=True), encoding="utf-8")
+            partial.chmod(0o600)
+            partial.replace(path)
+        elif not any(line.startswith("PII_KEYS") for line in path.read_text(encoding="utf-8").splitlines()):
+            with path.open("a", encoding="utf-8") as f:
+                f.write("\n" + pii_key_lines("k1", first=True))
     return path
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path):
+    """An advisory lock on lock_path across processes (released when the file closes, even on a crash)."""
+    with lock_path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def database_url(instance_path: str) -> str:

@@ -1,10 +1,12 @@
 """Connection set-up per database (STYLE pitfalls): SQLite gets WAL, a busy timeout, foreign keys
-and BEGIN IMMEDIATE, so concurrent writers wait for each other instead of failing at once."""
+and BEGIN IMMEDIATE, so concurrent writers wait for each other instead of failing at once; and `serialize`, for
+the few writes that must also wait for each other on PostgreSQL."""
 import contextvars
+import hashlib
 import sqlite3
 
 from flask import Flask, request
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
 BUSY_TIMEOUT_MS = 10_000
@@ -34,6 +36,20 @@ def _sqlite_begin_immediate(conn) -> None:
     # write lock up front so the busy timeout applies.
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _may_write.get() else "BEGIN")
+
+
+def serialize(name: str) -> None:
+    """Wait until no other transaction holds the lock `name`, then hold it until this transaction ends.
+
+    For work that reads, decides and writes many rows and must not interleave with itself: merging warnings
+    (two pushes with the same person would both create them). PostgreSQL: a transaction-level advisory lock.
+    SQLite needs none: every write transaction starts with BEGIN IMMEDIATE, so writers already take turns.
+    """
+    from .extensions import db
+
+    if db.session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def writes_on_get(view):

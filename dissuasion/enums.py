@@ -8,13 +8,19 @@ import enum
 
 from flask_babel import lazy_gettext as _l
 
+#: Each enum's labels, made once: they are lazy strings, translated each time they are shown.
+_LABELS: dict[type, dict] = {}
+
 
 class LabelledEnum(enum.StrEnum):
     """A string enum whose members carry a display label."""
 
     @property
     def label(self) -> str:
-        return str(self._labels()[self])
+        labels = _LABELS.get(type(self))
+        if labels is None:
+            labels = _LABELS[type(self)] = self._labels()
+        return str(labels[self])
 
     @classmethod
     def _labels(cls) -> dict:

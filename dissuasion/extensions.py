@@ -1,11 +1,12 @@
 """Extension objects, unbound; create_app() binds them to the application."""
-from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from .i18n import Babel
 
 # Named constraints, so Alembic batch migrations on SQLite can find and alter them.
 NAMING = {

@@ -1,4 +1,7 @@
 """The application shell: health check, Chinese by default, English on request, error pages."""
+from flask_babel import force_locale
+
+from dissuasion.enums import Tier
 
 
 def test_healthz_reports_database_ok(client):
@@ -32,6 +35,15 @@ def test_english_chosen_before_login_stays_after_login_and_logout(client, auth, 
         assert 'lang="en"' in home, user.role
         auth.logout()
         assert 'value="Log in"' in client.get("/login").get_data(as_text=True)
+
+
+def test_labels_follow_a_language_switched_within_one_request(app):
+    """Translations are kept for the request (i18n.RequestDomain), but never across a change of language."""
+    with app.test_request_context("/"):
+        assert Tier.HIGH.label == "高风险"
+        with force_locale("en"):
+            assert Tier.HIGH.label == "High risk"
+        assert Tier.HIGH.label == "高风险"
 
 
 def test_unknown_page_gets_chinese_404(client):

@@ -1,5 +1,7 @@
 """ID and phone numbers are encrypted at rest (AES-GCM, keys with ids) and can be re-encrypted under a new key."""
 import os
+import threading
+import time
 
 import pytest
 from sqlalchemy import Text, select, type_coerce
@@ -121,6 +123,29 @@ def test_first_start_writes_keys_and_an_old_install_gets_them_appended(tmp_path)
     before = old.read_text(encoding="utf-8")
     config.ensure_instance_config(str(old.parent))
     assert old.read_text(encoding="utf-8") == before  # the key is written once, never replaced
+
+
+def test_workers_starting_at_once_on_a_fresh_install_all_get_the_same_keys(tmp_path, monkeypatch):
+    """gunicorn starts its workers together; each must encrypt with the key that stays in the file."""
+    slow_lines = config.pii_key_lines
+
+    def pii_key_lines(key_id, first):  # widen the window between "no file yet" and the write
+        time.sleep(0.05)
+        return slow_lines(key_id, first)
+
+    monkeypatch.setattr(config, "pii_key_lines", pii_key_lines)
+    start, seen = threading.Barrier(6), []
+
+    def worker():
+        start.wait()
+        seen.append(_load(config.ensure_instance_config(str(tmp_path)))["PII_KEYS"])
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(seen) == 6 and all(keys == _load(tmp_path / "config.py")["PII_KEYS"] for keys in seen)
 
 
 def test_the_database_file_holds_no_plain_id_or_phone_number(make_case, database_file_bytes):

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import bindparam, select, update
 
 from ..bulk import bulk_insert, in_values, page_cache, reserve_ids
+from ..database import serialize
 from ..enums import CaseStatus, EventKind, Tier
 from ..extensions import db
 from ..pii import blind_indexer, person_match_key
@@ -51,11 +52,18 @@ def existing_warning_numbers(numbers: list[str]) -> set[str]:
         in_values(EarlyWarning.warning_no, set(numbers)))))
 
 
+#: The lock merges take: what a merge reads (known numbers, persons, open cases) must not change under it.
+MERGE_LOCK = "cases.merge_warnings"
+
+
 def merge_warnings(items: list, by=None, push_id: int | None = None, checked: bool = False) -> MergeResult:
     """Store warnings (WarningInput-like objects, in file order) and attach them to cases.
 
-    `checked`: the caller has already dropped numbers stored before or repeated (the importer's verdicts,
-    in this same transaction), so they are not looked up again."""
+    One merge at a time (the lock is held until the caller commits): two at once could each find a person, a
+    warning number or an open case missing and both create it. `checked`: the caller holds the lock already
+    and has dropped, under it, the numbers stored before or repeated, so they are not looked up again.
+    """
+    serialize(MERGE_LOCK)
     db.session.flush()
     at = now()
     result = MergeResult()

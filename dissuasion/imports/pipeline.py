@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from ..audit.operations import record
 from ..bulk import bulk_insert, gc_paused
-from ..cases.merge import existing_warning_numbers, merge_warnings
+from ..cases.merge import MERGE_LOCK, existing_warning_numbers, merge_warnings
 from ..cases.operations import announce
+from ..database import serialize
 from ..enums import WarningSource
 from ..extensions import db
 from ..pii import encrypt
@@ -179,6 +180,10 @@ def _duplicate_file(earlier: Push, filename: str, by) -> ImportSummary:
 
 def write(analysis: Analysis, by=None, source: WarningSource = WarningSource.PUSH) -> ImportSummary:
     """Write a judged file: the push, its warnings, persons and cases, its row errors, the notifications."""
+    serialize(MERGE_LOCK)  # pushes take turns; the same file committed twice at once is then seen as a duplicate
+    if (earlier := _earlier_push(analysis.sha256)) is not None:
+        return _duplicate_file(earlier, analysis.filename, by)
+    _mark_duplicates(analysis)  # again, under the lock: another push may have stored some of these numbers since
     push = Push(file_name=analysis.filename[:255], sha256=analysis.sha256, source=source,
                 uploaded_by_id=by.id if by else None, header_row=analysis.header_row, headers=analysis.header.headers,
                 column_map={LABELS[f]: analysis.header.headers[i] for f, i in analysis.header.columns.items()})

@@ -1,0 +1,44 @@
+"""gunicorn settings for the web workers: `gunicorn -c dissuasion/deploy/gunicorn.conf.py app:app`.
+
+Only the web: the scheduler is its own process (dissuasion-scheduler.service), never started here (STYLE
+pitfalls: APScheduler runs its jobs once per process that starts it). Every value can be changed through the
+environment without editing this file; see dissuasion/deploy/README.md.
+"""
+import multiprocessing
+import os
+
+#: Behind nginx on the same host; bind a unix socket (unix:/run/yujing/web.sock) or another address if needed.
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+
+# Sync workers: a request is CPU work in Python (templates, the importer) and one database connection, so
+# threads would only share one core's GIL. nginx buffers requests and responses (proxy_request_buffering,
+# proxy_buffering), so a slow phone connection never holds a worker. Two per core keeps both cores busy
+# while one worker waits on PostgreSQL; each worker holds at most one database connection.
+worker_class = "sync"
+workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * multiprocessing.cpu_count())
+
+# A 200,000-row push is imported inside its request (one transaction); on a small server that takes a minute.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
+graceful_timeout = 30
+# Recycle a worker now and then: an import's peak memory (hundreds of MB) is not always given back.
+max_requests = 2000
+max_requests_jitter = 200
+
+# Off: each worker builds its own app, so no database connection or open file crosses a fork, and
+# `systemctl reload` (HUP) loads new code. The first start's instance/config.py is written under a file lock
+# (dissuasion/config.py), so workers starting together agree on the keys.
+preload_app = False
+
+# The heartbeat file on a RAM disk, so a slow or busy disk never makes the master think a worker hangs.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+# To stdout/stderr, which systemd's journal keeps (journalctl -u dissuasion-web). %(D)s: microseconds taken.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+access_log_format = '%(h)s %({x-forwarded-for}i)s %(u)s %(t)s "%(r)s" %(s)s %(b)s %(D)sus "%(a)s"'
+
+# gunicorn itself trusts X-Forwarded-Proto only from these addresses (nginx on the same host); the app's
+# ProxyFix (TRUSTED_PROXIES=1) does the same for the client address.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+proc_name = "dissuasion-web"
