@@ -57,6 +57,24 @@ def test_title_rows_blank_rows_and_totals_row_in_excel(directory):
         {r.row_number: (r.verdict, [str(p.code) for p in r.problems]) for r in analysis.results}
 
 
+@pytest.mark.parametrize("first_cells", [["合计"], ["", " 合 计："], [None, "总计"], ["小计（3人）"], ["\u3000合计"]])
+def test_a_totals_row_in_any_of_its_shapes_is_not_a_row(directory, first_cells):
+    data = pf.xlsx_bytes(MESSY[:2])
+    import io
+
+    from openpyxl import load_workbook
+    book = load_workbook(io.BytesIO(data))
+    book.active.append(first_cells + [None, None, 2, None, 15000])
+    out = io.BytesIO()
+    book.save(out)
+    assert [r.row_number for r in analyse("push.xlsx", out.getvalue()).results] == [2, 3]
+
+
+def test_a_row_whose_first_cell_merely_mentions_a_total_is_a_row(directory):
+    row = pf.row(1, 预警编号="YJ合计001")
+    assert [r.verdict for r in analyse("push.csv", pf.csv_bytes([row])).results] == ["ok"]
+
+
 def test_gbk_with_alias_headers_and_high_risk_style_tiers(directory):
     rows = [pf.row(1, 风险等级="高风险"), pf.row(2, 风险等级="中危"), pf.row(3, 风险等级="低风险")]
     summary = import_file("gbk.csv", pf.csv_bytes(rows, headers=pf.ALIAS, encoding="gb18030"))

@@ -189,5 +189,10 @@ def is_blank(row: list) -> bool:
 
 def is_totals(row: list) -> bool:
     """A 合计/总计 row at the end of an export."""
-    first = next((c for c in row if _filled(c)), None)
-    return isinstance(first, str) and cells.text(first).replace(" ", "").startswith(("合计", "总计", "小计"))
+    for cell in row:  # the first filled cell; a plain loop, since this runs on every row
+        if cell is None or (cell.__class__ is str and not cell.strip()):
+            continue
+        if not isinstance(cell, str) or cell.isascii():  # 合计 is never ASCII, whatever its width
+            return False
+        return cells.text(cell).replace(" ", "").startswith(("合计", "总计", "小计"))
+    return False
