@@ -158,3 +158,20 @@ def test_the_database_file_holds_no_plain_id_or_phone_number(make_case, database
     for id_number, phone in numbers:
         assert id_number.encode() not in data and phone.encode() not in data
         assert phone[:3].encode() + b"****" not in data  # not even masked copies in logs or events
+
+
+def test_the_totp_secret_is_stored_encrypted_and_still_verifies_codes(client, make_user, database_file_bytes):
+    import pyotp
+
+    from dissuasion.auth.models import User
+    from tests.conftest import PASSWORD
+    user = make_user("center", username="center-secret")
+    secret = user.totp_secret
+    db.session.commit()
+    data = database_file_bytes()
+    assert b"center-secret" in data and secret.encode() not in data
+    stored = db.session.execute(db.text("SELECT totp_secret FROM users WHERE id = :id"), {"id": user.id}).scalar()
+    assert stored.startswith("v1:") and db.session.get(User, user.id).totp_secret == secret
+    client.post("/login", data={"username": "center-secret", "password": PASSWORD})
+    assert client.post("/login/totp", data={"code": pyotp.TOTP(secret).now()}).status_code == 302
+    assert client.get("/cases/county").status_code == 200

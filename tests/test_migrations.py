@@ -79,6 +79,32 @@ def test_upgrade_builds_exactly_the_models_and_downgrade_undoes_it(fresh_databas
         db.engine.dispose()
 
 
+def test_upgrading_encrypts_the_totp_secrets_already_stored_and_downgrading_restores_them(fresh_database_url):
+    secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url, "SECRET_KEY": "x", "PII_INDEX_KEY": "y",
+                      "PII_KEYS": PII_KEYS, "PII_KEY_ID": "k1"})
+    stored = text("SELECT totp_secret FROM users WHERE username = 'c1'")
+    with app.app_context():
+        upgrade(directory=str(MIGRATIONS), revision="c3a9e5d17f20")  # the secret was plain text until then
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO users (username, display_name, role, active, must_change_password, session_version, "
+                "failed_logins, totp_secret, created_at) VALUES ('c1', '', 'center', true, false, 1, 0, :s, "
+                "'2026-11-01 00:00:00')"), {"s": secret})
+        upgrade(directory=str(MIGRATIONS))
+        with db.engine.connect() as conn:
+            encrypted = conn.execute(stored).scalar()
+        from dissuasion.auth.models import User
+        assert encrypted.startswith("v1:k1:") and secret not in encrypted
+        assert db.session.scalar(db.select(User.totp_secret).filter_by(username="c1")) == secret
+        db.session.remove()
+        downgrade(directory=str(MIGRATIONS), revision="c3a9e5d17f20")
+        with db.engine.connect() as conn:
+            assert conn.execute(stored).scalar() == secret
+        downgrade(directory=str(MIGRATIONS), revision="base")
+        db.engine.dispose()
+
+
 @pytest.mark.skipif(os.environ.get("TEST_DATABASE_URL", "").startswith("postgres"), reason="SQLite only")
 def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(app):
     with db.engine.connect() as conn:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..dbtypes import UTCDateTime, enum_column
 from ..enums import Role
 from ..extensions import db
+from ..pii import Protected
 from ..timeutil import now
 
 if TYPE_CHECKING:
@@ -34,7 +35,8 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(default=1)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    #: The TOTP seed, encrypted like ID and phone numbers: a copy of the database must not hand out second factors.
+    totp_secret: Mapped[str | None] = mapped_column(Protected())
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
 
