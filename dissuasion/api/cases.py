@@ -21,7 +21,7 @@ from ..database import writes_on_get
 from ..enums import CaseStatus, Outcome, Role, Tier
 from ..extensions import db
 from .errors import ApiError
-from .routes import bp, json_object, respond, roles
+from .routes import bp, json_object, request_json, respond, roles
 from .serialize import case_detail_json, case_json, contact_json
 
 CASE_ROLES = (Role.OFFICER, Role.LEAD, Role.CENTER)
@@ -93,7 +93,7 @@ def _refused(exc: Exception) -> ApiError:
 def sign(case_id: int):
     """签收; an officer signing a pool case takes it. An optional `version` is checked."""
     case = _workable(case_id)
-    body = request.get_json(silent=True) or {}
+    body = request_json() or {}
     try:
         check_version(case, body.get("version") if isinstance(body, dict) else None)
         sign_for(case, g.api_user)

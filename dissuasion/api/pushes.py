@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from ..enums import Role, WarningSource
 from ..imports.pipeline import ImportRefused, import_file, import_rows
 from .errors import ApiError
-from .routes import bp, respond, roles
+from .routes import bp, request_json, respond, roles
 
 
 def _summary():
@@ -17,7 +17,7 @@ def _summary():
         if upload is None or not upload.filename:
             raise ApiError(400, _("请以 multipart 字段 file 上传名单文件。"), {"file": _("必填。")})
         return import_file(upload.filename, upload.read(), by=g.api_user, source=WarningSource.API)
-    body = request.get_json(silent=True)
+    body = request_json()
     rows = body.get("rows") if isinstance(body, dict) else body
     return import_rows(rows, by=g.api_user, source=WarningSource.API)
 

@@ -60,9 +60,17 @@ def roles(*allowed: Role):
     return decorator
 
 
+def request_json():
+    """The request body as JSON, None when it is not JSON; 400 for JSON nested too deep to parse."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError as exc:
+        raise ApiError(400, _("JSON 嵌套层数过多，无法解析。")) from exc
+
+
 def json_object() -> dict:
     """The request body as a JSON object, or 400."""
-    body = request.get_json(silent=True)
+    body = request_json()
     if not isinstance(body, dict):
         raise ApiError(400, _("请求体须为 JSON 对象（Content-Type: application/json）。"))
     return body

@@ -1,4 +1,5 @@
 """Which column is which: the alias table of SPEC "What the center sends", kept as data, and header detection."""
+import re
 from dataclasses import dataclass
 
 from ..pii import clean_text
@@ -37,7 +38,23 @@ def header_key(text) -> str:
     return "".join(clean_text(text).split()).lower()
 
 
-_LOOKUP = {header_key(alias): field for field, aliases in FIELD_ALIASES.items() for alias in aliases}
+#: What templates put around a header: a required-field star, a trailing note in brackets (必填, 必填项, 选填, 例…).
+_DECORATION = re.compile(r"^[*＊※]+|[*＊※]+$|\((?:必填|必填项|选填|可选|非必填|例[:：]?[^)]*|如[:：]?[^)]*)\)$")
+
+#: header key -> (field, rank): rank is the alias's place in its field's list, so 预警编号 outranks 编号 and
+#: 手机号 outranks 联系电话 when a file has both.
+_LOOKUP = {header_key(alias): (field, rank)
+           for field, aliases in FIELD_ALIASES.items() for rank, alias in enumerate(aliases)}
+
+
+def lookup(text: str) -> tuple[str, int] | None:
+    """(field, rank) for a header as written, with a template's star or (必填) note ignored."""
+    key = header_key(text)
+    found = _LOOKUP.get(key)
+    if found is None and key:
+        bare = _DECORATION.sub("", key)
+        found = _LOOKUP.get(bare) if bare != key else None
+    return found
 
 
 @dataclass
@@ -48,27 +65,57 @@ class HeaderMatch:
     columns: dict[str, int]
     headers: list[str]
     unknown: list[str]
+    rows_used: int = 1
 
 
 def match_row(row: list) -> HeaderMatch:
-    columns, unknown, headers = {}, [], [clean_text(c) for c in row]
+    """Each field's column: where two columns name the same field, the better-ranked alias wins (a serial 编号
+    column beside 预警编号, 联系电话 beside 手机号), and among equals the leftmost; the loser counts as unknown."""
+    headers = [clean_text(c) for c in row]
+    best: dict[str, tuple[int, int]] = {}  # field -> (rank, column)
     for i, text in enumerate(headers):
-        field = _LOOKUP.get(header_key(text))
-        if field and field not in columns:
-            columns[field] = i
-        elif text:
-            unknown.append(text)
+        found = lookup(text) if text else None
+        if found and (found[0] not in best or found[1] < best[found[0]][0]):
+            best[found[0]] = (found[1], i)
+    columns = {field: i for field, (_rank, i) in sorted(best.items(), key=lambda kv: kv[1][1])}
+    taken = set(columns.values())
+    unknown = [text for i, text in enumerate(headers) if text and i not in taken]
     return HeaderMatch(index=-1, columns=columns, headers=headers, unknown=unknown)
 
 
 def find_header(rows: list[list]) -> HeaderMatch | None:
-    """The first row within the first 20 that names at least three known columns."""
+    """The first row within the first 20 that names at least three known columns. A header of two rows (联系方式
+    merged over 手机号 | 联系电话) gives the second row's names to the columns the first left unnamed; `rows_used`
+    says how many rows the header takes."""
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         match = match_row(row)
         if len(match.columns) >= MIN_KNOWN_HEADERS:
             match.index = index
+            if index + 1 < len(rows):
+                _second_row(match, rows[index + 1])
             return match
     return None
+
+
+def _second_row(match: HeaderMatch, row: list) -> None:
+    """Take the row under the header as its second line when every filled cell in it is a known column name, or
+    repeats the header above it (a merged header cell filled down)."""
+    below = [clean_text(c) for c in row]
+    if not any(below) or any(text and text != (match.headers[i] if i < len(match.headers) else "")
+                             and lookup(text) is None for i, text in enumerate(below)):
+        return
+    taken = set(match.columns.values())
+    added = False
+    for i, text in enumerate(below):
+        found = lookup(text) if text and i not in taken else None
+        if found and found[0] not in match.columns:
+            match.columns[found[0]] = i
+            match.headers.extend([""] * (i + 1 - len(match.headers)))
+            match.headers[i] = text
+            added = True
+    if added or all(not text or text == match.headers[i] for i, text in enumerate(below) if i < len(match.headers)):
+        match.rows_used = 2
+        match.unknown = [t for i, t in enumerate(match.headers) if t and i not in set(match.columns.values())]
 
 
 def missing_required(match: HeaderMatch) -> list[str]:

@@ -22,7 +22,7 @@ from ..extensions import db
 from ..pii import encrypt
 from ..timeutil import from_local, local
 from . import cells
-from .headers import LABELS, HeaderMatch, find_header, missing_required
+from .headers import LABELS, MIN_KNOWN_HEADERS, HeaderMatch, find_header, lookup, match_row, missing_required
 from .models import COUNTERS, Push, PushRowError
 from .readers import Table, UnreadableFile, read_table
 from .routing import Router
@@ -112,10 +112,14 @@ def judge(filename: str, digest: str, table: Table) -> Analysis:
         raise ImportRefused("缺少必需的列：" + "；".join(missing) + "。请在表头中补上后重新导入。")
     results = []
     check_row = RowChecker(header.columns)
-    for offset, row in enumerate(table.rows[header.index + 1:], start=header.index + 1):
-        if is_blank(row) or is_totals(row):
+    max_rows = current_app.config["IMPORT_MAX_ROWS"]
+    start = header.index + header.rows_used
+    for offset, row in enumerate(table.rows[start:], start=start):
+        if is_blank(row) or is_totals(row) or _repeated_header(row, header):
             continue
         results.append(check_row(row, table.first_row + offset))
+        if len(results) > max_rows:
+            raise ImportRefused(f"数据行超过 {max_rows:,} 行的上限。请把名单拆成几个文件分别导入。")
     if not results:
         raise ImportRefused("文件只有表头，没有任何数据行。请确认导出的名单里有人员。")
     analysis = Analysis(filename=filename, sha256=digest, header=header, header_row=table.first_row + header.index,
@@ -126,6 +130,16 @@ def judge(filename: str, digest: str, table: Table) -> Analysis:
         if not r.problems:
             r.raw = []  # only rows with problems go into the error report; a big push holds less
     return analysis
+
+
+def _repeated_header(row: list, header: HeaderMatch) -> bool:
+    """The header again further down (an export that repeats it on every printed page): not a data row."""
+    column = header.columns.get("warning_id")
+    cell = row[column] if column is not None and column < len(row) else None
+    if not isinstance(cell, str) or (cell.isascii() and cell.strip().lower() != "warning_id"):  # (every row)
+        return False
+    found = lookup(cell)
+    return found is not None and found[0] == "warning_id" and len(match_row(row).columns) >= MIN_KNOWN_HEADERS
 
 
 def _mark_duplicates(analysis: Analysis) -> None:
@@ -158,13 +172,32 @@ def import_rows(rows: list[dict], by=None, source: WarningSource = WarningSource
     """Import JSON rows (the API): the same contract as a file, with English field names as the header."""
     if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
         raise ImportRefused("rows 必须是一个非空的对象数组，每个对象是一条预警（字段见 /api/v1/openapi.json）。")
+    if len(rows) > (limit := current_app.config["IMPORT_MAX_ROWS"]):
+        raise ImportRefused(f"rows 有 {len(rows):,} 条，超过每次 {limit:,} 条的上限。请分几次推送。")
+    fields = list(LABELS)
+    if not any(f in r for r in rows for f in fields):
+        raise ImportRefused("rows 中的对象没有任何可识别的字段。请使用英文字段名（必填 warning_id、tier，另有 name、"
+                            "id_number、phone 等，见 /api/v1/openapi.json），不要用中文列名。")
+    for number, r in enumerate(rows, start=1):
+        for f in fields:
+            if isinstance(r.get(f), list | dict):
+                raise ImportRefused(f"第 {number} 条的 {f} 是数组或对象；每个字段须为文字、数字或 null。")
     body = json.dumps(rows, ensure_ascii=False, sort_keys=True, default=str).encode()
     digest = sha256(body)
     if (earlier := _earlier_push(digest)) is not None:
         return _duplicate_file(earlier, "api.json", by)
-    fields = list(LABELS)
-    table = Table(rows=[fields] + [[r.get(f) for f in fields] for r in rows], first_row=0, kind="json")
+    table = Table(rows=[fields] + [[_json_cell(f, r.get(f)) for f in fields] for r in rows], first_row=0, kind="json")
     return write(judge("api.json", digest, table), by, source)
+
+
+def _json_cell(field_: str, value):
+    """A JSON value as a cell: JSON integers are exact (an ID or phone sent as a number keeps every digit, unlike
+    an Excel number cell), and a number is no time (Excel's day serials mean nothing in JSON)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if field_ == "pushed_at" and isinstance(value, float):
+        return repr(value)
+    return value
 
 
 def _earlier_push(digest: str) -> Push | None:

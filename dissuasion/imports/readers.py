@@ -6,16 +6,16 @@ Excel cells keep their types (a number typed into the ID column matters: its dig
 """
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 
 import python_calamine
 
+from .headers import find_header
+
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-#: Consecutive empty rows after which the rest of a sheet is taken to be empty (a sheet's stated size
-#: may be 1,048,576 rows for a file holding four).
-EMPTY_RUN_LIMIT = 1000
 
 
 class UnreadableFile(ValueError):
@@ -47,15 +47,36 @@ def decode_text(data: bytes) -> str:
                              "请从 Excel 另存为 CSV 或 .xlsx 后再导入。") from exc
 
 
+#: Excel's way of keeping a number as text in a CSV: ="330102199001011234".
+_FORMULA_TEXT = re.compile(r'^\s*="(.*)"\s*$', re.S)
+
+
 def csv_rows(data: bytes) -> list[list[str]]:
-    """All rows of a CSV file, decoded."""
+    """All rows of a CSV file, decoded: comma-separated, or by tabs or semicolons when the header is found so."""
     text = decode_text(data)
     if "\x00" in text:
         raise UnreadableFile("文件含有二进制内容，不是 CSV 表格。请确认选择的是导出的名单文件。")
+    rows = _split(text, ",")
+    if find_header(rows) is None:
+        for delimiter in ("\t", ";"):
+            if delimiter in text and find_header(other := _split(text, delimiter)) is not None:
+                rows = other
+                break
+    if '="' in text:
+        rows = [[_unwrap(c) for c in row] for row in rows]
+    return rows
+
+
+def _split(text: str, delimiter: str) -> list[list[str]]:
     try:
-        return list(csv.reader(io.StringIO(text, newline="")))
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
         raise UnreadableFile(f"CSV 格式错误：{exc}。请用 Excel 打开后另存为 CSV 或 .xlsx。") from exc
+
+
+def _unwrap(cell: str) -> str:
+    match = _FORMULA_TEXT.match(cell) if cell.startswith(("=", " ")) else None
+    return match.group(1) if match else cell
 
 
 def sniff(data: bytes) -> str:
@@ -69,12 +90,11 @@ def sniff(data: bytes) -> str:
 
 def read_table(filename: str, data: bytes, max_rows: int, max_uncompressed: int) -> Table:
     """The file's rows; refuses empty files, files that are not what their name says, and oversize ones."""
-    if not data or not data.strip():
-        raise UnreadableFile("文件是空的，没有任何内容。请检查是否选错了文件。")
+    if not data or not data.removeprefix(b"\xef\xbb\xbf").strip():
+        raise EMPTY
     name = filename.lower()
     kind = sniff(data)
-    expected = "xlsx" if name.endswith((".xlsx", ".xlsm")) else "xls" if name.endswith(".xls") else "text"
-    if name.endswith((".xlsx", ".xlsm", ".xls")) and kind != expected:
+    if name.endswith((".xlsx", ".xlsm", ".xls")) and kind == "text":  # (.xls and .xlsx are read by their content)
         raise UnreadableFile(f"文件名是 {filename}，但内容不是有效的 Excel 文件（可能已损坏或被改了扩展名）。"
                              "请用 Excel 打开确认后重新保存为 .xlsx。")
     if name.endswith((".csv", ".txt")) and kind != "text":
@@ -82,11 +102,22 @@ def read_table(filename: str, data: bytes, max_rows: int, max_uncompressed: int)
                              "或在 Excel 中另存为 CSV。")
     if kind == "text":
         rows = csv_rows(data)
-        _check_row_count(len(rows), max_rows)
-        return Table(rows=rows, kind="csv")
-    if kind == "xlsx":
-        _check_zip(data, max_uncompressed)
-    return _read_workbook(data, kind, max_rows)
+        _check_row_count(sum(1 for row in rows if _filled(row)), max_rows)
+        table = Table(rows=rows, kind="csv")
+    else:
+        if kind == "xlsx":
+            _check_zip(data, max_uncompressed)
+        table = _read_workbook(data, kind, max_rows)
+    if not any(_filled(row) for row in table.rows):
+        raise EMPTY
+    return table
+
+
+EMPTY = UnreadableFile("文件是空的，没有任何内容。请检查是否选错了文件。")
+
+
+def _filled(row: list) -> bool:
+    return any(cell not in ("", None) and not (isinstance(cell, str) and not cell.strip()) for cell in row)
 
 
 def _check_zip(data: bytes, max_uncompressed: int) -> None:
@@ -105,38 +136,66 @@ def _check_zip(data: bytes, max_uncompressed: int) -> None:
 
 
 def _check_row_count(count: int, max_rows: int) -> None:
+    """A coarse guard while reading (title and footer rows included); the pipeline counts the data rows exactly."""
     if count > max_rows + 50:
         raise UnreadableFile(f"文件超过 {max_rows:,} 行的上限。请把名单拆成几个文件分别导入。")
 
 
 def _read_workbook(data: bytes, kind: str, max_rows: int) -> Table:
+    """The first visible worksheet that has the list's header (an instructions sheet or an empty Sheet1 may come
+    first); when none has, the first one, so the pipeline can say the header is missing."""
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheets = [m.name for m in book.sheets_metadata if str(m.visible).endswith("Visible")
                   and str(m.typ).endswith("WorkSheet")] or book.sheet_names
         if not sheets:
             raise UnreadableFile("工作簿里没有工作表。")
-        sheet = book.get_sheet_by_name(sheets[0])
-        rows = _sheet_rows(sheet, max_rows)
+        first = None
+        for name in sheets:
+            sheet = book.get_sheet_by_name(name)
+            table = Table(rows=_sheet_rows(sheet, max_rows), first_row=sheet.start[0] + 1 if sheet.start else 1,
+                          sheet=sheet.name, kind=kind)
+            if find_header(table.rows) is not None:
+                return table
+            first = first or table
     except UnreadableFile:
         raise
     except Exception as exc:  # noqa: BLE001  (calamine raises many kinds; all mean "cannot read")
         raise UnreadableFile("无法读取这个 Excel 文件（可能已损坏、加密或不是名单）。"
                              "请用 Excel 打开确认后重新保存。") from exc
-    return Table(rows=rows, first_row=sheet.start[0] + 1 if sheet.start else 1, sheet=sheet.name, kind=kind)
+    return first
 
 
 def _sheet_rows(sheet, max_rows: int) -> list[list]:
-    rows, empty_run = [], 0
+    """The sheet's rows, vertically merged cells filled down. Empty rows are kept (row numbers stay Excel's), as
+    one shared empty list each, so a sheet stated a million rows high costs little."""
+    rows, filled = [], 0
     for row in sheet.iter_rows():
         if any(cell not in ("", None) for cell in row):
-            empty_run = 0
+            filled += 1
+            rows.append(row)
+            _check_row_count(filled, max_rows)
         else:
-            empty_run += 1
-            if empty_run >= EMPTY_RUN_LIMIT:
-                break
-        rows.append(row)
-        _check_row_count(len(rows) - empty_run, max_rows)
-    while rows and not any(cell not in ("", None) for cell in rows[-1]):
+            rows.append(_EMPTY_ROW)
+    while rows and rows[-1] is _EMPTY_ROW:
         rows.pop()
+    _fill_merged_down(sheet, rows)
     return rows
+
+
+_EMPTY_ROW: list = []
+
+
+def _fill_merged_down(sheet, rows: list[list]) -> None:
+    """Excel keeps a merged area's value in its top-left cell only; a list grouped by precinct or community merges
+    that column over the group's rows. Each row of such a merge gets the value (in the merge's first column: a
+    merge across columns spans fields, and the value belongs to the first)."""
+    top, left = sheet.start if sheet.start else (0, 0)
+    for (r0, c0), (r1, _c1) in sheet.merged_cell_ranges or ():
+        i0, column = r0 - top, c0 - left
+        if r1 <= r0 or not 0 <= i0 < len(rows) or column < 0 or column >= len(rows[i0]):
+            continue
+        value = rows[i0][column]
+        for i in range(i0 + 1, min(r1 - top + 1, len(rows))):
+            if rows[i] is not _EMPTY_ROW and column < len(rows[i]) and rows[i][column] in ("", None):
+                rows[i][column] = value

@@ -4,6 +4,7 @@
 of the file, so the pipeline decides those.
 """
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from operator import itemgetter
 
@@ -17,6 +18,8 @@ REJECTED, FLAGGED, UNROUTED, DUPLICATE, OK = "rejected", "flagged", "unrouted", 
 
 MESSAGES = {
     "no_warning_id": "预警编号为空：每条预警需要中心下发的编号，请补上后重新导入。",
+    "warning_id_lost_digits": "预警编号“{value}”在 Excel 中被存成了数字，超过 15 位的部分已丢失，不同的预警会变成"
+                              "同一个编号：本行未导入。请把该列设为文本格式，从中心的原始名单重新导出后再导入。",
     "no_identity": "姓名和身份证号都为空：无法确定是谁，请至少填写其中一项。",
     "no_contact": "没有任何联系方式：身份证号、手机号和地址都为空，请至少补充一项。",
     "tier": "风险等级为空（可用：特高危、高、中、低，或高风险/中风险/低风险、高危/中危/低危）。",
@@ -91,6 +94,8 @@ class RowChecker:
         text = cells.text
         r = RowResult(row_number=row_number, raw=row)
         r.warning_no = text(warning_id).replace(" ", "")[:64]
+        if _lost_digits(warning_id, r.warning_no):
+            r.note("warning_id", "warning_id_lost_digits", r.warning_no, verdict=REJECTED)
         r.name = cells.name(name)[:64]
         sex = text(sex)
         r.sex = sex if sex in ("男", "女") else ""
@@ -122,6 +127,17 @@ class RowChecker:
 def check_row(row: list, row_number: int, columns: dict[str, int]) -> RowResult:
     """One row on its own (a file's rows go through one RowChecker)."""
     return RowChecker(columns)(row, row_number)
+
+
+#: A number as Excel writes a long one into a CSV (2.02611E+17): its digits are gone.
+_SCIENTIFIC = re.compile(r"^[+-]?\d+(?:\.\d+)?[eE]\+\d+$")
+
+
+def _lost_digits(cell, text: str) -> bool:
+    """A warning number typed as a number of 16 digits or more (Excel keeps 15), or written as 2.02611E+17."""
+    if isinstance(cell, float):
+        return abs(cell) >= 1e15
+    return "E+" in text.upper() and _SCIENTIFIC.match(text) is not None
 
 
 def _read_numbers(r: RowResult, id_cell, phone_cell, today: dt.date) -> None:
@@ -187,12 +203,22 @@ def is_blank(row: list) -> bool:
     return not any(_filled(c) for c in row)
 
 
+#: How the rows under a list begin: totals (合计, 共计 3 人, 总数：3), and the signatures and notes of a form
+#: (制表人：…, 审核人：…, 填报单位：…, 注：…).
+_FOOTER = re.compile(r"^(合计|总计|小计|共计|本页小计|本页合计|总数|总人数|制表|审核|填报|填表"
+                     r"|注[:：]|备注[:：]|说明[:：]|负责人[:：]|统计人|打印)")
+
+
 def is_totals(row: list) -> bool:
-    """A 合计/总计 row at the end of an export."""
+    """A totals or footer row at the end of an export (合计, 制表人：…, 注：…), also after a row number."""
+    numbered = False
     for cell in row:  # the first filled cell; a plain loop, since this runs on every row
         if cell is None or (cell.__class__ is str and not cell.strip()):
             continue
+        if not numbered and (isinstance(cell, int | float) or (isinstance(cell, str) and cell.strip().isdigit())):
+            numbered = True  # a 序号 column: look at the next filled cell
+            continue
         if not isinstance(cell, str) or cell.isascii():  # 合计 is never ASCII, whatever its width
             return False
-        return cells.text(cell).replace(" ", "").startswith(("合计", "总计", "小计"))
+        return _FOOTER.match(cells.text(cell).replace(" ", "")) is not None
     return False

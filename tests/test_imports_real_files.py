@@ -1,0 +1,197 @@
+"""Shapes of real center files found by trying many (issue 3): which column is which when two could be, long
+numbers Excel has rounded, footers, merged cells, a list on the second sheet, other delimiters, the row limit,
+and JSON rows that are not quite what the API documents."""
+import io
+
+import openpyxl
+import pytest
+
+from dissuasion.cases.models import EarlyWarning, Person
+from dissuasion.extensions import db
+from dissuasion.imports.models import Push
+from dissuasion.imports.pipeline import ImportRefused, analyse, import_file, import_rows
+from tests import pushfiles as pf
+
+
+@pytest.fixture
+def directory(make_precinct):
+    make_precinct("PCS01", name="城东派出所", communities=("东门社区", "朝阳社区"))
+    make_precinct("PCS02", name="城西派出所", communities=("西门社区",))
+
+
+def _xlsx(lines: list[list], merges: tuple = (), before: list[str] = ()) -> bytes:
+    """An .xlsx of these lines on a sheet named 名单, with merged ranges, after sheets named in `before`."""
+    book = openpyxl.Workbook()
+    for i, name in enumerate(before):
+        sheet = book.active if i == 0 else book.create_sheet(name)
+        sheet.title = name
+        if name == "填表说明":
+            sheet.append(["请按模板填写，风险等级填 高/中/低"])
+    sheet = book.create_sheet("名单") if before else book.active
+    for line in lines:
+        sheet.append(line)
+    for ref in merges:
+        sheet.merge_cells(ref)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _lines(rows: list[dict], headers=pf.STANDARD) -> list[list]:
+    return pf.table(rows, headers)
+
+
+def test_the_warning_number_column_wins_over_a_serial_number_headed_bianhao(directory):
+    lines = _lines([pf.row(n) for n in (1, 2, 3)])
+    lines = [["编号"] + lines[0]] + [[i] + line for i, line in enumerate(lines[1:], start=1)]
+    results = analyse("push.xlsx", _xlsx(lines)).results
+    assert [r.warning_no for r in results] == ["YJ0000001", "YJ0000002", "YJ0000003"]
+    # the next list numbers its rows 1, 2, 3 again: nothing of it may be taken for a duplicate
+    lines = _lines([pf.row(n) for n in (4, 5, 6)])
+    lines = [["编号"] + lines[0]] + [[i] + line for i, line in enumerate(lines[1:], start=1)]
+    import_file("first.xlsx", _xlsx(_lines([pf.row(n) for n in (1, 2, 3)])))
+    assert import_file("second.xlsx", _xlsx(lines)).counters["imported"] == 3
+
+
+def test_the_mobile_column_wins_over_a_landline_headed_lianxidianhua(directory):
+    headers = ["联系电话"] + pf.STANDARD
+    lines = [headers] + [["0571-88886666"] + line for line in _lines([pf.row(1, 手机号="1380000")])[1:]]
+    [result] = analyse("push.xlsx", _xlsx(lines)).results
+    assert result.phone == "1380000" and result.verdict == "flagged"  # the mobile column was read, and judged
+
+
+def test_headers_with_a_template_star_or_a_required_note_are_recognised(directory):
+    headers = ["*预警编号", "推送时间", "姓名（必填）", "性别", "身份证号", "手机号(选填)", "＊风险等级"]
+    headers += pf.STANDARD[7:]
+    [result] = analyse("push.csv", pf.csv_bytes([pf.row(1)], headers=headers)).results
+    assert (result.warning_no, result.name, result.phone, result.verdict) == ("YJ0000001", "测试1", "13800000001", "ok")
+
+
+def test_warning_numbers_excel_rounded_are_rejected_not_merged_into_one(directory):
+    lines = _lines([pf.row(n, 预警编号="") for n in range(1, 4)])
+    for i, line in enumerate(lines[1:]):
+        line[0] = float(202611160000000001 + i)  # 18 digits typed as a number: Excel keeps 15
+    summary = import_file("push.xlsx", _xlsx(lines))
+    assert summary.counters["rejected"] == 3 and summary.counters["duplicates"] == 0
+    assert {e["code"] for e in summary.errors} == {"warning_id_lost_digits"}
+    assert "文本格式" in summary.errors[0]["message"]
+    text = pf.csv_bytes([pf.row(n, 预警编号="2.02611E+17") for n in (1, 2)])  # the same list re-saved as CSV
+    assert [r.verdict for r in analyse("push.csv", text).results] == ["rejected", "rejected"]
+    assert _count(EarlyWarning) == 0
+
+
+def test_a_short_number_typed_as_a_number_is_still_a_warning_number(directory):
+    lines = _lines([pf.row(1)])
+    lines[1][0] = 20261116001.0
+    [result] = analyse("push.xlsx", _xlsx(lines)).results
+    assert (result.warning_no, result.verdict) == ("20261116001", "ok")
+
+
+@pytest.mark.parametrize("footer", [["制表人：李四", None, None, "审核人：王五"], ["填报单位：清河县反诈中心"],
+                                    ["注：高风险须 24 小时内面见"], ["共计3人"], ["总数：3"], ["本页小计"],
+                                    [4, "合计"]])
+def test_footer_rows_under_the_list_are_not_rows(directory, footer):
+    lines = _lines([pf.row(n) for n in (1, 2, 3)]) + [[], footer]
+    summary = import_file("push.xlsx", _xlsx(lines))
+    assert summary.counters["rows_total"] == 3 and summary.counters["rejected"] == 0
+
+
+def test_the_header_repeated_further_down_is_not_a_row(directory):
+    lines = _lines([pf.row(1)]) + _lines([pf.row(2)])
+    assert [r.row_number for r in analyse("push.xlsx", _xlsx(lines)).results] == [2, 4]
+
+
+def test_a_precinct_and_community_merged_over_their_group_route_every_row(directory):
+    rows = [pf.row(n, 所属派出所="城西派出所" if n == 1 else "", 所属社区="西门社区" if n == 1 else "")
+            for n in (1, 2, 3)] + [pf.row(4)]
+    summary = import_file("push.xlsx", _xlsx(_lines(rows), merges=("M2:M4", "N2:N4")))
+    assert summary.counters["unrouted"] == 0
+    precincts = db.session.execute(db.select(EarlyWarning.row_number, EarlyWarning.precinct_text)
+                                   .order_by(EarlyWarning.row_number)).all()
+    assert precincts == [(2, "城西派出所"), (3, "城西派出所"), (4, "城西派出所"), (5, "城东派出所")]
+
+
+def test_a_header_of_two_rows_maps_the_columns_named_in_its_second_row(directory):
+    lines = _lines([pf.row(1)])
+    top = list(lines[0])
+    top[5] = "联系方式"
+    second = [None] * len(top)
+    second[5] = "手机号"
+    summary = import_file("push.xlsx", _xlsx([top, second] + lines[1:], merges=("A1:A2", "B1:B2", "C1:C2")))
+    assert summary.counters["rows_total"] == 1 and summary.counters["rejected"] == 0
+    assert db.session.scalar(db.select(Person.phone)) == "13800000001"
+
+
+@pytest.mark.parametrize("before", [["Sheet1"], ["填表说明"]])
+def test_a_list_on_the_second_sheet_is_found(directory, before):
+    summary = import_file("push.xlsx", _xlsx(_lines([pf.row(1), pf.row(2)]), before=before))
+    assert summary.counters["imported"] == 2
+
+
+@pytest.mark.parametrize("delimiter", ["\t", ";"])
+def test_a_tab_or_semicolon_separated_file_is_read(directory, delimiter):
+    text = "\n".join(delimiter.join(str(c) for c in line) for line in _lines([pf.row(1), pf.row(2)]))
+    assert import_file("push.csv", text.encode()).counters["imported"] == 2
+
+
+def test_excel_text_formulas_in_a_csv_are_the_text_they_hold(directory):
+    text = pf.csv_bytes([pf.row(1, 身份证号=f'="{pf.id_number(1)}"', 手机号='="13800000001"')])
+    [result] = analyse("push.csv", text).results
+    assert (result.id_number, result.phone, result.verdict) == (pf.id_number(1), "13800000001", "ok")
+
+
+def test_rows_after_a_long_run_of_empty_rows_are_still_read(directory):
+    lines = _lines([pf.row(1)]) + [[]] * 1500 + _lines([pf.row(2)])[1:]
+    assert [r.row_number for r in analyse("push.xlsx", _xlsx(lines)).results] == [2, 1503]
+
+
+@pytest.mark.parametrize("name,data", [("bom.csv", b"\xef\xbb\xbf"), ("blank.csv", "\ufeff\r\n ,,\r\n".encode()),
+                                       ("empty.xlsx", None)])
+def test_files_with_nothing_in_them_say_the_file_is_empty(directory, name, data):
+    if data is None:
+        data = _xlsx([])
+    with pytest.raises(ImportRefused, match="文件是空的"):
+        analyse(name, data)
+
+
+def test_an_xls_workbook_named_xlsx_is_read_by_its_content(directory):
+    from dissuasion.imports.readers import XLS_MAGIC, sniff
+    assert sniff(XLS_MAGIC + b"\x00" * 100) == "xls"
+    with pytest.raises(ImportRefused, match="无法读取这个 Excel 文件"):  # read as .xls (here a broken one)
+        analyse("push.xlsx", XLS_MAGIC + b"\x00" * 600)
+
+
+def test_a_file_one_data_row_over_the_limit_is_refused_and_nothing_is_written(app, directory):
+    app.config["IMPORT_MAX_ROWS"] = 3
+    rows = [pf.row(n) for n in range(1, 5)]
+    with pytest.raises(ImportRefused, match="超过 3 行的上限"):
+        import_file("push.csv", pf.csv_bytes(rows, title="标题"))
+    with pytest.raises(ImportRefused, match="超过每次 3 条的上限"):
+        import_rows([{"warning_id": f"A{n}", "tier": "高", "name": "张三", "phone": "13800000000"} for n in range(4)])
+    assert import_file("push.csv", pf.csv_bytes(rows[:3], title="标题")).counters["imported"] == 3
+    assert _count(Push) == 1
+
+
+def test_json_numbers_are_exact_and_odd_json_is_refused_with_what_to_fix(directory):
+    base = {"warning_id": "J1", "tier": "高", "name": "张三", "phone": 13800000001}
+    number = next(pf.id_number(n) for n in range(1, 50) if pf.id_number(n)[-1] != "X")
+    summary = import_rows([base | {"id_number": int(number)}, base | {"warning_id": "J2", "pushed_at": 50000.5}])
+    db.session.commit()
+    assert summary.counters["flagged"] == 0 and summary.counters["imported"] == 2
+    assert db.session.scalar(db.select(Person.id_number).where(Person.id_valid)) == number
+    assert [e["row"] for e in summary.errors if e["code"] == "pushed_at"] == [2]  # a number is no time in JSON
+    with pytest.raises(ImportRefused, match="英文字段名"):
+        import_rows([{"预警编号": "J3", "风险等级": "高"}])
+    with pytest.raises(ImportRefused, match="第 2 条的 name 是数组或对象"):
+        import_rows([base | {"warning_id": "J4"}, base | {"warning_id": "J5", "name": ["张", "三"]}])
+
+
+def test_json_nested_too_deep_is_a_400_not_a_500(client, make_user, bearer):
+    body = "[" * 100_000 + "]" * 100_000
+    response = client.post("/api/v1/pushes", data=body, content_type="application/json",
+                           headers=bearer(make_user("center", precinct=None)))
+    assert response.status_code == 400 and "嵌套" in response.get_json()["error"]["message"]
+
+
+def _count(model) -> int:
+    return db.session.scalar(db.select(db.func.count()).select_from(model))
