@@ -193,5 +193,23 @@ def test_json_nested_too_deep_is_a_400_not_a_500(client, make_user, bearer):
     assert response.status_code == 400 and "嵌套" in response.get_json()["error"]["message"]
 
 
+def test_a_stray_cell_far_from_the_list_is_refused_before_it_costs_gigabytes(directory):
+    book = openpyxl.Workbook()
+    for line in _lines([pf.row(n) for n in range(1, 6)]):
+        book.active.append(line)
+    book.active["XFD5000"] = " "  # a space typed far away: the used range becomes 82 million cells
+    out = io.BytesIO()
+    book.save(out)
+    with pytest.raises(ImportRefused, match="A1:XFD5000.*删除名单右侧的所有空列"):
+        analyse("push.xlsx", out.getvalue())
+    book = openpyxl.Workbook()
+    for line in _lines([pf.row(n) for n in range(1, 6)]):
+        book.active.append(line)
+    book.active["Z9"] = " "  # a near one costs nothing
+    out = io.BytesIO()
+    book.save(out)
+    assert len(analyse("push.xlsx", out.getvalue()).results) == 5
+
+
 def _count(model) -> int:
     return db.session.scalar(db.select(db.func.count()).select_from(model))

@@ -120,6 +120,49 @@ def _filled(row: list) -> bool:
     return any(cell not in ("", None) and not (isinstance(cell, str) and not cell.strip()) for cell in row)
 
 
+#: A sheet whose used range (its <dimension>) spans more cells than this is refused before it is read: the reader
+#: holds the whole range in memory (about 40 bytes a cell), and a stray space in column XFD makes a 5,000-row
+#: list 82 million cells. 20 million is 200,000 rows of 100 columns.
+MAX_SHEET_CELLS = 20_000_000
+_SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
+_ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]+)?(\d+)?(?::([A-Z]+)(\d+))?"')
+
+
+def sheet_ranges(data: bytes) -> dict[str, tuple[str, int]]:
+    """{sheet name: (its used range as written, cells in it)} from each worksheet's <dimension>, where written."""
+    ranges = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = set(archive.namelist())
+        rels = archive.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in names else b""
+        targets = {}
+        for tag in re.findall(rb"<Relationship\b[^>]*>", rels):
+            attrs = dict(_ATTR.findall(tag))
+            target = attrs.get(b"Target", b"").decode()
+            targets[attrs.get(b"Id", b"")] = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        for tag in _SHEET.findall(archive.read("xl/workbook.xml")):
+            attrs = dict(_ATTR.findall(tag))
+            path = targets.get(attrs.get(b"r:id", b""))
+            if path not in names:
+                continue
+            with archive.open(path) as f:
+                match = _DIMENSION.search(f.read(4096))
+            if match and match.group(3):
+                rows = int(match.group(4)) - int(match.group(2) or 1) + 1
+                columns = _column_number(match.group(3)) - _column_number(match.group(1) or b"A") + 1
+                ref = b"".join(g or b"" for g in (match.group(1), match.group(2))).decode() + ":" + \
+                    (match.group(3) + match.group(4)).decode()
+                ranges[attrs.get(b"name", b"").decode()] = (ref, max(rows, 1) * max(columns, 1))
+    return ranges
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
 def _check_zip(data: bytes, max_uncompressed: int) -> None:
     """Refuse a zip that would inflate past the limit before any XML parser sees it."""
     try:
@@ -151,7 +194,14 @@ def _read_workbook(data: bytes, kind: str, max_rows: int) -> Table:
         if not sheets:
             raise UnreadableFile("工作簿里没有工作表。")
         first = None
+        ranges = sheet_ranges(data) if kind == "xlsx" else {}
         for name in sheets:
+            ref, cells = ranges.get(name, ("", 0))
+            if cells > MAX_SHEET_CELLS:
+                raise UnreadableFile(
+                    f"工作表“{name}”的使用范围是 {ref}（约 {cells:,} 个单元格），远大于名单本身：通常是名单右侧"
+                    "或下方很远处的某个单元格里有空格或格式。请在 Excel 中删除名单右侧的所有空列和下方的所有空行，"
+                    "保存后重新导入。")
             sheet = book.get_sheet_by_name(name)
             table = Table(rows=_sheet_rows(sheet, max_rows), first_row=sheet.start[0] + 1 if sheet.start else 1,
                           sheet=sheet.name, kind=kind)
