@@ -233,3 +233,16 @@ def test_the_demo_creates_a_push_with_row_errors(runner, client, auth, make_user
     auth.login(make_user("center"))
     page = client.get(f"/imports/{push.id}").get_data(as_text=True)
     assert "校验位不对" in page and "位数不对" in page and "北山派出所" in page
+
+
+def test_the_preview_names_the_worksheet_it_read(client, center):
+    book = openpyxl.Workbook()
+    book.active.title = "填表说明"
+    book.active.append(["风险等级填 高/中/低"])
+    sheet = book.create_sheet("11月16日名单")
+    for line in csv.reader(io.StringIO(push_csv([person(1)]).decode("utf-8-sig"))):
+        sheet.append(line)
+    out = io.BytesIO()
+    book.save(out)
+    page = _upload(client, out.getvalue(), "名单.xlsx").get_data(as_text=True)
+    assert "读取工作表“11月16日名单”" in page and "表头在第 2 行" in page  # under the title row

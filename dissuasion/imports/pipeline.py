@@ -54,6 +54,8 @@ class Analysis:
     header_row: int
     results: list[RowResult]
     kind: str = "csv"
+    #: The worksheet read (a workbook's first one with the list's header); "" for CSV and JSON.
+    sheet: str = ""
 
     def counts(self) -> dict[str, int]:
         accepted = [r for r in self.results if r.verdict not in (REJECTED, DUPLICATE)]
@@ -123,7 +125,7 @@ def judge(filename: str, digest: str, table: Table) -> Analysis:
     if not results:
         raise ImportRefused("文件只有表头，没有任何数据行。请确认导出的名单里有人员。")
     analysis = Analysis(filename=filename, sha256=digest, header=header, header_row=table.first_row + header.index,
-                        results=results, kind=table.kind)
+                        results=results, kind=table.kind, sheet=table.sheet if table.kind in ("xlsx", "xls") else "")
     _mark_duplicates(analysis)
     Router.load().route(analysis.results)
     for r in results:
