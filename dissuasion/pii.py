@@ -42,7 +42,7 @@ def clean_text(value) -> str:
 
 def normalize_id(value) -> str:
     """The ID number as it should be written: no spaces, upper-case X, full-width folded."""
-    text = clean_text(value).replace(" ", "").upper()
+    text = clean_text(value).replace(" ", "").upper().lstrip("'")  # ' is Excel's mark for "keep as text"
     if text.endswith(".0") and text[:-2].isdigit():
         text = text[:-2]
     return text
@@ -78,7 +78,7 @@ def id_problem(number: str, today: dt.date | None = None) -> DataFlag | None:
 
 def normalize_phone(value) -> str:
     """Digits of a phone number without spaces, dashes, brackets or a +86 / 0086 prefix."""
-    text = clean_text(value)
+    text = clean_text(value).lstrip("'")
     if text.endswith(".0") and text[:-2].isdigit():  # a number cell read as float
         text = text[:-2]
     text = _PHONE_JUNK.sub("", text)

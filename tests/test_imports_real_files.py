@@ -60,6 +60,38 @@ def test_the_mobile_column_wins_over_a_landline_headed_lianxidianhua(directory):
     assert result.phone == "1380000" and result.verdict == "flagged"  # the mobile column was read, and judged
 
 
+@pytest.mark.parametrize("headers", [["编号", "预警ID"], ["预警ID", "编号"]])
+def test_a_serial_bianhao_loses_to_yujing_id_in_either_order(directory, headers):
+    lines = [headers + ["姓名", "风险等级", "手机号码", "联系电话"]]
+    lines += [[n, f"ID{n}", f"测试{n}", "高", f"1380000000{n}", ""] if headers[0] == "编号"
+              else [f"ID{n}", n, f"测试{n}", "高", f"1380000000{n}", ""] for n in (1, 2)]
+    results = analyse("push.xlsx", _xlsx(lines)).results
+    assert [(r.warning_no, r.phone, r.verdict) for r in results] == \
+        [("ID1", "13800000001", "unrouted"), ("ID2", "13800000002", "unrouted")]  # (no precinct column)
+
+
+def test_a_note_above_the_header_naming_three_columns_is_not_the_header(directory):
+    lines = [["必填项：", "预警编号", "姓名", "风险等级"]] + _lines([pf.row(1)])
+    analysis = analyse("push.xlsx", _xlsx(lines))
+    assert analysis.header_row == 2 and [r.verdict for r in analysis.results] == ["ok"]
+
+
+def test_a_number_that_is_no_time_is_not_taken_for_one(directory):
+    rows = [pf.row(1, 推送时间="1763251200"), pf.row(2, 推送时间="1899-12-30 00:00"), pf.row(3)]
+    results = analyse("push.csv", pf.csv_bytes(rows)).results
+    assert [r.pushed_at is None for r in results] == [True, True, False]
+    assert [[str(p.code) for p in r.problems] for r in results] == [["pushed_at"], ["pushed_at"], []]
+    summary = import_rows([{"warning_id": "E1", "tier": "高", "name": "张三", "phone": "13800000000",
+                            "pushed_at": 1763251200}])
+    assert [e["code"] for e in summary.errors if e["code"] == "pushed_at"] == ["pushed_at"]
+
+
+def test_excels_keep_as_text_apostrophe_is_not_part_of_a_number(directory):
+    [result] = analyse("push.csv", pf.csv_bytes([pf.row(1, 身份证号="'" + pf.id_number(1),
+                                                        手机号="'13800000001")])).results
+    assert (result.id_number, result.phone, result.verdict) == (pf.id_number(1), "13800000001", "ok")
+
+
 def test_headers_with_a_template_star_or_a_required_note_are_recognised(directory):
     headers = ["*预警编号", "推送时间", "姓名（必填）", "性别", "身份证号", "手机号(选填)", "＊风险等级"]
     headers += pf.STANDARD[7:]
@@ -89,11 +121,21 @@ def test_a_short_number_typed_as_a_number_is_still_a_warning_number(directory):
 
 @pytest.mark.parametrize("footer", [["制表人：李四", None, None, "审核人：王五"], ["填报单位：清河县反诈中心"],
                                     ["注：高风险须 24 小时内面见"], ["共计3人"], ["总数：3"], ["本页小计"],
-                                    [4, "合计"]])
+                                    [4, "合计"], ["以上共3人"], ["单位（盖章）：清河县反诈中心"],
+                                    ["日期：2026年11月16日"]])
 def test_footer_rows_under_the_list_are_not_rows(directory, footer):
-    lines = _lines([pf.row(n) for n in (1, 2, 3)]) + [[], footer]
+    lines = _lines([pf.row(n) for n in (1, 2, 3)])
+    lines = [["序号"] + lines[0]] + [[i] + line for i, line in enumerate(lines[1:], start=1)] + [[], footer]
     summary = import_file("push.xlsx", _xlsx(lines))
     assert summary.counters["rows_total"] == 3 and summary.counters["rejected"] == 0
+
+
+def test_a_data_row_whose_first_words_look_like_a_footer_is_still_a_row(directory):
+    headers = ["序号", "预警来源", "预警编号", "姓名", "风险等级", "手机号", "所属派出所"]
+    lines = [headers] + [[n, reason, f"YJ{n}", f"测试{n}", "高", f"1380000000{n}", "城东派出所"]
+                         for n, reason in enumerate(["审核贷款申请时发现", "打印店报告", "以上两类", "合计转账3次"], 1)]
+    summary = import_file("push.xlsx", _xlsx(lines))
+    assert summary.counters["rows_total"] == 4 and summary.counters["imported"] == 4
 
 
 def test_the_header_repeated_further_down_is_not_a_row(directory):

@@ -108,22 +108,33 @@ def local_time(cell) -> dt.datetime | None:
     if cell is None or cell == "":
         return None
     if isinstance(cell, dt.datetime):
-        return cell.replace(tzinfo=None) if cell.tzinfo is None else cell
+        return _plausible(cell.replace(tzinfo=None) if cell.tzinfo is None else cell)
     if isinstance(cell, dt.date):
-        return dt.datetime(cell.year, cell.month, cell.day)
+        return _plausible(dt.datetime(cell.year, cell.month, cell.day))
     if isinstance(cell, int | float) and not isinstance(cell, bool):
         if 20000 < cell < 80000:  # an Excel serial date typed as a plain number
-            return EXCEL_EPOCH + dt.timedelta(days=float(cell))
+            return _plausible(EXCEL_EPOCH + dt.timedelta(days=float(cell)))
         raise ValueError(str(cell))
     value = _SPACES.sub(" ", text(cell))
     if value[:4].isdigit() and value[4:5] == "-":  # ISO: the common case, parsed without strptime
         try:
-            return dt.datetime.fromisoformat(value)
+            parsed = dt.datetime.fromisoformat(value)
         except ValueError:
             pass
+        else:
+            return _plausible(parsed)
+    if value.isdigit() and len(value) != 14:  # 20261116083000 is a time; 1763251200 (Unix seconds) is not
+        raise ValueError(value)
     for fmt in TIME_FORMATS:
         try:
-            return dt.datetime.strptime(value, fmt)
+            return _plausible(dt.datetime.strptime(value, fmt))
         except ValueError:
             continue
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return _plausible(dt.datetime.fromisoformat(value.replace("Z", "+00:00")))
+
+
+def _plausible(value: dt.datetime) -> dt.datetime:
+    """A push time is in this century: a year like 1763 is a misread number, not a time to count deadlines from."""
+    if not 2000 <= value.year < 2100:
+        raise ValueError(str(value))
+    return value

@@ -41,10 +41,13 @@ def header_key(text) -> str:
 #: What templates put around a header: a required-field star, a trailing note in brackets (必填, 必填项, 选填, 例…).
 _DECORATION = re.compile(r"^[*＊※]+|[*＊※]+$|\((?:必填|必填项|选填|可选|非必填|例[:：]?[^)]*|如[:：]?[^)]*)\)$")
 
-#: header key -> (field, rank): rank is the alias's place in its field's list, so 预警编号 outranks 编号 and
-#: 手机号 outranks 联系电话 when a file has both.
-_LOOKUP = {header_key(alias): (field, rank)
-           for field, aliases in FIELD_ALIASES.items() for rank, alias in enumerate(aliases)}
+#: Aliases that also name other things: a serial-number column is often headed 编号, and 联系电话 may be a landline
+#: beside the mobile. Where a file has another column for the same field, that one is taken.
+WEAK_ALIASES = {"编号", "联系电话"}
+
+#: header key -> (field, rank): rank 1 for a weak alias, else 0.
+_LOOKUP = {header_key(alias): (field, int(alias in WEAK_ALIASES))
+           for field, aliases in FIELD_ALIASES.items() for alias in aliases}
 
 
 def lookup(text: str) -> tuple[str, int] | None:
@@ -69,8 +72,9 @@ class HeaderMatch:
 
 
 def match_row(row: list) -> HeaderMatch:
-    """Each field's column: where two columns name the same field, the better-ranked alias wins (a serial 编号
-    column beside 预警编号, 联系电话 beside 手机号), and among equals the leftmost; the loser counts as unknown."""
+    """Each field's column: where two columns name the same field, a weak alias loses (a serial 编号 column
+    beside 预警编号 or 预警ID, 联系电话 beside 手机号 or 手机号码), and among equals the leftmost wins; the other
+    is unknown."""
     headers = [clean_text(c) for c in row]
     best: dict[str, tuple[int, int]] = {}  # field -> (rank, column)
     for i, text in enumerate(headers):
@@ -84,17 +88,17 @@ def match_row(row: list) -> HeaderMatch:
 
 
 def find_header(rows: list[list]) -> HeaderMatch | None:
-    """The first row within the first 20 that names at least three known columns. A header of two rows (联系方式
+    """The row within the first 20 that names the most known columns (at least three). A header of two rows (联系方式
     merged over 手机号 | 联系电话) gives the second row's names to the columns the first left unnamed; `rows_used`
     says how many rows the header takes."""
+    best = None
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         match = match_row(row)
-        if len(match.columns) >= MIN_KNOWN_HEADERS:
-            match.index = index
-            if index + 1 < len(rows):
-                _second_row(match, rows[index + 1])
-            return match
-    return None
+        if len(match.columns) >= MIN_KNOWN_HEADERS and (best is None or len(match.columns) > len(best.columns)):
+            match.index, best = index, match  # the row naming most columns: a note above it may name three
+    if best is not None and best.index + 1 < len(rows):
+        _second_row(best, rows[best.index + 1])
+    return best
 
 
 def _second_row(match: HeaderMatch, row: list) -> None:

@@ -116,8 +116,9 @@ def judge(filename: str, digest: str, table: Table) -> Analysis:
     check_row = RowChecker(header.columns)
     max_rows = current_app.config["IMPORT_MAX_ROWS"]
     start = header.index + header.rows_used
+    warning_column = header.columns["warning_id"]
     for offset, row in enumerate(table.rows[start:], start=start):
-        if is_blank(row) or is_totals(row) or _repeated_header(row, header):
+        if is_blank(row) or is_totals(row, warning_column) or _repeated_header(row, header):
             continue
         results.append(check_row(row, table.first_row + offset))
         if len(results) > max_rows:

@@ -205,14 +205,15 @@ def is_blank(row: list) -> bool:
 
 #: How the rows under a list begin: totals (合计, 共计 3 人, 总数：3), and the signatures and notes of a form
 #: (制表人：…, 审核人：…, 填报单位：…, 注：…).
-_FOOTER = re.compile(r"^(合计|总计|小计|共计|本页小计|本页合计|总数|总人数|制表|审核|填报|填表"
-                     r"|注[:：]|备注[:：]|说明[:：]|负责人[:：]|统计人|打印)")
+_FOOTER = re.compile(r"^(合计|总计|小计|共计|本页小计|本页合计|总数|总人数|以上|制表|审核|填报|填表|统计人|打印"
+                     r"|单位[(:：]|注[:：]|备注[:：]|说明[:：]|负责人[:：]|联系人[:：]|日期[:：]|.*名单\(续\))")
 
 
-def is_totals(row: list) -> bool:
-    """A totals or footer row at the end of an export (合计, 制表人：…, 注：…), also after a row number."""
+def is_totals(row: list, warning_column: int | None = None) -> bool:
+    """A totals or footer row at the end of an export (合计, 制表人：…, 注：…), also after a row number. Only a row
+    without a warning number of its own: 审核贷款时发现 may open a data row's 预警来源."""
     numbered = False
-    for cell in row:  # the first filled cell; a plain loop, since this runs on every row
+    for index, cell in enumerate(row):  # the first filled cell; a plain loop, since this runs on every row
         if cell is None or (cell.__class__ is str and not cell.strip()):
             continue
         if not numbered and (isinstance(cell, int | float) or (isinstance(cell, str) and cell.strip().isdigit())):
@@ -220,5 +221,10 @@ def is_totals(row: list) -> bool:
             continue
         if not isinstance(cell, str) or cell.isascii():  # 合计 is never ASCII, whatever its width
             return False
-        return _FOOTER.match(cells.text(cell).replace(" ", "")) is not None
+        if not _FOOTER.match(cells.text(cell).replace(" ", "")):
+            return False
+        if warning_column is None or warning_column == index or warning_column >= len(row):
+            return True
+        number = row[warning_column]
+        return number is None or (isinstance(number, str) and not number.strip())
     return False
