@@ -70,12 +70,6 @@ def test_a_serial_bianhao_loses_to_yujing_id_in_either_order(directory, headers)
         [("ID1", "13800000001", "unrouted"), ("ID2", "13800000002", "unrouted")]  # (no precinct column)
 
 
-def test_a_note_above_the_header_naming_three_columns_is_not_the_header(directory):
-    lines = [["必填项：", "预警编号", "姓名", "风险等级"]] + _lines([pf.row(1)])
-    analysis = analyse("push.xlsx", _xlsx(lines))
-    assert analysis.header_row == 2 and [r.verdict for r in analysis.results] == ["ok"]
-
-
 def test_a_number_that_is_no_time_is_not_taken_for_one(directory):
     rows = [pf.row(1, 推送时间="1763251200"), pf.row(2, 推送时间="1899-12-30 00:00"), pf.row(3)]
     results = analyse("push.csv", pf.csv_bytes(rows)).results

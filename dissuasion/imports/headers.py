@@ -88,17 +88,17 @@ def match_row(row: list) -> HeaderMatch:
 
 
 def find_header(rows: list[list]) -> HeaderMatch | None:
-    """The row within the first 20 that names the most known columns (at least three). A header of two rows (联系方式
-    merged over 手机号 | 联系电话) gives the second row's names to the columns the first left unnamed; `rows_used`
-    says how many rows the header takes."""
-    best = None
+    """The first row within the first 20 that names at least three known columns (issue 3). A header of two
+    rows (联系方式 merged over 手机号 | 联系电话) gives the second row's names to the columns the first left
+    unnamed; `rows_used` says how many rows the header takes."""
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         match = match_row(row)
-        if len(match.columns) >= MIN_KNOWN_HEADERS and (best is None or len(match.columns) > len(best.columns)):
-            match.index, best = index, match  # the row naming most columns: a note above it may name three
-    if best is not None and best.index + 1 < len(rows):
-        _second_row(best, rows[best.index + 1])
-    return best
+        if len(match.columns) >= MIN_KNOWN_HEADERS:
+            match.index = index
+            if index + 1 < len(rows):
+                _second_row(match, rows[index + 1])
+            return match
+    return None
 
 
 def _second_row(match: HeaderMatch, row: list) -> None:
