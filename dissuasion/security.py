@@ -5,7 +5,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 #: No inline script or style anywhere: templates link their CSS and JS from /static.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+       "frame-ancestors 'none'; base-uri 'self'; form-action 'self' tel:")
 HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",

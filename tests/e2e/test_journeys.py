@@ -192,3 +192,23 @@ def test_lead_reassigns_an_overdue_case_and_center_reads_the_weekly_report(open_
     amounts = {r[0]: r[1] for r in sheet.iter_rows(values_only=True)}
     assert amounts["劝阻金额（元）"] == 5000
     assert amounts["处置结果 · 及时劝阻"] == 1
+
+
+def test_the_call_button_hands_the_number_to_the_phones_dialer(open_page):
+    page, watch = open_page("officer", viewport=PHONE)
+    log_in(page, watch, "officer01")
+    go(page, watch, "我的任务")
+    page.locator(".caselist > li").first.get_by_role("link").first.click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    watch.check()
+    dialled = []
+    page.on("console", lambda m: dialled.append(m.text))
+    page.on("requestfailed", lambda r: dialled.append(r.url))
+    page.on("framenavigated", lambda f: dialled.append(f.url))
+    with page.expect_response(re.compile(r"/cases/\d+/call$")) as answer:
+        page.locator("form[action$='/call'] button").first.click()
+    assert answer.value.status == 303 and answer.value.headers["location"].startswith("tel:")
+    page.wait_for_timeout(500)
+    blocked = [t for t in dialled if "Content Security Policy" in t]
+    assert not blocked, f"the browser refused to open the dialer: {blocked}"
+    watch.errors = [e for e in watch.errors if "tel:" not in e]  # a desktop browser has no dialer to launch
