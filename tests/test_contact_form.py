@@ -80,3 +80,26 @@ def test_lead_closes_with_an_outcome_from_the_case_page(client, auth, make_user,
                                                             "version": case.version})
     assert response.status_code == 302
     assert db.session.get(Case, case.id).status == CaseStatus.CLOSED
+
+
+def test_closing_as_defrauded_or_dissuaded_needs_the_contact_that_recorded_it(client, auth, make_user, make_case,
+                                                                               clock):
+    clock(T0)
+    officer = make_user("officer")
+    case = make_case(tier="low", assignee=officer)
+    auth.login(officer)
+    for outcome in ("defrauded", "dissuaded", "self_protected"):
+        page = client.post(f"/cases/{case.id}/close", data={"outcome": outcome, "version": case.version},
+                           follow_redirects=True).get_data(as_text=True)
+        assert "须先在“登记劝阻记录”中登记" in page
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).status != CaseStatus.CLOSED
+    client.post(f"/cases/{case.id}/contact", data={
+        "method": "phone", "reached": "self", "outcome": "self_protected", "contacted_at": "",
+        "version": case.version, "action": "save"})
+    db.session.expire_all()
+    case = db.session.get(Case, case.id)
+    assert [c.outcome.value for c in case.contacts] == ["self_protected"]
+    client.post(f"/cases/{case.id}/close", data={"outcome": "self_protected", "version": case.version})
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).status == CaseStatus.CLOSED

@@ -12,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..auth.scoping import case_or_404
 from ..cases import queries
 from ..cases.dispatch import DispatchError, sign_for
-from ..cases.lifecycle import LifecycleError, StaleCase, check_version, close_case
+from ..cases.lifecycle import LifecycleError, StaleCase, check_version, close_without_contact
 from ..cases.models import Case
 from ..cases.permissions import may_work
 from ..contacts.operations import log_contact
@@ -143,7 +143,7 @@ def close(case_id: int):
         raise ApiError(400, _("请修改标出的内容后再提交。"), fields)
     try:
         check_version(case, version)
-        close_case(case, outcome, g.api_user, str(body.get("reason") or ""))
+        close_without_contact(case, outcome, g.api_user, str(body.get("reason") or ""))
         db.session.flush()
     except (LifecycleError, StaleDataError) as exc:
         raise _refused(exc) from exc

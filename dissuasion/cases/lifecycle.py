@@ -132,6 +132,20 @@ def close_case(case: Case, outcome: Outcome, by: User | None, reason: str = "") 
     db.session.flush()
 
 
+#: Outcomes that say what happened when the person was reached: they come from a contact that recorded them
+#: (受骗金额 and 受骗时间 for 已被骗, 劝阻金额 for 及时劝阻), never from a bare close.
+REACHED_OUTCOMES = (Outcome.DISSUADED, Outcome.SELF_PROTECTED, Outcome.DEFRAUDED)
+
+
+def close_without_contact(case: Case, outcome: Outcome, by: User, reason: str = "") -> None:
+    """办结 from the case page or the API, without a new contact: 误报 and 无法联系 at any time; an outcome of
+    reaching the person only once a contact on the case has recorded it (with its amounts and times)."""
+    if outcome in REACHED_OUTCOMES and not any(c.outcome == outcome for c in case.contacts):
+        raise LifecycleError(_("“%(outcome)s”须先在“登记劝阻记录”中登记联系上本人或亲友的那次联系（含金额、时间），"
+                               "在那里直接办结；这里只能以“误报”或“无法联系”办结。", outcome=outcome.label))
+    close_case(case, outcome, by, reason)
+
+
 def reopen(case: Case, reason: str, by: User) -> None:
     """A lead reopens a case given up as 无法联系 (SPEC "The lifecycle"); the tries count again from zero."""
     if case.status != CaseStatus.UNREACHABLE or not may_approve_close(by, case):

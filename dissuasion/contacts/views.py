@@ -6,7 +6,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.decorators import roles_required
 from ..auth.scoping import case_or_404
-from ..cases.lifecycle import LifecycleError, StaleCase, approve_close, check_version, close_case, reopen
+from ..cases.lifecycle import LifecycleError, StaleCase, approve_close, check_version, close_without_contact, reopen
 from ..cases.views import CASE_ROLES, NO_STORE
 from ..enums import AppStatus, FailureReason, FraudType, Method, Outcome, Reached
 from ..extensions import db
@@ -75,7 +75,7 @@ def close(case_id: int):
     if errors:
         flash(errors["outcome"], "error")
         return _to_case(case.id)
-    return _attempt(case, close_case, case, outcome, current_user, request.form.get("reason", ""),
+    return _attempt(case, close_without_contact, case, outcome, current_user, request.form.get("reason", ""),
                     done=_("已办结。"))
 
 
