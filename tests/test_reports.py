@@ -132,7 +132,8 @@ def test_every_metric_of_the_county_for_a_known_week(known_week):
     assert m["cases_new"] == 5
     assert m["repeat_warnings"] == 1
     assert m["signed_within_limit_pct"] == {"extra_high": 0.0, "high": 100.0, "medium": 0.0, "low": 0.0}
-    assert m["first_contact_within_limit_pct"] == {"extra_high": 0.0, "high": 100.0, "medium": 100.0, "low": 0.0}
+    # the unrouted 低 case's 72 h for a first contact run until Monday 10:00, after the report: it counts neither way
+    assert m["first_contact_within_limit_pct"] == {"extra_high": 0.0, "high": 100.0, "medium": 100.0, "low": None}
     assert m["median_minutes_to_first_contact"] == {"extra_high": None, "high": 45.0, "medium": 30.0, "low": None}
     assert m["contacts_by_method"] == {"visit": 2, "phone": 2, "sms": 1, "video": 0, "relatives": 0, "other": 0}
     assert m["visited_high_pct"] == 33.3  # c1 seen in person; c6 only through a relative; c2 not at all
@@ -164,3 +165,18 @@ def test_the_week_before_and_one_precinct(known_week, make_precinct):
     assert m["warnings_received"] == 1 and m["outcomes"]["dissuaded"] == 1 and m["amount_dissuaded"] == "300.25"
     assert m["median_minutes_to_first_contact"]["high"] == 60.0 and m["visited_high_pct"] == 0.0
     assert m["overdue_now"] == 0 and pcs02["previous"]["warnings_received"] == 0
+
+
+def test_a_case_still_inside_its_limits_counts_neither_way_until_they_pass(new_case, clock):
+    new_case("2026-11-20 09:00", tier="medium", signed="2026-11-20 09:30", first_contact="2026-11-20 10:00")
+    new_case("2026-11-22 22:00", tier="medium")  # Sunday night: 4 h to sign, 24 h for a first contact
+    clock(at("2026-11-22 23:00"))
+    m = compute_report(WEEK)["metrics"]
+    assert m["signed_within_limit_pct"]["medium"] == 100.0  # not 50 %: the second case may still be signed in time
+    assert m["first_contact_within_limit_pct"]["medium"] == 100.0
+    clock(at("2026-11-23 08:00"))
+    m = compute_report(WEEK)["metrics"]
+    assert m["signed_within_limit_pct"]["medium"] == 50.0  # its 4 h have passed: late
+    assert m["first_contact_within_limit_pct"]["medium"] == 100.0  # its 24 h run until Monday 22:00
+    clock(at("2026-11-24 08:00"))
+    assert compute_report(WEEK)["metrics"]["first_contact_within_limit_pct"]["medium"] == 50.0

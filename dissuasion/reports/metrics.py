@@ -21,6 +21,7 @@ from ..contacts.models import Contact
 from ..enums import AppStatus, CaseStatus, EventKind, FollowUpStatus, FraudType, Method, Outcome, Reached, Tier
 from ..extensions import db
 from ..followups.models import FollowUp
+from ..timeutil import now
 from .weeks import Period
 
 HIGH_TIERS = (Tier.EXTRA_HIGH, Tier.HIGH)
@@ -100,20 +101,24 @@ def repeat_warnings(period: Period, scope: Scope) -> int:
 def timeliness_by_tier(period: Period, scope: Scope) -> dict:
     """Over the cases created in the week (created_at; a case received by transfer is new in its new precinct),
     by the case's tier: cases_new (all tiers); signed_within_limit_pct = signed_at ≤ sign_deadline, and
-    first_contact_within_limit_pct = first_contact_at ≤ contact_deadline, both over the tier's new cases (a case
-    not yet signed or contacted counts as not within); median_minutes_to_first_contact from created_at, over the
-    tier's new cases that have a first contact."""
+    first_contact_within_limit_pct = first_contact_at ≤ contact_deadline, each over the tier's new cases whose
+    outcome is known when the report is made: done, or past the limit (a case still inside its limit and not yet
+    signed or contacted counts neither way; one past it counts as not within); median_minutes_to_first_contact
+    from created_at, over the tier's new cases that have a first contact."""
+    at = now()
     signed = func.sum(case((Case.signed_at <= Case.sign_deadline, 1), else_=0))
+    sign_due = func.sum(case((or_(Case.signed_at.isnot(None), Case.sign_deadline <= at), 1), else_=0))
     contacted = func.sum(case((Case.first_contact_at <= Case.contact_deadline, 1), else_=0))
-    stmt = scope.cases(select(Case.tier, func.count(Case.id), signed, contacted)
+    contact_due = func.sum(case((or_(Case.first_contact_at.isnot(None), Case.contact_deadline <= at), 1), else_=0))
+    stmt = scope.cases(select(Case.tier, func.count(Case.id), signed, sign_due, contacted, contact_due)
                        .where(_in(Case.created_at, period)).group_by(Case.tier))
-    rows = {Tier(t): (n, s or 0, c or 0) for t, n, s, c in db.session.execute(stmt)}
+    rows = {Tier(t): (n, s or 0, sd or 0, c or 0, cd or 0) for t, n, s, sd, c, cd in db.session.execute(stmt)}
     medians = median_minutes_to_first_contact(period, scope)
-    zero = (0, 0, 0)
+    zero = (0, 0, 0, 0, 0)
     return {
-        "cases_new": sum(n for n, _, _ in rows.values()),
-        "signed_within_limit_pct": {t.value: pct(rows.get(t, zero)[1], rows.get(t, zero)[0]) for t in Tier},
-        "first_contact_within_limit_pct": {t.value: pct(rows.get(t, zero)[2], rows.get(t, zero)[0]) for t in Tier},
+        "cases_new": sum(r[0] for r in rows.values()),
+        "signed_within_limit_pct": {t.value: pct(rows.get(t, zero)[1], rows.get(t, zero)[2]) for t in Tier},
+        "first_contact_within_limit_pct": {t.value: pct(rows.get(t, zero)[3], rows.get(t, zero)[4]) for t in Tier},
         "median_minutes_to_first_contact": {t.value: medians.get(t) for t in Tier},
     }
 
