@@ -143,7 +143,8 @@ FLOOR = [
     "WHERE w.pushed_at >= :s AND w.pushed_at < :e",
     "SELECT count(e.id) FROM case_events e JOIN cases c ON c.id = e.case_id "
     "WHERE e.kind = 'reopened' AND e.at >= :s AND e.at < :e",
-    "SELECT tier, count(id), sum(signed_at <= sign_deadline), sum(first_contact_at <= contact_deadline) "
+    "SELECT tier, count(id), sum(signed_at <= sign_deadline), sum(signed_at IS NOT NULL OR sign_deadline <= :e), "
+    "sum(first_contact_at <= contact_deadline), sum(first_contact_at IS NOT NULL OR contact_deadline <= :e) "
     "FROM cases WHERE created_at >= :s AND created_at < :e GROUP BY tier",
     "SELECT tier, avg(m) FROM (SELECT tier, m, row_number() OVER (PARTITION BY tier ORDER BY m) AS rn, "
     "count(*) OVER (PARTITION BY tier) AS n FROM (SELECT tier, (julianday(first_contact_at) - julianday(created_at)) "
