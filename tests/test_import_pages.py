@@ -124,6 +124,7 @@ def test_preview_writes_nothing_and_commit_writes_the_push(client, center):
     page = _upload(client, push_csv(messy_rows())).get_data(as_text=True)
     assert "表头在第 2 行" in page and "所属派出所" in page
     assert "风险等级为空" in page and "校验位不对" in page
+    assert "数据有问题（将导入）" in page and "拒收（不导入）" in page and "已导入）" not in page  # nothing is yet
     assert _count(Push) == 0 and _count(EarlyWarning) == 0 and _count(Case) == 0
     response = client.post("/imports/commit", data={"token": _token(page)})
     assert response.status_code == 302

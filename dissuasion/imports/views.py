@@ -24,6 +24,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: What each verdict means to staff, in the order the pages list them.
 VERDICTS = {REJECTED: _l("拒收（未导入）"), FLAGGED: _l("数据有问题（已导入）"), UNROUTED: _l("待分派（已导入）"),
             DUPLICATE: _l("重复（跳过）"), "note": _l("提示（已导入）"), "ok": _l("正常")}
+#: The same, said before anything is written (the preview).
+PREVIEW_VERDICTS = {REJECTED: _l("拒收（不导入）"), FLAGGED: _l("数据有问题（将导入）"),
+                    UNROUTED: _l("待分派（将导入）"), DUPLICATE: _l("重复（将跳过）"), "note": _l("提示（将导入）"),
+                    "ok": _l("正常")}
 #: The counters of a push, as staff read them.
 COUNTER_LABELS = {"rows_total": _l("数据行"), "imported": _l("导入"), "flagged": _l("数据有问题"),
                   "rejected": _l("拒收"), "duplicates": _l("重复"), "unrouted": _l("待分派"),
@@ -76,7 +80,7 @@ def preview():
     return render_template("imports/preview.html", upload=kept, analysis=analysis, counts=analysis.counts(),
                            rows=analysis.results[:PREVIEW_ROWS], errors=errors[:PREVIEW_ERRORS],
                            more_errors=max(0, len(errors) - PREVIEW_ERRORS), earlier=earlier,
-                           form=CommitForm(token=kept.token), verdicts=VERDICTS, counter_labels=COUNTER_LABELS,
+                           form=CommitForm(token=kept.token), verdicts=PREVIEW_VERDICTS, counter_labels=COUNTER_LABELS,
                            mapping=[(analysis.header.headers[i], LABELS[f])
                                     for f, i in analysis.header.columns.items()])
 
