@@ -105,6 +105,13 @@ def test_center_board_lists_the_queue_and_routes_from_it(client, auth, make_user
     auth.login(center)
     page = client.get("/cases/county").get_data(as_text=True)
     assert "无处可去" in page and "PCS02派出所" in page
+    select = page.split(f'id="dest-{case.id}"')[1].split("</select>")[0]
+    assert select.split("<option")[1].startswith(' value=""')  # nothing chosen for the center beforehand
+    assert '<optgroup label="PCS02派出所">' in select and f'value="c:{pcs02.communities[0].id}"' in select
+    refused = client.post(f"/cases/{case.id}/route", data={"destination": "", "back": "board"})
+    assert refused.status_code in (302, 400)
+    db.session.refresh(case)
+    assert case.precinct_id is None
     response = client.post(f"/cases/{case.id}/route", data={"destination": f"p:{pcs02.id}", "back": "board"})
     assert response.headers["Location"].endswith("/cases/county")
     db.session.refresh(case)

@@ -23,7 +23,7 @@ def create_user(username: str, role: Role, password: str | None, precinct: Preci
     if db.session.scalar(db.select(User).filter_by(username=username)):
         raise UserError(_("用户名 %(name)s 已存在。", name=username))
     if role in (Role.LEAD, Role.OFFICER) and precinct is None:
-        raise UserError(_("所领导和民警必须属于一个派出所，请用 --precinct 指定派出所代码。"))
+        raise UserError(_("所领导和民警必须属于一个派出所：请选择派出所（命令行用 --precinct 派出所代码）。"))
     if role in (Role.CENTER, Role.ADMIN):
         precinct = None
     if password is not None and (problem := password_problem(password, username)):

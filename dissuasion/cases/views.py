@@ -73,9 +73,12 @@ def center_board():
     precincts = {p.id: p for p in db.session.scalars(db.select(Precinct).order_by(Precinct.code))}
     rows = {pid: (open_, overdue, closed) for pid, open_, overdue, closed in queries.per_precinct(current_user)}
     route_form = RouteForm()
-    route_form.destination.choices = [(f"p:{p.id}", p.name) for p in precincts.values() if p.active]
+    route_form.destination.choices = destination_choices()
+    groups: dict[str, list] = {}  # precinct -> its pool and its communities, for the select's option groups
+    for choice in route_form.destination.choices:
+        groups.setdefault(choice.optgroup, []).append(choice)
     return render_template("cases/center_board.html", precincts=precincts, rows=rows, route_form=route_form,
-                           unrouted_total=queries.unrouted_count(current_user),
+                           route_groups=list(groups.items()), unrouted_total=queries.unrouted_count(current_user),
                            unrouted=queries.unrouted(current_user))
 
 

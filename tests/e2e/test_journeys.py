@@ -137,6 +137,8 @@ def test_officer_on_a_phone_works_the_first_case_to_closed(open_page):
     form.get_by_label("备注").fill("已劝停转账，协助注册反诈APP")
     form.get_by_role("button", name="办结").click()  # the amount forgotten: the form comes back as typed
     expect(form.locator("[data-field=amount_dissuaded] .error")).to_be_visible()
+    expect(form.locator("[data-field=amount_dissuaded] .error")).to_be_in_viewport()  # not below the fold
+    expect(amount).to_be_focused()
     watch.check(form_refused=True)
     for label in ("面见", "本人", "及时劝阻", "本次注册"):
         expect(form.get_by_label(label, exact=True)).to_be_checked()
