@@ -35,6 +35,11 @@ _CJK_ONLY = re.compile(r"^[\u3400-\u9fff·\s]+$")
 _MONEY_JUNK = re.compile(r"[,，¥￥元\s]")
 
 
+def is_blank(row: list) -> bool:
+    """A row with nothing in it but empty cells and spaces."""
+    return not any(c is not None and (not isinstance(c, str) or c.strip()) for c in row)
+
+
 def text(cell) -> str:
     """Any cell as clean text: numbers without a trailing .0, full-width folded, trimmed."""
     if cell.__class__ is str:  # nearly every cell, and every cell of a CSV

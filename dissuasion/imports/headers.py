@@ -1,6 +1,7 @@
 """Which column is which: the alias table of SPEC "What the center sends", kept as data, and header detection."""
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..pii import clean_text
 
@@ -33,6 +34,7 @@ HEADER_SEARCH_ROWS = 20
 LABELS = {field: aliases[0] for field, aliases in FIELD_ALIASES.items()}
 
 
+@lru_cache(maxsize=4096)  # a push names the same few places and headers over and over
 def header_key(text) -> str:
     """A header as compared: full-width folded, spaces and line breaks removed, lower case."""
     return "".join(clean_text(text).split()).lower()

@@ -34,7 +34,6 @@ from .rows import (
     RowChecker,
     RowResult,
     column_label,
-    is_blank,
     is_totals,
     message,
 )
@@ -118,7 +117,7 @@ def judge(filename: str, digest: str, table: Table) -> Analysis:
     start = header.index + header.rows_used
     warning_column = header.columns["warning_id"]
     for offset, row in enumerate(table.rows[start:], start=start):
-        if is_blank(row) or is_totals(row, warning_column) or _repeated_header(row, header):
+        if cells.is_blank(row) or is_totals(row, warning_column) or _repeated_header(row, warning_column):
             continue
         results.append(check_row(row, table.first_row + offset))
         if len(results) > max_rows:
@@ -135,10 +134,9 @@ def judge(filename: str, digest: str, table: Table) -> Analysis:
     return analysis
 
 
-def _repeated_header(row: list, header: HeaderMatch) -> bool:
+def _repeated_header(row: list, warning_column: int) -> bool:
     """The header again further down (an export that repeats it on every printed page): not a data row."""
-    column = header.columns.get("warning_id")
-    cell = row[column] if column is not None and column < len(row) else None
+    cell = row[warning_column] if warning_column < len(row) else None
     if not isinstance(cell, str) or (cell.isascii() and cell.strip().lower() != "warning_id"):  # (every row)
         return False
     found = lookup(cell)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import python_calamine
 
+from .cells import is_blank
 from .headers import find_header
 
 XLSX_MAGIC = b"PK\x03\x04"
@@ -102,22 +103,18 @@ def read_table(filename: str, data: bytes, max_rows: int, max_uncompressed: int)
                              "或在 Excel 中另存为 CSV。")
     if kind == "text":
         rows = csv_rows(data)
-        _check_row_count(sum(1 for row in rows if _filled(row)), max_rows)
+        _check_row_count(sum(1 for row in rows if not is_blank(row)), max_rows)
         table = Table(rows=rows, kind="csv")
     else:
         if kind == "xlsx":
             _check_zip(data, max_uncompressed)
         table = _read_workbook(data, kind, max_rows)
-    if not any(_filled(row) for row in table.rows):
+    if all(is_blank(row) for row in table.rows):
         raise EMPTY
     return table
 
 
 EMPTY = UnreadableFile("文件是空的，没有任何内容。请检查是否选错了文件。")
-
-
-def _filled(row: list) -> bool:
-    return any(cell not in ("", None) and not (isinstance(cell, str) and not cell.strip()) for cell in row)
 
 
 #: A sheet whose used range (its <dimension>) spans more cells than this is refused before it is read: the reader

@@ -37,25 +37,17 @@ class Router:
         A known precinct with an unknown community still goes to that precinct (its pool), with a note:
         the precinct can act on it at once, the center's queue would only delay it.
         """
-        keys: dict[str, str] = {}  # a push names few places, over and over: each name is normalised once
-
-        def key(text: str) -> str:
-            found = keys.get(text)
-            if found is None:
-                found = keys[text] = header_key(text)
-            return found
-
         for r in results:
             if r.verdict == REJECTED:
                 continue
-            precinct = self.precincts.get(key(r.precinct_text)) if r.precinct_text else None
+            precinct = self.precincts.get(header_key(r.precinct_text)) if r.precinct_text else None
             community = None
             if precinct is not None and r.community_text:
-                community = self.communities.get((precinct.id, key(r.community_text)))
+                community = self.communities.get((precinct.id, header_key(r.community_text)))
                 if community is None:
                     r.note("community", "community", r.community_text)
             elif precinct is None and not r.precinct_text and r.community_text:
-                community = self.unique_communities.get(key(r.community_text))
+                community = self.unique_communities.get(header_key(r.community_text))
                 precinct = community.precinct if community is not None else None
             r.precinct, r.community = precinct, community
             if precinct is None and r.verdict != "duplicate":

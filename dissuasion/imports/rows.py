@@ -195,14 +195,6 @@ def column_label(problem: Problem, headers: list[str], columns: dict[str, int]) 
     return headers[index] if index is not None and index < len(headers) else LABELS.get(problem.field, "")
 
 
-def _filled(cell) -> bool:
-    return cell is not None and (not isinstance(cell, str) or bool(cell.strip()))
-
-
-def is_blank(row: list) -> bool:
-    return not any(_filled(c) for c in row)
-
-
 #: How the rows under a list begin: totals (合计, 共计 3 人, 总数：3), and the signatures and notes of a form
 #: (制表人：…, 审核人：…, 填报单位：…, 注：…).
 _FOOTER = re.compile(r"^(合计|总计|小计|共计|本页小计|本页合计|总数|总人数|以上|制表|审核|填报|填表|统计人|打印"
