@@ -40,12 +40,16 @@ def clean_text(value) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
+def _as_typed(text: str) -> str:
+    """A number's text without what Excel wrapped it in: the ' that marks "keep as text", the .0 of a number
+    cell read as a float."""
+    text = text.lstrip("'")
+    return text[:-2] if text.endswith(".0") and text[:-2].isdigit() else text
+
+
 def normalize_id(value) -> str:
     """The ID number as it should be written: no spaces, upper-case X, full-width folded."""
-    text = clean_text(value).replace(" ", "").upper().lstrip("'")  # ' is Excel's mark for "keep as text"
-    if text.endswith(".0") and text[:-2].isdigit():
-        text = text[:-2]
-    return text
+    return _as_typed(clean_text(value).replace(" ", "").upper())
 
 
 def id_check_digit(body17: str) -> str:
@@ -78,10 +82,7 @@ def id_problem(number: str, today: dt.date | None = None) -> DataFlag | None:
 
 def normalize_phone(value) -> str:
     """Digits of a phone number without spaces, dashes, brackets or a +86 / 0086 prefix."""
-    text = clean_text(value).lstrip("'")
-    if text.endswith(".0") and text[:-2].isdigit():  # a number cell read as float
-        text = text[:-2]
-    text = _PHONE_JUNK.sub("", text)
+    text = _PHONE_JUNK.sub("", _as_typed(clean_text(value)))
     for prefix in ("+86", "0086"):
         if text.startswith(prefix):
             text = text[len(prefix):]
