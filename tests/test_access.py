@@ -49,6 +49,7 @@ EXPECTED = {
     "/admin/rules": ("GET", {"admin"}, 200),
     "/admin/rules/<tier>": ("POST", {"admin"}, None),
     "/admin/users": ("GET", {"admin"}, 200),
+    "/admin/users/<int:user_id>": ("GET", {"admin"}, 200),
     "/admin/users/<int:user_id>/password": ("POST", {"admin"}, 302),
     "/admin/directory": ("GET", {"admin", "center"}, 200),
     "/admin/audit": ("GET", {"admin"}, 200),

@@ -2,7 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import PasswordField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..enums import Role
@@ -15,6 +15,14 @@ class UserForm(FlaskForm):
     precinct = SelectField(_l("派出所"), choices=[], validate_choice=False)
     password = PasswordField(_l("初始密码"), validators=[DataRequired(_l("请输入初始密码。"))])
     submit = SubmitField(_l("创建用户"))
+
+
+class EditUserForm(FlaskForm):
+    display_name = StringField(_l("姓名"), validators=[Optional(), Length(max=64)])
+    role = SelectField(_l("角色"), choices=Role.choices)
+    precinct = SelectField(_l("派出所"), choices=[], validate_choice=False)
+    active = BooleanField(_l("账号在用（取消勾选即停用：无法登录，已登录的会话和接口令牌立即失效）"))
+    submit = SubmitField(_l("保存修改"))
 
 
 class SetPasswordForm(FlaskForm):

@@ -2,6 +2,7 @@
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import func
 from wtforms import SelectChoice
 
 from ..audit.forms import AuditFilterForm
@@ -9,13 +10,14 @@ from ..audit.operations import export_audit_trail
 from ..audit.queries import AuditFilter, filtered, known_actions
 from ..auth.decorators import roles_required
 from ..auth.models import User
-from ..auth.operations import UserError, create_user, set_password
+from ..auth.operations import UserError, create_user, set_password, update_user
+from ..cases.models import Case
 from ..database import writes_on_get
 from ..directory.models import Precinct
 from ..directory.operations import DirectoryError, load_directory
-from ..enums import Role
+from ..enums import CaseStatus, Role
 from ..extensions import db
-from .forms import DirectoryForm, SetPasswordForm, UserForm
+from .forms import DirectoryForm, EditUserForm, SetPasswordForm, UserForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -44,7 +46,35 @@ def users():
             flash(_("已创建用户 %(name)s；首次登录时需修改密码。", name=form.username.data), "success")
             return redirect(url_for("admin.users"))
     rows = db.session.scalars(db.select(User).order_by(User.role, User.precinct_id, User.username)).all()
-    return render_template("admin/users.html", users=rows, form=form, password_form=SetPasswordForm())
+    return render_template("admin/users.html", users=rows, form=form)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def user_edit(user_id: int):
+    """Change an account's role, precinct or name, or stop it (停用); give it a new initial password."""
+    user = db.get_or_404(User, user_id)
+    form = EditUserForm(obj=None if request.method == "POST" else user)
+    form.precinct.choices = _precinct_choices()
+    if request.method == "GET":
+        form.role.data = user.role.value
+        form.precinct.data = user.precinct.code if user.precinct else ""
+    if form.validate_on_submit():
+        precinct = db.session.scalar(db.select(Precinct).filter_by(code=form.precinct.data)) \
+            if form.precinct.data else None
+        try:
+            changed = update_user(user, current_user, role=Role(form.role.data), precinct=precinct,
+                                  display_name=form.display_name.data or "", active=form.active.data)
+        except UserError as exc:
+            db.session.rollback()
+            form.role.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("已保存 %(name)s 的修改。", name=user.username) if changed else _("没有任何改动。"), "success")
+            return redirect(url_for("admin.user_edit", user_id=user.id))
+    held = db.session.scalar(db.select(func.count(Case.id)).where(
+        Case.assignee_id == user.id, Case.status.in_(CaseStatus.open_values())))
+    return render_template("admin/user_edit.html", user=user, form=form, password_form=SetPasswordForm(), held=held)
 
 
 @bp.post("/users/<int:user_id>/password")
@@ -63,7 +93,7 @@ def user_password(user_id: int):
             flash(_("已为 %(name)s 设置初始密码，账号已启用。", name=user.username), "success")
     else:
         flash(_("请输入密码。"), "error")
-    return redirect(url_for("admin.users"))
+    return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
 @bp.route("/directory", methods=["GET", "POST"])

@@ -55,3 +55,41 @@ def end_sessions(user: User, action: str | None = None) -> None:
     if action:
         record(action, "user", user.id, user=user)
     db.session.flush()
+
+
+def update_user(user: User, by: User, *, role: Role, precinct: Precinct | None, display_name: str,
+                active: bool) -> list[str]:
+    """An admin changes an account: role, precinct, name, in use or 停用 (a departed officer). Returns the names of
+    the fields that changed. A deactivated account's sessions and API tokens stop working at once; the open cases
+    it held and may no longer hold (deactivated, another precinct, no longer an officer or lead) go back to their
+    precinct's pool, where its leads see them."""
+    if role in (Role.LEAD, Role.OFFICER) and precinct is None:
+        raise UserError(_("所领导和民警必须属于一个派出所：请选择派出所。"))
+    if role in (Role.CENTER, Role.ADMIN):
+        precinct = None
+    if user.id == by.id and (not active or role != Role.ADMIN):
+        raise UserError(_("不能停用自己的账号或取消自己的管理员角色：请让另一位管理员操作。"))
+    if user.role == Role.ADMIN and user.active and (not active or role != Role.ADMIN) and not _other_admin(user):
+        raise UserError(_("这是唯一在用的管理员账号，不能停用或改为其他角色：请先创建另一个管理员。"))
+    display_name = (display_name or "").strip()[:64]
+    before = {"role": user.role, "precinct": user.precinct_id, "display_name": user.display_name,
+              "active": user.active}
+    user.role, user.precinct, user.display_name, user.active = role, precinct, display_name, active
+    db.session.flush()
+    after = {"role": user.role, "precinct": user.precinct_id, "display_name": user.display_name,
+             "active": user.active}
+    changed = [k for k in before if before[k] != after[k]]
+    if not changed:
+        return []
+    if before["active"] and not active:
+        end_sessions(user)
+    from ..cases.dispatch import release_cases  # cases build on accounts, not the other way round
+    released = release_cases(user, by)
+    record("user_update", "user", user.id, user=by, username=user.username, changed=changed,
+           role=role.value, precinct=precinct.code if precinct else None, active=active, cases_released=released)
+    return changed
+
+
+def _other_admin(user: User) -> bool:
+    return db.session.scalar(db.select(User.id).where(User.role == Role.ADMIN, User.active.is_(True),
+                                                      User.id != user.id).limit(1)) is not None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..auth.models import User
 from ..directory.models import Community
-from ..enums import CaseStatus, FollowUpStatus, Tier
+from ..enums import CaseStatus, FollowUpStatus, Role, Tier
 from ..extensions import db
 from ..notifications.operations import lead_ids, notify
 from ..timeutil import now
@@ -16,9 +16,12 @@ from .rules import plan, rules_by_tier
 
 
 def assignee_for(community: Community | None) -> User | None:
-    """The community's officer while their account is active; None puts the case in the precinct's pool."""
+    """The community's officer while their account is active and still in that precinct as an officer or lead;
+    None puts the case in the precinct's pool."""
     officer = community.officer if community is not None else None
-    return officer if officer is not None and officer.active else None
+    if officer is None or not officer.active or officer.precinct_id != community.precinct_id:
+        return None
+    return officer if officer.role in (Role.OFFICER, Role.LEAD) else None
 
 
 def apply_plan(case: Case, tier: Tier, away_from_home: bool) -> None:

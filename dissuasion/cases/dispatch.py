@@ -12,7 +12,7 @@ from ..auth.models import User
 from ..directory.models import Community, Precinct
 from ..enums import CaseStatus, EventKind, Role
 from ..extensions import db
-from ..notifications.operations import notify
+from ..notifications.operations import lead_ids, notify
 from ..timeutil import now
 from .assignment import apply_plan, assignee_for, set_due, tell_precinct
 from .models import Case
@@ -132,3 +132,28 @@ def route(case: Case, precinct: Precinct, community: Community | None, by: User)
     tell_precinct(case, "assigned", _("中心分派任务：%(name)s（%(tier)s）", name=case.person.name,
                                       tier=case.tier.label))
     db.session.flush()
+
+
+def may_hold(user: User, case: Case) -> bool:
+    """Whether this account may hold this case: an active officer or lead of the case's precinct."""
+    return user.active and user.role in (Role.OFFICER, Role.LEAD) and user.precinct_id == case.precinct_id
+
+
+def release_cases(user: User, by: User) -> int:
+    """Open cases held by an account that may no longer hold them go back to their precinct's pool, each with a
+    timeline entry; the precinct's leads are told how many. Returns how many were released."""
+    held = db.session.scalars(db.select(Case).where(
+        Case.assignee_id == user.id, Case.status.in_(CaseStatus.open_values())).order_by(Case.id)).all()
+    released = [case for case in held if not may_hold(user, case)]
+    per_precinct: dict[int, int] = {}
+    for case in released:
+        case.assignee = None
+        add_event(case, EventKind.ASSIGNED, by, message=_("%(name)s 的账号已停用或调离，任务退回所内待分配",
+                                                          name=user.label), from_user=user.id, to_user=None)
+        per_precinct[case.precinct_id] = per_precinct.get(case.precinct_id, 0) + 1
+    for precinct_id, count in per_precinct.items():
+        for lead in lead_ids(precinct_id):
+            notify(lead, "assigned", _("%(name)s 的 %(n)d 件在办任务已退回所内待分配，请重新指派。",
+                                       name=user.label, n=count))
+    db.session.flush()
+    return len(released)
