@@ -36,12 +36,32 @@ def test_a_follow_up_in_the_past_or_without_a_method_is_refused(client, auth, ma
     me = make_user("officer", precinct="PCS01")
     case = make_case(assignee=me)
     auth.login(me)
-    client.post(f"/cases/{case.id}/followups", data={"due_at": local_text(now() - dt.timedelta(hours=1)),
-                                                     "method": "phone", "version": case.version})
-    client.post(f"/cases/{case.id}/followups", data={"due_at": "明天", "method": "", "version": case.version})
+    past = client.post(f"/cases/{case.id}/followups", data={
+        "due_at": local_text(now() - dt.timedelta(hours=1)), "method": "visit", "note": "带上宣传册",
+        "version": case.version})
+    vague = client.post(f"/cases/{case.id}/followups", data={"due_at": "明天", "method": "", "note": "再打一次",
+                                                             "version": case.version})
     assert db.session.scalar(db.select(FollowUp)) is None
-    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
-    assert "不能早于现在" in page and "请选择回访方式" in page
+    assert past.status_code == vague.status_code == 400
+    page = past.get_data(as_text=True)  # the page comes back with what was typed, beside the problem
+    assert "不能早于现在" in page and 'value="带上宣传册"' in page and '<option value="visit" selected>' in page
+    page = vague.get_data(as_text=True)
+    assert "请填写回访时间" in page and "请选择回访方式" in page and 'value="再打一次"' in page
+    assert 'value="明天"' in page
+
+
+def test_a_direct_close_refused_keeps_the_reason_typed(client, auth, make_user, make_case):
+    me = make_user("officer", precinct="PCS01")
+    case = make_case(assignee=me)
+    auth.login(me)
+    response = client.post(f"/cases/{case.id}/close", data={"outcome": "", "reason": "中心来电说是误报",
+                                                            "version": case.version})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "请选择处置结果" in page and 'value="中心来电说是误报"' in page
+    response = client.post(f"/cases/{case.id}/close", data={"outcome": "dissuaded", "reason": "已劝住",
+                                                            "version": case.version})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and 'value="已劝住"' in page and 'class="error" role="alert"' in page
 
 
 def test_a_pending_follow_up_is_moved_and_announced_again(client, auth, make_user, make_case, tomorrow):
@@ -63,10 +83,11 @@ def test_a_pending_follow_up_is_moved_and_announced_again(client, auth, make_use
 def test_the_center_may_not_schedule_and_a_colleague_sees_no_case(client, auth, make_user, make_case, tomorrow):
     case = make_case(assignee=make_user("officer", precinct="PCS01"))
     auth.login(make_user("center"))
-    client.post(f"/cases/{case.id}/followups", data={"due_at": local_text(tomorrow), "method": "phone",
-                                                     "version": case.version})
+    refused = client.post(f"/cases/{case.id}/followups", data={"due_at": local_text(tomorrow), "method": "phone",
+                                                               "version": case.version})
     assert db.session.scalar(db.select(FollowUp)) is None
-    assert "只有责任民警或本所领导" in client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert refused.status_code == 400 and "只有责任民警或本所领导" in refused.get_data(as_text=True)
+    assert "只有责任民警或本所领导" not in client.get(f"/cases/{case.id}").get_data(as_text=True)  # said once
     auth.logout()
     auth.login(make_user("officer", precinct="PCS01"))
     assert client.post(f"/cases/{case.id}/followups", data={"due_at": local_text(tomorrow),

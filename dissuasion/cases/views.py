@@ -1,4 +1,6 @@
 """Worklists, boards, search and the case page. Thin: read through the scoping function, render."""
+from dataclasses import dataclass, field
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -95,7 +97,37 @@ def search():
     return render_template("cases/search.html", form=form, kind=kind, results=results), 200, NO_STORE
 
 
-def render_case(case: Case, revealed: dict | None = None, status: int = 200, **forms):
+@dataclass
+class Kept:
+    """A case-page form sent back with problems: what was typed, and what to fix, by field ("" for the form)."""
+
+    form: str = ""
+    values: dict = field(default_factory=dict)
+    errors: dict = field(default_factory=dict)
+
+    def value(self, form: str, name: str, default: str = "") -> str:
+        return self.values.get(name, default) if form == self.form else default
+
+    def error(self, form: str, name: str = "") -> str:
+        return self.errors.get(name, "") if form == self.form else ""
+
+
+def send_back(case: Case, form: str, errors: dict[str, str]):
+    """The case page again (400), the form `form` showing what was typed and the problems beside its fields:
+    an officer on a phone must not type a follow-up note or a reason a second time."""
+    values = {k: v for k, v in request.form.items() if k not in ("csrf_token", "version")}
+    if not allowed_actions(current_user, case).get(_FORM_ACTION.get(form.split("-")[0], form)):
+        for error in errors.values():  # the form is not on this user's page: say it at the top
+            flash(error, "error")
+        errors = {}
+    return render_case(case, status=400, kept=Kept(form, values, errors))
+
+
+#: The case page's forms and the action that shows each (move-<id> is a follow-up's 改期).
+_FORM_ACTION = {"followup": "contact", "move": "contact"}
+
+
+def render_case(case: Case, revealed: dict | None = None, status: int = 200, kept: Kept | None = None, **forms):
     """The case page with the forms of the actions this user may take (some may carry errors)."""
     allowed = allowed_actions(current_user, case)
     if allowed["assign"] and "assign_form" not in forms:
@@ -107,7 +139,7 @@ def render_case(case: Case, revealed: dict | None = None, status: int = 200, **f
             form = forms.setdefault(name, (TransferForm if name == "transfer_form" else RouteForm)(formdata=None))
             form.destination.choices = destination_choices(exclude_precinct_id=case.precinct_id)
     return render_template("cases/detail.html", case=case, actions=allowed, revealed=revealed or {},
-                           **forms), status, NO_STORE
+                           kept=kept or Kept(), **forms), status, NO_STORE
 
 
 @bp.route("/<int:case_id>")

@@ -7,7 +7,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..auth.decorators import roles_required
 from ..auth.scoping import case_or_404
 from ..cases.lifecycle import LifecycleError, StaleCase, approve_close, check_version, close_without_contact, reopen
-from ..cases.views import CASE_ROLES, NO_STORE
+from ..cases.views import CASE_ROLES, NO_STORE, send_back
 from ..enums import AppStatus, FailureReason, FraudType, Method, Outcome, Reached
 from ..extensions import db
 from ..timeutil import local, now
@@ -53,16 +53,15 @@ def contact(case_id: int):
                            choices={k: e.choices() for k, e in CHOICES.items()}), 400 if message else 200, NO_STORE
 
 
-def _attempt(case, operation, *args, done: str):
+def _attempt(case, form: str, operation, *args, done: str):
     try:
         check_version(case, request.form.get("version"))
         operation(*args)
         db.session.commit()
     except (LifecycleError, StaleDataError) as exc:
         db.session.rollback()
-        flash(STALE if isinstance(exc, StaleDataError) else str(exc), "error")
-    else:
-        flash(done, "success")
+        return send_back(case, form, {"": STALE if isinstance(exc, StaleDataError) else str(exc)})
+    flash(done, "success")
     return _to_case(case.id)
 
 
@@ -73,9 +72,8 @@ def close(case_id: int):
     case = case_or_404(current_user, case_id)
     outcome = choice(request.form, "outcome", Outcome, errors := {}, _("请选择处置结果。"))
     if errors:
-        flash(errors["outcome"], "error")
-        return _to_case(case.id)
-    return _attempt(case, close_without_contact, case, outcome, current_user, request.form.get("reason", ""),
+        return send_back(case, "close", errors)
+    return _attempt(case, "close", close_without_contact, case, outcome, current_user, request.form.get("reason", ""),
                     done=_("已办结。"))
 
 
@@ -84,7 +82,7 @@ def close(case_id: int):
 def approve(case_id: int):
     """A lead approves closing a 特高危/高 case without a 面见 contact, with a reason."""
     case = case_or_404(current_user, case_id)
-    return _attempt(case, approve_close, case, request.form.get("reason", ""), current_user,
+    return _attempt(case, "approve", approve_close, case, request.form.get("reason", ""), current_user,
                     done=_("已批准未面见办结。"))
 
 
@@ -93,4 +91,4 @@ def approve(case_id: int):
 def reopen_case(case_id: int):
     """A lead reopens a case given up as 无法联系."""
     case = case_or_404(current_user, case_id)
-    return _attempt(case, reopen, case, request.form.get("reason", ""), current_user, done=_("已重新启用。"))
+    return _attempt(case, "reopen", reopen, case, request.form.get("reason", ""), current_user, done=_("已重新启用。"))

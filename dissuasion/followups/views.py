@@ -11,7 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..auth.decorators import roles_required
 from ..auth.scoping import case_or_404
 from ..cases.lifecycle import LifecycleError
-from ..cases.views import CASE_ROLES
+from ..cases.views import CASE_ROLES, send_back
 from ..contacts.validation import choice
 from ..enums import Method
 from ..extensions import db
@@ -37,17 +37,16 @@ def _due_at(errors: dict) -> dt.datetime | None:
         return None
 
 
-def _attempt(case_id: int, operation, *args, done: str):
+def _attempt(case, form: str, operation, *args, done: str):
     try:
         operation(*args, current_user, version=request.form.get("version"))
         db.session.commit()
     except (LifecycleError, StaleDataError) as exc:
         db.session.rollback()
-        flash(_("任务刚被他人更新，请查看最新情况后再提交。") if isinstance(exc, StaleDataError) else str(exc),
-              "error")
-    else:
-        flash(done, "success")
-    return redirect(url_for("cases.detail", case_id=case_id))
+        return send_back(case, form, {"": _("任务刚被他人更新，请查看最新情况后再提交。")
+                                      if isinstance(exc, StaleDataError) else str(exc)})
+    flash(done, "success")
+    return redirect(url_for("cases.detail", case_id=case.id))
 
 
 @bp.post("/<int:case_id>/followups")
@@ -59,9 +58,8 @@ def add(case_id: int):
     due_at = _due_at(errors)
     method = choice(request.form, "method", Method, errors, _("请选择回访方式。"))
     if errors:
-        flash(" ".join(errors.values()), "error")
-        return redirect(url_for("cases.detail", case_id=case.id))
-    return _attempt(case.id, add_followup, case, due_at, method, request.form.get("note", ""),
+        return send_back(case, "followup", errors)
+    return _attempt(case, "followup", add_followup, case, due_at, method, request.form.get("note", ""),
                     done=_("已安排回访。"))
 
 
@@ -76,6 +74,5 @@ def move(case_id: int, followup_id: int):
     errors: dict[str, str] = {}
     due_at = _due_at(errors)
     if errors:
-        flash(errors["due_at"], "error")
-        return redirect(url_for("cases.detail", case_id=case.id))
-    return _attempt(case.id, move_followup, followup, due_at, done=_("已调整回访时间。"))
+        return send_back(case, f"move-{followup.id}", errors)
+    return _attempt(case, f"move-{followup.id}", move_followup, followup, due_at, done=_("已调整回访时间。"))
