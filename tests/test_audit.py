@@ -70,9 +70,12 @@ def test_admin_filters_the_trail_by_user_action_result_and_date(client, auth, ma
     clock(dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC))
     auth.login(make_user("admin", username="root"))
     page = _events(client)
-    assert "login_failed" in page and "wang" in page and "2026-11-18 10:00" in page  # Asia/Shanghai time
+    assert "登录失败" in page and "wang" in page and "2026-11-18 10:00" in page  # Asia/Shanghai time
+    assert "不是有效的选择" not in page and "Not a valid choice" not in page  # a first visit is no mistake
+    assert '<option value="login_failed">登录失败</option>' in page and "<td>民警</td>" in page
     only_failures = _events(client, success="no")
-    assert "<td>login_failed</td>" in only_failures and "<td>login</td>" not in only_failures
+    assert '<span title="login_failed">登录失败</span>' in only_failures
+    assert '<span title="login">登录</span>' not in only_failures
     assert "<td>wang</td>" not in _events(client, username="root")
     assert "<td>root</td>" not in _events(client, date_to="2026-11-19")
     assert "<td>wang</td>" in _events(client, date_to="2026-11-19")
@@ -104,3 +107,16 @@ def test_only_admins_read_the_trail(client, auth, make_user, role):
     auth.login(make_user(role))
     assert client.get("/admin/audit").status_code == 403
     assert client.get("/admin/audit/export").status_code == 403
+
+
+def test_every_action_the_code_records_has_words_on_the_audit_page():
+    import re
+    from pathlib import Path
+
+    import dissuasion
+    from dissuasion.audit.labels import ACTIONS
+    from dissuasion.cases.operations import REVEALABLE
+
+    source = "\n".join(p.read_text() for p in Path(dissuasion.__file__).parent.rglob("*.py"))
+    recorded = set(re.findall(r'record\(\s*"([a-z_]+)"', source)) | set(REVEALABLE.values()) | {"logout"}
+    assert recorded and recorded <= set(ACTIONS), recorded - set(ACTIONS)

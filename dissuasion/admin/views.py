@@ -6,6 +6,7 @@ from sqlalchemy import func
 from wtforms import SelectChoice
 
 from ..audit.forms import AuditFilterForm
+from ..audit.labels import action_label, object_label
 from ..audit.operations import export_audit_trail
 from ..audit.queries import AuditFilter, filtered, known_actions
 from ..auth.decorators import roles_required
@@ -119,7 +120,8 @@ def directory():
 
 def _audit_filter() -> tuple[AuditFilterForm, AuditFilter]:
     form = AuditFilterForm(request.args)
-    form.action.choices = [SelectChoice("", _("全部"))] + [SelectChoice(a, a) for a in known_actions()]
+    form.action.choices = [SelectChoice("", _("全部"))] + sorted(
+        (SelectChoice(a, action_label(a)) for a in known_actions()), key=lambda c: c.label)
     form.validate()
     return form, AuditFilter(username=form.username.data or "", action=form.action.data or "",
                              date_from=form.date_from.data if not form.date_from.errors else None,
@@ -134,7 +136,15 @@ def audit():
     form, f = _audit_filter()
     pagination = db.paginate(filtered(f), page=request.args.get("page", 1, type=int),
                              per_page=current_app.config["PER_PAGE"], error_out=False)
-    return render_template("admin/audit.html", form=form, pagination=pagination, args=f.as_dict())
+    return render_template("admin/audit.html", form=form, pagination=pagination, args=f.as_dict(),
+                           action_label=action_label, object_label=object_label, role_label=_role_label)
+
+
+def _role_label(value: str) -> str:
+    try:
+        return Role(value).label
+    except ValueError:
+        return value
 
 
 @bp.route("/audit/export")

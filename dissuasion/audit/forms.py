@@ -14,4 +14,5 @@ class AuditFilterForm(FlaskForm):
     date_from = DateField(_l("开始日期"), validators=[Optional()])
     date_to = DateField(_l("结束日期"), validators=[Optional()])
     success = SelectField(_l("结果"), choices=[SelectChoice("", _l("全部")), SelectChoice("yes", _l("成功")),
-                                             SelectChoice("no", _l("失败"))])
+                                             SelectChoice("no", _l("失败"))],
+                          validate_choice=False)  # a first visit has no value: not an error to show
