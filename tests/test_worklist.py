@@ -18,9 +18,11 @@ def _at(minutes: int) -> dt.datetime:
 
 @pytest.mark.parametrize("due,at,text", [
     (25, 0, "还剩 25 分钟"), (90, 0, "还剩 1 小时 30 分"), (120, 0, "还剩 2 小时"), (3000, 0, "还剩 2 天 2 小时"),
-    (0, 65, "已超时 1 小时 5 分"), (0, 3, "已超时 3 分钟"), (0, 0, "还剩 0 分钟"),
+    (0, 65, "已超时 1 小时 5 分"), (0, 3, "已超时 3 分钟"), (0, 0, "已超时 1 分钟"), (0, 0.5, "已超时 1 分钟"),
+    (0.5, 0, "还剩 1 分钟"),
 ])
 def test_countdown_words(app, due, at, text):
+    """Never 'overdue 0 minutes' nor '0 minutes left': the deadline itself counts as missed."""
     assert countdown(_at(due), _at(at)) == text
 
 

@@ -24,6 +24,6 @@ def countdown(due: dt.datetime | None, at: dt.datetime | None = None) -> str:
     if due is None:
         return ""
     seconds = (due - (at or now())).total_seconds()
-    if seconds < 0:
-        return _("已超时 %(t)s", t=span_text(int(-seconds // 60)))
+    if seconds <= 0:  # at the deadline it is missed; the first minute over reads 1 分钟, not 0
+        return _("已超时 %(t)s", t=span_text(max(1, int(-seconds // 60))))
     return _("还剩 %(t)s", t=span_text(math.ceil(seconds / 60)))

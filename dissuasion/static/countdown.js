@@ -27,8 +27,8 @@
     var nowMs = Date.now();
     document.querySelectorAll("[data-due]").forEach(function (el) {
       var seconds = (Date.parse(el.dataset.due) - nowMs) / 1000;
-      var over = seconds < 0;
-      el.textContent = over ? fill(words.over, {t: span(Math.floor(-seconds / 60))})
+      var over = seconds <= 0;  // the first minute over reads 1, never 0 (as the server says it)
+      el.textContent = over ? fill(words.over, {t: span(Math.max(1, Math.floor(-seconds / 60)))})
                             : fill(words.left, {t: span(Math.ceil(seconds / 60))});
       el.classList.toggle("overdue", over);
       var row = el.closest("li");
