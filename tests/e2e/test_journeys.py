@@ -111,6 +111,14 @@ def test_officer_on_a_phone_works_the_first_case_to_closed(open_page):
     expect(page.get_by_role("heading", name=re.compile(OFFICER_CASE))).to_be_visible()
     watch.check()
 
+    # 直接办结 asks first; answering no sends nothing.
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_label("处置结果").select_option(label="误报")
+    page.get_by_role("button", name="办结", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).not_to_contain_text("已办结")
+    assert asked and "确定办结" in asked[0]
+
     # A phone call nobody answers: the case stays open.
     page.get_by_role("link", name="登记劝阻记录").click()
     watch.check()
