@@ -58,6 +58,8 @@ def seed() -> None:
     create_user("center01", Role.CENTER, PASSWORD).totp_secret = TOTP_SECRET
     create_user("lead01", Role.LEAD, PASSWORD, precinct=pcs01, display_name="王所长")
     create_user("officer05", Role.OFFICER, PASSWORD, precinct=pcs01, display_name="孙警官")
+    create_user("officer06", Role.OFFICER, PASSWORD, precinct=pcs01, display_name="赵警官")  # leaves: admin journey
+    create_user("admin01", Role.ADMIN, PASSWORD).totp_secret = TOTP_SECRET
     communities = {c.name: c for c in pcs01.communities}
     for community in ("东门社区", "朝阳社区"):  # their community officers (officer01, officer02) get a password
         set_password(communities[community].officer, PASSWORD)

@@ -222,3 +222,29 @@ def test_the_call_button_hands_the_number_to_the_phones_dialer(open_page):
     blocked = [t for t in dialled if "Content Security Policy" in t]
     assert not blocked, f"the browser refused to open the dialer: {blocked}"
     watch.errors = [e for e in watch.errors if "tel:" not in e]  # a desktop browser has no dialer to launch
+
+
+def test_admin_on_a_phone_stops_the_account_of_an_officer_who_left(open_page):
+    page, watch = open_page("admin", viewport=PHONE)
+    log_in(page, watch, "admin01", totp=True)
+    go(page, watch, "用户管理")
+    page.get_by_role("row").filter(has_text="officer06").get_by_role("link").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("officer06")
+    watch.check()
+    page.get_by_label(re.compile("账号在用")).uncheck()
+    page.get_by_role("button", name="保存修改").click()
+    expect(page.get_by_role("status").filter(has_text="已保存")).to_be_visible()
+    watch.check()
+    go(page, watch, "用户管理")
+    expect(page.get_by_role("row").filter(has_text="officer06")).to_contain_text("已停用")
+
+    page.get_by_role("button", name="退出").click()
+    expect(page.get_by_label("用户名")).to_be_visible()
+    watch.check()
+    page.goto("/login")
+    watch.check()
+    page.get_by_label("用户名").fill("officer06")
+    page.get_by_label("密码", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_text("用户名或密码错误")).to_be_visible()
+    watch.check()
