@@ -92,3 +92,17 @@ def test_openapi_documents_every_api_route(app, client):
             for method in rule.methods - {"HEAD", "OPTIONS"}:
                 assert method.lower() in doc["paths"][path], (path, method)
     assert "Error" in doc["components"]["schemas"]
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_or_infinity_in_json_is_refused_not_read_as_no_value(client, center, constant):
+    body = ('{"rows": [{"warning_id": "YJ1", "tier": "高", "name": "张三", "phone": "13800138000", '
+            f'"id_number": {constant}}}]}}')
+    response = client.post("/api/v1/pushes", headers={**center, "Content-Type": "application/json"}, data=body)
+    assert response.status_code == 400 and constant.lstrip("-") in response.get_json()["error"]["message"]
+    assert db.session.scalar(db.select(db.func.count()).select_from(EarlyWarning)) == 0
+
+
+def test_a_body_that_is_not_json_is_400(client, center):
+    response = client.post("/api/v1/pushes", headers={**center, "Content-Type": "application/json"}, data=b"{rows")
+    assert response.status_code == 400

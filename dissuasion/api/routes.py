@@ -6,6 +6,7 @@ answer JSON; refusals raise ApiError (or come back as an HTTP error) in the one 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from functools import wraps
 
 from flask import Blueprint, g, jsonify, request
@@ -61,11 +62,26 @@ def roles(*allowed: Role):
 
 
 def request_json():
-    """The request body as JSON, None when it is not JSON; 400 for JSON nested too deep to parse."""
+    """The request body as JSON, None when it is not JSON; 400 for JSON nested too deep to parse, and for NaN or
+    Infinity, which Python reads but JSON does not have (an ID sent as NaN would be stored as no ID at all)."""
+    if not request.is_json:
+        return None
     try:
-        return request.get_json(silent=True)
+        return json.loads(request.get_data(cache=True), parse_constant=_no_constant)
     except RecursionError as exc:
         raise ApiError(400, _("JSON 嵌套层数过多，无法解析。")) from exc
+    except _NotJson as exc:
+        raise ApiError(400, _("JSON 中不能有 %(value)s：请改为 null 或一个具体的值。", value=str(exc))) from exc
+    except ValueError:  # not JSON at all (also bad UTF-8): the caller says what it expected
+        return None
+
+
+class _NotJson(ValueError):
+    pass
+
+
+def _no_constant(name: str):
+    raise _NotJson(name)
 
 
 def json_object() -> dict:
