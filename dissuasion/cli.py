@@ -8,7 +8,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from .auth.models import User
-from .auth.operations import UserError, create_user
+from .auth.operations import UserError, create_user, update_user
 from .cases.rules import ensure_default_rules
 from .directory.models import Precinct
 from .directory.operations import DirectoryError, load_directory
@@ -43,6 +43,37 @@ def users_create(name: str, role: str, precinct_code: str | None, password_stdin
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(f"已创建用户 {name}（{Role(role).label}）。")
+
+
+@users_cli.command("disable")
+@click.argument("name")
+def users_disable(name: str) -> None:
+    """Stop an account (someone who left): no login, its sessions and API tokens end, its open cases go back to
+    the precinct's pool."""
+    _set_active(name, False)
+
+
+@users_cli.command("enable")
+@click.argument("name")
+def users_enable(name: str) -> None:
+    """Put a stopped account back in use."""
+    _set_active(name, True)
+
+
+def _set_active(name: str, active: bool) -> None:
+    user = db.session.scalar(db.select(User).filter_by(username=name))
+    if user is None:
+        raise click.ClickException(f"没有名为 {name} 的账号。")
+    if not active and user.password_hash is None:
+        raise click.ClickException(f"{name} 还没有设置密码，本来就无法登录。")
+    try:
+        changed = update_user(user, None, role=user.role, precinct=user.precinct, display_name=user.display_name,
+                              active=active)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    state = "启用" if active else "停用"
+    click.echo(f"已{state}账号 {name}。" if changed else f"账号 {name} 本来就是{state}状态，没有改动。")
 
 
 @directory_cli.command("load")

@@ -1,5 +1,6 @@
 """The fixed CLI commands of SPEC: users create, directory load, demo."""
 from dissuasion.auth.models import User
+from dissuasion.cases.models import Case
 from dissuasion.directory.models import Community, Precinct
 from dissuasion.enums import Role
 from dissuasion.extensions import db
@@ -96,3 +97,20 @@ def test_demo_logins_work(app, runner):
     response = client.post("/login", data={"username": "officer01", "password": passwords["officer01"]})
     assert response.status_code == 302
     assert "我的任务" in client.get("/cases/").get_data(as_text=True)
+
+
+def test_users_disable_stops_an_account_and_frees_its_cases_and_enable_puts_it_back(runner, make_user, make_case,
+                                                                                  auth):
+    officer = make_user("officer")
+    case = make_case(assignee=officer)
+    result = runner.invoke(args=["users", "disable", officer.username])
+    assert result.exit_code == 0 and "已停用" in result.output
+    db.session.expire_all()
+    assert not db.session.get(User, officer.id).active and db.session.get(Case, case.id).assignee_id is None
+    assert "用户名或密码错误" in auth.login(officer).get_data(as_text=True)
+    again = runner.invoke(args=["users", "disable", officer.username])
+    assert again.exit_code == 0 and "没有改动" in again.output
+    assert runner.invoke(args=["users", "enable", officer.username]).exit_code == 0
+    assert auth.login(officer).status_code == 302
+    missing = runner.invoke(args=["users", "disable", "nobody"])
+    assert missing.exit_code != 0 and "没有名为 nobody 的账号" in missing.output

@@ -57,7 +57,7 @@ def end_sessions(user: User, action: str | None = None) -> None:
     db.session.flush()
 
 
-def update_user(user: User, by: User, *, role: Role, precinct: Precinct | None, display_name: str,
+def update_user(user: User, by: User | None, *, role: Role, precinct: Precinct | None, display_name: str,
                 active: bool) -> list[str]:
     """An admin changes an account: role, precinct, name, in use or 停用 (a departed officer). Returns the names of
     the fields that changed. A deactivated account's sessions and API tokens stop working at once; the open cases
@@ -67,7 +67,7 @@ def update_user(user: User, by: User, *, role: Role, precinct: Precinct | None, 
         raise UserError(_("所领导和民警必须属于一个派出所：请选择派出所。"))
     if role in (Role.CENTER, Role.ADMIN):
         precinct = None
-    if user.id == by.id and (not active or role != Role.ADMIN):
+    if by is not None and user.id == by.id and (not active or role != Role.ADMIN):
         raise UserError(_("不能停用自己的账号或取消自己的管理员角色：请让另一位管理员操作。"))
     if user.role == Role.ADMIN and user.active and (not active or role != Role.ADMIN) and not _other_admin(user):
         raise UserError(_("这是唯一在用的管理员账号，不能停用或改为其他角色：请先创建另一个管理员。"))

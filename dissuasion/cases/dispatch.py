@@ -139,7 +139,7 @@ def may_hold(user: User, case: Case) -> bool:
     return user.active and user.role in (Role.OFFICER, Role.LEAD) and user.precinct_id == case.precinct_id
 
 
-def release_cases(user: User, by: User) -> int:
+def release_cases(user: User, by: User | None) -> int:
     """Open cases held by an account that may no longer hold them go back to their precinct's pool, each with a
     timeline entry; the precinct's leads are told how many. Returns how many were released."""
     held = db.session.scalars(db.select(Case).where(
