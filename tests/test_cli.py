@@ -78,6 +78,15 @@ def test_directory_with_errors_is_refused_whole_with_row_numbers(runner, tmp_pat
     assert db.session.scalar(db.select(db.func.count()).select_from(Precinct)) == 0
 
 
+def test_directory_naming_another_precincts_officer_says_whose_and_how_to_fix(runner, tmp_path):
+    runner.invoke(args=["directory", "load", _write(tmp_path, DIRECTORY)])
+    moved = DIRECTORY + "PCS02,城西派出所,河西社区,officer01\n"
+    result = runner.invoke(args=["directory", "load", _write(tmp_path, moved, "v2.csv")])
+    assert result.exit_code != 0
+    assert "第 6 行" in result.output and "officer01 属于城东派出所（PCS01）" in result.output
+    assert "用户管理" in result.output and "河西社区" not in {c.name for c in db.session.scalars(db.select(Community))}
+
+
 def test_demo_fills_an_empty_database_once_and_keeps_data(runner):
     result = runner.invoke(args=["demo", "--warnings", "20"])
     assert result.exit_code == 0, result.output

@@ -99,7 +99,10 @@ def _check_officers(rows: list[dict], precincts: dict, users: dict) -> None:
         if user.role != Role.OFFICER:
             problems.append(f"第 {item['row']} 行：账号 {user.username} 已存在，但不是民警角色。")
         elif precinct is not None and user.precinct_id not in (None, precinct.id):
-            problems.append(f"第 {item['row']} 行：民警 {user.username} 属于另一个派出所。")
+            home = user.precinct
+            problems.append(f"第 {item['row']} 行：民警 {user.username} 属于{home.name}（{home.code}），"
+                            f"不能做{precinct.name}的社区民警。请填写{precinct.name}的民警账号，或先在“用户管理”中"
+                            f"把此人调到{precinct.name}。")
     if problems:
         raise DirectoryError(problems)
 
