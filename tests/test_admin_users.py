@@ -129,3 +129,19 @@ def test_the_edit_page_renders_in_english(app, make_user):
     page = admin_client.get(f"/admin/users/{officer.id}").get_data(as_text=True)
     assert officer.username in page and 'name="active"' in page
     assert "Reset the initial password" in page and "重设初始密码" not in page
+
+
+def test_an_account_without_a_password_is_enabled_by_giving_it_one(app, make_user):
+    officer = make_user("officer")
+    officer.password_hash, officer.active = None, False  # a community officer loaded from the directory
+    db.session.commit()
+    admin_client, _admin = _admin_client(app, make_user)
+
+    page = _edit(admin_client, officer, active="y").get_data(as_text=True)
+
+    assert "还没有密码" in page
+    db.session.expire_all()
+    assert not db.session.get(User, officer.id).active
+    admin_client.post(f"/admin/users/{officer.id}/password", data={"password": "a-new-initial-password"})
+    db.session.expire_all()
+    assert db.session.get(User, officer.id).active

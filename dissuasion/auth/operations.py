@@ -71,6 +71,8 @@ def update_user(user: User, by: User | None, *, role: Role, precinct: Precinct |
         raise UserError(_("不能停用自己的账号或取消自己的管理员角色：请让另一位管理员操作。"))
     if user.role == Role.ADMIN and user.active and (not active or role != Role.ADMIN) and not _other_admin(user):
         raise UserError(_("这是唯一在用的管理员账号，不能停用或改为其他角色：请先创建另一个管理员。"))
+    if active and not user.active and user.password_hash is None:
+        raise UserError(_("此账号还没有密码，无法登录：请在下方设置初始密码，设置后账号即启用。"))
     display_name = (display_name or "").strip()[:64]
     before = {"role": user.role, "precinct": user.precinct_id, "display_name": user.display_name,
               "active": user.active}
