@@ -15,13 +15,16 @@ from .models import Case
 from .rules import plan, rules_by_tier
 
 
+def may_hold(user: User, precinct_id: int | None) -> bool:
+    """Whether this account may hold a case of this precinct: an active officer or lead of it."""
+    return user.active and user.role in (Role.OFFICER, Role.LEAD) and user.precinct_id == precinct_id
+
+
 def assignee_for(community: Community | None) -> User | None:
-    """The community's officer while their account is active and still in that precinct as an officer or lead;
-    None puts the case in the precinct's pool."""
+    """The community's officer while their account may hold the community's cases (active, still in that precinct,
+    an officer or lead); None puts the case in the precinct's pool."""
     officer = community.officer if community is not None else None
-    if officer is None or not officer.active or officer.precinct_id != community.precinct_id:
-        return None
-    return officer if officer.role in (Role.OFFICER, Role.LEAD) else None
+    return officer if officer is not None and may_hold(officer, community.precinct_id) else None
 
 
 def apply_plan(case: Case, tier: Tier, away_from_home: bool) -> None:

@@ -14,7 +14,7 @@ from ..enums import CaseStatus, EventKind, Role
 from ..extensions import db
 from ..notifications.operations import lead_ids, notify
 from ..timeutil import now
-from .assignment import apply_plan, assignee_for, set_due, tell_precinct
+from .assignment import apply_plan, assignee_for, may_hold, set_due, tell_precinct
 from .models import Case
 from .operations import add_event
 from .permissions import may_assign, may_route, may_sign, may_transfer
@@ -54,8 +54,7 @@ def assign(case: Case, officer: User | None, by: User) -> bool:
     """Give the case to one of the precinct's officers, or back to its pool (None); False if nothing changed."""
     if not may_assign(by, case):
         raise DispatchError(_("只有本所领导可以指派在办任务。"))
-    if officer is not None and (not officer.active or officer.precinct_id != case.precinct_id
-                                or officer.role not in (Role.OFFICER, Role.LEAD)):
+    if officer is not None and not may_hold(officer, case.precinct_id):
         raise DispatchError(_("只能指派给本所在岗的民警。"))
     if case.assignee_id == (officer.id if officer else None):
         return False
@@ -134,17 +133,12 @@ def route(case: Case, precinct: Precinct, community: Community | None, by: User)
     db.session.flush()
 
 
-def may_hold(user: User, case: Case) -> bool:
-    """Whether this account may hold this case: an active officer or lead of the case's precinct."""
-    return user.active and user.role in (Role.OFFICER, Role.LEAD) and user.precinct_id == case.precinct_id
-
-
 def release_cases(user: User, by: User | None) -> int:
     """Open cases held by an account that may no longer hold them go back to their precinct's pool, each with a
     timeline entry; the precinct's leads are told how many. Returns how many were released."""
     held = db.session.scalars(db.select(Case).where(
         Case.assignee_id == user.id, Case.status.in_(CaseStatus.open_values())).order_by(Case.id)).all()
-    released = [case for case in held if not may_hold(user, case)]
+    released = [case for case in held if not may_hold(user, case.precinct_id)]
     per_precinct: dict[int, int] = {}
     for case in released:
         case.assignee = None
