@@ -27,7 +27,7 @@ translations: $(VENV)/.runtime  ## compile the English catalog (Chinese needs no
 	@$(BIN)/pybabel -q compile -d dissuasion/translations
 
 translations-update: $(VENV)/.runtime  ## re-extract strings into the English catalog after changing texts
-	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --no-location -o dissuasion/translations/messages.pot .
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k say --no-location -o dissuasion/translations/messages.pot .
 	$(BIN)/pybabel -q update -i dissuasion/translations/messages.pot -d dissuasion/translations --no-fuzzy-matching --ignore-obsolete
 
 run: $(VENV)/.runtime translations  ## venv, dependencies, schema, demo data (first time), web server + scheduler on HOST:PORT

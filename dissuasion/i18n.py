@@ -72,3 +72,72 @@ def init_app(app: Flask) -> None:
         locale = get_locale()
         return {"current_lang": "en" if locale and locale.language == "en" else "zh_CN",
                 "html_lang": "en" if locale and locale.language == "en" else "zh-CN"}
+
+
+class Said(str):
+    """A stored sentence (timeline entry, notification): the Chinese text, which is what gets stored and exported,
+    and its `spec` (the message id and its values), which `said_text` renders in the reader's language. Written
+    by one user, a timeline entry is read by others, in their own language."""
+
+    spec: dict
+
+    def __new__(cls, text: str, spec: dict):
+        said = super().__new__(cls, text)
+        said.spec = spec
+        return said
+
+
+def say(msgid: str, **values) -> Said:
+    """A sentence to store: `msgid` is the Chinese source string (extracted like `_`), `values` fill its
+    %(name)s places. Enum values (their labels) and nested `say` sentences are kept as what they are, so each
+    reader sees them translated; anything else is kept as text (names, reasons, formatted times)."""
+    spec = {"m": msgid, "a": {k: _encode(v) for k, v in values.items()}}
+    with flask_babel.force_locale("zh_CN"):
+        return Said(_render(spec), spec)
+
+
+def said_text(spec: dict | None, stored: str = "") -> str:
+    """A stored sentence in the current language; the stored text when there is no spec or it cannot be read
+    (an entry from before specs were kept, or one whose message id no longer exists)."""
+    if not spec:
+        return stored
+    try:
+        return _render(spec)
+    except (KeyError, TypeError, ValueError):
+        return stored
+
+
+def _encode(value):
+    from .enums import LabelledEnum
+
+    if isinstance(value, Said):
+        return {"say": value.spec}
+    if isinstance(value, LabelledEnum):
+        return {"enum": type(value).__name__, "value": value.value}
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    return str(value)
+
+
+def _decode(value):
+    if isinstance(value, dict):
+        if "say" in value:
+            return _render(value["say"])
+        return _enum_classes()[value["enum"]](value["value"]).label
+    return value
+
+
+def _render(spec: dict) -> str:
+    msgid, values = spec["m"], {k: _decode(v) for k, v in spec.get("a", {}).items()}
+    return flask_babel.gettext(msgid) % values  # always formatted (as `_` with values): a literal % is written %%
+
+
+def _enum_classes() -> dict[str, type]:
+    from .enums import LabelledEnum
+
+    found, todo = {}, [LabelledEnum]
+    while todo:
+        for cls in todo.pop().__subclasses__():
+            found[cls.__name__] = cls
+            todo.append(cls)
+    return found

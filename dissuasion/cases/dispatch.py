@@ -12,6 +12,7 @@ from ..auth.models import User
 from ..directory.models import Community, Precinct
 from ..enums import CaseStatus, EventKind, Role
 from ..extensions import db
+from ..i18n import say
 from ..notifications.operations import lead_ids, notify
 from ..timeutil import now
 from .assignment import apply_plan, assignee_for, may_hold, set_due, tell_precinct
@@ -38,7 +39,7 @@ def sign_for(case: Case, by: User) -> None:
     case.status, case.signed_at, case.signed_by_id = CaseStatus.SIGNED, now(), by.id
     set_due(case)
     add_event(case, EventKind.SIGNED, by, from_status=CaseStatus.NEW, to_status=CaseStatus.SIGNED,
-              message=_("从所内待分配任务中领取") if took else "", late=case.signed_at > case.sign_deadline)
+              message=say("从所内待分配任务中领取") if took else "", late=case.signed_at > case.sign_deadline)
     record("case_sign", "case", case.id, user=by)
     db.session.flush()
 
@@ -60,13 +61,13 @@ def assign(case: Case, officer: User | None, by: User) -> bool:
         return False
     before = case.assignee
     case.assignee = officer
-    message = _("指派给 %(name)s", name=officer.label) if officer else _("退回所内待分配")
+    message = say("指派给 %(name)s", name=officer.label) if officer else say("退回所内待分配")
     add_event(case, EventKind.ASSIGNED, by, message=message, from_user=before.id if before else None,
               to_user=officer.id if officer else None)
     record("case_assign", "case", case.id, user=by, to_user=officer.id if officer else None)
     if officer is not None:
-        notify(officer.id, "assigned", _("新指派任务：%(name)s（%(tier)s）", name=case.person.name,
-                                         tier=case.tier.label), case_id=case.id)
+        notify(officer.id, "assigned", say("新指派任务：%(name)s（%(tier)s）", name=case.person.name, tier=case.tier),
+               case_id=case.id)
     db.session.flush()
     return True
 
@@ -107,11 +108,10 @@ def transfer(case: Case, precinct: Precinct, community: Community | None, reason
     db.session.flush()
     add_event(case, EventKind.TRANSFERRED, by, message=reason, from_status=old_status,
               to_status=CaseStatus.TRANSFERRED, to_precinct=precinct.code, new_case=new.id)
-    add_event(new, EventKind.CREATED, by, message=_("由%(p)s移交：%(r)s", p=old_precinct.name, r=reason),
+    add_event(new, EventKind.CREATED, by, message=say("由%(p)s移交：%(r)s", p=old_precinct.name, r=reason),
               to_status=CaseStatus.NEW, transferred_from=case.id, tier=new.tier.value)
     record("case_transfer", "case", case.id, user=by, to_precinct=precinct.code, new_case=new.id)
-    tell_precinct(new, "assigned", _("移交来的任务：%(name)s（%(tier)s）", name=new.person.name,
-                                     tier=new.tier.label))
+    tell_precinct(new, "assigned", say("移交来的任务：%(name)s（%(tier)s）", name=new.person.name, tier=new.tier))
     db.session.flush()
     return new
 
@@ -128,8 +128,7 @@ def route(case: Case, precinct: Precinct, community: Community | None, by: User)
     add_event(case, EventKind.ROUTED, by, message=precinct.name + (f" · {community.name}" if community else ""),
               precinct=precinct.code)
     record("case_route", "case", case.id, user=by, precinct=precinct.code)
-    tell_precinct(case, "assigned", _("中心分派任务：%(name)s（%(tier)s）", name=case.person.name,
-                                      tier=case.tier.label))
+    tell_precinct(case, "assigned", say("中心分派任务：%(name)s（%(tier)s）", name=case.person.name, tier=case.tier))
     db.session.flush()
 
 
@@ -142,12 +141,12 @@ def release_cases(user: User, by: User | None) -> int:
     per_precinct: dict[int, int] = {}
     for case in released:
         case.assignee = None
-        add_event(case, EventKind.ASSIGNED, by, message=_("%(name)s 的账号已停用或调离，任务退回所内待分配",
+        add_event(case, EventKind.ASSIGNED, by, message=say("%(name)s 的账号已停用或调离，任务退回所内待分配",
                                                           name=user.label), from_user=user.id, to_user=None)
         per_precinct[case.precinct_id] = per_precinct.get(case.precinct_id, 0) + 1
     for precinct_id, count in per_precinct.items():
         for lead in lead_ids(precinct_id):
-            notify(lead, "assigned", _("%(name)s 的 %(n)d 件在办任务已退回所内待分配，请重新指派。",
+            notify(lead, "assigned", say("%(name)s 的 %(n)d 件在办任务已退回所内待分配，请重新指派。",
                                        name=user.label, n=count))
     db.session.flush()
     return len(released)

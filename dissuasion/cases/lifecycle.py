@@ -17,6 +17,7 @@ from ..audit.operations import record
 from ..auth.models import User
 from ..enums import CaseStatus, EventKind, FollowUpKind, FollowUpStatus, Method, Outcome, Reached, Role, Tier
 from ..extensions import db
+from ..i18n import Said, colon, say
 from ..timeutil import local, now
 from .assignment import set_due
 from .models import Case
@@ -76,7 +77,7 @@ def check_version(case: Case, version) -> None:
     last = case.events[-1] if case.events else None
     if last is None:
         raise StaleCase(_("任务刚被他人更新，请查看最新情况后再提交。"))
-    what = last.kind.label + (f"：{last.message}" if last.message else "")
+    what = last.kind.label + (colon() + last.text if last.text else "")
     raise StaleCase(_("任务已被 %(who)s 于 %(at)s 更新：%(what)s。您填写的内容尚未保存，请核对后再提交。",
                       who=last.actor.label if last.actor else _("系统"), at=local(last.at).strftime("%H:%M"),
                       what=what))
@@ -89,7 +90,7 @@ def start_work(case: Case, by: User, at: dt.datetime) -> None:
             case.assignee = by
         case.signed_at, case.signed_by_id = now(), by.id
     case.first_contact_at = at
-    move(case, CaseStatus.IN_PROGRESS, by, message=_("首次联系"), late=at > case.contact_deadline)
+    move(case, CaseStatus.IN_PROGRESS, by, message=say("首次联系"), late=at > case.contact_deadline)
 
 
 def visit_made(case: Case) -> bool:
@@ -126,8 +127,10 @@ def close_case(case: Case, outcome: Outcome, by: User | None, reason: str = "") 
     for followup in case.followups:
         if followup.status == FollowUpStatus.PENDING and followup.kind in REACHING_KINDS:
             followup.status = FollowUpStatus.CANCELLED
-    move(case, to, by, message=outcome.label + (f"（{reason.strip()}）" if reason.strip() else ""),
-         kind=EventKind.CLOSED, outcome=outcome.value)
+    why = reason if isinstance(reason, Said) else reason.strip()  # a system's reason is shown translated
+    message = (say("%(outcome)s（%(reason)s）", outcome=outcome, reason=why) if why
+               else say("%(outcome)s", outcome=outcome))
+    move(case, to, by, message=message, kind=EventKind.CLOSED, outcome=outcome.value)
     record("case_close", "case", case.id, user=by, outcome=outcome.value)
     db.session.flush()
 
@@ -151,6 +154,6 @@ def reopen(case: Case, reason: str, by: User) -> None:
     if case.status != CaseStatus.UNREACHABLE or not may_approve_close(by, case):
         raise LifecycleError(_("只有本所领导可以重新启用“无法联系”的任务。"))
     case.outcome, case.closed_at, case.closed_by_id, case.failed_attempts = None, None, None, 0
-    move(case, CaseStatus.IN_PROGRESS, by, message=(reason or "").strip()[:500] or _("重新启用"))
+    move(case, CaseStatus.IN_PROGRESS, by, message=(reason or "").strip()[:500] or say("重新启用"))
     record("case_reopen", "case", case.id, user=by)
     db.session.flush()

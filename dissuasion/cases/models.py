@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..dbtypes import Json, Money, Protected, UTCDateTime, enum_column
 from ..enums import AppStatus, CaseStatus, EventKind, FraudType, Method, Outcome, Tier, WarningSource
 from ..extensions import db
+from ..i18n import said_text
 from ..pii import mask_id, mask_phone
 from ..timeutil import now
 
@@ -194,6 +195,11 @@ class CaseEvent(db.Model):
 
     case: Mapped[Case] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+
+    @property
+    def text(self) -> str:
+        """The message in the reader's language (a `say` message), else as it was stored."""
+        return said_text((self.data or {}).get("say"), self.message)
 
     def __repr__(self) -> str:
         return f"<CaseEvent {self.kind.value} on case {self.case_id}>"

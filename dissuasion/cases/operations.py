@@ -12,6 +12,7 @@ from ..auth.models import User
 from ..directory.models import Community, Precinct
 from ..enums import CaseStatus, EventKind, FraudType, Tier, WarningSource
 from ..extensions import db
+from ..i18n import Said, say
 from ..imports.models import Push
 from ..notifications.operations import lead_ids, notify
 from ..timeutil import now
@@ -68,8 +69,11 @@ class Registered:
 
 def add_event(case: Case, kind: EventKind, actor: User | None = None, message: str = "",
               from_status: CaseStatus | None = None, to_status: CaseStatus | None = None, **data) -> CaseEvent:
-    """Append an entry to the case's timeline."""
-    event = CaseEvent(case=case, kind=kind, actor_id=actor.id if actor else None, message=message,
+    """Append an entry to the case's timeline. A `say` message is stored in Chinese and shown in each reader's
+    language (i18n.said_text); plain text (a reason someone typed) is shown as it was written."""
+    if isinstance(message, Said):
+        data["say"] = message.spec
+    event = CaseEvent(case=case, kind=kind, actor_id=actor.id if actor else None, message=str(message),
                       from_status=from_status, to_status=to_status, data=data, at=now())
     db.session.add(event)
     return event
@@ -108,7 +112,8 @@ def announce(result: MergeResult) -> int:
     for user_id, case_ids in per_user.items():
         if len(case_ids) > NOTIFY_ONE_BY_ONE:
             high = sum(1 for c in case_ids if result.news[c][2].rank <= Tier.HIGH.rank)
-            notify(user_id, "assigned", f"新推送：{len(case_ids)} 件任务需处理，其中高风险及以上 {high} 件。")
+            notify(user_id, "assigned", say("新推送：%(n)d 件任务需处理，其中高风险及以上 %(high)d 件。",
+                                                n=len(case_ids), high=high))
             sent += 1
             continue
         for case_id in case_ids:
@@ -120,10 +125,10 @@ def announce(result: MergeResult) -> int:
 
 def _news_text(kind: str, name: str, tier: Tier) -> str:
     if kind == "tier_raised":
-        return f"风险升级为{tier.label}：{name}"
+        return say("风险升级为%(tier)s：%(name)s", tier=tier, name=name)
     if kind == "new_warning":
-        return f"任务新增预警：{name}"
-    return f"新预警任务：{name}（{tier.label}）"
+        return say("任务新增预警：%(name)s", name=name)
+    return say("新预警任务：%(name)s（%(tier)s）", name=name, tier=tier)
 
 
 def _person_names(case_ids: list[int]) -> dict[int, str]:

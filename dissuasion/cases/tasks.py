@@ -2,12 +2,12 @@
 overdue). Each tells the assignee and the precinct's leads once per case and deadline."""
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from sqlalchemy import exists, select
 
 from ..claims import due_ids
 from ..enums import CaseStatus
 from ..extensions import db
+from ..i18n import say
 from ..notifications.models import Notification
 from ..notifications.operations import notify_once
 from ..timeutil import now
@@ -42,10 +42,10 @@ def _tell_overdue(kind: str, deadline_of, message) -> int:
 def notify_overdue_sign() -> int:
     """Cases not signed for within the limit: the assignee and the leads hear of it, once per deadline."""
     return _tell_overdue("overdue_sign", lambda c: c.sign_deadline,
-                         lambda c: _("签收超时：%(name)s（%(tier)s）", name=c.person.name, tier=c.tier.label))
+                         lambda c: say("签收超时：%(name)s（%(tier)s）", name=c.person.name, tier=c.tier))
 
 
 def notify_overdue_contact() -> int:
     """Signed cases with no first contact within the limit: the assignee and the leads hear of it, once."""
     return _tell_overdue("overdue_contact", lambda c: c.contact_deadline,
-                         lambda c: _("首次联系超时：%(name)s（%(tier)s）", name=c.person.name, tier=c.tier.label))
+                         lambda c: say("首次联系超时：%(name)s（%(tier)s）", name=c.person.name, tier=c.tier))

@@ -15,6 +15,7 @@ from ..cases.rules import rules_by_tier
 from ..enums import EventKind, Outcome, Reached
 from ..extensions import db
 from ..followups.rules import GIVE_UP, after_contact, complete_followups
+from ..i18n import say
 from .models import Contact
 from .validation import ContactInput
 
@@ -49,7 +50,7 @@ def log_contact(case: Case, data: ContactInput, by: User, close: bool = False, v
     if close:
         close_case(case, data.outcome, by, reason=data.note)
     elif verdict == GIVE_UP:
-        close_case(case, Outcome.UNREACHABLE, None, reason=_("联系失败次数已达规则上限"))
+        close_case(case, Outcome.UNREACHABLE, None, reason=say("联系失败次数已达规则上限"))
     set_due(case)
     db.session.flush()
     return contact
@@ -66,10 +67,12 @@ def _keep_on_case(case: Case, data: ContactInput) -> None:
 
 
 def _describe(contact: Contact) -> str:
-    who = contact.reached.label
+    """方式 · 联系上谁（亲友关系或失败原因）· 结果, each part in the reader's language."""
+    who = contact.reached
     if contact.reached == Reached.RELATIVE and contact.relative_relation:
-        who += f"（{contact.relative_relation}）"
+        who = say("%(who)s（%(detail)s）", who=who, detail=contact.relative_relation)
     if contact.reached == Reached.NONE and contact.failure_reason:
-        who += f"（{contact.failure_reason.label}）"
-    parts = [contact.method.label, who] + ([contact.outcome.label] if contact.outcome else [])
-    return " · ".join(parts)
+        who = say("%(who)s（%(detail)s）", who=who, detail=contact.failure_reason)
+    if contact.outcome:
+        return say("%(method)s · %(who)s · %(outcome)s", method=contact.method, who=who, outcome=contact.outcome)
+    return say("%(method)s · %(who)s", method=contact.method, who=who)

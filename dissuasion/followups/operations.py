@@ -14,6 +14,7 @@ from ..cases.operations import add_event
 from ..cases.permissions import may_work
 from ..enums import EventKind, FollowUpKind, FollowUpStatus, Method
 from ..extensions import db
+from ..i18n import say
 from ..main.filters import fmt_time
 from ..timeutil import now
 from .models import FollowUp
@@ -51,7 +52,7 @@ def move_followup(followup: FollowUp, due_at: dt.datetime, by: User, version=Non
         raise LifecycleError(_("只能调整待办的回访。"))
     before = followup.due_at
     followup.due_at, followup.notified_at = due_at, None
-    add_event(case, EventKind.FOLLOWUP, by, message=_("%(k)s 改期：%(a)s → %(b)s", k=followup.kind.label,
+    add_event(case, EventKind.FOLLOWUP, by, message=say("%(k)s 改期：%(a)s → %(b)s", k=followup.kind,
                                                       a=fmt_time(before), b=fmt_time(due_at)), followup=followup.id)
     record("followup_move", "case", case.id, user=by, followup=followup.id)
     set_due(case)

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask_babel import gettext as _
-
 from ..auth.models import User
 from ..cases.models import Case, RuleSetting
 from ..cases.operations import add_event
 from ..contacts.models import Contact
 from ..enums import EventKind, FollowUpKind, FollowUpStatus, Method, Outcome, Reached
 from ..extensions import db
+from ..i18n import say
 from ..main.filters import fmt_time
 from ..notifications.operations import notify_once
 from .models import FollowUp
@@ -43,7 +42,8 @@ def schedule(case: Case, kind: FollowUpKind, method: Method, due_at: dt.datetime
     followup = FollowUp(case=case, kind=kind, method=method, due_at=due_at, rule_key=rule_key,
                         status=FollowUpStatus.PENDING, created_by_id=by.id if by else None, note=note)
     db.session.add(followup)
-    add_event(case, EventKind.FOLLOWUP, by, message=f"{kind.label} · {method.label} · {fmt_time(due_at)}",
+    add_event(case, EventKind.FOLLOWUP, by, message=say("%(kind)s · %(method)s · %(at)s", kind=kind, method=method,
+                                                      at=fmt_time(due_at)),
               due_at=due_at.isoformat(), rule_key=rule_key)
     return followup
 
@@ -80,8 +80,8 @@ def after_failure(case: Case, contact: Contact, rule: RuleSetting) -> str | None
     index = case.failed_attempts - rule.max_tries
     steps = list(rule.escalation or [])
     if index >= len(steps):
-        _tell(case, "escalation", _("%(name)s：已按规则尝试全部处置方式仍未联系上，请所领导决定下一步。",
-                                    name=case.person.name), f"exhausted:{case.id}:{failures}")
+        _tell(case, "escalation", say("%(name)s：已按规则尝试全部处置方式仍未联系上，请所领导决定下一步。",
+                                      name=case.person.name), f"exhausted:{case.id}:{failures}")
         return None
     step = steps[index]
     if step == GIVE_UP:
@@ -91,8 +91,8 @@ def after_failure(case: Case, contact: Contact, rule: RuleSetting) -> str | None
         case.method = Method.VISIT
     schedule(case, FollowUpKind.ESCALATION, method, contact.contacted_at + step_after,
              f"escalation:{case.id}:{failures}")
-    _tell(case, "escalation", _("%(name)s：联系失败 %(n)d 次，升级为%(m)s。", name=case.person.name,
-                                n=case.failed_attempts, m=method.label), f"escalation:{case.id}:{failures}")
+    _tell(case, "escalation", say("%(name)s：联系失败 %(n)d 次，升级为%(m)s。", name=case.person.name,
+                                  n=case.failed_attempts, m=method), f"escalation:{case.id}:{failures}")
     return None
 
 

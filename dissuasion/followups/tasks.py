@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..cases.assignment import recipients, set_due
@@ -20,6 +19,7 @@ from ..cases.models import Case
 from ..cases.operations import add_event
 from ..claims import due_ids, each_claimed
 from ..enums import CaseStatus, EventKind, FollowUpKind, FollowUpStatus, Reached
+from ..i18n import say
 from ..main.filters import fmt_time
 from ..notifications.operations import notify_once
 from ..timeutil import now
@@ -44,8 +44,8 @@ def notify_due_followups() -> int:
     def announce(followup: FollowUp) -> None:
         followup.notified_at = now()
         case = followup.case
-        _tell(case, "followup_due", _("%(kind)s到期：%(name)s，%(method)s，%(at)s", kind=followup.kind.label,
-                                      name=case.person.name, method=followup.method.label,
+        _tell(case, "followup_due", say("%(kind)s到期：%(name)s，%(method)s，%(at)s", kind=followup.kind,
+                                        name=case.person.name, method=followup.method,
                                       at=fmt_time(followup.due_at)),
               f"followup:{followup.id}:{followup.due_at:%Y%m%d%H%M}")
 
@@ -61,10 +61,10 @@ def mark_missed_followups() -> int:
     def miss(followup: FollowUp) -> None:
         followup.status = FollowUpStatus.MISSED
         case = followup.case
-        add_event(case, EventKind.FOLLOWUP, None, message=_("%(kind)s已错过（应于 %(at)s）", kind=followup.kind.label,
+        add_event(case, EventKind.FOLLOWUP, None, message=say("%(kind)s已错过（应于 %(at)s）", kind=followup.kind,
                                                              at=fmt_time(followup.due_at)), followup=followup.id)
         set_due(case)
-        _tell(case, "followup_missed", _("%(kind)s已错过：%(name)s", kind=followup.kind.label,
+        _tell(case, "followup_missed", say("%(kind)s已错过：%(name)s", kind=followup.kind,
                                          name=case.person.name), f"missed:{followup.id}")
 
     return each_claimed(FollowUp, ids, still_due, miss)
@@ -89,13 +89,13 @@ def close_ended_watches() -> int:
             case.watch_until = None
             schedule(case, FollowUpKind.REVISIT, case.method, now(), f"watch:{case.id}:{ended:%Y%m%d%H%M}")
             set_due(case)
-            _tell(case, "watch_ended", _("关注期结束时有新预警，请再次联系：%(name)s", name=case.person.name),
+            _tell(case, "watch_ended", say("关注期结束时有新预警，请再次联系：%(name)s", name=case.person.name),
                   f"watch:{case.id}:{ended:%Y%m%d%H%M}")
             return
         try:
             close_case(case, case.outcome, None, reason="")
         except LifecycleError as exc:
-            _tell(case, "watch_ended", _("关注期已结束，无法自动办结：%(name)s。%(why)s", name=case.person.name,
+            _tell(case, "watch_ended", say("关注期已结束，无法自动办结：%(name)s。%(why)s", name=case.person.name,
                                          why=str(exc)), f"watch-blocked:{case.id}:{ended:%Y%m%d%H%M}")
 
     return each_claimed(Case, ids, still_due, end_watch)

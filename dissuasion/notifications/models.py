@@ -6,8 +6,9 @@ import datetime as dt
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..dbtypes import UTCDateTime
+from ..dbtypes import Json, UTCDateTime
 from ..extensions import db
+from ..i18n import said_text
 from ..timeutil import now
 
 
@@ -21,10 +22,17 @@ class Notification(db.Model):
     #: assigned, overdue, followup_due, new_warning, …
     kind: Mapped[str] = mapped_column(String(32))
     message: Mapped[str] = mapped_column(Text)
+    #: The message's id and values (i18n.say), to show it in the recipient's language; None: show `message`.
+    say: Mapped[dict | None] = mapped_column(Json)
     #: Makes a notification the scheduler sends idempotent: the same key is sent once.
     dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
     read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def text(self) -> str:
+        """The message in the recipient's language (a `say` message), else as it was stored."""
+        return said_text(self.say, self.message)
 
     def __repr__(self) -> str:
         return f"<Notification {self.kind} for user {self.user_id}>"
