@@ -40,7 +40,7 @@ def clean_text(value) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
-def _as_typed(text: str) -> str:
+def as_typed(text: str) -> str:
     """A number's text without what Excel wrapped it in: the ' that marks "keep as text", the .0 of a number
     cell read as a float."""
     text = text.lstrip("'")
@@ -49,7 +49,7 @@ def _as_typed(text: str) -> str:
 
 def normalize_id(value) -> str:
     """The ID number as it should be written: no spaces, upper-case X, full-width folded."""
-    return _as_typed(clean_text(value).replace(" ", "").upper())
+    return as_typed(clean_text(value).replace(" ", "").upper())
 
 
 def id_check_digit(body17: str) -> str:
@@ -82,7 +82,7 @@ def id_problem(number: str, today: dt.date | None = None) -> DataFlag | None:
 
 def normalize_phone(value) -> str:
     """Digits of a phone number without spaces, dashes, brackets or a +86 / 0086 prefix."""
-    text = _PHONE_JUNK.sub("", _as_typed(clean_text(value)))
+    text = _PHONE_JUNK.sub("", as_typed(clean_text(value)))
     for prefix in ("+86", "0086"):
         if text.startswith(prefix):
             text = text[len(prefix):]
@@ -145,12 +145,15 @@ def blind_index(kind: str, value: str) -> str:
 
 
 def person_match_key(id_number: str, id_ok: bool, name: str, phone: str, address: str, id_index: str = "") -> str:
-    """Who a row is: the valid ID number; else name + phone; else name + address (SPEC "Person").
+    """Who a row is: the valid ID number; else name + phone (SPEC "Person"); else name + the ID number as written;
+    else name + address.
     A caller that already holds the ID's blind index passes it (the key is that index)."""
     if id_number and id_ok:
         return "i" + (id_index or blind_index("id", id_number))
     if phone:
         return "p" + blind_index("name-phone", f"{name}|{phone}")
+    if id_number:  # invalid as written: two people with different mistyped numbers stay two people
+        return "n" + blind_index("name-id", f"{name}|{id_number}")
     return "a" + blind_index("name-address", f"{name}|{address}")
 
 

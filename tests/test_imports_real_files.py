@@ -249,3 +249,113 @@ def test_a_stray_cell_far_from_the_list_is_refused_before_it_costs_gigabytes(dir
 
 def _count(model) -> int:
     return db.session.scalar(db.select(db.func.count()).select_from(model))
+
+
+# --- shapes found by an adversarial review on 2026-11-22 ---------------------------------------------------------
+
+def test_people_with_different_mistyped_ids_and_no_phone_stay_two_people(directory):
+    rows = [pf.row(1, 姓名="王伟", 手机号="", 户籍地址="", 现住址="", 身份证号=339901198001011000),
+            pf.row(2, 姓名="王伟", 手机号="", 户籍地址="", 现住址="", 身份证号="33990119900505202",
+                   所属派出所="城西派出所", 所属社区="西门社区")]
+    summary = import_file("push.xlsx", _xlsx(_lines(rows)))  # a number Excel has rounded; a digit missing
+    assert summary.counters["flagged"] == 2
+    assert summary.counters["persons_created"] == 2 and summary.counters["cases_created"] == 2
+
+
+def test_a_list_set_in_from_the_top_left_keeps_excels_row_numbers_and_its_merged_groups(directory):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    west = {2: {"所属派出所": "城西派出所", "所属社区": "西门社区"}}
+    rows = [pf.row(1)] + [pf.row(n, **west.get(n, {"所属派出所": None, "所属社区": None})) for n in (2, 3, 4)] + [
+        pf.row(5, 姓名="", 身份证号="")]
+    for r, line in enumerate(_lines(rows), start=3):  # row 1-2 and column A are an empty margin
+        for c, value in enumerate(line, start=2):
+            sheet.cell(r, c, value if value != "" else None)
+    sheet.merge_cells("N5:N7")
+    sheet.merge_cells("O5:O7")
+    out = io.BytesIO()
+    book.save(out)
+    analysis = analyse("push.xlsx", out.getvalue())
+    assert analysis.header_row == 3
+    assert [(r.row_number, r.precinct_text) for r in analysis.results] == [
+        (4, "城东派出所"), (5, "城西派出所"), (6, "城西派出所"), (7, "城西派出所"), (8, "城东派出所")]
+    assert analysis.errors()[0]["row"] == 8
+
+
+def test_a_workbook_with_a_list_on_two_sheets_is_refused_naming_them(directory):
+    book = openpyxl.Workbook()
+    book.active.title = "说明"
+    book.active.append(["本表为清河县反诈中心下发"])
+    for title, numbers in (("高风险", (1, 2)), ("中低风险", (3, 4, 5))):
+        sheet = book.create_sheet(title)
+        for line in _lines([pf.row(n) for n in numbers]):
+            sheet.append(line)
+    out = io.BytesIO()
+    book.save(out)
+    with pytest.raises(ImportRefused, match="“高风险”、“中低风险”"):
+        import_file("push.xlsx", out.getvalue())
+    assert db.session.scalar(db.select(db.func.count(Push.id))) == 0
+
+
+def test_a_templates_header_only_sheet_does_not_hide_the_list(directory):
+    book = openpyxl.Workbook()
+    book.active.title = "模板"
+    book.active.append(pf.STANDARD)
+    sheet = book.create_sheet("名单")
+    for line in _lines([pf.row(1), pf.row(2)]):
+        sheet.append(line)
+    out = io.BytesIO()
+    book.save(out)
+    assert import_file("push.xlsx", out.getvalue()).counters["imported"] == 2
+
+
+def test_a_group_header_over_a_known_and_an_unknown_column_maps_the_known_one(directory):
+    headers = ["预警编号", "姓名", "联系方式", None, "风险等级", "所属派出所"]
+    second = [None, None, "手机号码", "固定电话", None, None]
+    lines = [headers, second, ["YJ1", "测试1", "13800000001", "0571-88886666", "高", "城东派出所"]]
+    summary = import_file("push.xlsx", _xlsx(lines, merges=("A1:A2", "B1:B2", "C1:D1", "E1:E2", "F1:F2")))
+    assert summary.counters["rows_total"] == 1 and summary.counters["rejected"] == 0  # reachable by its mobile
+    assert db.session.scalar(db.select(Person.phone)) == "13800000001"
+
+
+def test_a_quote_never_closed_in_a_csv_is_refused_instead_of_swallowing_the_rows_after_it(directory):
+    lines = [",".join(pf.STANDARD)] + [",".join(str(c) for c in line) for line in _lines(
+        [pf.row(1), pf.row(2, 备注='"已电话联系本人'), pf.row(3), pf.row(4)])[1:]]
+    with pytest.raises(ImportRefused, match="第 3 行有一格以英文引号"):
+        import_file("push.csv", "\n".join(lines).encode())
+    assert db.session.scalar(db.select(db.func.count(Push.id))) == 0
+    # a line break inside a properly quoted cell is still one cell
+    fine = pf.csv_bytes([pf.row(1, 现住址="清河县城东镇\n东门社区1号"), pf.row(2)])
+    assert import_file("push.csv", fine).counters["imported"] == 2
+
+
+def test_headers_with_a_unit_or_a_hint_in_brackets_are_recognised_but_not_wan_yuan(directory):
+    renamed = {"拟转账金额(元)": "涉案金额（元）", "风险等级": "风险等级(高/中/低)",
+               "是否外出务工": "是否外出务工(是/否)"}
+    headers = [renamed.get(h, h) for h in pf.STANDARD]
+    [result] = analyse("push.csv", pf.csv_bytes([pf.row(1, 是否外出务工="是")], headers=headers)).results
+    assert result.amount_at_risk is not None and str(result.amount_at_risk) == "5000.00"
+    assert result.away_from_home is True and result.tier.value == "medium"
+    headers = [{"拟转账金额(元)": "涉案金额(万元)"}.get(h, h) for h in pf.STANDARD]
+    [result] = analyse("push.csv", pf.csv_bytes([pf.row(1)], headers=headers)).results
+    assert result.amount_at_risk is None  # 5000 万元 is not 5000 yuan: the column is left unread
+
+
+@pytest.mark.parametrize("footer", [["共3条记录"], ["导出时间：2026-11-16 08:00"], ["经办人：张三"], ["签发人：李四"],
+                                    ["第1页/共1页"]])
+def test_more_footers_and_a_templates_numbered_empty_lines_are_not_rows(directory, footer):
+    lines = _lines([pf.row(n) for n in (1, 2, 3)])
+    lines = [["序号"] + lines[0]] + [[i] + line for i, line in enumerate(lines[1:], start=1)]
+    lines += [[i] for i in range(4, 30)] + [footer]
+    summary = import_file("push.xlsx", _xlsx(lines))
+    assert summary.counters["rows_total"] == 3 and summary.counters["rejected"] == 0
+
+
+def test_a_long_cell_two_phones_sex_codes_chinese_times_and_a_float_warning_number(directory):
+    rows = [pf.row(1, 备注="很长" * 70_000), pf.row(2, 手机号="13800138005/13900139005", 性别="2"),
+            pf.row(3, 推送时间="2026年11月16日 8时05分", 性别="女性", 预警编号="2026111600001.0")]
+    results = analyse("push.csv", pf.csv_bytes(rows)).results
+    assert len(results[0].notes) == 1000
+    assert results[1].phone == "13800138005/13900139005" and results[1].verdict == "flagged"
+    assert [r.sex for r in results] == ["男", "女", "女"]
+    assert str(results[2].pushed_at) == "2026-11-16 08:05:00" and results[2].warning_no == "2026111600001"

@@ -27,7 +27,8 @@ class Person(db.Model):
     __tablename__ = "persons"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: Who this is (pii.person_match_key): a valid ID number, else name + phone, else name + address.
+    #: Who this is (pii.person_match_key): a valid ID number, else name + phone, else name + ID as written, else
+    #: name + address.
     match_key: Mapped[str] = mapped_column(String(48), unique=True)
     name: Mapped[str] = mapped_column(String(64), default="")
     sex: Mapped[str] = mapped_column(String(4), default="")

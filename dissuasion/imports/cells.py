@@ -28,6 +28,8 @@ YES = {"是", "y", "yes", "true", "1", "外出务工", "√"}
 NO = {"否", "n", "no", "false", "0", ""}
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d",
                 "%Y/%m/%d", "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日", "%Y%m%d%H%M%S",
+                "%Y年%m月%d日 %H时%M分%S秒", "%Y年%m月%d日 %H时%M分", "%Y年%m月%d日%H时%M分%S秒",
+                "%Y年%m月%d日%H时%M分", "%Y年%m月%d日%H:%M:%S", "%Y年%m月%d日%H:%M", "%Y/%m/%d %H时%M分",
                 "%Y.%m.%d %H:%M:%S", "%Y.%m.%d %H:%M", "%Y.%m.%d")
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 _SPACES = re.compile(r"\s+")
@@ -57,6 +59,16 @@ def name(cell) -> str:
     """A person's name: a Chinese name loses stray inner spaces (张 三 → 张三); others keep single spaces."""
     value = text(cell)
     return value.replace(" ", "") if _CJK_ONLY.match(value) else _SPACES.sub(" ", value)
+
+
+#: 性别 as centers write it: words, English, and GB/T 2261.1's codes (1 男, 2 女).
+SEXES = {"男": "男", "男性": "男", "男士": "男", "m": "男", "male": "男", "1": "男",
+         "女": "女", "女性": "女", "女士": "女", "f": "女", "female": "女", "2": "女"}
+
+
+def sex(cell) -> str:
+    """男, 女, or "" when the cell says neither."""
+    return SEXES.get(text(cell).replace(" ", "").lower(), "")
 
 
 def id_cell(cell) -> tuple[str, bool]:

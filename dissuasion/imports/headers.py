@@ -43,6 +43,10 @@ def header_key(text) -> str:
 #: What templates put around a header: a required-field star, a trailing note in brackets (必填, 必填项, 选填, 例…).
 _DECORATION = re.compile(r"^[*＊※]+|[*＊※]+$|\((?:必填|必填项|选填|可选|非必填|例[:：]?[^)]*|如[:：]?[^)]*)\)$")
 
+#: A hint or unit in brackets after a header: 涉案金额(元), 风险等级(高/中/低), 是否外出务工(是/否). Not an amount
+#: in 万元: that column is not in yuan, and taking it as 拟转账金额 would make 5 (万元) five yuan.
+_HINT = re.compile(r"\((?![^)]*万)[^()]*\)$")
+
 #: Aliases that also name other things: a serial-number column is often headed 编号, and 联系电话 may be a landline
 #: beside the mobile. Where a file has another column for the same field, that one is taken.
 WEAK_ALIASES = {"编号", "联系电话"}
@@ -59,6 +63,8 @@ def lookup(text: str) -> tuple[str, int] | None:
     if found is None and key:
         bare = _DECORATION.sub("", key)
         found = _LOOKUP.get(bare) if bare != key else None
+        if found is None and (hinted := _HINT.sub("", bare)) != bare:
+            found = _LOOKUP.get(_DECORATION.sub("", hinted))
     return found
 
 
@@ -104,12 +110,18 @@ def find_header(rows: list[list]) -> HeaderMatch | None:
 
 
 def _second_row(match: HeaderMatch, row: list) -> None:
-    """Take the row under the header as its second line when every filled cell in it is a known column name, or
-    repeats the header above it (a merged header cell filled down)."""
+    """Take the row under the header as its second line when it is not data: nothing in the 预警编号 column but the
+    header itself, and under each column the first row named, only that name again (a merged header cell filled
+    down) or a known column name. Under a group header (联系方式 over 手机号码 | 固定电话) any words may stand:
+    the known ones are mapped, the others stay unknown."""
     below = [clean_text(c) for c in row]
-    if not any(below) or any(text and text != (match.headers[i] if i < len(match.headers) else "")
-                             and lookup(text) is None for i, text in enumerate(below)):
+    if not any(below):
         return
+    named = set(match.columns.values())
+    for i, text in enumerate(below):
+        above = match.headers[i] if i < len(match.headers) else ""
+        if text and text != above and i in named and lookup(text) is None:
+            return  # a value under a known column: the first data row
     taken = set(match.columns.values())
     added = False
     for i, text in enumerate(below):

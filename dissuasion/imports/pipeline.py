@@ -34,6 +34,7 @@ from .rows import (
     RowChecker,
     RowResult,
     column_label,
+    is_serial_only,
     is_totals,
     message,
 )
@@ -117,7 +118,8 @@ def judge(filename: str, digest: str, table: Table) -> Analysis:
     start = header.index + header.rows_used
     warning_column = header.columns["warning_id"]
     for offset, row in enumerate(table.rows[start:], start=start):
-        if cells.is_blank(row) or is_totals(row, warning_column) or _repeated_header(row, warning_column):
+        if (cells.is_blank(row) or is_totals(row, warning_column) or _repeated_header(row, warning_column)
+                or is_serial_only(row, warning_column)):
             continue
         results.append(check_row(row, table.first_row + offset))
         if len(results) > max_rows:

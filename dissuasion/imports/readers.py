@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import python_calamine
 
 from .cells import is_blank
-from .headers import find_header
+from .headers import HEADER_SEARCH_ROWS, find_header
 
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -57,22 +57,52 @@ def csv_rows(data: bytes) -> list[list[str]]:
     text = decode_text(data)
     if "\x00" in text:
         raise UnreadableFile("文件含有二进制内容，不是 CSV 表格。请确认选择的是导出的名单文件。")
-    rows = _split(text, ",")
+    rows, delimiter = _split(text, ","), ","
     if find_header(rows) is None:
-        for delimiter in ("\t", ";"):
-            if delimiter in text and find_header(other := _split(text, delimiter)) is not None:
-                rows = other
+        for other_delimiter in ("\t", ";"):
+            if other_delimiter in text and find_header(other := _split(text, other_delimiter)) is not None:
+                rows, delimiter = other, other_delimiter
                 break
+    multiline = text.count("\n") > len(rows)  # some cell holds a line break (then the whole file is checked)
+    if multiline and (swallowed := _swallowed_lines(rows, delimiter)):
+        line, lines = swallowed
+        raise UnreadableFile(f"第 {line} 行有一格以英文引号（\"）开头，却没有结束的引号，其后 {lines} 行都被读进了"
+                             "这一格。请删掉这个引号或补上结束的引号（或用 Excel 打开后另存为 CSV），然后重新导入。")
     if '="' in text:
         rows = [[_unwrap(c) for c in row] for row in rows]
     return rows
 
 
+#: A CSV cell may be as large as the upload itself (csv's default limit, 128 KB, would refuse a long 备注).
+csv.field_size_limit(2**31 - 1)
+
+
 def _split(text: str, delimiter: str) -> list[list[str]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[list[str]] = []
     try:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        for row in reader:
+            rows.append(row)
     except csv.Error as exc:
-        raise UnreadableFile(f"CSV 格式错误：{exc}。请用 Excel 打开后另存为 CSV 或 .xlsx。") from exc
+        raise UnreadableFile(f"CSV 格式错误：第 {reader.line_num} 行附近无法按 CSV 读取（常见原因是引号不成对）。"
+                             "请用 Excel 打开后另存为 CSV 或 .xlsx 再导入。") from exc
+    return rows
+
+
+def _swallowed_lines(rows: list[list[str]], delimiter: str) -> tuple[int, int] | None:
+    """(row, lines) when a cell that opens with a quote never closes it: csv then reads every following line into
+    that one cell, and the file would import as fewer rows without a word. A real cell may hold line breaks (an
+    address typed over two lines), but not lines that are whole records of the list."""
+    width = max(map(len, rows[:HEADER_SEARCH_ROWS]), default=0)
+    if width < 4:
+        return None
+    line = 1
+    for row in rows:
+        for cell in row:
+            if "\n" in cell and any(part.count(delimiter) >= (width - 1) // 2 for part in cell.split("\n")[1:]):
+                return line, cell.count("\n")
+        line += 1 + sum(cell.count("\n") for cell in row)
+    return None
 
 
 def _unwrap(cell: str) -> str:
@@ -182,8 +212,11 @@ def _check_row_count(count: int, max_rows: int) -> None:
 
 
 def _read_workbook(data: bytes, kind: str, max_rows: int) -> Table:
-    """The first visible worksheet that has the list's header (an instructions sheet or an empty Sheet1 may come
-    first); when none has, the first one, so the pipeline can say the header is missing."""
+    """The visible worksheet that has the list's header (an instructions sheet or an empty Sheet1 may come first);
+    when none has, the first one, so the pipeline can say the header is missing. Two sheets with a list on each
+    (高风险 and 中低风险) are refused: importing one would drop the other's warnings without a word."""
+    with_data: list[Table] = []
+    header_only: list[Table] = []  # a template's header with nothing under it
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheets = [m.name for m in book.sheets_metadata if str(m.visible).endswith("Visible")
@@ -200,22 +233,29 @@ def _read_workbook(data: bytes, kind: str, max_rows: int) -> Table:
                     "或下方很远处的某个单元格里有空格或格式。请在 Excel 中删除名单右侧的所有空列和下方的所有空行，"
                     "保存后重新导入。")
             sheet = book.get_sheet_by_name(name)
-            table = Table(rows=_sheet_rows(sheet, max_rows), first_row=sheet.start[0] + 1 if sheet.start else 1,
-                          sheet=sheet.name, kind=kind)
-            if find_header(table.rows) is not None:
-                return table
+            rows, top = _sheet_rows(sheet, max_rows)
+            table = Table(rows=rows, first_row=top + 1, sheet=sheet.name, kind=kind)
+            header = find_header(table.rows)
+            if header is not None:
+                has_data = any(not is_blank(row) for row in table.rows[header.index + header.rows_used:])
+                (with_data if has_data else header_only).append(table)
             first = first or table
     except UnreadableFile:
         raise
     except Exception as exc:  # noqa: BLE001  (calamine raises many kinds; all mean "cannot read")
         raise UnreadableFile("无法读取这个 Excel 文件（可能已损坏、加密或不是名单）。"
                              "请用 Excel 打开确认后重新保存。") from exc
-    return first
+    if len(with_data) > 1:
+        names = "、".join(f"“{t.sheet}”" for t in with_data)
+        raise UnreadableFile(f"工作簿中有 {len(with_data)} 个工作表都是预警名单（{names}），一次只能导入一个工作表。"
+                             "请把它们合并到同一个工作表，或分别另存为单独的文件后逐个导入。")
+    return (with_data or header_only or [first])[0]
 
 
-def _sheet_rows(sheet, max_rows: int) -> list[list]:
-    """The sheet's rows, vertically merged cells filled down. Empty rows are kept (row numbers stay Excel's), as
-    one shared empty list each, so a sheet stated a million rows high costs little."""
+def _sheet_rows(sheet, max_rows: int) -> tuple[list[list], int]:
+    """The sheet's rows, vertically merged cells filled down, and the 0-based sheet row of the first. Empty rows are
+    kept (row numbers stay Excel's), as one shared empty list each, so a sheet stated a million rows high costs
+    little."""
     rows, filled = [], 0
     for row in sheet.iter_rows():
         if any(cell not in ("", None) for cell in row):
@@ -224,20 +264,24 @@ def _sheet_rows(sheet, max_rows: int) -> list[list]:
             _check_row_count(filled, max_rows)
         else:
             rows.append(_EMPTY_ROW)
+    # calamine's rows begin at the sheet's first row (A1's) or at its used range's, by version and format: the
+    # count tells which, so row numbers stay the ones Excel shows when a sheet's first rows are empty
+    top = max(sheet.end[0] + 1 - len(rows), 0) if sheet.end and sheet.start else 0
+    width = max(map(len, rows), default=0)
+    left = sheet.start[1] if sheet.start and sheet.end and width == sheet.end[1] + 1 - sheet.start[1] else 0
     while rows and rows[-1] is _EMPTY_ROW:
         rows.pop()
-    _fill_merged_down(sheet, rows)
-    return rows
+    _fill_merged_down(sheet, rows, top, left)
+    return rows, top
 
 
 _EMPTY_ROW: list = []
 
 
-def _fill_merged_down(sheet, rows: list[list]) -> None:
+def _fill_merged_down(sheet, rows: list[list], top: int, left: int) -> None:
     """Excel keeps a merged area's value in its top-left cell only; a list grouped by precinct or community merges
     that column over the group's rows. Each row of such a merge gets the value (in the merge's first column: a
     merge across columns spans fields, and the value belongs to the first)."""
-    top, left = sheet.start if sheet.start else (0, 0)
     for (r0, c0), (r1, _c1) in sheet.merged_cell_ranges or ():
         i0, column = r0 - top, c0 - left
         if r1 <= r0 or not 0 <= i0 < len(rows) or column < 0 or column >= len(rows[i0]):

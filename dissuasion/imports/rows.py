@@ -10,7 +10,7 @@ from operator import itemgetter
 
 from ..cases.operations import WarningInput
 from ..enums import DataFlag, Tier
-from ..pii import id_problem, mask_id, mask_phone, normalize_id, normalize_phone, phone_valid
+from ..pii import as_typed, id_problem, mask_id, mask_phone, normalize_id, normalize_phone, phone_valid
 from . import cells
 from .headers import LABELS
 
@@ -93,12 +93,11 @@ class RowChecker:
          precinct, community, away, notes) = self.pick(cells_)
         text = cells.text
         r = RowResult(row_number=row_number, raw=row)
-        r.warning_no = text(warning_id).replace(" ", "")[:64]
+        r.warning_no = as_typed(text(warning_id).replace(" ", ""))[:64]
         if _lost_digits(warning_id, r.warning_no):
             r.note("warning_id", "warning_id_lost_digits", r.warning_no, verdict=REJECTED)
         r.name = cells.name(name)[:64]
-        sex = text(sex)
-        r.sex = sex if sex in ("男", "女") else ""
+        r.sex = cells.sex(sex)
         _read_numbers(r, id_number, phone, self.today)
         r.tier = cells.tier(tier)
         try:
@@ -150,7 +149,7 @@ def _read_numbers(r: RowResult, id_cell, phone_cell, today: dt.date) -> None:
         if flag:
             r.flags.append(flag.value)
             r.note("id_number", flag, r.id_number, verdict=FLAGGED)
-    r.phone = normalize_phone(cells.text(phone_cell))[:20]
+    r.phone = normalize_phone(cells.text(phone_cell))[:40]  # two numbers in a cell stay whole (and flagged)
     if r.phone:
         r.phone_valid = phone_valid(r.phone)
         if not r.phone_valid:
@@ -198,7 +197,20 @@ def column_label(problem: Problem, headers: list[str], columns: dict[str, int]) 
 #: How the rows under a list begin: totals (合计, 共计 3 人, 总数：3), and the signatures and notes of a form
 #: (制表人：…, 审核人：…, 填报单位：…, 注：…).
 _FOOTER = re.compile(r"^(合计|总计|小计|共计|本页小计|本页合计|总数|总人数|以上|制表|审核|填报|填表|统计人|打印"
+                     r"|经办人|签发人|导出时间|导出人|生成时间|共\d+(?:条|人|行)|第\d+页"
                      r"|单位[(:：]|注[:：]|备注[:：]|说明[:：]|负责人[:：]|联系人[:：]|日期[:：]|.*名单\(续\))")
+
+
+def is_serial_only(row: list, warning_column: int) -> bool:
+    """A template's numbered line with nobody on it: one filled cell, a 序号, outside the 预警编号 column."""
+    number = row[warning_column] if warning_column < len(row) else None
+    if number is not None and (number.__class__ is not str or number.strip()):  # (every data row: cheap)
+        return False
+    filled = [c for c in row if c is not None and (c.__class__ is not str or c.strip())]
+    if len(filled) != 1:
+        return False
+    cell = filled[0]
+    return isinstance(cell, int | float) or (isinstance(cell, str) and cell.strip().isdigit())
 
 
 def is_totals(row: list, warning_column: int | None = None) -> bool:
