@@ -359,3 +359,18 @@ def test_a_long_cell_two_phones_sex_codes_chinese_times_and_a_float_warning_numb
     assert results[1].phone == "13800138005/13900139005" and results[1].verdict == "flagged"
     assert [r.sex for r in results] == ["男", "女", "女"]
     assert str(results[2].pushed_at) == "2026-11-16 08:05:00" and results[2].warning_no == "2026111600001"
+
+
+@pytest.mark.parametrize("precinct,community", [("清河县公安局城东派出所", "东门社区"), ("城东所", "东门社区居委会"),
+                                                ("城东", "东门社区居民委员会")])
+def test_a_precinct_or_community_written_long_or_short_is_routed(directory, precinct, community):
+    [result] = analyse("push.csv", pf.csv_bytes([pf.row(1, 所属派出所=precinct, 所属社区=community)])).results
+    assert result.verdict == "ok" and result.precinct.name == "城东派出所" and result.community.name == "东门社区"
+
+
+def test_a_short_form_names_its_own_precinct_only(directory, make_precinct):
+    make_precinct("PCS03", name="城东镇派出所", communities=())
+    [result] = analyse("push.csv", pf.csv_bytes([pf.row(1, 所属派出所="城东镇")])).results
+    assert result.precinct.code == "PCS03"
+    [result] = analyse("push.csv", pf.csv_bytes([pf.row(1, 所属派出所="城西镇")])).results
+    assert result.verdict == "unrouted"

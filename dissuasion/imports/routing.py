@@ -1,4 +1,8 @@
-"""Routing rows to a precinct and community by the names the center wrote, against the directory."""
+"""Routing rows to a precinct and community by the names the center wrote, against the directory.
+
+Centers write the same place in several ways: 城东派出所, 城东所, 清河县公安局城东派出所; 东门社区, 东门社区居委会.
+A name is looked up as written first, then in its short forms; a short form two places share routes nowhere."""
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -22,14 +26,33 @@ class Router:
     @classmethod
     def load(cls) -> "Router":
         precincts, communities, by_name = {}, {}, {}
+        short: dict[str, set] = {}
         for p in db.session.scalars(select(Precinct).where(Precinct.active.is_(True)).options(
                 selectinload(Precinct.communities).selectinload(Community.officer))):
             precincts[header_key(p.name)] = precincts[header_key(p.code)] = p
+            for alias in _precinct_short_forms(header_key(p.name)):
+                short.setdefault(alias, set()).add(p)
             for c in p.communities:
                 communities[(p.id, header_key(c.name))] = c
+                communities.setdefault((p.id, _community_short_form(header_key(c.name))), c)
                 by_name.setdefault(header_key(c.name), []).append(c)
+        for alias, found in short.items():
+            if len(found) == 1:
+                precincts.setdefault(alias, found.pop())
         unique = {name: cs[0] for name, cs in by_name.items() if len(cs) == 1}
         return cls(precincts, communities, unique)
+
+    def precinct(self, text: str) -> Precinct | None:
+        key = header_key(text)
+        found = self.precincts.get(key)
+        if found is None and (bare := _BUREAU.sub("", key)) != key:
+            found = self.precincts.get(bare)
+        return found
+
+    def community(self, precinct: Precinct, text: str) -> Community | None:
+        key = header_key(text)
+        found = self.communities.get((precinct.id, key))
+        return found or self.communities.get((precinct.id, _community_short_form(key)))
 
     def route(self, results: list[RowResult]) -> None:
         """Set each accepted row's precinct and community; a row whose precinct is unknown is unrouted.
@@ -40,10 +63,10 @@ class Router:
         for r in results:
             if r.verdict == REJECTED:
                 continue
-            precinct = self.precincts.get(header_key(r.precinct_text)) if r.precinct_text else None
+            precinct = self.precinct(r.precinct_text) if r.precinct_text else None
             community = None
             if precinct is not None and r.community_text:
-                community = self.communities.get((precinct.id, header_key(r.community_text)))
+                community = self.community(precinct, r.community_text)
                 if community is None:
                     r.note("community", "community", r.community_text)
             elif precinct is None and not r.precinct_text and r.community_text:
@@ -53,3 +76,21 @@ class Router:
             if precinct is None and r.verdict != "duplicate":
                 r.verdict = UNROUTED
                 r.note("precinct", "precinct", r.precinct_text or r.community_text or "（空）", verdict=UNROUTED)
+
+
+#: What precedes a precinct's own name in a full one: 清河县公安局城东派出所, 清河分局城东派出所.
+_BUREAU = re.compile(r"^.*(?:公安局|分局)")
+_COMMITTEE = re.compile(r"(?:居民委员会|居委会)$")
+_VILLAGE_COMMITTEE = re.compile(r"村(?:民委员会|委会)$")
+
+
+def _precinct_short_forms(key: str) -> list[str]:
+    """城东派出所 is also written 城东所 and 城东."""
+    if key.endswith("派出所") and len(key) > 3:
+        return [key[:-3] + "所", key[:-3]]
+    return []
+
+
+def _community_short_form(key: str) -> str:
+    """东门社区居委会 is 东门社区; 李庄村委会 is 李庄村."""
+    return _VILLAGE_COMMITTEE.sub("村", _COMMITTEE.sub("", key))
