@@ -109,11 +109,12 @@ def test_center_board_lists_the_queue_and_routes_from_it(client, auth, make_user
     assert select.split("<option")[1].startswith(' value=""')  # nothing chosen for the center beforehand
     assert '<optgroup label="PCS02派出所">' in select and f'value="c:{pcs02.communities[0].id}"' in select
     refused = client.post(f"/cases/{case.id}/route", data={"destination": "", "back": "board"})
-    assert refused.status_code in (302, 400)
+    assert refused.status_code == 302 and refused.headers["Location"].endswith("/cases/county#unrouted")
+    assert "无处可去：请先选择要分派到的派出所或社区" in client.get("/cases/county").get_data(as_text=True)
     db.session.refresh(case)
     assert case.precinct_id is None
     response = client.post(f"/cases/{case.id}/route", data={"destination": f"p:{pcs02.id}", "back": "board"})
-    assert response.headers["Location"].endswith("/cases/county")
+    assert response.headers["Location"].endswith("/cases/county#unrouted")  # back at the queue, not the top
     db.session.refresh(case)
     assert case.precinct_id == pcs02.id
 
@@ -136,3 +137,11 @@ def test_search_is_scoped_and_partial_numbers_find_nothing(client, auth, make_us
     assert "找到 0 件任务" in client.post("/cases/search", data={"q": PHONE}).get_data(as_text=True)
     assert "找到 0 件任务" in client.post("/cases/search", data={"q": "1370000"}).get_data(as_text=True)
     assert "找到" not in client.get("/cases/search?q=本所人").get_data(as_text=True)
+
+
+def test_the_routing_queue_shows_the_most_urgent_first(client, auth, make_user, make_case):
+    make_case(precinct=None, tier="low", name="低风险的人")
+    make_case(precinct=None, tier="extra_high", name="特高危的人")
+    auth.login(make_user("center"))
+    queue = client.get("/cases/county").get_data(as_text=True).split('id="unrouted"')[1]
+    assert queue.index("特高危的人") < queue.index("低风险的人")

@@ -138,6 +138,15 @@ def test_preview_writes_nothing_and_commit_writes_the_push(client, center):
     assert _count(Push) == 1
 
 
+def test_the_preview_lists_the_rows_that_will_be_refused_before_routing_notes(client, center):
+    rows = [person(n, 所属派出所="城北派出所") for n in range(1, 251)] + [person(251, 风险等级="")]
+    page = _upload(client, push_csv(rows)).get_data(as_text=True)
+    problems = page.split('class="problems"')[1]
+    assert problems.index("风险等级为空") < problems.index("不在派出所目录中")  # row 253 first, though last in the file
+    assert "拒收（不导入）" in problems.split("</tr>")[1]
+    assert "另有 51 条问题未列出" in page
+
+
 def test_an_imported_case_shows_its_creation_by_the_push_on_its_timeline(client, center):
     _import(client, push_csv([person(1)]))
     case = db.session.scalar(db.select(Case))

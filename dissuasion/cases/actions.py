@@ -98,9 +98,13 @@ def route_case(case_id: int):
     case = case_or_404(current_user, case_id)
     form = RouteForm()
     form.destination.choices = destination_choices()
+    from_board = request.form.get("back") == "board"
     if not form.validate_on_submit():
+        if from_board:  # stay on the queue: nothing chosen is not a reason to leave it
+            flash(_("%(name)s：请先选择要分派到的派出所或社区，再点“分派”。", name=case.person.name), "error")
+            return redirect(url_for("cases.center_board", _anchor="unrouted"))
         return render_case(case, status=400, route_form=form)
     precinct, community = destination(form.destination.data)
     _attempt(route, case, precinct, community, current_user, done=_("已分派到%(name)s。", name=precinct.name))
     # From the queue on the center's board, the next unrouted case is waiting there.
-    return redirect(url_for("cases.center_board")) if request.form.get("back") == "board" else _to_case(case_id)
+    return redirect(url_for("cases.center_board", _anchor="unrouted")) if from_board else _to_case(case_id)

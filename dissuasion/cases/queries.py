@@ -113,8 +113,9 @@ def unrouted_count(user: User) -> int:
 
 
 def unrouted(user: User, limit: int = BOARD_ROWS) -> list[Case]:
-    """The routing queue, oldest first, with the warnings that say where the center thought the person was."""
-    stmt = scope_cases(user).where(Case.precinct_id.is_(None), _open()).order_by(Case.created_at, Case.id)
+    """The routing queue, most urgent first (特高危 before 低风险, then the earliest deadline), with the warnings that
+    say where the center thought the person was."""
+    stmt = scope_cases(user).where(Case.precinct_id.is_(None), _open()).order_by(TIER_ORDER, Case.due_at, Case.id)
     return list(db.session.scalars(stmt.options(selectinload(Case.person), selectinload(Case.warnings)).limit(limit)))
 
 

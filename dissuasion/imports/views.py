@@ -28,6 +28,8 @@ VERDICTS = {REJECTED: _l("拒收（未导入）"), FLAGGED: _l("数据有问题�
 PREVIEW_VERDICTS = {REJECTED: _l("拒收（不导入）"), FLAGGED: _l("数据有问题（将导入）"),
                     UNROUTED: _l("待分派（将导入）"), DUPLICATE: _l("重复（将跳过）"), "note": _l("提示（将导入）"),
                     "ok": _l("正常")}
+#: The order problems are listed in on the preview (the first 200 shown): rows refused, then doubtful ones.
+PREVIEW_ORDER = {REJECTED: 0, FLAGGED: 1, UNROUTED: 2, "note": 3, DUPLICATE: 4}
 #: The counters of a push, as staff read them.
 COUNTER_LABELS = {"rows_total": _l("数据行"), "imported": _l("导入"), "flagged": _l("数据有问题"),
                   "rejected": _l("拒收"), "duplicates": _l("重复"), "unrouted": _l("待分派"),
@@ -76,7 +78,8 @@ def preview():
     record("import_preview", "file", "", file_name=kept.filename, sha256=kept.sha256,
            rows_total=len(analysis.results))
     db.session.commit()
-    errors = analysis.errors()
+    # what will not be imported first, then what needs checking; duplicates and routing notes last
+    errors = sorted(analysis.errors(), key=lambda e: PREVIEW_ORDER.get(e["verdict"], len(PREVIEW_ORDER)))
     return render_template("imports/preview.html", upload=kept, analysis=analysis, counts=analysis.counts(),
                            rows=analysis.results[:PREVIEW_ROWS], errors=errors[:PREVIEW_ERRORS],
                            more_errors=max(0, len(errors) - PREVIEW_ERRORS), earlier=earlier,
