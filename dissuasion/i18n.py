@@ -3,6 +3,8 @@
 Source strings are Chinese, so the default interface needs no catalog (and so is immune to
 Flask-Babel turning zh_CN into zh_Hans_CN); translations/en holds the English catalog.
 """
+import functools
+
 import flask_babel
 from flask import Flask, g, has_app_context, request, session
 from flask_babel import get_locale
@@ -96,6 +98,11 @@ def say(msgid: str, **values) -> Said:
         return Said(_render(spec), spec)
 
 
+def spec_of(message: str) -> dict | None:
+    """What shows a stored message in its reader's language: a `say` sentence's spec, None for plain text."""
+    return message.spec if isinstance(message, Said) else None
+
+
 def said_text(spec: dict | None, stored: str = "") -> str:
     """A stored sentence in the current language; the stored text when there is no spec or it cannot be read
     (an entry from before specs were kept, or one whose message id no longer exists)."""
@@ -132,6 +139,7 @@ def _render(spec: dict) -> str:
     return flask_babel.gettext(msgid) % values  # always formatted (as `_` with values): a literal % is written %%
 
 
+@functools.cache  # the enums are all defined when the first stored sentence is read
 def _enum_classes() -> dict[str, type]:
     from .enums import LabelledEnum
 

@@ -12,7 +12,7 @@ from ..auth.models import User
 from ..directory.models import Community, Precinct
 from ..enums import CaseStatus, EventKind, FraudType, Tier, WarningSource
 from ..extensions import db
-from ..i18n import Said, say
+from ..i18n import say, spec_of
 from ..imports.models import Push
 from ..notifications.operations import lead_ids, notify
 from ..timeutil import now
@@ -71,8 +71,8 @@ def add_event(case: Case, kind: EventKind, actor: User | None = None, message: s
               from_status: CaseStatus | None = None, to_status: CaseStatus | None = None, **data) -> CaseEvent:
     """Append an entry to the case's timeline. A `say` message is stored in Chinese and shown in each reader's
     language (i18n.said_text); plain text (a reason someone typed) is shown as it was written."""
-    if isinstance(message, Said):
-        data["say"] = message.spec
+    if (spec := spec_of(message)) is not None:
+        data["say"] = spec
     event = CaseEvent(case=case, kind=kind, actor_id=actor.id if actor else None, message=str(message),
                       from_status=from_status, to_status=to_status, data=data, at=now())
     db.session.add(event)

@@ -117,12 +117,11 @@ def _second_row(match: HeaderMatch, row: list) -> None:
     below = [clean_text(c) for c in row]
     if not any(below):
         return
-    named = set(match.columns.values())
+    taken = set(match.columns.values())
     for i, text in enumerate(below):
         above = match.headers[i] if i < len(match.headers) else ""
-        if text and text != above and i in named and lookup(text) is None:
+        if text and text != above and i in taken and lookup(text) is None:
             return  # a value under a known column: the first data row
-    taken = set(match.columns.values())
     added = False
     for i, text in enumerate(below):
         found = lookup(text) if text and i not in taken else None

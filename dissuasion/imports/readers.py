@@ -79,14 +79,11 @@ csv.field_size_limit(2**31 - 1)
 
 def _split(text: str, delimiter: str) -> list[list[str]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows: list[list[str]] = []
     try:
-        for row in reader:
-            rows.append(row)
+        return list(reader)
     except csv.Error as exc:
         raise UnreadableFile(f"CSV 格式错误：第 {reader.line_num} 行附近无法按 CSV 读取（常见原因是引号不成对）。"
                              "请用 Excel 打开后另存为 CSV 或 .xlsx 再导入。") from exc
-    return rows
 
 
 def _swallowed_lines(rows: list[list[str]], delimiter: str) -> tuple[int, int] | None:

@@ -207,9 +207,11 @@ def is_serial_only(row: list, warning_column: int) -> bool:
     if number is not None and (number.__class__ is not str or number.strip()):  # (every data row: cheap)
         return False
     filled = [c for c in row if c is not None and (c.__class__ is not str or c.strip())]
-    if len(filled) != 1:
-        return False
-    cell = filled[0]
+    return len(filled) == 1 and _is_serial(filled[0])
+
+
+def _is_serial(cell) -> bool:
+    """A 序号 cell: a number, or digits typed as text."""
     return isinstance(cell, int | float) or (isinstance(cell, str) and cell.strip().isdigit())
 
 
@@ -220,7 +222,7 @@ def is_totals(row: list, warning_column: int | None = None) -> bool:
     for index, cell in enumerate(row):  # the first filled cell; a plain loop, since this runs on every row
         if cell is None or (cell.__class__ is str and not cell.strip()):
             continue
-        if not numbered and (isinstance(cell, int | float) or (isinstance(cell, str) and cell.strip().isdigit())):
+        if not numbered and _is_serial(cell):
             numbered = True  # a 序号 column: look at the next filled cell
             continue
         if not isinstance(cell, str) or cell.isascii():  # 合计 is never ASCII, whatever its width

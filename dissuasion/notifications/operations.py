@@ -5,7 +5,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from ..auth.models import User
 from ..enums import Role
 from ..extensions import db
-from ..i18n import Said
+from ..i18n import spec_of
 from ..timeutil import now
 from .models import Notification
 
@@ -15,15 +15,10 @@ def notify(user_id: int, kind: str, message: str, case_id: int | None = None,
     """Queue a notification; with a dedupe_key, one that was already sent is not sent again."""
     if dedupe_key and db.session.scalar(db.select(Notification.id).filter_by(dedupe_key=dedupe_key)):
         return None
-    note = Notification(user_id=user_id, kind=kind, message=str(message), say=_spec(message), case_id=case_id,
+    note = Notification(user_id=user_id, kind=kind, message=str(message), say=spec_of(message), case_id=case_id,
                         dedupe_key=dedupe_key)
     db.session.add(note)
     return note
-
-
-def _spec(message: str) -> dict | None:
-    """What shows a `say` message in the reader's language (the recipient's, not the sender's)."""
-    return message.spec if isinstance(message, Said) else None
 
 
 def lead_ids(precinct_id: int) -> list[int]:
@@ -37,7 +32,7 @@ def notify_once(user_id: int, kind: str, message: str, case_id: int | None, dedu
     the insert skips a key the other one wrote (ON CONFLICT DO NOTHING on PostgreSQL and SQLite)."""
     dialect = db.session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(Notification).values(user_id=user_id, kind=kind, message=str(message), say=_spec(message),
+    stmt = insert(Notification).values(user_id=user_id, kind=kind, message=str(message), say=spec_of(message),
                                        case_id=case_id,
                                        dedupe_key=dedupe_key, created_at=now()).on_conflict_do_nothing()
     # RETURNING rather than rowcount: an ORM-enabled insert does not report rowcount on every driver.
