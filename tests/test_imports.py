@@ -244,3 +244,74 @@ def test_after_an_import_the_database_file_holds_no_plain_id_or_phone(directory,
                 assert number.encode() not in data and number.upper().encode() not in data, number
     error = db.session.scalar(db.select(PushRowError).filter_by(code="id_checksum"))
     assert error.cells[4] == rows[1]["身份证号"]  # the error report still gets the original cells back
+
+
+def _person_named(name: str) -> Person:
+    return db.session.scalar(db.select(Person).filter_by(name=name))
+
+
+def test_a_row_without_an_id_is_the_known_person_with_that_name_and_phone(directory):
+    """SPEC "Person": without a valid ID, a person is their name + mobile, also when we know their ID already."""
+    import_file("first.csv", pf.csv_bytes([pf.row(1)]))
+    db.session.commit()
+    person = _person_named("测试1")
+    summary = import_file("again.csv", pf.csv_bytes([pf.row(1, 预警编号="YJ9000001", 身份证号="", 风险等级="高")]))
+    db.session.commit()
+    assert summary.counters["persons_created"] == 0 and summary.counters["cases_escalated"] == 1
+    assert _count(Person) == 1 and _count(Case) == 1
+    db.session.refresh(person)
+    assert person.id_valid and person.id_number == pf.id_number(1)  # the ID stays
+
+
+def test_a_person_known_by_name_and_phone_gets_the_id_a_later_row_brings(directory):
+    import_file("first.csv", pf.csv_bytes([pf.row(1, 身份证号="")]))
+    db.session.commit()
+    person = _person_named("测试1")
+    assert not person.id_valid
+    summary = import_file("with-id.csv", pf.csv_bytes([pf.row(1, 预警编号="YJ9000001")]))
+    db.session.commit()
+    assert summary.counters["persons_created"] == 0 and summary.counters["cases_updated"] == 1
+    db.session.refresh(person)
+    assert person.id_valid and person.id_number == pf.id_number(1) and person.match_key.startswith("i")
+    # and afterwards: by the ID, and by name + phone again
+    third = import_file("third.csv", pf.csv_bytes([pf.row(1, 预警编号="YJ9000002", 身份证号="", 风险等级="高"),
+                                                   pf.row(1, 预警编号="YJ9000003", 手机号="13999999999")]))
+    db.session.commit()
+    assert third.counters["persons_created"] == 0 and _count(Person) == 1 and _count(Case) == 1
+    assert len(db.session.scalar(db.select(Case)).warnings) == 4
+
+
+def test_rows_with_and_without_the_id_in_one_file_are_one_person(directory):
+    rows = [pf.row(1, 身份证号=""), pf.row(1, 预警编号="YJ9000001"),
+            pf.row(2), pf.row(2, 预警编号="YJ9000002", 身份证号="")]
+    summary = import_file("both.csv", pf.csv_bytes(rows))
+    db.session.commit()
+    assert summary.counters["persons_created"] == 2 and summary.counters["cases_created"] == 2
+    assert all(p.id_valid for p in db.session.scalars(db.select(Person)))
+
+
+def test_name_and_phone_shared_by_two_ids_match_neither(directory):
+    """Two people with valid IDs, the same name and the same phone (a family's one phone): a row without an ID is
+    not guessed into either of them; a different name with the same phone is a different person."""
+    import_file("two.csv", pf.csv_bytes([pf.row(1, 姓名="王芳", 手机号="13800000001"),
+                                         pf.row(2, 姓名="王芳", 手机号="13800000001"),
+                                         pf.row(3, 姓名="王强", 手机号="13800000003")]))
+    db.session.commit()
+    summary = import_file("loose.csv", pf.csv_bytes([
+        pf.row(4, 预警编号="YJ9000004", 姓名="王芳", 手机号="13800000001", 身份证号=""),
+        pf.row(5, 预警编号="YJ9000005", 姓名="王伟", 手机号="13800000003", 身份证号="")]))
+    db.session.commit()
+    assert summary.counters["persons_created"] == 2 and _count(Person) == 5
+
+
+def test_two_new_ids_claiming_one_name_and_phone_person_leave_them_as_they_were(directory):
+    import_file("first.csv", pf.csv_bytes([pf.row(1, 姓名="李娜", 身份证号="")]))
+    db.session.commit()
+    person = _person_named("李娜")
+    rows = [pf.row(1, 预警编号="YJ9000001", 姓名="李娜"),
+            pf.row(2, 预警编号="YJ9000002", 姓名="李娜", 手机号="13800000001")]
+    summary = import_file("twins.csv", pf.csv_bytes(rows))
+    db.session.commit()
+    assert summary.counters["persons_created"] == 2
+    db.session.refresh(person)
+    assert not person.id_valid and person.match_key.startswith("p")

@@ -116,37 +116,138 @@ def _persons(items: list, result: MergeResult) -> dict[int, int]:
     """item -> person id; creates the persons not yet known, refreshes the known ones."""
     indexes = _Indexes(items)
     key_of = indexes.match_key
-    latest: dict[str, object] = {}
-    for item in items:
-        latest[key_of[id(item)]] = item  # the last row about a person carries the newest details
+    _same_person_in_items(items, key_of, indexes.phone_index)
     known: dict[str, int] = dict(db.session.execute(
-        select(Person.match_key, Person.id).where(in_values(Person.match_key, latest))).all())
+        select(Person.match_key, Person.id).where(in_values(Person.match_key, set(key_of.values())))).all())
+    upgrades = _same_person_stored(items, key_of, indexes, known)
+    latest: dict[str, object] = {}
+    more: dict[str, list] = {}  # keys with several rows: all of them
+    for item in items:
+        key = key_of[id(item)]
+        if key in latest:
+            more.setdefault(key, [latest[key]]).append(item)
+        latest[key] = item  # the last row about a person carries the newest details
+
+    def values(key: str) -> dict:  # made as they are written: a push of 100,000 persons never holds them all
+        row = indexes.person_values(latest[key])
+        if key in more:
+            _numbers_from_earlier_rows(row, more[key], indexes)
+        return row
+
     new_keys = [k for k in latest if k not in known]
-    stale = [latest[k] for k in latest if k in known]
+    stale = [(known[k], values(k)) for k in latest if k in known]
     if new_keys:
         known.update(zip(new_keys, reserve_ids(Person.__table__, len(new_keys)), strict=True))
-        _insert_all(Person.__table__, ({"id": known[k], "match_key": k, **indexes.person_values(latest[k])}
-                                       for k in new_keys))
+        _insert_all(Person.__table__, ({"id": known[k], "match_key": k, **values(k)} for k in new_keys))
         result.persons_created = len(new_keys)
-    _refresh_known_persons(stale, indexes, known)
+    if upgrades:
+        db.session.execute(update(Person.__table__).where(Person.__table__.c.id == bindparam("pid")).values(
+            match_key=bindparam("key"), id_number=bindparam("number"), id_valid=True, id_index=bindparam("index"),
+            updated_at=now()), upgrades)
+    _refresh_known_persons(stale)
     return {id(i): known[key_of[id(i)]] for i in items}
 
 
-def _refresh_known_persons(items: list, indexes: _Indexes, known: dict) -> None:
-    """Newer details replace older ones; a valid number is never replaced by an invalid one."""
-    if not items:
-        return
-    key_of = indexes.match_key
-    current = {p.id: p for p in db.session.execute(select(Person.id, Person.id_valid, Person.phone_valid).where(
-        in_values(Person.id, [known[key_of[id(i)]] for i in items]))).all()}
-    updates = []
+#: A person's numbers, each with its validity and blind index: they are taken together from one row.
+_NUMBER_COLUMNS = (("id_number", "id_valid", "id_index"), ("phone", "phone_valid", "phone_index"))
+
+
+def _numbers_from_earlier_rows(values: dict, rows: list, indexes: _Indexes) -> None:
+    """A person's newest row gives their details (`values`); where its ID or phone is missing or invalid, the last
+    earlier row with a valid one gives it (or, when the newest row has none, the last row with one at all)."""
+    for columns in _NUMBER_COLUMNS:
+        number, valid, _index = columns
+        if values[valid]:
+            continue
+        found = [v for v in map(indexes.person_values, rows) if v[number]]
+        best = next((v for v in reversed(found) if v[valid]), None)
+        if best is None and not values[number] and found:
+            best = found[-1]
+        if best is not None:
+            values.update({k: best[k] for k in columns})
+
+
+def _name_phone(item, phone_index: dict) -> tuple | None:
+    index = phone_index[id(item)]
+    return (item.name, index) if index and item.name else None
+
+
+def _same_person_in_items(items: list, key_of: dict, phone_index: dict) -> None:
+    """Within the rows merged together: a row without a valid ID is the person whose row with a valid ID has the
+    same name and phone (when exactly one such ID does); its key becomes that ID's."""
+    by_id: dict[tuple, set] = defaultdict(set)
+    without = []
     for item in items:
-        pid = known[key_of[id(item)]]
-        values = indexes.person_values(item)
-        if not item.id_number or (current[pid].id_valid and not item.id_valid):
+        if (np := _name_phone(item, phone_index)) is None:
+            continue
+        key = key_of[id(item)]
+        if key[0] == "i":
+            by_id[np].add(key)
+        elif key[0] == "p":
+            without.append((item, np))
+    for item, np in without:
+        if len(ids := by_id.get(np, ())) == 1:
+            key_of[id(item)] = next(iter(ids))
+
+
+def _same_person_stored(items: list, key_of: dict, indexes: _Indexes, known: dict) -> list[dict]:
+    """Rows whose key matches no stored person, matched by name + phone across the two kinds of key (SPEC
+    "Person": a valid ID, else name + mobile):
+    * a row without a valid ID is the stored person with a valid ID, that name and that phone (if exactly one);
+    * a row with a new valid ID is the stored person known only by that name and phone (if exactly one, and no
+      other new ID in the rows claims them): that person gets the ID, and their key becomes it.
+    Returns the key changes to write ({pid, key, number, index}); `known` and `key_of` are updated."""
+    phone_index = indexes.phone_index
+    unknown = [item for item in items if key_of[id(item)] not in known and key_of[id(item)][0] in "ip"]
+    phones = {phone_index[id(item)] for item in unknown} - {None}
+    if not phones:
+        return []
+    stored: dict[tuple, list] = defaultdict(list)
+    for row in db.session.execute(select(Person.id, Person.match_key, Person.name, Person.phone_index).where(
+            in_values(Person.phone_index, phones))):
+        stored[(row.name, row.phone_index)].append(row)
+    loose = [(item, np) for item in unknown if (np := _name_phone(item, phone_index)) in stored]
+    claims: dict[int, set] = defaultdict(set)  # a stored name + phone person -> the new ID keys claiming them
+    for item, np in loose:
+        key = key_of[id(item)]
+        kind = "p" if key[0] == "i" else "i"
+        found = [p for p in stored.get(np, ()) if p.match_key[0] == kind]
+        if len(found) != 1:
+            continue
+        if kind == "i":
+            key_of[id(item)] = found[0].match_key
+            known[found[0].match_key] = found[0].id
+        else:
+            claims[found[0].id].add(key)
+    upgrades = {pid: {"pid": pid, "key": next(iter(keys))} for pid, keys in claims.items() if len(keys) == 1}
+    if not upgrades:
+        return []
+    by_key = {change["key"]: change for change in upgrades.values()}
+    renamed = {key: upgrades[pid]["key"] for key, pid in known.items() if pid in upgrades}  # the old key's rows
+    for item in items:
+        key = key_of[id(item)] = renamed.get(key_of[id(item)], key_of[id(item)])
+        change = by_key.get(key)
+        if change is not None and "number" not in change and item.id_valid:
+            change.update(number=item.id_number, index=indexes.id_index[id(item)])
+    for key, change in by_key.items():
+        known[key] = change["pid"]
+    return list(upgrades.values())
+
+
+def _refresh_known_persons(persons: list[tuple[int, dict]]) -> None:
+    """Newer details (person id, the columns from their rows) replace older ones; a valid number is never replaced
+    by an invalid one."""
+    if not persons:
+        return
+    current = {p.id: p for p in db.session.execute(select(Person.id, Person.id_valid, Person.phone_valid).where(
+        in_values(Person.id, [pid for pid, _values in persons]))).all()}
+    updates = []
+    for pid, values in persons:
+        values = dict(values)
+        if not values["id_number"] or (current[pid].id_valid and not values["id_valid"]):
             for k in ("id_number", "id_valid", "id_index"):
                 values.pop(k)
-        if not item.phone or (current[pid].phone_valid and not item.phone_valid):
+        if not values["phone"] or (current[pid].phone_valid and not values["phone_valid"]):
             for k in ("phone", "phone_valid", "phone_index"):
                 values.pop(k)
         updates.append({"pid": pid, **{k: v for k, v in values.items() if v not in ("", None)}})
