@@ -225,15 +225,26 @@ def test_error_report_has_the_original_rejected_and_flagged_rows_with_reasons(cl
     assert response.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
     rows = [[c.value for c in r] for r in sheet.iter_rows()]
-    assert rows[0][:len(PUSH_HEADER)] == list(PUSH_HEADER) and rows[0][-2:] == ["原文件行号", "问题"]
-    by_row = {r[-2]: r for r in rows[1:]}
+    assert rows[0][:len(PUSH_HEADER)] == list(PUSH_HEADER) and rows[0][-3:] == ["原文件行号", "结果", "问题"]
+    by_row = {r[-3]: r for r in rows[1:]}
     assert sorted(by_row) == [4, 5, 6]  # not row 3 (fine) nor row 7 (unrouted only)
+    assert by_row[5][-2].startswith("未导入") and by_row[4][-2].startswith("已导入")  # rejected / flagged
     assert by_row[5][PUSH_HEADER.index("姓名")] == "测试3" and "风险等级为空" in by_row[5][-1]
     assert by_row[6][PUSH_HEADER.index("手机号")] == "12345" and "手机号" in by_row[6][-1]
     assert by_row[4][PUSH_HEADER.index("身份证号")] == messy_rows()[1]["身份证号"]
     # a formula typed as a name stays text
-    cell = sheet.cell(row=[r[-2] for r in rows].index(6) + 1, column=PUSH_HEADER.index("姓名") + 1)
+    cell = sheet.cell(row=[r[-3] for r in rows].index(6) + 1, column=PUSH_HEADER.index("姓名") + 1)
     assert cell.value == FORMULA and cell.data_type == "s"
+
+
+def test_error_report_gives_cells_back_exactly_as_the_file_wrote_them(client, center):
+    """Staff fix the report and import it again: full-width brackets, spaces and digits are theirs, not ours."""
+    address = "城东镇（东门）社区　１号"
+    _import(client, push_csv([person(1), person(2, 风险等级="", 现住址=address, 备注=" 见附件 ")]))
+    push = db.session.scalar(db.select(Push))
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get(f"/imports/{push.id}/errors.xlsx").data)).active
+    header, line = [[c.value for c in r] for r in sheet.iter_rows()]
+    assert line[header.index("现住址")] == address and line[header.index("备注")] == " 见附件 "
 
 
 def test_the_demo_creates_a_push_with_row_errors(runner, client, auth, make_user):

@@ -266,6 +266,10 @@ def _store_errors(push_id: int, analysis: Analysis) -> None:
 
 
 def _raw_text(cell) -> str:
+    """A cell as the error report gives it back: text exactly as the file had it (full-width brackets and spaces
+    too), a number without Excel's .0, a date cell as a date."""
+    if isinstance(cell, str):
+        return cell
     if isinstance(cell, dt.datetime | dt.date):
         return cell.isoformat(sep=" ") if isinstance(cell, dt.datetime) else cell.isoformat()
     return cells.text(cell)
