@@ -132,10 +132,13 @@ def test_preview_writes_nothing_and_commit_writes_the_push(client, center):
     assert response.headers["Location"].endswith(f"/imports/{push.id}")
     assert (push.imported, push.rejected, push.flagged, push.uploaded_by_id) == (4, 1, 2, center.id)
     assert "已导入 4 条预警" in client.get(f"/imports/{push.id}").get_data(as_text=True)
-    # the upload is gone once committed: the same token again imports nothing
-    again = client.post("/imports/commit", data={"token": _token(page)})
-    assert again.status_code == 302 and again.headers["Location"].endswith("/imports/upload")
+    # the upload is gone once committed: the same form sent again imports nothing and names the push
+    form = {"token": _token(page), "sha256": page.split('name="sha256" type="hidden" value="')[1].split('"')[0]}
+    again = client.post("/imports/commit", data=form, follow_redirects=True)
+    assert again.request.path == f"/imports/{push.id}" and f"已经导入过（批次 #{push.id}）" in again.get_data(as_text=True)
     assert _count(Push) == 1
+    gone = client.post("/imports/commit", data={"token": _token(page)})  # an upload nobody committed, cleaned up
+    assert gone.headers["Location"].endswith("/imports/upload")
 
 
 def test_the_preview_lists_the_rows_that_will_be_refused_before_routing_notes(client, center):

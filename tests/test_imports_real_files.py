@@ -374,3 +374,14 @@ def test_a_short_form_names_its_own_precinct_only(directory, make_precinct):
     assert result.precinct.code == "PCS03"
     [result] = analyse("push.csv", pf.csv_bytes([pf.row(1, 所属派出所="城西镇")])).results
     assert result.verdict == "unrouted"
+
+
+def test_amounts_in_wan_or_with_a_currency_and_dates_from_an_english_excel(directory):
+    rows = [pf.row(1, **{"拟转账金额(元)": "5万", "推送时间": "11/16/2026 8:05"}),
+            pf.row(2, **{"拟转账金额(元)": "2.5万元", "推送时间": "16/11/2026 08:05:00"}),
+            pf.row(3, **{"拟转账金额(元)": "人民币 5,000 元"}),
+            pf.row(4, **{"拟转账金额(元)": "五千", "推送时间": "13/13/2026"})]
+    results = analyse("push.csv", pf.csv_bytes(rows)).results
+    assert [str(r.amount_at_risk) for r in results] == ["50000.00", "25000.00", "5000.00", "None"]
+    assert [str(r.pushed_at) for r in results[:2]] == ["2026-11-16 08:05:00"] * 2
+    assert {p.code for p in results[3].problems} == {"amount", "pushed_at"}  # noted, never guessed

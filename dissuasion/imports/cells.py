@@ -30,11 +30,15 @@ TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/
                 "%Y/%m/%d", "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日", "%Y%m%d%H%M%S",
                 "%Y年%m月%d日 %H时%M分%S秒", "%Y年%m月%d日 %H时%M分", "%Y年%m月%d日%H时%M分%S秒",
                 "%Y年%m月%d日%H时%M分", "%Y年%m月%d日%H:%M:%S", "%Y年%m月%d日%H:%M", "%Y/%m/%d %H时%M分",
-                "%Y.%m.%d %H:%M:%S", "%Y.%m.%d %H:%M", "%Y.%m.%d")
+                "%Y.%m.%d %H:%M:%S", "%Y.%m.%d %H:%M", "%Y.%m.%d",
+                # an English-language Excel's CSV: month first (the American order it writes), else day first
+                "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y")
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 _SPACES = re.compile(r"\s+")
 _CJK_ONLY = re.compile(r"^[\u3400-\u9fff·\s]+$")
-_MONEY_JUNK = re.compile(r"[,，¥￥元\s]")
+_MONEY_JUNK = re.compile(r"[,，¥￥元\s]|人民币|rmb|cny", re.IGNORECASE)
+#: An amount written in 万 (ten thousand yuan): 5万, 2.5万元.
+_WAN = Decimal(10000)
 
 
 def is_blank(row: list) -> bool:
@@ -111,8 +115,9 @@ def amount(cell) -> Decimal | None:
         raw = _MONEY_JUNK.sub("", text(cell))
         if not raw:
             return None
+        wan = raw.endswith("万")
         try:
-            value = Decimal(raw)
+            value = Decimal(raw[:-1] if wan else raw) * (_WAN if wan else 1)
         except InvalidOperation as exc:
             raise ValueError(raw) from exc
     if not value.is_finite() or value < 0 or value >= Decimal("1e12"):

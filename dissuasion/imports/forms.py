@@ -13,4 +13,6 @@ class UploadForm(FlaskForm):
 
 class CommitForm(FlaskForm):
     token = HiddenField(validators=[DataRequired()])
+    #: The previewed file's sha256: a commit sent again once the upload is gone names the push it became.
+    sha256 = HiddenField()
     submit = SubmitField(_l("确认导入"))

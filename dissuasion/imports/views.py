@@ -83,7 +83,7 @@ def preview():
     return render_template("imports/preview.html", upload=kept, analysis=analysis, counts=analysis.counts(),
                            rows=analysis.results[:PREVIEW_ROWS], errors=errors[:PREVIEW_ERRORS],
                            more_errors=max(0, len(errors) - PREVIEW_ERRORS), earlier=earlier,
-                           form=CommitForm(token=kept.token), verdicts=PREVIEW_VERDICTS, counter_labels=COUNTER_LABELS,
+                           form=CommitForm(token=kept.token, sha256=kept.sha256), verdicts=PREVIEW_VERDICTS, counter_labels=COUNTER_LABELS,
                            mapping=[(analysis.header.headers[i], LABELS[f])
                                     for f, i in analysis.header.columns.items()])
 
@@ -95,6 +95,10 @@ def commit():
     form = CommitForm()
     kept = load_upload(form.token.data, current_user) if form.validate_on_submit() else None
     if kept is None:
+        done = db.session.scalar(select(Push).filter_by(sha256=form.sha256.data)) if form.sha256.data else None
+        if done is not None:  # committed already (the button pressed twice, a restored tab)
+            flash(_("这个文件已经导入过（批次 #%(id)d），本次没有任何改动。", id=done.id), "warning")
+            return redirect(url_for(".push_detail", push_id=done.id))
         flash(_("找不到刚才上传的文件（可能已超过一天被清理）。请重新上传。"), "error")
         return redirect(url_for(".upload"))
     try:
