@@ -135,7 +135,8 @@ def test_preview_writes_nothing_and_commit_writes_the_push(client, center):
     # the upload is gone once committed: the same form sent again imports nothing and names the push
     form = {"token": _token(page), "sha256": page.split('name="sha256" type="hidden" value="')[1].split('"')[0]}
     again = client.post("/imports/commit", data=form, follow_redirects=True)
-    assert again.request.path == f"/imports/{push.id}" and f"已经导入过（批次 #{push.id}）" in again.get_data(as_text=True)
+    assert again.request.path == f"/imports/{push.id}"
+    assert f"已经导入过（批次 #{push.id}）" in again.get_data(as_text=True)
     assert _count(Push) == 1
     gone = client.post("/imports/commit", data={"token": _token(page)})  # an upload nobody committed, cleaned up
     assert gone.headers["Location"].endswith("/imports/upload")

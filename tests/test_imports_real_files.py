@@ -385,3 +385,21 @@ def test_amounts_in_wan_or_with_a_currency_and_dates_from_an_english_excel(direc
     assert [str(r.amount_at_risk) for r in results] == ["50000.00", "25000.00", "5000.00", "None"]
     assert [str(r.pushed_at) for r in results[:2]] == ["2026-11-16 08:05:00"] * 2
     assert {p.code for p in results[3].problems} == {"amount", "pushed_at"}  # noted, never guessed
+
+
+def test_reason_and_source_side_by_side_are_both_kept(directory):
+    """SPEC lists 预警原因 and 预警来源 for the reason; a file with both columns loses neither."""
+    header = ["预警编号", "姓名", "身份证号", "手机号", "风险等级", "预警来源", "预警原因", "所属派出所",
+              "备注", "备注"]
+    lines = [header, ["YJ1", "张三", pf.id_number(1), "13800000001", "高", "96110", "接听涉诈电话", "城东派出所",
+                      "", ""],
+             ["YJ2", "李四", pf.id_number(2), "13800000002", "中", "", "下载涉诈APP", "城东派出所",
+              "已外出", "电话空号"]]
+    data = "\n".join(",".join(line) for line in lines).encode()
+    analysis = analyse("push.csv", data)
+    assert [r.reason for r in analysis.results] == ["预警来源：96110；预警原因：接听涉诈电话", "下载涉诈APP"]
+    assert analysis.results[1].notes == "备注：已外出；备注：电话空号" and analysis.header.unknown == []
+    summary = import_file("push.csv", data)
+    db.session.commit()
+    push = db.session.get(Push, summary.push_id)
+    assert push.column_map["预警原因"] == "预警来源、预警原因" and push.unknown_headers() == []

@@ -1,6 +1,6 @@
 """Which column is which: the alias table of SPEC "What the center sends", kept as data, and header detection."""
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..pii import clean_text
@@ -51,6 +51,10 @@ _HINT = re.compile(r"\((?![^)]*万)[^()]*\)$")
 #: beside the mobile. Where a file has another column for the same field, that one is taken.
 WEAK_ALIASES = {"编号", "联系电话"}
 
+#: Text fields a file may give in two columns (预警原因 and 预警来源 side by side): each further column is read too and
+#: joined to the first, each part with its header, instead of being left unread.
+JOINED = ("reason", "notes")
+
 #: header key -> (field, rank): rank 1 for a weak alias, else 0.
 _LOOKUP = {header_key(alias): (field, int(alias in WEAK_ALIASES))
            for field, aliases in FIELD_ALIASES.items() for alias in aliases}
@@ -77,6 +81,13 @@ class HeaderMatch:
     headers: list[str]
     unknown: list[str]
     rows_used: int = 1
+    #: For a JOINED field named by more than one column: the other columns (left to right).
+    also: dict[str, list[int]] = field(default_factory=dict)
+
+    def mapping(self) -> list[tuple[str, str]]:
+        """(header in the file, what it is read as), left to right."""
+        pairs = [(i, f) for f, i in self.columns.items()] + [(i, f) for f, more in self.also.items() for i in more]
+        return [(self.headers[i], LABELS[f]) for i, f in sorted(pairs)]
 
 
 def match_row(row: list) -> HeaderMatch:
@@ -85,14 +96,18 @@ def match_row(row: list) -> HeaderMatch:
     is unknown."""
     headers = [clean_text(c) for c in row]
     best: dict[str, tuple[int, int]] = {}  # field -> (rank, column)
+    named: dict[str, list[int]] = {}  # a JOINED field -> every column naming it
     for i, text in enumerate(headers):
         found = lookup(text) if text else None
         if found and (found[0] not in best or found[1] < best[found[0]][0]):
             best[found[0]] = (found[1], i)
-    columns = {field: i for field, (_rank, i) in sorted(best.items(), key=lambda kv: kv[1][1])}
-    taken = set(columns.values())
+        if found and found[0] in JOINED:
+            named.setdefault(found[0], []).append(i)
+    columns = {name: i for name, (_rank, i) in sorted(best.items(), key=lambda kv: kv[1][1])}
+    also = {name: [i for i in more if i != columns[name]] for name, more in named.items() if len(more) > 1}
+    taken = set(columns.values()).union(*also.values())
     unknown = [text for i, text in enumerate(headers) if text and i not in taken]
-    return HeaderMatch(index=-1, columns=columns, headers=headers, unknown=unknown)
+    return HeaderMatch(index=-1, columns=columns, headers=headers, unknown=unknown, also=also)
 
 
 def find_header(rows: list[list]) -> HeaderMatch | None:
@@ -117,7 +132,7 @@ def _second_row(match: HeaderMatch, row: list) -> None:
     below = [clean_text(c) for c in row]
     if not any(below):
         return
-    taken = set(match.columns.values())
+    taken = set(match.columns.values()).union(*match.also.values())
     for i, text in enumerate(below):
         above = match.headers[i] if i < len(match.headers) else ""
         if text and text != above and i in taken and lookup(text) is None:
@@ -132,7 +147,8 @@ def _second_row(match: HeaderMatch, row: list) -> None:
             added = True
     if added or all(not text or text == match.headers[i] for i, text in enumerate(below) if i < len(match.headers)):
         match.rows_used = 2
-        match.unknown = [t for i, t in enumerate(match.headers) if t and i not in set(match.columns.values())]
+        taken = set(match.columns.values()).union(*match.also.values())
+        match.unknown = [t for i, t in enumerate(match.headers) if t and i not in taken]
 
 
 def missing_required(match: HeaderMatch) -> list[str]:

@@ -63,7 +63,8 @@ class Push(db.Model):
 
     def unknown_headers(self) -> list[str]:
         """Headers of the file no field matched (their cells were ignored)."""
-        known = set((self.column_map or {}).values())
+        written = (self.column_map or {}).values()  # a field read from two columns names both: 预警原因、预警来源
+        known = set(written).union(*(h.split("、") for h in written))
         return [h for h in self.headers or [] if h and h not in known]
 
 

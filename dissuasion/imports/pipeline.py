@@ -113,7 +113,7 @@ def judge(filename: str, digest: str, table: Table) -> Analysis:
     if missing := missing_required(header):
         raise ImportRefused("缺少必需的列：" + "；".join(missing) + "。请在表头中补上后重新导入。")
     results = []
-    check_row = RowChecker(header.columns)
+    check_row = RowChecker(header.columns, header.also, header.headers)
     max_rows = current_app.config["IMPORT_MAX_ROWS"]
     start = header.index + header.rows_used
     warning_column = header.columns["warning_id"]
@@ -222,7 +222,7 @@ def write(analysis: Analysis, by=None, source: WarningSource = WarningSource.PUS
     _mark_duplicates(analysis)  # again, under the lock: another push may have stored some of these numbers since
     push = Push(file_name=analysis.filename[:255], sha256=analysis.sha256, source=source,
                 uploaded_by_id=by.id if by else None, header_row=analysis.header_row, headers=analysis.header.headers,
-                column_map={LABELS[f]: analysis.header.headers[i] for f, i in analysis.header.columns.items()})
+                column_map=_column_map(analysis.header))
     db.session.add(push)
     db.session.flush()
     accepted = [r for r in analysis.results if r.verdict not in (REJECTED, DUPLICATE)]
@@ -242,6 +242,14 @@ def write(analysis: Analysis, by=None, source: WarningSource = WarningSource.PUS
            **{k: counts[k] for k in ("rows_total", "imported", "rejected", "duplicates")})
     return ImportSummary(status="committed", counters=counts, errors=errors, push_id=push.id,
                          message=_committed_message(counts))
+
+
+def _column_map(header) -> dict[str, str]:
+    """Our field's label -> the file's header(s) it was read from, as the push page shows them."""
+    found: dict[str, list[str]] = {}
+    for written, label in header.mapping():
+        found.setdefault(label, []).append(written)
+    return {label: "、".join(written) for label, written in found.items()}
 
 
 def _committed_message(c: dict) -> str:

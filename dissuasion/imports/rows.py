@@ -79,11 +79,16 @@ FIELDS = ("warning_id", "name", "sex", "id_number", "phone", "tier", "pushed_at"
 class RowChecker:
     """check_row for one file's column mapping: the cells of a row are picked in one step."""
 
-    def __init__(self, columns: dict[str, int]):
-        self.width = max(columns.values(), default=-1) + 1
+    def __init__(self, columns: dict[str, int], also: dict[str, list[int]] | None = None,
+                 headers: list[str] | None = None):
+        also = also or {}
+        self.width = max([*columns.values(), *(i for more in also.values() for i in more)], default=-1) + 1
         # a field the file lacks reads the None appended after the row's last mapped column
         self.pick = itemgetter(*(columns.get(name, self.width) for name in FIELDS))
         self.today = dt.date.today()
+        #: field -> [(header, column)] of each column a JOINED field is read from, when it is more than one
+        self.joined = {name: [(headers[i] if headers and i < len(headers) else "", i) for i in [columns[name], *more]]
+                       for name, more in also.items()}
 
     def __call__(self, row: list, row_number: int) -> RowResult:
         """Normalise a data row and judge what the row alone can tell: rejected or flagged."""
@@ -119,8 +124,18 @@ class RowChecker:
             r.note("away_from_home", "away", text(away))
         r.away_from_home = bool(away_value)
         r.notes = text(notes)[:1000]
+        for name, parts in self.joined.items():
+            setattr(r, name, _join(cells_, parts)[:1000 if name == "notes" else 500])
         _judge(r, tier)
         return r
+
+
+def _join(row: list, parts: list[tuple[str, int]]) -> str:
+    """The text of several columns for one field: alone when only one has any, else each after its header."""
+    said = [(header, value) for header, i in parts if (value := cells.text(row[i]))]
+    if len(said) == 1:
+        return said[0][1]
+    return "；".join(f"{header}：{value}" for header, value in said)
 
 
 def check_row(row: list, row_number: int, columns: dict[str, int]) -> RowResult:

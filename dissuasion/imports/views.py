@@ -12,7 +12,6 @@ from ..enums import Role
 from ..exports import export_allowed
 from ..extensions import db
 from .forms import CommitForm, UploadForm
-from .headers import LABELS
 from .models import Push, PushRowError
 from .pipeline import ImportRefused, analyse, import_file
 from .report import export_error_report
@@ -83,9 +82,9 @@ def preview():
     return render_template("imports/preview.html", upload=kept, analysis=analysis, counts=analysis.counts(),
                            rows=analysis.results[:PREVIEW_ROWS], errors=errors[:PREVIEW_ERRORS],
                            more_errors=max(0, len(errors) - PREVIEW_ERRORS), earlier=earlier,
-                           form=CommitForm(token=kept.token, sha256=kept.sha256), verdicts=PREVIEW_VERDICTS, counter_labels=COUNTER_LABELS,
-                           mapping=[(analysis.header.headers[i], LABELS[f])
-                                    for f, i in analysis.header.columns.items()])
+                           form=CommitForm(token=kept.token, sha256=kept.sha256), verdicts=PREVIEW_VERDICTS,
+                           counter_labels=COUNTER_LABELS,
+                           mapping=analysis.header.mapping())
 
 
 @bp.route("/commit", methods=["POST"])
