@@ -101,3 +101,16 @@ def test_tap_to_call_audits_then_opens_the_dialer(client, auth, make_user, make_
     assert response.status_code == 303 and response.headers["Location"] == "tel:13912345678"
     event = db.session.scalar(db.select(AuditEvent).filter_by(action="reveal_phone"))
     assert event.object_id == str(case.id) and event.detail["purpose"] == "call"
+
+
+def test_the_centers_county_list_is_headed_as_such_and_names_each_cases_precinct(client, auth, make_case, make_user):
+    make_case(name="城东的人", precinct="PCS01")
+    make_case(name="城西的人", precinct="PCS02", community="西门社区")
+    auth.login(make_user("center"))
+    page = client.get("/cases/").get_data(as_text=True)
+    assert "<h1>全县任务</h1>" in page and "我的任务" not in page.split("<main")[-1]
+    for name, precinct in (("城东的人", "PCS01派出所"), ("城西的人", "PCS02派出所")):
+        assert f"<span>{precinct}</span>" in page.split(name)[1].split("</li>")[0]
+    auth.logout()
+    auth.login(make_user("officer"))
+    assert "<h1>我的任务</h1>" in client.get("/cases/").get_data(as_text=True)
