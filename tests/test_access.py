@@ -34,6 +34,8 @@ EXPECTED = {
     "/cases/<int:case_id>": ("GET", CASE_ROLES, 200),
     "/cases/search": ("GET", CASE_ROLES, 200),
     "/cases/assign": ("POST", {"lead"}, None),
+    "/cases/route-group": ("POST", {"center"}, 302),
+    "/cases/route-by-directory": ("POST", {"center"}, 302),
     "/cases/<int:case_id>/sign": ("POST", CASE_ROLES, None),
     "/cases/<int:case_id>/assign": ("POST", CASE_ROLES, None),
     "/cases/<int:case_id>/transfer": ("POST", CASE_ROLES, None),

@@ -145,3 +145,63 @@ def test_the_routing_queue_shows_the_most_urgent_first(client, auth, make_user, 
     auth.login(make_user("center"))
     queue = client.get("/cases/county").get_data(as_text=True).split('id="unrouted"')[1]
     assert queue.index("特高危的人") < queue.index("低风险的人")
+
+
+def _queue_push(client, rows: list[tuple[str, str, str]]) -> None:
+    """Import (as the logged-in center) one row per (name, precinct, community) as the center wrote them."""
+    from dissuasion.imports.pipeline import import_file
+    from tests import pushfiles as pf
+    data = pf.csv_bytes([pf.row(n, 姓名=name, 所属派出所=precinct, 所属社区=community)
+                         for n, (name, precinct, community) in enumerate(rows, start=1)])
+    import_file("queue.csv", data)
+    db.session.commit()
+
+
+def test_the_center_routes_a_whole_group_of_the_queue_into_the_communities_it_names(
+        client, auth, make_user, make_precinct):
+    from dissuasion.cases.models import CaseEvent
+    from dissuasion.enums import EventKind
+    from dissuasion.notifications.models import Notification
+    pcs01 = make_precinct("PCS01", name="城东派出所", communities=("东门社区", "朝阳社区"))
+    officer = make_user("officer", "PCS01")
+    pcs01.communities[0].officer_id = officer.id
+    lead = make_user("lead", "PCS01")
+    db.session.commit()
+    center = make_user("center")
+    auth.login(center)
+    _queue_push(client, [("甲", "城东分所", "东门社区"), ("乙", "城东分所", "朝阳社区"), ("丙", "城东分所", "新村"),
+                         ("丁", "南山派出所", "")])
+    page = client.get("/cases/county").get_data(as_text=True)
+    groups = page.split('class="groups"')[1].split("</table>")[0]
+    assert groups.index("城东分所") < groups.index("南山派出所") and '<td class="num">3</td>' in groups
+    refused = client.post("/cases/route-group", data={"precinct_text": "城东分所", "destination": ""},
+                          follow_redirects=True)
+    assert "请先选择要分派到的派出所或社区" in refused.get_data(as_text=True)
+    response = client.post("/cases/route-group", data={"precinct_text": "城东分所", "destination": f"p:{pcs01.id}"},
+                           follow_redirects=True)
+    assert "已把 3 件分派到城东派出所，其中 2 件按所填社区分给了社区民警" in response.get_data(as_text=True)
+    cases = {c.person.name: c for c in db.session.scalars(db.select(Case))}
+    assert cases["甲"].community.name == "东门社区" and cases["甲"].assignee_id == officer.id
+    assert cases["乙"].community.name == "朝阳社区" and cases["乙"].assignee_id is None
+    assert cases["丙"].community is None and cases["丙"].precinct_id == pcs01.id
+    assert cases["丁"].precinct_id is None  # another group: still queued
+    for name in "甲乙丙":
+        kinds = [e.kind for e in db.session.scalars(db.select(CaseEvent).filter_by(case_id=cases[name].id))]
+        assert EventKind.ROUTED in kinds
+    told = {n.user_id: n.text for n in db.session.scalars(db.select(Notification).where(
+        Notification.message.contains("中心分派")))}
+    assert told == {lead.id: "中心分派了 3 件任务，请及时签收。", officer.id: "中心分派了 1 件任务，请及时签收。"}
+
+
+def test_after_the_directory_learns_a_precinct_the_queue_is_routed_by_it(client, auth, make_user, make_precinct):
+    make_precinct("PCS01", name="城东派出所", communities=("东门社区",))
+    auth.login(make_user("center"))
+    _queue_push(client, [("甲", "南山派出所", "南山社区"), ("乙", "北山派出所", "")])
+    nothing = client.post("/cases/route-by-directory", follow_redirects=True).get_data(as_text=True)
+    assert "目录中仍没有能匹配的派出所，队列中的 2 件未变" in nothing
+    make_precinct("PCS09", name="南山派出所", communities=("南山社区",))
+    page = client.post("/cases/route-by-directory", follow_redirects=True).get_data(as_text=True)
+    assert "已按当前目录分派 1 件；仍有 1 件无法匹配" in page
+    cases = {c.person.name: c for c in db.session.scalars(db.select(Case))}
+    assert cases["甲"].precinct.name == "南山派出所" and cases["甲"].community.name == "南山社区"
+    assert cases["乙"].precinct_id is None

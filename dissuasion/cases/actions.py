@@ -9,8 +9,19 @@ from ..auth.models import User
 from ..auth.scoping import case_or_404, scope_cases
 from ..enums import Role
 from ..extensions import db
-from .dispatch import DispatchError, assign, bulk_assign, route, sign_for, transfer
-from .forms import AssignForm, BulkAssignForm, RouteForm, TransferForm, destination, destination_choices
+from ..imports.routing import Router, match_queue, places_in
+from . import queries
+from .dispatch import DispatchError, assign, bulk_assign, route, route_many, sign_for, transfer
+from .forms import (
+    AssignForm,
+    BulkAssignForm,
+    RequeueForm,
+    RouteForm,
+    RouteGroupForm,
+    TransferForm,
+    destination,
+    destination_choices,
+)
 from .models import Case
 from .views import CASE_ROLES, bp, render_case
 
@@ -108,3 +119,50 @@ def route_case(case_id: int):
     _attempt(route, case, precinct, community, current_user, done=_("已分派到%(name)s。", name=precinct.name))
     # From the queue on the center's board, the next unrouted case is waiting there.
     return redirect(url_for("cases.center_board", _anchor="unrouted")) if from_board else _to_case(case_id)
+
+
+def _to_queue():
+    return redirect(url_for("cases.center_board", _anchor="unrouted"))
+
+
+@bp.post("/route-group")
+@roles_required(Role.CENTER)
+def route_group():
+    """Route at once every case of the queue whose warning names one precinct text (a misspelt or new precinct):
+    into the community each warning names where the chosen precinct has it, else its pool."""
+    form = RouteGroupForm()
+    form.destination.choices = destination_choices()
+    if not form.validate_on_submit():
+        flash(_("“%(text)s”：请先选择要分派到的派出所或社区，再点“全部分派”。",
+                text=form.precinct_text.data or _("（未填派出所）")), "error")
+        return _to_queue()
+    precinct, community = destination(form.destination.data)
+    cases = queries.unrouted_with_warnings(current_user, form.precinct_text.data or "")
+    if not cases:
+        flash(_("队列中已没有这一组的任务（可能刚被分派）。"), "warning")
+        return _to_queue()
+    places = [(precinct, community)] * len(cases) if community else places_in(Router.load(), cases, precinct)
+    in_community = sum(1 for _p, c in places if c is not None)
+    _attempt(route_many, cases, places, current_user, "group",
+             done=_("已把 %(n)d 件分派到%(name)s，其中 %(c)d 件按所填社区分给了社区民警。", n=len(cases),
+                    name=precinct.name, c=in_community))
+    return _to_queue()
+
+
+@bp.post("/route-by-directory")
+@roles_required(Role.CENTER)
+def route_by_directory():
+    """Route the queue's cases again by the directory as it is now (after a precinct or community was added or
+    renamed); those still matching nothing stay in the queue."""
+    if not RequeueForm().validate_on_submit():
+        abort(400)
+    cases = queries.unrouted_with_warnings(current_user)
+    matched, places = match_queue(Router.load(), cases)
+    if not matched:
+        flash(_("目录中仍没有能匹配的派出所，队列中的 %(n)d 件未变。请在派出所目录中补上，或按组、逐件分派。",
+                n=len(cases)), "warning")
+        return _to_queue()
+    _attempt(route_many, matched, places, current_user, "directory",
+             done=_("已按当前目录分派 %(n)d 件；仍有 %(left)d 件无法匹配。", n=len(matched),
+                    left=len(cases) - len(matched)))
+    return _to_queue()

@@ -1,7 +1,7 @@
 """Forms of the worklist filter bar, the case actions and search."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
@@ -48,6 +48,16 @@ class TransferForm(FlaskForm):
 class RouteForm(FlaskForm):
     destination = SelectField(_l("分派到"), choices=[], validators=[DataRequired(_l("请选择派出所。"))])
     submit = SubmitField(_l("分派"))
+
+
+class RouteGroupForm(RouteForm):
+    """Route every case of the queue whose warning names this precinct text (the board's groups)."""
+    precinct_text = HiddenField()
+    submit = SubmitField(_l("全部分派"))
+
+
+class RequeueForm(FlaskForm):
+    submit = SubmitField(_l("按当前目录重新匹配"))
 
 
 class SearchForm(FlaskForm):

@@ -12,7 +12,7 @@ from ..enums import CaseStatus, Method, Tier
 from ..extensions import db
 from ..pii import blind_index, clean_text, normalize_id, normalize_phone, phone_valid
 from ..timeutil import now
-from .models import Case, Person
+from .models import Case, EarlyWarning, Person
 
 TIER_ORDER = sql_case({t.value: t.rank for t in Tier}, value=Case.tier, else_=len(Tier))
 #: A full ID number as typed in the search box (old 15-digit numbers too); anything shorter is not one.
@@ -117,6 +117,26 @@ def unrouted(user: User, limit: int = BOARD_ROWS) -> list[Case]:
     say where the center thought the person was."""
     stmt = scope_cases(user).where(Case.precinct_id.is_(None), _open()).order_by(TIER_ORDER, Case.due_at, Case.id)
     return list(db.session.scalars(stmt.options(selectinload(Case.person), selectinload(Case.warnings)).limit(limit)))
+
+
+def unrouted_groups(user: User, limit: int = 20) -> list[tuple[str, int]]:
+    """(precinct as the center wrote it, cases of the routing queue with a warning saying so), largest first: a
+    misspelt or new precinct fills the queue with hundreds of cases that one choice routes."""
+    cases = func.count(Case.id.distinct())
+    stmt = scope_cases(user, select(EarlyWarning.precinct_text, cases).select_from(Case).join(
+        EarlyWarning, EarlyWarning.case_id == Case.id)).where(Case.precinct_id.is_(None), _open()).group_by(
+        EarlyWarning.precinct_text).order_by(cases.desc(), EarlyWarning.precinct_text).limit(limit)
+    return [(text or "", n) for text, n in db.session.execute(stmt).all()]
+
+
+def unrouted_with_warnings(user: User, precinct_text: str | None = None) -> list[Case]:
+    """The routing queue's cases (those with a warning naming `precinct_text`, if given), oldest first, with their
+    warnings loaded."""
+    stmt = scope_cases(user).where(Case.precinct_id.is_(None), _open())
+    if precinct_text is not None:
+        stmt = stmt.where(Case.id.in_(select(EarlyWarning.case_id).where(EarlyWarning.precinct_text == precinct_text)))
+    return list(db.session.scalars(stmt.order_by(Case.id).options(selectinload(Case.warnings),
+                                                                  selectinload(Case.person))))
 
 
 def per_precinct(user: User) -> list[tuple]:

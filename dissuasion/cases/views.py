@@ -14,7 +14,16 @@ from ..extensions import db
 from . import queries
 from .countdown import countdown
 from .dispatch import eligible_assignees
-from .forms import AssignForm, BulkAssignForm, FilterForm, RouteForm, SearchForm, TransferForm, destination_choices
+from .forms import (
+    AssignForm,
+    BulkAssignForm,
+    FilterForm,
+    RequeueForm,
+    RouteForm,
+    SearchForm,
+    TransferForm,
+    destination_choices,
+)
 from .models import Case
 from .operations import REVEALABLE, reveal_number
 from .permissions import allowed_actions
@@ -81,7 +90,8 @@ def center_board():
         groups.setdefault(choice.optgroup, []).append(choice)
     return render_template("cases/center_board.html", precincts=precincts, rows=rows, route_form=route_form,
                            route_groups=list(groups.items()), unrouted_total=queries.unrouted_count(current_user),
-                           unrouted=queries.unrouted(current_user))
+                           unrouted=queries.unrouted(current_user),
+                           unrouted_groups=queries.unrouted_groups(current_user), requeue_form=RequeueForm())
 
 
 @bp.route("/search", methods=["GET", "POST"])

@@ -94,3 +94,40 @@ def _precinct_short_forms(key: str) -> list[str]:
 def _community_short_form(key: str) -> str:
     """东门社区居委会 is 东门社区; 李庄村委会 is 李庄村."""
     return _VILLAGE_COMMITTEE.sub("村", _COMMITTEE.sub("", key))
+
+
+# --- the center's routing queue ------------------------------------------------------------------
+
+def _latest_place_text(case) -> tuple[str, str]:
+    """The precinct and community the case's newest warning names (the center's latest word)."""
+    warning = max(case.warnings, key=lambda w: w.id, default=None)
+    return (warning.precinct_text or "", warning.community_text or "") if warning else ("", "")
+
+
+def places_in(router: Router, cases: list, precinct: Precinct) -> list[tuple[Precinct, Community | None]]:
+    """Each case sent to `precinct`: into the community its warning names where that precinct has it, else the
+    precinct's pool."""
+    places = []
+    for case in cases:
+        community_text = _latest_place_text(case)[1]
+        places.append((precinct, router.community(precinct, community_text) if community_text else None))
+    return places
+
+
+def match_queue(router: Router, cases: list) -> tuple[list, list[tuple[Precinct, Community | None]]]:
+    """The cases of the queue the directory now knows a place for (a precinct added or renamed since their push),
+    with those places, as the importer would route them today."""
+    matched, places = [], []
+    for case in cases:
+        precinct_text, community_text = _latest_place_text(case)
+        precinct = router.precinct(precinct_text) if precinct_text else None
+        community = None
+        if precinct is not None and community_text:
+            community = router.community(precinct, community_text)
+        elif precinct is None and not precinct_text and community_text:
+            community = router.unique_communities.get(header_key(community_text))
+            precinct = community.precinct if community is not None else None
+        if precinct is not None:
+            matched.append(case)
+            places.append((precinct, community))
+    return matched, places
