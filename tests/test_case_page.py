@@ -179,7 +179,7 @@ def test_the_center_routes_a_whole_group_of_the_queue_into_the_communities_it_na
     assert "请先选择要分派到的派出所或社区" in refused.get_data(as_text=True)
     response = client.post("/cases/route-group", data={"precinct_text": "城东分所", "destination": f"p:{pcs01.id}"},
                            follow_redirects=True)
-    assert "已把 3 件分派到城东派出所，其中 2 件按所填社区分给了社区民警" in response.get_data(as_text=True)
+    assert "已把 3 件分派到城东派出所。其中 2 件按所填社区分到了该所的社区。" in response.get_data(as_text=True)
     cases = {c.person.name: c for c in db.session.scalars(db.select(Case))}
     assert cases["甲"].community.name == "东门社区" and cases["甲"].assignee_id == officer.id
     assert cases["乙"].community.name == "朝阳社区" and cases["乙"].assignee_id is None

@@ -143,9 +143,10 @@ def route_group():
         return _to_queue()
     places = [(precinct, community)] * len(cases) if community else places_in(Router.load(), cases, precinct)
     in_community = sum(1 for _p, c in places if c is not None)
-    _attempt(route_many, cases, places, current_user, "group",
-             done=_("已把 %(n)d 件分派到%(name)s，其中 %(c)d 件按所填社区分给了社区民警。", n=len(cases),
-                    name=precinct.name, c=in_community))
+    done = _("已把 %(n)d 件分派到%(name)s。", n=len(cases), name=community.name if community else precinct.name)
+    if in_community and community is None:
+        done += _("其中 %(c)d 件按所填社区分到了该所的社区。", c=in_community)
+    _attempt(route_many, cases, places, current_user, "group", done=done)
     return _to_queue()
 
 
