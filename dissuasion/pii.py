@@ -88,6 +88,8 @@ def normalize_phone(value) -> str:
             text = text[len(prefix):]
     if text.startswith("86") and len(text) == 13:
         text = text[2:]
+    elif len(text) == 12 and text.startswith("01") and _MOBILE.match(text[1:]):
+        text = text[1:]  # a mobile dialled with the trunk 0 (013800138000): the mobile, not a landline
     return text
 
 

@@ -403,3 +403,101 @@ def test_reason_and_source_side_by_side_are_both_kept(directory):
     db.session.commit()
     push = db.session.get(Push, summary.push_id)
     assert push.column_map["预警原因"] == "预警来源、预警原因" and push.unknown_headers() == []
+
+
+# --- found by the second adversarial review (2026-11-22) -----------------------------------------
+
+
+def test_placeholders_for_a_missing_number_are_empty_and_never_make_two_people_one(directory):
+    """无, / and 0000000000 in the number columns mean "none": two 张伟 with them are two people, and a row with
+    nothing else to reach the person by is rejected."""
+    rows = [pf.row(1, 姓名="张伟", 身份证号="无", 手机号="/", 户籍地址="城东镇东门社区1号"),
+            pf.row(2, 姓名="张伟", 身份证号="/", 手机号="暂无", 户籍地址="城西镇西门社区8号", 现住址="",
+                   所属派出所="城西派出所", 所属社区="西门社区"),
+            pf.row(3, 身份证号="/", 手机号="无", 户籍地址="无", 现住址="-"),
+            pf.row(4, 手机号="0000000000")]
+    summary = import_file("push.csv", pf.csv_bytes(rows))
+    db.session.commit()
+    verdicts = {e["row"]: e["code"] for e in summary.errors}
+    assert verdicts == {4: "no_contact"} and summary.counters["imported"] == 3
+    people = db.session.scalars(db.select(Person).filter_by(name="张伟")).all()
+    assert len(people) == 2 and {p.phone for p in people} == {None}
+    assert {c.precinct.name for p in people for c in p.cases} == {"城东派出所", "城西派出所"}
+    assert db.session.scalar(db.select(Person).filter_by(name="测试4")).phone is None
+
+
+def test_a_mobile_under_lianxidianhua_is_read_where_the_mobile_column_is_empty(directory):
+    header = ["预警编号", "姓名", "身份证号", "手机号码", "联系电话", "风险等级", "户籍地址", "所属派出所"]
+    lines = [header, ["C1", "张三", "", "", "13800138000", "高", "", "城东派出所"],
+             ["C2", "李四", pf.id_number(2), "13900139000", "0571-88886666", "高", "", "城东派出所"]]
+    results = analyse("push.xlsx", _xlsx(lines)).results
+    assert results[0].verdict == "ok" and results[0].phone == "13800138000"
+    assert results[1].phone == "13900139000" and results[1].notes == "联系电话：0571-88886666"
+
+
+def test_dropdown_summary_and_example_sheets_beside_the_list_are_not_lists(directory):
+    book = openpyxl.Workbook()
+    book.active.title = "预警名单"
+    for line in _lines([pf.row(1), pf.row(2)]):
+        book.active.append(line)
+    book.create_sheet("下拉选项").append(["风险等级", "疑似诈骗类型", "所属派出所", "所属社区", "是否外出务工"])
+    book["下拉选项"].append(["高", "刷单返利", "城东派出所", "东门社区", "是"])
+    book.create_sheet("汇总").append(["所属派出所", "所属社区", "风险等级", "人数"])
+    book["汇总"].append(["城东派出所", "东门社区", "高", 2])
+    example = book.create_sheet("填写示例")
+    for line in _lines([pf.row(99, 姓名="示例")]):
+        example.append(line)
+    out = io.BytesIO()
+    book.save(out)
+    analysis = analyse("push.xlsx", out.getvalue())
+    assert analysis.sheet == "预警名单" and [r.warning_no for r in analysis.results] == ["YJ0000001", "YJ0000002"]
+
+
+def test_an_information_line_above_the_header_is_not_taken_for_it(directory):
+    lines = [["编号", "清反诈〔2026〕118号", "下发时间", "2026-11-16 08:00", "备注", "请于当日反馈"],
+             *_lines([pf.row(1), pf.row(2)])]
+    analysis = analyse("push.xlsx", _xlsx(lines))
+    assert analysis.header_row == 2 and [r.row_number for r in analysis.results] == [3, 4]
+
+
+def test_a_csv_row_shifted_by_an_unquoted_comma_is_rejected_and_says_why(directory):
+    data = pf.csv_bytes([pf.row(1), pf.row(2, 预警原因="拦截XXX")]).decode("utf-8-sig")
+    data = data.replace("拦截XXX", "拦截,银行反馈")  # 17 cells under 16 headers
+    results = analyse("push.csv", data.encode()).results
+    assert results[0].verdict == "ok" and results[1].verdict == "rejected"
+    assert [p.code for p in results[1].problems] == ["shifted"]
+
+
+def test_json_rows_with_misnamed_fields_or_without_a_tier_are_refused_and_nothing_is_written(directory):
+    with pytest.raises(ImportRefused, match="无法识别的字段：id_card、mobile、risk_level"):
+        import_rows([{"warning_id": "W1", "name": "张三", "id_card": pf.id_number(1), "mobile": "13800138000",
+                      "risk_level": "high"}])
+    with pytest.raises(ImportRefused, match="没有必填字段 tier"):
+        import_rows([{"warning_id": "W1", "name": "张三", "phone": "13800138000"}])
+    assert _count(Push) == 0
+
+
+def test_section_lines_and_a_hint_line_are_not_rows(directory):
+    lines = _lines([pf.row(1), pf.row(2)])
+    hint = ["必填", "格式：2026-11-16 08:00", "必填", "男/女", "18位", "11位", "特高危/高/中/低"]
+    lines = [lines[0], hint, ["一、高风险（1人）"], lines[1], ["二、中风险（1人）"], lines[2]]
+    summary = import_file("push.xlsx", _xlsx(lines, merges=("A3:P3", "A5:P5")))
+    db.session.commit()
+    assert summary.counters["rows_total"] == 2 and summary.counters["rejected"] == 0
+
+
+def test_invisible_characters_leading_zero_mobiles_twelve_hour_times_and_utf16(directory):
+    rows = [pf.row(1, 预警编号="YJ005\u200b", 手机号="013800138000", 推送时间="2026/11/16 下午 2:30"),
+            pf.row(2, 预警编号="YJ005"), pf.row(3, 所属派出所="", 所属社区="新村")]
+    results = analyse("push.csv", pf.csv_bytes(rows)).results
+    assert results[0].phone == "13800138000" and results[0].phone_valid
+    assert str(results[0].pushed_at) == "2026-11-16 14:30:00" and results[1].verdict == "duplicate"
+    assert results[2].verdict == "unrouted" and "社区“新村”" in analyse_errors(rows)[4]
+    utf16 = "\n".join("\t".join(line) for line in _lines([pf.row(7)])).encode("utf-16")
+    assert [r.warning_no for r in analyse("名单.txt", utf16).results] == ["YJ0000007"]
+
+
+def analyse_errors(rows: list[dict]) -> dict[int, str]:
+    from dissuasion.imports.rows import message
+    return {r.row_number: " ".join(message(p) for p in r.problems)
+            for r in analyse("push.csv", pf.csv_bytes(rows)).results}

@@ -41,6 +41,24 @@ _MONEY_JUNK = re.compile(r"[,，¥￥元\s]|人民币|rmb|cny", re.IGNORECASE)
 _WAN = Decimal(10000)
 
 
+#: What people type into a cell they have nothing for. Taken as empty: a "phone" of / would otherwise make everyone
+#: named 张伟 with a / one person, and a row with nothing to reach anyone by look reachable.
+PLACEHOLDERS = frozenset({"无", "/", "//", "-", "--", "—", "——", "暂无", "空", "无号码", "无手机", "无手机号",
+                          "无电话", "无身份证", "无证件", "无地址", "未知", "不详", "不明", "未提供", "未填", "未登记",
+                          "null", "none", "nil", "n/a", "na", "#n/a", "#null!", "#ref!", "#value!", "nan"})
+
+
+#: Characters that show as nothing (zero-width spaces and joiners, a stray BOM): removed from numbers.
+INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+
+
+def real(value: str) -> str:
+    """The text, or '' when it is a placeholder (无, /, 暂无, NULL, #N/A) or, for a number, only zeros."""
+    if len(value) <= 6 and value.lower() in PLACEHOLDERS:
+        return ""
+    return "" if value and not value.strip("0- ") else value
+
+
 def is_blank(row: list) -> bool:
     """A row with nothing in it but empty cells and spaces."""
     return not any(c is not None and (not isinstance(c, str) or c.strip()) for c in row)
@@ -138,6 +156,8 @@ def local_time(cell) -> dt.datetime | None:
             return _plausible(EXCEL_EPOCH + dt.timedelta(days=float(cell)))
         raise ValueError(str(cell))
     value = _SPACES.sub(" ", text(cell))
+    if not value.isascii() and (half := _HALF_DAY.search(value)):
+        value = _twelve_hour(value, half)
     if value[:4].isdigit() and value[4:5] == "-":  # ISO: the common case, parsed without strptime
         try:
             parsed = dt.datetime.fromisoformat(value)
@@ -153,6 +173,20 @@ def local_time(cell) -> dt.datetime | None:
         except ValueError:
             continue
     return _plausible(dt.datetime.fromisoformat(value.replace("Z", "+00:00")))
+
+
+#: A Chinese Excel's 12-hour time: 2026/11/16 下午 2:30, 2026-11-16 上午08:05.
+_HALF_DAY = re.compile(r"\s*(上午|早上|凌晨|中午|下午|晚上|AM|PM)\s*(\d{1,2})([:：时])", re.IGNORECASE)
+
+
+def _twelve_hour(value: str, half: re.Match) -> str:
+    """The same time with a 24-hour clock: 下午 2:30 is 14:30, 上午 12:10 is 00:10, 中午 12:30 stays."""
+    hour, word = int(half.group(2)), half.group(1).upper()
+    if word == "中午":
+        hour = hour if hour >= 11 else hour + 12
+    else:
+        hour = hour % 12 + (12 if word in ("下午", "晚上", "PM") else 0)
+    return value[:half.start()] + f" {hour:02d}{half.group(3)}" + value[half.end():]
 
 
 def _plausible(value: dt.datetime) -> dt.datetime:

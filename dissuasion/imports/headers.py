@@ -54,6 +54,9 @@ WEAK_ALIASES = {"编号", "联系电话"}
 #: Text fields a file may give in two columns (预警原因 and 预警来源 side by side): each further column is read too and
 #: joined to the first, each part with its header, instead of being left unread.
 JOINED = ("reason", "notes")
+#: Number fields a file may give in two columns (手机号码 and 联系电话): where the first is empty the next is read; a
+#: different number in the next one is kept in the warning's notes.
+FALLBACK = ("phone", "id_number")
 
 #: header key -> (field, rank): rank 1 for a weak alias, else 0.
 _LOOKUP = {header_key(alias): (field, int(alias in WEAK_ALIASES))
@@ -81,7 +84,7 @@ class HeaderMatch:
     headers: list[str]
     unknown: list[str]
     rows_used: int = 1
-    #: For a JOINED field named by more than one column: the other columns (left to right).
+    #: For a JOINED or FALLBACK field named by more than one column: the other columns (left to right).
     also: dict[str, list[int]] = field(default_factory=dict)
 
     def mapping(self) -> list[tuple[str, str]]:
@@ -96,12 +99,12 @@ def match_row(row: list) -> HeaderMatch:
     is unknown."""
     headers = [clean_text(c) for c in row]
     best: dict[str, tuple[int, int]] = {}  # field -> (rank, column)
-    named: dict[str, list[int]] = {}  # a JOINED field -> every column naming it
+    named: dict[str, list[int]] = {}  # a JOINED or FALLBACK field -> every column naming it
     for i, text in enumerate(headers):
         found = lookup(text) if text else None
         if found and (found[0] not in best or found[1] < best[found[0]][0]):
             best[found[0]] = (found[1], i)
-        if found and found[0] in JOINED:
+        if found and (found[0] in JOINED or found[0] in FALLBACK):
             named.setdefault(found[0], []).append(i)
     columns = {name: i for name, (_rank, i) in sorted(best.items(), key=lambda kv: kv[1][1])}
     also = {name: [i for i in more if i != columns[name]] for name, more in named.items() if len(more) > 1}
@@ -111,17 +114,29 @@ def match_row(row: list) -> HeaderMatch:
 
 
 def find_header(rows: list[list]) -> HeaderMatch | None:
-    """The first row within the first 20 that names at least three known columns (issue 3). A header of two
-    rows (联系方式 merged over 手机号 | 联系电话) gives the second row's names to the columns the first left
-    unnamed; `rows_used` says how many rows the header takes."""
+    """The first row within the first 20 that names at least three known columns (issue 3); but a row above it
+    that also names the required ones is passed over for the first row that does (an information line such as
+    编号 | 清反诈〔2026〕118号 | 下发时间 | … above the list). A header of two rows (联系方式 merged over 手机号 |
+    联系电话) gives the second row's names to the columns the first left unnamed; `rows_used` says how many rows
+    the header takes."""
+    first = None
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         match = match_row(row)
         if len(match.columns) >= MIN_KNOWN_HEADERS:
+            if missing_required(match) and index + 1 < len(rows) and _complete(rows[index + 1]):
+                continue  # an information line above the header, not its first row
             match.index = index
             if index + 1 < len(rows):
                 _second_row(match, rows[index + 1])
-            return match
-    return None
+            if not missing_required(match):
+                return match
+            first = first or match
+    return first
+
+
+def _complete(row: list) -> bool:
+    below = match_row(row)
+    return len(below.columns) >= MIN_KNOWN_HEADERS and not missing_required(below)
 
 
 def _second_row(match: HeaderMatch, row: list) -> None:

@@ -7,6 +7,7 @@ back, so a push that fails half-way leaves the database as it was.
 import datetime as dt
 import hashlib
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -22,7 +23,16 @@ from ..extensions import db
 from ..pii import encrypt
 from ..timeutil import from_local, local
 from . import cells
-from .headers import LABELS, MIN_KNOWN_HEADERS, HeaderMatch, find_header, lookup, match_row, missing_required
+from .headers import (
+    LABELS,
+    MIN_KNOWN_HEADERS,
+    REQUIRED,
+    HeaderMatch,
+    find_header,
+    lookup,
+    match_row,
+    missing_required,
+)
 from .models import COUNTERS, Push, PushRowError
 from .readers import Table, UnreadableFile, read_table
 from .routing import Router
@@ -34,7 +44,7 @@ from .rows import (
     RowChecker,
     RowResult,
     column_label,
-    is_serial_only,
+    is_not_a_record,
     is_totals,
     message,
 )
@@ -116,12 +126,17 @@ def judge(filename: str, digest: str, table: Table) -> Analysis:
     check_row = RowChecker(header.columns, header.also, header.headers)
     max_rows = current_app.config["IMPORT_MAX_ROWS"]
     start = header.index + header.rows_used
-    warning_column = header.columns["warning_id"]
+    warning_column, name_column = header.columns["warning_id"], header.columns.get("name")
+    width = _csv_width(table, header, start)
     for offset, row in enumerate(table.rows[start:], start=start):
         if (cells.is_blank(row) or is_totals(row, warning_column) or _repeated_header(row, warning_column)
-                or is_serial_only(row, warning_column)):
+                or is_not_a_record(row, warning_column, name_column)):
             continue
-        results.append(check_row(row, table.first_row + offset))
+        result = check_row(row, table.first_row + offset)
+        if width and len(row) > width:  # what else its shifted cells seem to say wrong is beside the point
+            result.problems = [Problem("", "shifted", str(len(row) - width), REJECTED)]
+            result.verdict = REJECTED
+        results.append(result)
         if len(results) > max_rows:
             raise ImportRefused(f"数据行超过 {max_rows:,} 行的上限。请把名单拆成几个文件分别导入。")
     if not results:
@@ -134,6 +149,17 @@ def judge(filename: str, digest: str, table: Table) -> Analysis:
         if not r.problems:
             r.raw = []  # only rows with problems go into the error report; a big push holds less
     return analysis
+
+
+def _csv_width(table: Table, header: HeaderMatch, start: int) -> int:
+    """How many cells a CSV's rows have: its header's, or more where nearly every row has more (an export that ends
+    each line with a comma). A row with more cells than that has its columns shifted, by a comma typed into a cell
+    without quotes; 0 for other files."""
+    if table.kind != "csv":
+        return 0
+    lengths = Counter(len(row) for row in table.rows[start:] if row)
+    common = lengths.most_common(1)[0][0] if lengths else 0
+    return max(len(header.headers), common)
 
 
 def _repeated_header(row: list, warning_column: int) -> bool:
@@ -181,6 +207,13 @@ def import_rows(rows: list[dict], by=None, source: WarningSource = WarningSource
     if not any(f in r for r in rows for f in fields):
         raise ImportRefused("rows 中的对象没有任何可识别的字段。请使用英文字段名（必填 warning_id、tier，另有 name、"
                             "id_number、phone 等，见 /api/v1/openapi.json），不要用中文列名。")
+    if unknown := sorted(set().union(*rows) - set(fields)):  # a misnamed field would be dropped without a word
+        shown = "、".join(unknown[:10]) + ("等" if len(unknown) > 10 else "")
+        raise ImportRefused(f"rows 中有无法识别的字段：{shown}。可用的字段：{'、'.join(fields)}"
+                            "（见 /api/v1/openapi.json）。请改正字段名后重新推送。")
+    if missing := [f for f in REQUIRED if not any(f in r for r in rows)]:
+        raise ImportRefused(f"rows 中没有必填字段 {'、'.join(missing)}：每条预警都需要中心的预警编号（warning_id）和"
+                            "风险等级（tier）。请补上后重新推送。")
     for number, r in enumerate(rows, start=1):
         for f in fields:
             if isinstance(r.get(f), list | dict):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import python_calamine
 
 from .cells import is_blank
-from .headers import HEADER_SEARCH_ROWS, find_header
+from .headers import HEADER_SEARCH_ROWS, find_header, missing_required
 
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -34,9 +34,16 @@ class Table:
 
 
 def decode_text(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else GB18030 (SPEC: an encoding guesser is wrong on short Chinese text)."""
+    """UTF-8 (with or without BOM), else GB18030 (SPEC: an encoding guesser is wrong on short Chinese text). Excel's
+    "Unicode 文本" export is UTF-16 and says so by its BOM."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise UnreadableFile("文件以 UTF-16 标记开头，但内容无法按 UTF-16 读取（可能已损坏）。"
+                                 "请用 Excel 打开后另存为 .xlsx 或 CSV 再导入。") from exc
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -118,7 +125,7 @@ def sniff(data: bytes) -> str:
 
 def read_table(filename: str, data: bytes, max_rows: int, max_uncompressed: int) -> Table:
     """The file's rows; refuses empty files, files that are not what their name says, and oversize ones."""
-    if not data or not data.removeprefix(b"\xef\xbb\xbf").strip():
+    if not data or not data.removeprefix(b"\xef\xbb\xbf").strip() or data in (b"\xff\xfe", b"\xfe\xff"):
         raise EMPTY
     name = filename.lower()
     kind = sniff(data)
@@ -214,6 +221,7 @@ def _read_workbook(data: bytes, kind: str, max_rows: int) -> Table:
     (高风险 and 中低风险) are refused: importing one would drop the other's warnings without a word."""
     with_data: list[Table] = []
     header_only: list[Table] = []  # a template's header with nothing under it
+    partial: list[Table] = []
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheets = [m.name for m in book.sheets_metadata if str(m.visible).endswith("Visible")
@@ -233,20 +241,29 @@ def _read_workbook(data: bytes, kind: str, max_rows: int) -> Table:
             rows, top = _sheet_rows(sheet, max_rows)
             table = Table(rows=rows, first_row=top + 1, sheet=sheet.name, kind=kind)
             header = find_header(table.rows)
-            if header is not None:
+            if header is not None and not missing_required(header):
                 has_data = any(not is_blank(row) for row in table.rows[header.index + header.rows_used:])
                 (with_data if has_data else header_only).append(table)
+            elif header is not None:
+                partial.append(table)  # some known columns, not a list: a 下拉选项 or 汇总 sheet, or a list lacking one
             first = first or table
     except UnreadableFile:
         raise
     except Exception as exc:  # noqa: BLE001  (calamine raises many kinds; all mean "cannot read")
         raise UnreadableFile("无法读取这个 Excel 文件（可能已损坏、加密或不是名单）。"
                              "请用 Excel 打开确认后重新保存。") from exc
+    if len(with_data) > 1:  # an instructions or example sheet beside the list is not a second list
+        with_data = [t for t in with_data if not _NOT_A_LIST.search(t.sheet)] or with_data
     if len(with_data) > 1:
         names = "、".join(f"“{t.sheet}”" for t in with_data)
         raise UnreadableFile(f"工作簿中有 {len(with_data)} 个工作表都是预警名单（{names}），一次只能导入一个工作表。"
                              "请把它们合并到同一个工作表，或分别另存为单独的文件后逐个导入。")
-    return (with_data or header_only or [first])[0]
+    return (with_data or header_only or partial or [first])[0]
+
+
+#: Sheet names of what a template keeps beside its list: instructions, an example, drop-down values, a summary.
+_NOT_A_LIST = re.compile(r"说明|示例|样例|范例|模板|填表|填写|下拉|选项|字典|参数|汇总|统计|example|readme|help",
+                         re.IGNORECASE)
 
 
 def _sheet_rows(sheet, max_rows: int) -> tuple[list[list], int]:

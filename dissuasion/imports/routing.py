@@ -75,7 +75,10 @@ class Router:
             r.precinct, r.community = precinct, community
             if precinct is None and r.verdict != "duplicate":
                 r.verdict = UNROUTED
-                r.note("precinct", "precinct", r.precinct_text or r.community_text or "（空）", verdict=UNROUTED)
+                if r.precinct_text or not r.community_text:
+                    r.note("precinct", "precinct", r.precinct_text or "（空）", verdict=UNROUTED)
+                else:
+                    r.note("community", "community_only", r.community_text, verdict=UNROUTED)
 
 
 #: What precedes a precinct's own name in a full one: 清河县公安局城东派出所, 清河分局城东派出所.

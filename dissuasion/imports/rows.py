@@ -12,7 +12,7 @@ from ..cases.operations import WarningInput
 from ..enums import DataFlag, Tier
 from ..pii import as_typed, id_problem, mask_id, mask_phone, normalize_id, normalize_phone, phone_valid
 from . import cells
-from .headers import LABELS
+from .headers import FALLBACK, LABELS
 
 REJECTED, FLAGGED, UNROUTED, DUPLICATE, OK = "rejected", "flagged", "unrouted", "duplicate", "ok"
 
@@ -35,7 +35,11 @@ MESSAGES = {
                              "请把该列设为文本格式后重新填写。",
     DataFlag.PHONE: "手机号“{value}”格式不对，已导入，请核实。",
     "precinct": "派出所“{value}”不在派出所目录中，已放入中心待分派队列。",
+    "community_only": "未填派出所，社区“{value}”不在派出所目录中（或几个派出所都有同名社区），已放入中心待分派队列。",
     "community": "社区“{value}”不在该派出所的目录中，已分到派出所待分配。",
+    "shifted": "本行比表头多出 {value} 格内容，各列已错位（常见原因：某格里有英文逗号却没有加引号）。本行未导入："
+               "请把那一格的逗号改成中文逗号或给该格加上引号，然后重新导入。",
+    "warning_id_long": "预警编号“{value}”超过 64 个字符，不像中心的预警编号：本行未导入，请核对后重新导入。",
     "pushed_at": "推送时间“{value}”无法识别，已按导入时间记录。",
     "amount": "金额“{value}”不是有效金额（应为不小于 0 的数字），已忽略。",
     "away": "是否外出务工“{value}”无法识别（应为 是/否），已按“否”处理。",
@@ -86,9 +90,11 @@ class RowChecker:
         # a field the file lacks reads the None appended after the row's last mapped column
         self.pick = itemgetter(*(columns.get(name, self.width) for name in FIELDS))
         self.today = dt.date.today()
-        #: field -> [(header, column)] of each column a JOINED field is read from, when it is more than one
-        self.joined = {name: [(headers[i] if headers and i < len(headers) else "", i) for i in [columns[name], *more]]
-                       for name, more in also.items()}
+        #: field -> [(header, column)] of each column a JOINED or FALLBACK field is read from, when more than one
+        parts = {name: [(headers[i] if headers and i < len(headers) else "", i) for i in [columns[name], *more]]
+                 for name, more in also.items()}
+        self.joined = {name: p for name, p in parts.items() if name not in FALLBACK}
+        self.fallback = {name: p for name, p in parts.items() if name in FALLBACK}
 
     def __call__(self, row: list, row_number: int) -> RowResult:
         """Normalise a data row and judge what the row alone can tell: rejected or flagged."""
@@ -98,11 +104,18 @@ class RowChecker:
          precinct, community, away, notes) = self.pick(cells_)
         text = cells.text
         r = RowResult(row_number=row_number, raw=row)
-        r.warning_no = as_typed(text(warning_id).replace(" ", ""))[:64]
-        if _lost_digits(warning_id, r.warning_no):
+        r.warning_no = as_typed(text(warning_id).replace(" ", ""))
+        if not r.warning_no.isascii():
+            r.warning_no = r.warning_no.translate(cells.INVISIBLE)  # a zero-width space copied from a web page
+        if len(r.warning_no) > 64:
+            r.note("warning_id", "warning_id_long", r.warning_no[:64] + "…", verdict=REJECTED)
+        elif _lost_digits(warning_id, r.warning_no):
             r.note("warning_id", "warning_id_lost_digits", r.warning_no, verdict=REJECTED)
-        r.name = cells.name(name)[:64]
+        r.name = cells.real(cells.name(name))[:64]
         r.sex = cells.sex(sex)
+        others = []
+        if self.fallback:
+            id_number, phone, others = _fallback(cells_, self.fallback, id_number, phone)
         _read_numbers(r, id_number, phone, self.today)
         r.tier = cells.tier(tier)
         try:
@@ -115,10 +128,11 @@ class RowChecker:
             r.amount_at_risk = cells.amount(amount)
         except ValueError:
             r.note("amount_at_risk", "amount", text(amount))
-        r.registered_address = text(registered)[:500]
-        r.current_address = text(current)[:500]
-        r.precinct_text = text(precinct)[:100]
-        r.community_text = text(community)[:100]
+        real = cells.real
+        r.registered_address = real(text(registered))[:500]
+        r.current_address = real(text(current))[:500]
+        r.precinct_text = real(text(precinct))[:100]
+        r.community_text = real(text(community))[:100]
         away_value = cells.away(away)
         if away_value is None:
             r.note("away_from_home", "away", text(away))
@@ -126,8 +140,27 @@ class RowChecker:
         r.notes = text(notes)[:1000]
         for name, parts in self.joined.items():
             setattr(r, name, _join(cells_, parts)[:1000 if name == "notes" else 500])
+        if others:
+            r.notes = "；".join([r.notes, *others] if r.notes else others)[:1000]
         _judge(r, tier)
         return r
+
+
+def _fallback(row: list, fallback: dict, id_cell, phone_cell) -> tuple:
+    """(ID cell, phone cell, other numbers): each number from its first column with one (手机号码, else 联系电话);
+    a further column's different number is kept for the notes, after its header."""
+    chosen, others = {"id_number": id_cell, "phone": phone_cell}, []
+    for name, parts in fallback.items():
+        first = None
+        for header, i in parts:
+            value = cells.real(cells.text(row[i]))
+            if not value:
+                continue
+            if first is None:
+                first, chosen[name] = value, row[i]
+            elif value != first:
+                others.append(f"{header}：{value}")
+    return chosen["id_number"], chosen["phone"], others
 
 
 def _join(row: list, parts: list[tuple[str, int]]) -> str:
@@ -156,7 +189,9 @@ def _lost_digits(cell, text: str) -> bool:
 
 def _read_numbers(r: RowResult, id_cell, phone_cell, today: dt.date) -> None:
     raw_id, typed_as_number = cells.id_cell(id_cell)
-    r.id_number = normalize_id(raw_id)[:40]
+    if not raw_id.isascii():
+        raw_id = raw_id.translate(cells.INVISIBLE)
+    r.id_number = normalize_id(cells.real(raw_id))[:40]
     if r.id_number:
         flag = (DataFlag.ID_LOST_DIGITS if typed_as_number and len(r.id_number) >= 16
                 else id_problem(r.id_number, today))
@@ -164,7 +199,10 @@ def _read_numbers(r: RowResult, id_cell, phone_cell, today: dt.date) -> None:
         if flag:
             r.flags.append(flag.value)
             r.note("id_number", flag, r.id_number, verdict=FLAGGED)
-    r.phone = normalize_phone(cells.text(phone_cell))[:40]  # two numbers in a cell stay whole (and flagged)
+    phone = cells.text(phone_cell)
+    if not phone.isascii():
+        phone = phone.translate(cells.INVISIBLE)
+    r.phone = normalize_phone(cells.real(phone))[:40]  # two numbers in a cell stay whole (and flagged)
     if r.phone:
         r.phone_valid = phone_valid(r.phone)
         if not r.phone_valid:
@@ -216,13 +254,24 @@ _FOOTER = re.compile(r"^(合计|总计|小计|共计|本页小计|本页合计|�
                      r"|单位[(:：]|注[:：]|备注[:：]|说明[:：]|负责人[:：]|联系人[:：]|日期[:：]|.*名单\(续\))")
 
 
-def is_serial_only(row: list, warning_column: int) -> bool:
-    """A template's numbered line with nobody on it: one filled cell, a 序号, outside the 预警编号 column."""
+#: What a template writes under its header to say how to fill a column (必填, 选填, 示例…): not a warning.
+_HINT_ROW = re.compile(r"^[(（]?(必填|必填项|选填|非必填|可选|示例|样例|例[:：]?|填写说明)")
+
+
+def is_not_a_record(row: list, warning_column: int, name_column: int | None) -> bool:
+    """A line of the form rather than of the list: a template's numbered line with nobody on it (one filled cell,
+    a 序号); a section line between groups (一、高风险（2人）: one filled cell of Chinese text, not a name); a hint
+    line under the header (必填 | 18位 | 特高危/高/中/低)."""
     number = row[warning_column] if warning_column < len(row) else None
-    if number is not None and (number.__class__ is not str or number.strip()):  # (every data row: cheap)
+    if number is not None and (number.__class__ is not str or (number.strip() and number.isascii())):
+        return False  # a warning number (every data row: this test must stay cheap)
+    if number and _HINT_ROW.match(number.strip()):
+        return True
+    filled = [(i, c) for i, c in enumerate(row) if c is not None and (c.__class__ is not str or c.strip())]
+    if len(filled) != 1:
         return False
-    filled = [c for c in row if c is not None and (c.__class__ is not str or c.strip())]
-    return len(filled) == 1 and _is_serial(filled[0])
+    column, cell = filled[0]
+    return _is_serial(cell) or (isinstance(cell, str) and not cell.isascii() and column != name_column)
 
 
 def _is_serial(cell) -> bool:
