@@ -73,7 +73,9 @@ SCHEMAS = {
     "PushRow": _obj({"warning_id": STR, "pushed_at": STR, "name": STR, "sex": STR, "id_number": STR, "phone": STR,
                      "tier": _enum(e.Tier), "reason": STR, "fraud_type": STR, "amount_at_risk": STR,
                      "registered_address": STR, "current_address": STR, "precinct": STR, "community": STR,
-                     "away_from_home": STR, "notes": STR}),
+                     "away_from_home": STR, "notes": STR}, ("warning_id", "tier"))
+               | {"additionalProperties": False,
+                  "description": "a field not named here refuses the push (a misspelt field would be lost)"},
     "PushSummary": _obj({"status": {"type": "string", "enum": ["committed", "duplicate_file"]}, "message": STR,
                          **dict.fromkeys(COUNTERS, INT), "push_id": INT,
                          "errors": {"type": "array", "items": _obj({"row": INT, "column": STR, "code": STR,
