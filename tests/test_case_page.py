@@ -205,3 +205,17 @@ def test_after_the_directory_learns_a_precinct_the_queue_is_routed_by_it(client,
     cases = {c.person.name: c for c in db.session.scalars(db.select(Case))}
     assert cases["甲"].precinct.name == "南山派出所" and cases["甲"].community.name == "南山社区"
     assert cases["乙"].precinct_id is None
+
+
+def test_a_group_bigger_than_one_press_routes_in_parts(client, auth, make_user, make_precinct, monkeypatch):
+    from dissuasion.cases import actions
+    monkeypatch.setattr(actions, "ROUTE_AT_ONCE", 2)
+    pcs01 = make_precinct("PCS01", name="城东派出所", communities=("东门社区",))
+    auth.login(make_user("center"))
+    _queue_push(client, [("甲", "城东分所", ""), ("乙", "城东分所", ""), ("丙", "城东分所", "")])
+    form = {"precinct_text": "城东分所", "destination": f"c:{pcs01.communities[0].id}"}
+    first = client.post("/cases/route-group", data=form, follow_redirects=True).get_data(as_text=True)
+    assert "已把 2 件分派到东门社区。还有 1 件，请再点一次。" in first
+    second = client.post("/cases/route-group", data=form, follow_redirects=True).get_data(as_text=True)
+    assert "已把 1 件分派到东门社区。" in second and "还有" not in second.split("已把 1 件")[1][:30]
+    assert all(c.community_id == pcs01.communities[0].id for c in db.session.scalars(db.select(Case)))

@@ -27,10 +27,11 @@ def assignee_for(community: Community | None) -> User | None:
     return officer if officer is not None and may_hold(officer, community.precinct_id) else None
 
 
-def apply_plan(case: Case, tier: Tier, away_from_home: bool) -> None:
-    """Method and deadlines of this tier's rule, counted from now (when the warning reaches the precinct)."""
+def apply_plan(case: Case, tier: Tier, away_from_home: bool, rules: dict | None = None) -> None:
+    """Method and deadlines of this tier's rule, counted from now (when the warning reaches the precinct).
+    `rules`: the rules by tier, when the caller plans many cases."""
     with db.session.no_autoflush:
-        p = plan(rules_by_tier()[tier], away_from_home, now())
+        p = plan((rules or rules_by_tier())[tier], away_from_home, now())
     case.tier, case.method, case.away_from_home = tier, p.method, away_from_home
     case.sign_deadline, case.contact_deadline = p.sign_deadline, p.contact_deadline
     set_due(case)
@@ -49,11 +50,17 @@ def set_due(case: Case) -> None:
         case.due_at = min((f.due_at for f in case.followups if f.status == FollowUpStatus.PENDING), default=None)
 
 
-def recipients(case: Case) -> list[int]:
-    """Who hears about a case: its assignee and its precinct's leads."""
+def recipients(case: Case, leads: dict | None = None) -> list[int]:
+    """Who hears about a case: its assignee and its precinct's leads (`leads`: precinct -> lead ids, filled as
+    asked, when the caller tells about many cases)."""
     if case.precinct_id is None:
         return []
-    users = set(lead_ids(case.precinct_id))
+    if leads is None:
+        users = set(lead_ids(case.precinct_id))
+    else:
+        if case.precinct_id not in leads:
+            leads[case.precinct_id] = lead_ids(case.precinct_id)
+        users = set(leads[case.precinct_id])
     if case.assignee_id is not None:
         users.add(case.assignee_id)
     return sorted(users)

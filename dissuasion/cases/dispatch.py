@@ -19,6 +19,7 @@ from .assignment import apply_plan, assignee_for, may_hold, recipients, set_due,
 from .models import Case
 from .operations import add_event
 from .permissions import may_assign, may_route, may_sign, may_transfer
+from .rules import rules_by_tier
 
 MAX_REASON = 500
 
@@ -124,13 +125,14 @@ def route(case: Case, precinct: Precinct, community: Community | None, by: User)
     db.session.flush()
 
 
-def _route(case: Case, precinct: Precinct, community: Community | None, by: User, **audit) -> None:
+def _route(case: Case, precinct: Precinct, community: Community | None, by: User, rules: dict | None = None,
+           **audit) -> None:
     if not may_route(by, case):
         raise DispatchError(_("只有反诈中心可以分派待分派队列中的任务。"))
     _check_destination(precinct, community)
     case.precinct, case.community, case.assignee = precinct, community, assignee_for(community)
     case.status = CaseStatus.NEW
-    apply_plan(case, case.tier, case.away_from_home)
+    apply_plan(case, case.tier, case.away_from_home, rules)
     add_event(case, EventKind.ROUTED, by, message=precinct.name + (f" · {community.name}" if community else ""),
               precinct=precinct.code)
     record("case_route", "case", case.id, user=by, precinct=precinct.code, **audit)
@@ -140,12 +142,13 @@ def route_many(cases: list[Case], places: list[tuple[Precinct, Community | None]
     """Route several cases from the queue at once (`places`: each case's destination), all or nothing. Each case
     gets its timeline entry and audit record as one routed alone would; each person told hears once, with the
     count, instead of once per case. `how` goes into the audit records (group / directory)."""
+    rules, leads = rules_by_tier(), {}
     for case, (precinct, community) in zip(cases, places, strict=True):
-        _route(case, precinct, community, by, bulk=how)
+        _route(case, precinct, community, by, rules, bulk=how)
     db.session.flush()
     told: dict[int, int] = {}
     for case in cases:
-        for user_id in recipients(case):
+        for user_id in recipients(case, leads):
             told[user_id] = told.get(user_id, 0) + 1
     for user_id, count in told.items():
         notify(user_id, "assigned", say("中心分派了 %(n)d 件任务，请及时签收。", n=count))
