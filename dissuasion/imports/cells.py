@@ -54,7 +54,9 @@ INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 
 def real(value: str) -> str:
     """The text, or '' when it is a placeholder (无, /, 暂无, NULL, #N/A) or, for a number, only zeros."""
-    if len(value) <= 6 and value.lower() in PLACEHOLDERS:
+    if len(value) > 6:  # an address, an ID, a phone: the usual case, decided by its first character
+        return value if value[0] not in "0- " or value.strip("0- ") else ""
+    if value.lower() in PLACEHOLDERS:
         return ""
     return "" if value and not value.strip("0- ") else value
 
