@@ -315,3 +315,17 @@ def test_two_new_ids_claiming_one_name_and_phone_person_leave_them_as_they_were(
     assert summary.counters["persons_created"] == 2
     db.session.refresh(person)
     assert not person.id_valid and person.match_key.startswith("p")
+
+
+def test_one_new_id_with_two_phones_known_separately_merges_neither(directory):
+    """The same valid ID arrives with two phones, each known as a name + phone person: which one it is cannot be
+    told, so both stay as they are and the ID becomes a person of its own (the push does not fail)."""
+    import_file("first.csv", pf.csv_bytes([pf.row(1, 姓名="张三", 身份证号="", 手机号="13800000001"),
+                                           pf.row(2, 姓名="张三", 身份证号="", 手机号="13800000002")]))
+    db.session.commit()
+    rows = [pf.row(1, 预警编号="YJ9000001", 姓名="张三", 手机号="13800000001"),
+            pf.row(1, 预警编号="YJ9000002", 姓名="张三", 手机号="13800000002")]
+    summary = import_file("both.csv", pf.csv_bytes(rows))
+    db.session.commit()
+    assert summary.counters["persons_created"] == 1 and _count(Person) == 3
+    assert sum(p.id_valid for p in db.session.scalars(db.select(Person))) == 1

@@ -220,6 +220,10 @@ def _same_person_stored(items: list, key_of: dict, indexes: _Indexes, known: dic
         else:
             claims[found[0].id].add(key)
     upgrades = {pid: {"pid": pid, "key": next(iter(keys))} for pid, keys in claims.items() if len(keys) == 1}
+    claimed = defaultdict(list)  # one ID with two phones may claim two such persons: then neither gets it
+    for pid, change in upgrades.items():
+        claimed[change["key"]].append(pid)
+    upgrades = {pid: change for pid, change in upgrades.items() if len(claimed[change["key"]]) == 1}
     if not upgrades:
         return []
     by_key = {change["key"]: change for change in upgrades.values()}
