@@ -219,3 +219,19 @@ def test_a_group_bigger_than_one_press_routes_in_parts(client, auth, make_user, 
     second = client.post("/cases/route-group", data=form, follow_redirects=True).get_data(as_text=True)
     assert "已把 1 件分派到东门社区。" in second and "还有" not in second.split("已把 1 件")[1][:30]
     assert all(c.community_id == pcs01.communities[0].id for c in db.session.scalars(db.select(Case)))
+
+
+def test_a_queued_case_is_in_the_group_its_newest_warning_names(client, auth, make_user, make_precinct):
+    from dissuasion.cases.queries import unrouted_groups
+    from dissuasion.imports.pipeline import import_file
+    from tests import pushfiles as pf
+    pcs01 = make_precinct("PCS01", name="城东派出所", communities=("东门社区",))
+    center = make_user("center")
+    auth.login(center)
+    import_file("a.csv", pf.csv_bytes([pf.row(1, 所属派出所="北山所")]))
+    import_file("b.csv", pf.csv_bytes([pf.row(1, 预警编号="YJ9000001", 所属派出所="南山所")]))
+    db.session.commit()
+    assert unrouted_groups(center) == [("南山所", 1)]
+    gone = client.post("/cases/route-group", data={"precinct_text": "北山所", "destination": f"p:{pcs01.id}"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "队列中已没有这一组的任务" in gone

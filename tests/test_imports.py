@@ -329,3 +329,15 @@ def test_one_new_id_with_two_phones_known_separately_merges_neither(directory):
     db.session.commit()
     assert summary.counters["persons_created"] == 1 and _count(Person) == 3
     assert sum(p.id_valid for p in db.session.scalars(db.select(Person))) == 1
+
+
+def test_a_stored_name_and_phone_person_takes_the_id_and_the_rows_without_it_in_one_push(directory):
+    """Stored: 张三 with mobile Y and no ID, with an open case. A push brings 张三 + Y with a valid ID and 张三 + Y
+    without one: both rows are that person (who gets the ID), in their one case."""
+    import_file("first.csv", pf.csv_bytes([pf.row(1, 姓名="张三", 身份证号="")]))
+    db.session.commit()
+    rows = [pf.row(1, 预警编号="YJ9000001", 姓名="张三"), pf.row(1, 预警编号="YJ9000002", 姓名="张三", 身份证号="")]
+    summary = import_file("second.csv", pf.csv_bytes(rows))
+    db.session.commit()
+    assert summary.counters["persons_created"] == 0 and _count(Person) == 1 and _count(Case) == 1
+    assert db.session.scalar(db.select(Person)).id_valid

@@ -432,7 +432,8 @@ def test_a_mobile_under_lianxidianhua_is_read_where_the_mobile_column_is_empty(d
              ["C2", "李四", pf.id_number(2), "13900139000", "0571-88886666", "高", "", "城东派出所"]]
     results = analyse("push.xlsx", _xlsx(lines)).results
     assert results[0].verdict == "ok" and results[0].phone == "13800138000"
-    assert results[1].phone == "13900139000" and results[1].notes == "联系电话：0571-88886666"
+    assert results[1].phone == "13900139000" and results[1].notes.startswith("联系电话另有：")
+    assert "88886666" not in results[1].notes  # masked: notes are shown without an audited reveal
 
 
 def test_dropdown_summary_and_example_sheets_beside_the_list_are_not_lists(directory):
@@ -501,3 +502,55 @@ def analyse_errors(rows: list[dict]) -> dict[int, str]:
     from dissuasion.imports.rows import message
     return {r.row_number: " ".join(message(p) for p in r.problems)
             for r in analyse("push.csv", pf.csv_bytes(rows)).results}
+
+
+# --- found by the review of the above (same day) ---------------------------------------------------
+
+
+def test_a_two_row_header_whose_second_row_holds_the_required_columns(directory):
+    top = ["序号", "姓名", "身份证号", "手机号", "预警信息", "", "", "户籍地址", "所属派出所"]
+    sub = ["", "", "", "", "预警编号", "风险等级", "预警原因", "", ""]
+    data = [1, "张三", pf.id_number(1), "13800000001", "YJ1", "高", "接听涉诈电话", "城东镇1号", "城东派出所"]
+    results = analyse("push.xlsx", _xlsx([top, sub, data], merges=("E1:G1",))).results
+    assert [(r.verdict, r.name, r.phone, r.reason) for r in results] == [("ok", "张三", "13800000001", "接听涉诈电话")]
+
+
+def _book(sheets: dict[str, list[list]]) -> bytes:
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, lines in sheets.items():
+        sheet = book.create_sheet(name)
+        for line in lines:
+            sheet.append(line)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_sheet_choice_never_drops_a_list_nor_imports_an_example(directory):
+    lists = {"11月16日名单": _lines([pf.row(1)]), "11月17日汇总": _lines([pf.row(2), pf.row(3), pf.row(4), pf.row(5)])}
+    with pytest.raises(ImportRefused, match="2 个工作表都是预警名单"):
+        analyse("push.xlsx", _book(lists))
+    lacking = [h if h != "风险等级" else "风险类型" for h in pf.STANDARD]
+    example = {"名单": _lines([pf.row(1), pf.row(2)], lacking), "填写示例": _lines([pf.row(99)])}
+    with pytest.raises(ImportRefused, match="缺少必需的列：风险等级"):
+        analyse("push.xlsx", _book(example))
+    template = {"名单": _lines([pf.row(1)], lacking), "模板": [pf.STANDARD]}
+    with pytest.raises(ImportRefused, match="缺少必需的列：风险等级"):
+        analyse("push.xlsx", _book(template))
+
+
+def test_a_csv_line_with_a_stray_comma_at_its_end_still_imports(directory):
+    text = pf.csv_bytes([pf.row(1), pf.row(2), pf.row(3)]).decode("utf-8-sig").splitlines()
+    text[2] += ","
+    results = analyse("push.csv", "\n".join(text).encode()).results
+    assert [r.verdict for r in results] == ["ok", "ok", "ok"]
+
+
+def test_placeholder_error_cells_and_pinyin_names(directory):
+    rows = [pf.row(1, 姓名="Na", 身份证号="", 手机号="#VALUE!", 户籍地址="城东镇1号"),
+            pf.row(2, 姓名="Na", 身份证号="", 手机号="#VALUE!", 户籍地址="城东镇2号")]
+    summary = import_file("push.csv", pf.csv_bytes(rows))
+    db.session.commit()
+    assert summary.counters["persons_created"] == 2
+    assert {p.name for p in db.session.scalars(db.select(Person))} == {"Na"}

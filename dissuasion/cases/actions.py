@@ -145,11 +145,11 @@ def route_group():
                 text=form.precinct_text.data or _("（未填派出所）")), "error")
         return _to_queue()
     precinct, community = destination(form.destination.data)
-    cases = queries.unrouted_with_warnings(current_user, form.precinct_text.data or "")
+    cases, total = queries.unrouted_group(current_user, form.precinct_text.data or "", ROUTE_AT_ONCE)
     if not cases:
         flash(_("队列中已没有这一组的任务（可能刚被分派）。"), "warning")
         return _to_queue()
-    left, cases = len(cases) - ROUTE_AT_ONCE, cases[:ROUTE_AT_ONCE]
+    left = total - len(cases)
     places = [(precinct, community)] * len(cases) if community else places_in(Router.load(), cases, precinct)
     in_community = sum(1 for _p, c in places if c is not None)
     done = _("已把 %(n)d 件分派到%(name)s。", n=len(cases), name=community.name if community else precinct.name)
@@ -166,15 +166,22 @@ def route_by_directory():
     renamed); those still matching nothing stay in the queue."""
     if not RequeueForm().validate_on_submit():
         abort(400)
-    cases = queries.unrouted_with_warnings(current_user)
-    matched, places = match_queue(Router.load(), cases)
+    router, matched, places, queued = Router.load(), [], [], 0
+    for text, count in queries.unrouted_groups(current_user, limit=None):
+        queued += count
+        if (text and router.precinct(text) is None) or len(matched) >= ROUTE_AT_ONCE:
+            continue  # a precinct the directory still lacks: the group is not even read
+        cases, _total = queries.unrouted_group(current_user, text, ROUTE_AT_ONCE - len(matched))
+        found, where = match_queue(router, cases)
+        matched += found
+        places += where
     if not matched:
         flash(_("目录中仍没有能匹配的派出所，队列中的 %(n)d 件未变。请在派出所目录中补上，或按组、逐件分派。",
-                n=len(cases)), "warning")
+                n=queued), "warning")
         return _to_queue()
-    left = len(matched) - ROUTE_AT_ONCE
-    matched, places = matched[:ROUTE_AT_ONCE], places[:ROUTE_AT_ONCE]
-    _attempt(route_many, matched, places, current_user, "directory",
-             done=_("已按当前目录分派 %(n)d 件；仍有 %(left)d 件无法匹配。", n=len(matched),
-                    left=len(cases) - len(matched) - max(left, 0)) + _more_left(left))
+    if len(matched) >= ROUTE_AT_ONCE:
+        done = _("已按当前目录分派 %(n)d 件。", n=len(matched)) + _("可能还有能匹配的，请再点一次。")
+    else:
+        done = _("已按当前目录分派 %(n)d 件；仍有 %(left)d 件无法匹配。", n=len(matched), left=queued - len(matched))
+    _attempt(route_many, matched, places, current_user, "directory", done=done)
     return _to_queue()

@@ -116,9 +116,9 @@ def _persons(items: list, result: MergeResult) -> dict[int, int]:
     """item -> person id; creates the persons not yet known, refreshes the known ones."""
     indexes = _Indexes(items)
     key_of = indexes.match_key
-    _same_person_in_items(items, key_of, indexes.phone_index)
     known: dict[str, int] = dict(db.session.execute(
         select(Person.match_key, Person.id).where(in_values(Person.match_key, set(key_of.values())))).all())
+    _same_person_in_items(items, key_of, indexes.phone_index, known)
     upgrades = _same_person_stored(items, key_of, indexes, known)
     latest: dict[str, object] = {}
     more: dict[str, list] = {}  # keys with several rows: all of them
@@ -172,9 +172,10 @@ def _name_phone(item, phone_index: dict) -> tuple | None:
     return (item.name, index) if index and item.name else None
 
 
-def _same_person_in_items(items: list, key_of: dict, phone_index: dict) -> None:
-    """Within the rows merged together: a row without a valid ID is the person whose row with a valid ID has the
-    same name and phone (when exactly one such ID does); its key becomes that ID's."""
+def _same_person_in_items(items: list, key_of: dict, phone_index: dict, known: dict) -> None:
+    """Within the rows merged together: a row without a valid ID, whose name + phone no stored person has, is the
+    person whose row with a valid ID has the same name and phone (when exactly one such ID does); its key becomes
+    that ID's. (A stored name + phone person is matched as such, and may take the ID: _same_person_stored.)"""
     by_id: dict[tuple, set] = defaultdict(set)
     without = []
     for item in items:
@@ -183,7 +184,7 @@ def _same_person_in_items(items: list, key_of: dict, phone_index: dict) -> None:
         key = key_of[id(item)]
         if key[0] == "i":
             by_id[np].add(key)
-        elif key[0] == "p":
+        elif key[0] == "p" and key not in known:
             without.append((item, np))
     for item, np in without:
         if len(ids := by_id.get(np, ())) == 1:
@@ -212,8 +213,8 @@ def _same_person_stored(items: list, key_of: dict, indexes: _Indexes, known: dic
         key = key_of[id(item)]
         kind = "p" if key[0] == "i" else "i"
         found = [p for p in stored.get(np, ()) if p.match_key[0] == kind]
-        if len(found) != 1:
-            continue
+        if len(found) != 1 or (kind == "p" and any(p.match_key[0] == "i" for p in stored[np])):
+            continue  # none, or not one alone: two IDs with that name and phone, or one already known by its ID
         if kind == "i":
             key_of[id(item)] = found[0].match_key
             known[found[0].match_key] = found[0].id

@@ -119,24 +119,33 @@ def unrouted(user: User, limit: int = BOARD_ROWS) -> list[Case]:
     return list(db.session.scalars(stmt.options(selectinload(Case.person), selectinload(Case.warnings)).limit(limit)))
 
 
-def unrouted_groups(user: User, limit: int = 20) -> list[tuple[str, int]]:
-    """(precinct as the center wrote it, cases of the routing queue with a warning saying so), largest first: a
+def _newest_warnings(user: User):
+    """(case_id, wid): each case of the routing queue and its newest warning, whose place the center wrote last."""
+    return scope_cases(user, select(EarlyWarning.case_id.label("case_id"), func.max(EarlyWarning.id).label("wid"))
+                       .select_from(Case).join(EarlyWarning, EarlyWarning.case_id == Case.id)).where(
+        Case.precinct_id.is_(None), _open()).group_by(EarlyWarning.case_id).subquery()
+
+
+def unrouted_groups(user: User, limit: int | None = 20) -> list[tuple[str, int]]:
+    """(precinct as the center wrote it in a case's newest warning, cases of the routing queue), largest first: a
     misspelt or new precinct fills the queue with hundreds of cases that one choice routes."""
-    cases = func.count(Case.id.distinct())
-    stmt = scope_cases(user, select(EarlyWarning.precinct_text, cases).select_from(Case).join(
-        EarlyWarning, EarlyWarning.case_id == Case.id)).where(Case.precinct_id.is_(None), _open()).group_by(
+    newest, cases = _newest_warnings(user), func.count()
+    stmt = select(EarlyWarning.precinct_text, cases).join(newest, EarlyWarning.id == newest.c.wid).group_by(
         EarlyWarning.precinct_text).order_by(cases.desc(), EarlyWarning.precinct_text).limit(limit)
     return [(text or "", n) for text, n in db.session.execute(stmt).all()]
 
 
-def unrouted_with_warnings(user: User, precinct_text: str | None = None) -> list[Case]:
-    """The routing queue's cases (those with a warning naming `precinct_text`, if given), oldest first, with their
-    warnings loaded."""
-    stmt = scope_cases(user).where(Case.precinct_id.is_(None), _open())
-    if precinct_text is not None:
-        stmt = stmt.where(Case.id.in_(select(EarlyWarning.case_id).where(EarlyWarning.precinct_text == precinct_text)))
-    return list(db.session.scalars(stmt.order_by(Case.id).options(selectinload(Case.warnings),
-                                                                  selectinload(Case.person))))
+def unrouted_group(user: User, precinct_text: str, limit: int) -> tuple[list[Case], int]:
+    """The first `limit` cases of the routing queue whose newest warning names this precinct text (oldest first,
+    with their warnings and person loaded), and how many there are in all."""
+    newest = _newest_warnings(user)
+    in_group = select(newest.c.case_id).join(EarlyWarning, EarlyWarning.id == newest.c.wid).where(
+        func.coalesce(EarlyWarning.precinct_text, "") == precinct_text)
+    stmt = scope_cases(user).where(Case.precinct_id.is_(None), _open(), Case.id.in_(in_group))
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    cases = db.session.scalars(stmt.order_by(Case.id).limit(limit).options(
+        selectinload(Case.warnings), selectinload(Case.person)))
+    return list(cases), total
 
 
 def per_precinct(user: User) -> list[tuple]:

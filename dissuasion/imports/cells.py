@@ -45,20 +45,28 @@ _WAN = Decimal(10000)
 #: named 张伟 with a / one person, and a row with nothing to reach anyone by look reachable.
 PLACEHOLDERS = frozenset({"无", "/", "//", "-", "--", "—", "——", "暂无", "空", "无号码", "无手机", "无手机号",
                           "无电话", "无身份证", "无证件", "无地址", "未知", "不详", "不明", "未提供", "未填", "未登记",
-                          "null", "none", "nil", "n/a", "na", "#n/a", "#null!", "#ref!", "#value!", "nan"})
+                          "null", "none", "nil", "n/a", "na", "#n/a", "#null!", "#ref!", "#value!", "#name?",
+                          "#div/0!", "#num!", "nan"})
 
 
 #: Characters that show as nothing (zero-width spaces and joiners, a stray BOM): removed from numbers.
 INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 
 
-def real(value: str) -> str:
+#: Placeholders that are also names (Na, Nan in pinyin): not taken as empty in the name column.
+NAMES_TOO = frozenset({"na", "nan", "none"})
+
+
+def real(value: str, placeholders: frozenset = PLACEHOLDERS) -> str:
     """The text, or '' when it is a placeholder (无, /, 暂无, NULL, #N/A) or, for a number, only zeros."""
-    if len(value) > 6:  # an address, an ID, a phone: the usual case, decided by its first character
+    if len(value) > 6 and value[0] != "#":  # an address, an ID, a phone: decided by its first character
         return value if value[0] not in "0- " or value.strip("0- ") else ""
-    if value.lower() in PLACEHOLDERS:
+    if value.lower() in placeholders:
         return ""
     return "" if value and not value.strip("0- ") else value
+
+
+NAME_PLACEHOLDERS = PLACEHOLDERS - NAMES_TOO
 
 
 def is_blank(row: list) -> bool:

@@ -123,7 +123,7 @@ def find_header(rows: list[list]) -> HeaderMatch | None:
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         match = match_row(row)
         if len(match.columns) >= MIN_KNOWN_HEADERS:
-            if missing_required(match) and index + 1 < len(rows) and _complete(rows[index + 1]):
+            if missing_required(match) and index + 1 < len(rows) and _header_below(match, rows[index + 1]):
                 continue  # an information line above the header, not its first row
             match.index = index
             if index + 1 < len(rows):
@@ -134,9 +134,15 @@ def find_header(rows: list[list]) -> HeaderMatch | None:
     return first
 
 
-def _complete(row: list) -> bool:
+def _header_below(match: HeaderMatch, row: list) -> bool:
+    """The row under `match` is a whole header of its own, with other names under the columns `match` named: then
+    `match` is a line above the header (编号 | 清反诈〔2026〕118号 | 下发时间 | …). A second header row names only
+    the columns the first left unnamed (预警编号 | 风险等级 under a merged 预警信息)."""
     below = match_row(row)
-    return len(below.columns) >= MIN_KNOWN_HEADERS and not missing_required(below)
+    if len(below.columns) < MIN_KNOWN_HEADERS or missing_required(below):
+        return False
+    return any(i < len(below.headers) and below.headers[i] and below.headers[i] != match.headers[i]
+               for i in match.columns.values())
 
 
 def _second_row(match: HeaderMatch, row: list) -> None:

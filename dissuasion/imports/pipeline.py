@@ -128,14 +128,17 @@ def judge(filename: str, digest: str, table: Table) -> Analysis:
     start = header.index + header.rows_used
     warning_column, name_column = header.columns["warning_id"], header.columns.get("name")
     width = _csv_width(table, header, start)
+    maybe_shifted: list[tuple[RowResult, int]] = []
     for offset, row in enumerate(table.rows[start:], start=start):
         if (cells.is_blank(row) or is_totals(row, warning_column) or _repeated_header(row, warning_column)
                 or is_not_a_record(row, warning_column, name_column)):
             continue
         result = check_row(row, table.first_row + offset)
-        if width and len(row) > width:  # what else its shifted cells seem to say wrong is beside the point
-            result.problems = [Problem("", "shifted", str(len(row) - width), REJECTED)]
-            result.verdict = REJECTED
+        if width and len(row) > width:
+            if any(c.strip() for c in row[width:]):
+                _shifted(result, len(row) - width)
+            else:  # only empty cells beyond: a stray comma at the end, or a shift that pushed an empty 备注 out
+                maybe_shifted.append((result, len(row) - width))
         results.append(result)
         if len(results) > max_rows:
             raise ImportRefused(f"数据行超过 {max_rows:,} 行的上限。请把名单拆成几个文件分别导入。")
@@ -145,10 +148,21 @@ def judge(filename: str, digest: str, table: Table) -> Analysis:
                         results=results, kind=table.kind, sheet=table.sheet if table.kind in ("xlsx", "xls") else "")
     _mark_duplicates(analysis)
     Router.load().route(analysis.results)
+    for result, extra in maybe_shifted:
+        if result.problems and result.verdict != DUPLICATE:  # its cells say wrong things (a word for an amount,
+            # a place not known): shifted
+            _shifted(result, extra)
     for r in results:
         if not r.problems:
             r.raw = []  # only rows with problems go into the error report; a big push holds less
     return analysis
+
+
+def _shifted(result: RowResult, extra: int) -> None:
+    """A CSV row whose columns a comma typed into a cell has shifted: rejected; what else its shifted cells seem to
+    say wrong is beside the point."""
+    result.problems = [Problem("", "shifted", str(extra), REJECTED)]
+    result.verdict = REJECTED
 
 
 def _csv_width(table: Table, header: HeaderMatch, start: int) -> int:

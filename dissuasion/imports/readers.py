@@ -221,7 +221,9 @@ def _read_workbook(data: bytes, kind: str, max_rows: int) -> Table:
     (高风险 and 中低风险) are refused: importing one would drop the other's warnings without a word."""
     with_data: list[Table] = []
     header_only: list[Table] = []  # a template's header with nothing under it
-    partial: list[Table] = []
+    partial: list[Table] = []  # known columns but not the required ones, with rows under them
+    partial_empty: list[Table] = []
+    examples: list[Table] = []  # a 填写示例 or 说明 sheet with a row or two of example
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheets = [m.name for m in book.sheets_metadata if str(m.visible).endswith("Visible")
@@ -241,29 +243,41 @@ def _read_workbook(data: bytes, kind: str, max_rows: int) -> Table:
             rows, top = _sheet_rows(sheet, max_rows)
             table = Table(rows=rows, first_row=top + 1, sheet=sheet.name, kind=kind)
             header = find_header(table.rows)
-            if header is not None and not missing_required(header):
+            if header is not None:
                 has_data = any(not is_blank(row) for row in table.rows[header.index + header.rows_used:])
-                (with_data if has_data else header_only).append(table)
-            elif header is not None:
-                partial.append(table)  # some known columns, not a list: a 下拉选项 or 汇总 sheet, or a list lacking one
+                if missing_required(header):  # a 下拉选项 or 汇总 sheet, or a list lacking a required column
+                    (partial if has_data else partial_empty).append(table)
+                elif has_data and _example(table, header):
+                    examples.append(table)
+                else:
+                    (with_data if has_data else header_only).append(table)
             first = first or table
     except UnreadableFile:
         raise
     except Exception as exc:  # noqa: BLE001  (calamine raises many kinds; all mean "cannot read")
         raise UnreadableFile("无法读取这个 Excel 文件（可能已损坏、加密或不是名单）。"
                              "请用 Excel 打开确认后重新保存。") from exc
-    if len(with_data) > 1:  # an instructions or example sheet beside the list is not a second list
-        with_data = [t for t in with_data if not _NOT_A_LIST.search(t.sheet)] or with_data
+    if not (with_data or partial or header_only):
+        with_data = examples  # the example is all there is: it is read (and its rows judged) like any list
     if len(with_data) > 1:
         names = "、".join(f"“{t.sheet}”" for t in with_data)
         raise UnreadableFile(f"工作簿中有 {len(with_data)} 个工作表都是预警名单（{names}），一次只能导入一个工作表。"
                              "请把它们合并到同一个工作表，或分别另存为单独的文件后逐个导入。")
-    return (with_data or header_only or partial or [first])[0]
+    # a list lacking a required column is the one to name what is missing, before a template's empty header
+    return (with_data or partial or header_only or partial_empty or [first])[0]
 
 
-#: Sheet names of what a template keeps beside its list: instructions, an example, drop-down values, a summary.
-_NOT_A_LIST = re.compile(r"说明|示例|样例|范例|模板|填表|填写|下拉|选项|字典|参数|汇总|统计|example|readme|help",
-                         re.IGNORECASE)
+#: Sheet names of what a template keeps beside its list: its instructions or an example filled in.
+_EXAMPLE_SHEET = re.compile(r"说明|示例|样例|范例|example|readme|help", re.IGNORECASE)
+#: An example sheet shows a row or two; a sheet with more is a list whatever its name.
+EXAMPLE_ROWS = 3
+
+
+def _example(table: Table, header) -> bool:
+    if not _EXAMPLE_SHEET.search(table.sheet):
+        return False
+    rows = table.rows[header.index + header.rows_used:]
+    return sum(1 for row in rows if not is_blank(row)) <= EXAMPLE_ROWS
 
 
 def _sheet_rows(sheet, max_rows: int) -> tuple[list[list], int]:

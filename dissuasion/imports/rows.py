@@ -111,7 +111,7 @@ class RowChecker:
             r.note("warning_id", "warning_id_long", r.warning_no[:64] + "…", verdict=REJECTED)
         elif _lost_digits(warning_id, r.warning_no):
             r.note("warning_id", "warning_id_lost_digits", r.warning_no, verdict=REJECTED)
-        r.name = cells.real(cells.name(name))[:64]
+        r.name = cells.real(cells.name(name), cells.NAME_PLACEHOLDERS)[:64]
         r.sex = cells.sex(sex)
         others = []
         if self.fallback:
@@ -147,8 +147,9 @@ class RowChecker:
 
 
 def _fallback(row: list, fallback: dict, id_cell, phone_cell) -> tuple:
-    """(ID cell, phone cell, other numbers): each number from its first column with one (手机号码, else 联系电话);
-    a further column's different number is kept for the notes, after its header."""
+    """(ID cell, phone cell, other numbers): each number from its first column with one (手机号码, else 联系电话).
+    A further column's different number is said in the notes, after its header and masked: notes are plain text,
+    shown and exported without an audited reveal, so a whole number must not land there."""
     chosen, others = {"id_number": id_cell, "phone": phone_cell}, []
     for name, parts in fallback.items():
         first = None
@@ -159,7 +160,8 @@ def _fallback(row: list, fallback: dict, id_cell, phone_cell) -> tuple:
             if first is None:
                 first, chosen[name] = value, row[i]
             elif value != first:
-                others.append(f"{header}：{value}")
+                masked = mask_id(normalize_id(value)) if name == "id_number" else mask_phone(normalize_phone(value))
+                others.append(f"{header}另有：{masked}")
     return chosen["id_number"], chosen["phone"], others
 
 
