@@ -554,3 +554,10 @@ def test_placeholder_error_cells_and_pinyin_names(directory):
     db.session.commit()
     assert summary.counters["persons_created"] == 2
     assert {p.name for p in db.session.scalars(db.select(Person))} == {"Na"}
+
+
+def test_an_empty_template_beside_a_dropdown_sheet_says_there_are_no_rows(directory):
+    dropdown = [["风险等级", "疑似诈骗类型", "所属派出所"], ["高", "刷单返利", "城东派出所"]]
+    sheets = {"名单": [pf.STANDARD], "下拉选项": dropdown}
+    with pytest.raises(ImportRefused, match="没有任何数据行"):
+        analyse("push.xlsx", _book(sheets))

@@ -221,8 +221,8 @@ def _read_workbook(data: bytes, kind: str, max_rows: int) -> Table:
     (高风险 and 中低风险) are refused: importing one would drop the other's warnings without a word."""
     with_data: list[Table] = []
     header_only: list[Table] = []  # a template's header with nothing under it
-    partial: list[Table] = []  # known columns but not the required ones, with rows under them
-    partial_empty: list[Table] = []
+    partial: list[Table] = []  # warning numbers listed under a header that lacks another required column
+    partial_empty: list[Table] = []  # some known columns, no list: drop-down values, a summary, an empty one
     examples: list[Table] = []  # a 填写示例 or 说明 sheet with a row or two of example
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
@@ -245,8 +245,9 @@ def _read_workbook(data: bytes, kind: str, max_rows: int) -> Table:
             header = find_header(table.rows)
             if header is not None:
                 has_data = any(not is_blank(row) for row in table.rows[header.index + header.rows_used:])
-                if missing_required(header):  # a 下拉选项 or 汇总 sheet, or a list lacking a required column
-                    (partial if has_data else partial_empty).append(table)
+                if missing_required(header):  # a list lacking a required column, or a 下拉选项 or 汇总 sheet
+                    listed = has_data and "warning_id" in header.columns
+                    (partial if listed else partial_empty).append(table)
                 elif has_data and _example(table, header):
                     examples.append(table)
                 else:
