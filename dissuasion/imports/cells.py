@@ -49,12 +49,16 @@ PLACEHOLDERS = frozenset({"无", "/", "//", "-", "--", "—", "——", "暂无"
                           "#div/0!", "#num!", "nan"})
 
 
+#: Placeholders that are also names (Na, Nan in pinyin): not taken as empty in the name column.
+NAME_PLACEHOLDERS = PLACEHOLDERS - {"na", "nan", "none"}
+
 #: Characters that show as nothing (zero-width spaces and joiners, a stray BOM): removed from numbers.
 INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 
 
-#: Placeholders that are also names (Na, Nan in pinyin): not taken as empty in the name column.
-NAMES_TOO = frozenset({"na", "nan", "none"})
+def visible(value: str) -> str:
+    """A number's text without characters that show as nothing (a zero-width space copied from a web page)."""
+    return value if value.isascii() else value.translate(INVISIBLE)
 
 
 def real(value: str, placeholders: frozenset = PLACEHOLDERS) -> str:
@@ -65,8 +69,6 @@ def real(value: str, placeholders: frozenset = PLACEHOLDERS) -> str:
         return ""
     return "" if value and not value.strip("0- ") else value
 
-
-NAME_PLACEHOLDERS = PLACEHOLDERS - NAMES_TOO
 
 
 def is_blank(row: list) -> bool:

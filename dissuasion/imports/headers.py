@@ -87,6 +87,10 @@ class HeaderMatch:
     #: For a JOINED or FALLBACK field named by more than one column: the other columns (left to right).
     also: dict[str, list[int]] = field(default_factory=dict)
 
+    def taken(self) -> set[int]:
+        """The columns read for some field."""
+        return set(self.columns.values()).union(*self.also.values())
+
     def mapping(self) -> list[tuple[str, str]]:
         """(header in the file, what it is read as), left to right."""
         pairs = [(i, f) for f, i in self.columns.items()] + [(i, f) for f, more in self.also.items() for i in more]
@@ -108,9 +112,10 @@ def match_row(row: list) -> HeaderMatch:
             named.setdefault(found[0], []).append(i)
     columns = {name: i for name, (_rank, i) in sorted(best.items(), key=lambda kv: kv[1][1])}
     also = {name: [i for i in more if i != columns[name]] for name, more in named.items() if len(more) > 1}
-    taken = set(columns.values()).union(*also.values())
-    unknown = [text for i, text in enumerate(headers) if text and i not in taken]
-    return HeaderMatch(index=-1, columns=columns, headers=headers, unknown=unknown, also=also)
+    match = HeaderMatch(index=-1, columns=columns, headers=headers, unknown=[], also=also)
+    taken = match.taken()
+    match.unknown = [text for i, text in enumerate(headers) if text and i not in taken]
+    return match
 
 
 def find_header(rows: list[list]) -> HeaderMatch | None:
@@ -153,7 +158,7 @@ def _second_row(match: HeaderMatch, row: list) -> None:
     below = [clean_text(c) for c in row]
     if not any(below):
         return
-    taken = set(match.columns.values()).union(*match.also.values())
+    taken = match.taken()
     for i, text in enumerate(below):
         above = match.headers[i] if i < len(match.headers) else ""
         if text and text != above and i in taken and lookup(text) is None:
@@ -168,7 +173,7 @@ def _second_row(match: HeaderMatch, row: list) -> None:
             added = True
     if added or all(not text or text == match.headers[i] for i, text in enumerate(below) if i < len(match.headers)):
         match.rows_used = 2
-        taken = set(match.columns.values()).union(*match.also.values())
+        taken = match.taken()
         match.unknown = [t for i, t in enumerate(match.headers) if t and i not in taken]
 
 

@@ -54,6 +54,17 @@ class Router:
         found = self.communities.get((precinct.id, key))
         return found or self.communities.get((precinct.id, _community_short_form(key)))
 
+    def place(self, precinct_text: str, community_text: str) -> tuple[Precinct | None, Community | None]:
+        """Where a row's place names lead: the precinct and, if it has it, the community; with no precinct named, a
+        community only one precinct has; else (None, None)."""
+        if precinct_text:
+            precinct = self.precinct(precinct_text)
+            if precinct is None:
+                return None, None
+            return precinct, self.community(precinct, community_text) if community_text else None
+        community = self.unique_communities.get(header_key(community_text)) if community_text else None
+        return (community.precinct, community) if community is not None else (None, None)
+
     def route(self, results: list[RowResult]) -> None:
         """Set each accepted row's precinct and community; a row whose precinct is unknown is unrouted.
 
@@ -63,15 +74,9 @@ class Router:
         for r in results:
             if r.verdict == REJECTED:
                 continue
-            precinct = self.precinct(r.precinct_text) if r.precinct_text else None
-            community = None
-            if precinct is not None and r.community_text:
-                community = self.community(precinct, r.community_text)
-                if community is None:
-                    r.note("community", "community", r.community_text)
-            elif precinct is None and not r.precinct_text and r.community_text:
-                community = self.unique_communities.get(header_key(r.community_text))
-                precinct = community.precinct if community is not None else None
+            precinct, community = self.place(r.precinct_text, r.community_text)
+            if precinct is not None and r.community_text and community is None:
+                r.note("community", "community", r.community_text)
             r.precinct, r.community = precinct, community
             if precinct is None and r.verdict != "duplicate":
                 r.verdict = UNROUTED
@@ -122,14 +127,7 @@ def match_queue(router: Router, cases: list) -> tuple[list, list[tuple[Precinct,
     with those places, as the importer would route them today."""
     matched, places = [], []
     for case in cases:
-        precinct_text, community_text = _latest_place_text(case)
-        precinct = router.precinct(precinct_text) if precinct_text else None
-        community = None
-        if precinct is not None and community_text:
-            community = router.community(precinct, community_text)
-        elif precinct is None and not precinct_text and community_text:
-            community = router.unique_communities.get(header_key(community_text))
-            precinct = community.precinct if community is not None else None
+        precinct, community = router.place(*_latest_place_text(case))
         if precinct is not None:
             matched.append(case)
             places.append((precinct, community))

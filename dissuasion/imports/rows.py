@@ -104,9 +104,7 @@ class RowChecker:
          precinct, community, away, notes) = self.pick(cells_)
         text = cells.text
         r = RowResult(row_number=row_number, raw=row)
-        r.warning_no = as_typed(text(warning_id).replace(" ", ""))
-        if not r.warning_no.isascii():
-            r.warning_no = r.warning_no.translate(cells.INVISIBLE)  # a zero-width space copied from a web page
+        r.warning_no = cells.visible(as_typed(text(warning_id).replace(" ", "")))
         if len(r.warning_no) > 64:
             r.note("warning_id", "warning_id_long", r.warning_no[:64] + "…", verdict=REJECTED)
         elif _lost_digits(warning_id, r.warning_no):
@@ -191,9 +189,7 @@ def _lost_digits(cell, text: str) -> bool:
 
 def _read_numbers(r: RowResult, id_cell, phone_cell, today: dt.date) -> None:
     raw_id, typed_as_number = cells.id_cell(id_cell)
-    if not raw_id.isascii():
-        raw_id = raw_id.translate(cells.INVISIBLE)
-    r.id_number = normalize_id(cells.real(raw_id))[:40]
+    r.id_number = normalize_id(cells.real(cells.visible(raw_id)))[:40]
     if r.id_number:
         flag = (DataFlag.ID_LOST_DIGITS if typed_as_number and len(r.id_number) >= 16
                 else id_problem(r.id_number, today))
@@ -201,10 +197,7 @@ def _read_numbers(r: RowResult, id_cell, phone_cell, today: dt.date) -> None:
         if flag:
             r.flags.append(flag.value)
             r.note("id_number", flag, r.id_number, verdict=FLAGGED)
-    phone = cells.text(phone_cell)
-    if not phone.isascii():
-        phone = phone.translate(cells.INVISIBLE)
-    r.phone = normalize_phone(cells.real(phone))[:40]  # two numbers in a cell stay whole (and flagged)
+    r.phone = normalize_phone(cells.real(cells.visible(cells.text(phone_cell))))[:40]  # two numbers stay whole
     if r.phone:
         r.phone_valid = phone_valid(r.phone)
         if not r.phone_valid:
