@@ -561,3 +561,17 @@ def test_an_empty_template_beside_a_dropdown_sheet_says_there_are_no_rows(direct
     sheets = {"名单": [pf.STANDARD], "下拉选项": dropdown}
     with pytest.raises(ImportRefused, match="没有任何数据行"):
         analyse("push.xlsx", _book(sheets))
+
+
+# --- 2026-11-22 (third session) ---------------------------------------------------------------------
+
+
+def test_times_written_in_words_and_the_midnight_that_ends_a_day(directory):
+    written = {1: "2026年11月16日晚上12时30分", 2: "2026/11/16 晚上12点", 3: "2026年11月16日晚上8点半",
+               4: "2026年11月16日 20时", 5: "2026年11月16日20点05分10秒", 6: "2026/11/16 8点"}
+    rows = [pf.row(n, 推送时间=value) for n, value in written.items()]
+    results = analyse("push.csv", pf.csv_bytes(rows)).results
+    assert [str(r.pushed_at) for r in results] == [
+        "2026-11-17 00:30:00", "2026-11-17 00:00:00", "2026-11-16 20:30:00", "2026-11-16 20:00:00",
+        "2026-11-16 20:05:10", "2026-11-16 08:00:00"]
+    assert all(not r.problems for r in results)

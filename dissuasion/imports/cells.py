@@ -168,37 +168,55 @@ def local_time(cell) -> dt.datetime | None:
             return _plausible(EXCEL_EPOCH + dt.timedelta(days=float(cell)))
         raise ValueError(str(cell))
     value = _SPACES.sub(" ", text(cell))
+    midnight = False
     if not value.isascii() and (half := _HALF_DAY.search(value)):
-        value = _twelve_hour(value, half)
+        value, midnight = _twelve_hour(value, half)
+    if not value.isascii() and (clock := _CN_CLOCK.search(value)):  # 8时30分, 20点, 8点半 as 08:30:00
+        value = _SPACES.sub(" ", value[:clock.start()] + " " + _as_clock(clock) + value[clock.end():]).strip()
+    parsed = _parse_time(value)
+    return _plausible(parsed + dt.timedelta(days=1) if midnight else parsed)
+
+
+def _parse_time(value: str) -> dt.datetime:
+    """A time written as text with a 24-hour clock (any of TIME_FORMATS, or ISO); raises ValueError."""
     if value[:4].isdigit() and value[4:5] == "-":  # ISO: the common case, parsed without strptime
         try:
-            parsed = dt.datetime.fromisoformat(value)
+            return dt.datetime.fromisoformat(value)
         except ValueError:
             pass
-        else:
-            return _plausible(parsed)
     if value.isdigit() and len(value) != 14:  # 20261116083000 is a time; 1763251200 (Unix seconds) is not
         raise ValueError(value)
     for fmt in TIME_FORMATS:
         try:
-            return _plausible(dt.datetime.strptime(value, fmt))
+            return dt.datetime.strptime(value, fmt)
         except ValueError:
             continue
-    return _plausible(dt.datetime.fromisoformat(value.replace("Z", "+00:00")))
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 #: A Chinese Excel's 12-hour time: 2026/11/16 下午 2:30, 2026-11-16 上午08:05.
-_HALF_DAY = re.compile(r"\s*(上午|早上|凌晨|中午|下午|晚上|AM|PM)\s*(\d{1,2})([:：时])", re.IGNORECASE)
+_HALF_DAY = re.compile(r"\s*(上午|早上|凌晨|中午|下午|晚上|AM|PM)\s*(\d{1,2})([:：时点])", re.IGNORECASE)
+#: A clock written in words: 8时30分15秒, 20点05分, 8点半, 20时.
+_CN_CLOCK = re.compile(r"(\d{1,2})\s*[时点]\s*(?:(半)|(\d{1,2})\s*分)?\s*(?:(\d{1,2})\s*秒)?")
 
 
-def _twelve_hour(value: str, half: re.Match) -> str:
-    """The same time with a 24-hour clock: 下午 2:30 is 14:30, 上午 12:10 is 00:10, 中午 12:30 stays."""
+def _as_clock(clock: re.Match) -> str:
+    hour, half, minute, second = clock.groups()
+    return f"{int(hour):02d}:{30 if half else int(minute or 0):02d}:{int(second or 0):02d}"
+
+
+def _twelve_hour(value: str, half: re.Match) -> tuple[str, bool]:
+    """(the same time with a 24-hour clock, whether it is the midnight that ends the day written): 下午 2:30 is
+    14:30, 上午 12:10 is 00:10, 中午 12:30 stays, and 晚上12点 / 晚上12:30 is 00:00 / 00:30 of the next day."""
     hour, word = int(half.group(2)), half.group(1).upper()
+    midnight = word == "晚上" and hour == 12
     if word == "中午":
         hour = hour if hour >= 11 else hour + 12
+    elif midnight:
+        hour = 0
     else:
         hour = hour % 12 + (12 if word in ("下午", "晚上", "PM") else 0)
-    return value[:half.start()] + f" {hour:02d}{half.group(3)}" + value[half.end():]
+    return value[:half.start()] + f" {hour:02d}{half.group(3)}" + value[half.end():], midnight
 
 
 def _plausible(value: dt.datetime) -> dt.datetime:
