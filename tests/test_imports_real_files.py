@@ -575,3 +575,16 @@ def test_times_written_in_words_and_the_midnight_that_ends_a_day(directory):
         "2026-11-17 00:30:00", "2026-11-17 00:00:00", "2026-11-16 20:30:00", "2026-11-16 20:00:00",
         "2026-11-16 20:05:10", "2026-11-16 08:00:00"]
     assert all(not r.problems for r in results)
+
+
+def test_a_csv_with_a_comma_for_every_column_excel_ever_formatted(directory):
+    """Excel writes empty cells up to column XFD when a cell that far right was once formatted: each line then ends in
+    16,000 commas. The list imports as if they were not there, and its error report is as wide as the list."""
+    from dissuasion.imports.models import PushRowError
+    lines = pf.csv_bytes([pf.row(1), pf.row(2, 风险等级="极高")]).decode("utf-8-sig").splitlines()
+    wide = "\r\n".join(line + "," * (16384 - len(line.split(","))) for line in lines).encode()
+    summary = import_file("push.csv", wide)
+    db.session.commit()
+    assert (summary.counters["imported"], summary.counters["rejected"]) == (1, 1)
+    error = db.session.scalars(db.select(PushRowError)).one()
+    assert error.cells[0] == "YJ0000002" and error.cells[6] == "极高" and len(error.cells) <= len(pf.STANDARD)

@@ -84,7 +84,14 @@ def csv_rows(data: bytes) -> list[list[str]]:
 csv.field_size_limit(2**31 - 1)
 
 
+#: A line ending in more empty cells than this loses them before it is read: Excel writes a comma for every column
+#: up to the last one ever formatted (XFD is 16,384), and 3,000 such lines would hold 50 million empty cells.
+TRAILING_EMPTY_CELLS = 256
+
+
 def _split(text: str, delimiter: str) -> list[list[str]]:
+    if delimiter * TRAILING_EMPTY_CELLS in text:
+        text = re.sub(f"{re.escape(delimiter)}{{{TRAILING_EMPTY_CELLS},}}(?=\r?$)", "", text, flags=re.M)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         return list(reader)
