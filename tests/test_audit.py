@@ -120,3 +120,37 @@ def test_every_action_the_code_records_has_words_on_the_audit_page():
     source = "\n".join(p.read_text() for p in Path(dissuasion.__file__).parent.rglob("*.py"))
     recorded = set(re.findall(r'record\(\s*"([a-z_]+)"', source)) | set(REVEALABLE.values()) | {"logout"}
     assert recorded and recorded <= set(ACTIONS), recorded - set(ACTIONS)
+
+
+def test_every_detail_the_code_records_has_words_on_the_audit_page():
+    import ast
+    from dataclasses import fields
+    from pathlib import Path
+
+    import dissuasion
+    from dissuasion.audit.labels import DETAILS
+    from dissuasion.directory.operations import DirectoryResult
+
+    keys = {"bulk"} | {f.name for f in fields(DirectoryResult) if f.name != "notes"}  # passed as **
+    for path in Path(dissuasion.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "record":
+                keys |= {k.arg for k in node.keywords if k.arg not in (None, "user", "success")}
+    assert keys and keys <= set(DETAILS), keys - set(DETAILS)
+
+
+def test_the_trail_says_an_events_details_in_words(client, auth, make_user):
+    from dissuasion.cases.rules import DEFAULT_RULES, ensure_default_rules, update_rule
+    from dissuasion.enums import Tier
+
+    officer = make_user("officer", username="wang")
+    auth.login(officer, "wrong-password-xx")
+    admin = make_user("admin", username="root")
+    ensure_default_rules()
+    values = {**DEFAULT_RULES[Tier.HIGH], "sign_minutes": 45, "followup_days": [3, 7, 14]}
+    update_rule(Tier.HIGH, values, by=admin)
+    db.session.commit()
+    auth.login(admin)
+    page = _events(client)
+    assert "原因：密码错误" in page and "reason=password" not in page
+    assert "签收时限（分钟） 30 → 45" in page and "回访日 3、7 → 3、7、14" in page

@@ -6,7 +6,7 @@ from sqlalchemy import func
 from wtforms import SelectChoice
 
 from ..audit.forms import AuditFilterForm
-from ..audit.labels import action_label, object_label
+from ..audit.labels import action_label, detail_text, object_label
 from ..audit.operations import export_audit_trail
 from ..audit.queries import AuditFilter, filtered, known_actions
 from ..auth.decorators import roles_required
@@ -137,7 +137,8 @@ def audit():
     pagination = db.paginate(filtered(f), page=request.args.get("page", 1, type=int),
                              per_page=current_app.config["PER_PAGE"], error_out=False)
     return render_template("admin/audit.html", form=form, pagination=pagination, args=f.as_dict(),
-                           action_label=action_label, object_label=object_label, role_label=_role_label)
+                           action_label=action_label, object_label=object_label, detail_text=detail_text,
+                           role_label=_role_label)
 
 
 def _role_label(value: str) -> str:

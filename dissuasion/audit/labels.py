@@ -31,3 +31,61 @@ def action_label(key: str) -> str:
 def object_label(key: str) -> str:
     label = OBJECTS.get(key)
     return str(label) if label is not None else key
+
+
+#: The details an event keeps, in words. The stored keys stay as they are (the export gives them raw).
+DETAILS = {
+    "file_name": _l("文件名"), "file": _l("文件"), "sha256": _l("校验值"), "status": _l("结果"),
+    "rows_total": _l("数据行"), "imported": _l("导入"), "rejected": _l("拒收"), "duplicates": _l("重复"),
+    "rows": _l("行数"), "kind": _l("类型"), "results": _l("结果数"), "reason": _l("原因"), "until": _l("锁定至"),
+    "username": _l("用户名"), "role": _l("角色"), "precinct": _l("派出所"), "active": _l("启用"),
+    "changed": _l("改动"), "cases_released": _l("退回的任务"), "for_user": _l("用于账号"), "name": _l("名称"),
+    "to_user": _l("指派给（账号编号）"), "to_precinct": _l("移交至"), "new_case": _l("新任务"),
+    "outcome": _l("办结结果"), "contact": _l("劝阻记录编号"), "followup": _l("回访编号"), "person": _l("人员编号"),
+    "purpose": _l("查看事由"), "bulk": _l("批量方式"), "tier": _l("风险等级"), "week": _l("周"),
+    "scheduled": _l("定时生成"), "period": _l("期间"), "filters": _l("筛选条件"), "via": _l("途径"),
+    "key_id": _l("密钥"), "values": _l("改写的值"), "bytes": _l("字节"), "warnings": _l("预警条数"),
+    "precincts_created": _l("新建派出所"), "precincts_updated": _l("更新派出所"),
+    "communities_created": _l("新建社区"), "officers_created": _l("新建民警账号"),
+    "officers_linked": _l("关联民警账号"), "push_id": _l("批次"), "case_id": _l("任务"), "message": _l("说明"),
+    "errors": _l("错误"), "counters": _l("计数"), "display_name": _l("姓名"), "action": _l("操作"),
+    "date_from": _l("起始日期"), "date_to": _l("截止日期"), "success": _l("结果"),
+    # a rule's settings (rule_update's changes: before → after)
+    "method": _l("劝阻方式"), "call_at_once": _l("同时立即电话"), "sign_minutes": _l("签收时限（分钟）"),
+    "contact_minutes": _l("首次联系时限（分钟）"), "retry_minutes": _l("重拨间隔（分钟）"),
+    "max_tries": _l("联系次数"), "escalation": _l("联系失败后"), "followup_days": _l("回访日"),
+    "watch_days": _l("关注期（天）"), "away_method": _l("外出务工人员的方式"),
+    "away_relatives": _l("外出务工人员另需联系亲友"),
+}
+
+#: Stored values that are words of ours rather than the user's.
+VALUES = {
+    "committed": _l("已导入"), "duplicate_file": _l("重复文件，未改动"), "error_report": _l("错误报告"),
+    "group": _l("按组分派"), "directory": _l("按目录匹配"), "password": _l("密码错误"), "totp": _l("动态口令错误"),
+    "locked": _l("账号已锁定"), "api": _l("接口"), "view": _l("查看"), "call": _l("拨打电话"),
+    "visit": _l("面见"), "phone": _l("电话"), "relatives": _l("经亲友"), "unreachable": _l("无法联系"),
+}
+
+
+def detail_text(detail: dict) -> str:
+    """An event's details as staff read them: 文件名：名单.xlsx；结果：已导入；数据行：120."""
+    return "；".join(f"{_detail_label(k)}：{_detail_value(v)}" for k, v in sorted(detail.items()))
+
+
+def _detail_label(key: str) -> str:
+    label = DETAILS.get(key)
+    return str(label) if label is not None else key
+
+
+def _detail_value(value) -> str:
+    if isinstance(value, bool):
+        return str(_l("是") if value else _l("否"))
+    if isinstance(value, dict):  # a rule's changes hold [before, after]
+        return "，".join(f"{_detail_label(k)} " + (f"{_detail_value(v[0])} → {_detail_value(v[1])}"
+                                                   if isinstance(v, list) and len(v) == 2 else _detail_value(v))
+                        for k, v in value.items() if v not in ("", None))
+    if isinstance(value, list | tuple):  # the fields a change touched, or a rule's days
+        return "、".join(_detail_label(v) if isinstance(v, str) and v in DETAILS else _detail_value(v)
+                        for v in value) or "—"
+    label = VALUES.get(value) if isinstance(value, str) else None
+    return str(label) if label is not None else str(value)
