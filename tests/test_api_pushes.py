@@ -106,3 +106,23 @@ def test_nan_or_infinity_in_json_is_refused_not_read_as_no_value(client, center,
 def test_a_body_that_is_not_json_is_400(client, center):
     response = client.post("/api/v1/pushes", headers={**center, "Content-Type": "application/json"}, data=b"{rows")
     assert response.status_code == 400
+
+
+def test_a_body_that_is_not_json_says_where_or_which_encoding(client, center):
+    headers = {**center, "Content-Type": "application/json"}
+    trailing_comma = client.post("/api/v1/pushes", headers=headers,
+                                 data='{"rows": [{"warning_id": "A1", "tier": "高"},]}'.encode())
+    assert trailing_comma.status_code == 400
+    assert "不是有效的 JSON：第 1 行第" in trailing_comma.get_json()["error"]["message"]
+    gbk = client.post("/api/v1/pushes", headers=headers,
+                      data='{"rows": [{"warning_id": "A1", "tier": "高"}]}'.encode("gbk"))
+    assert gbk.status_code == 400 and "UTF-8" in gbk.get_json()["error"]["message"]
+
+
+def test_half_an_emoji_cut_by_the_client_is_stored_as_a_replacement_character(client, center):
+    body = ('{"rows": [{"warning_id": "Z2", "tier": "高", "name": "乙", "phone": "13800138000", '
+            '"notes": "表情\\ud83d", "reason": "笑\\ud83d\\ude00"}]}')
+    response = client.post("/api/v1/pushes", headers={**center, "Content-Type": "application/json"}, data=body)
+    assert response.status_code == 201, response.get_json()
+    warning = db.session.scalar(db.select(EarlyWarning))
+    assert (warning.notes, warning.reason) == ("表情\ufffd", "笑😀")

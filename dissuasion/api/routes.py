@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from functools import wraps
 
 from flask import Blueprint, g, jsonify, request
@@ -66,14 +67,36 @@ def request_json():
     Infinity, which Python reads but JSON does not have (an ID sent as NaN would be stored as no ID at all)."""
     if not request.is_json:
         return None
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return None
     try:
-        return json.loads(request.get_data(cache=True), parse_constant=_no_constant)
+        body = json.loads(raw, parse_constant=_no_constant)
     except RecursionError as exc:
         raise ApiError(400, _("JSON 嵌套层数过多，无法解析。")) from exc
     except _NotJson as exc:
         raise ApiError(400, _("JSON 中不能有 %(value)s：请改为 null 或一个具体的值。", value=str(exc))) from exc
-    except ValueError:  # not JSON at all (also bad UTF-8): the caller says what it expected
-        return None
+    except UnicodeDecodeError as exc:
+        raise ApiError(400, _("请求体须为 UTF-8 编码的 JSON（现在的编码无法读取，常见于 GBK）。")) from exc
+    except json.JSONDecodeError as exc:
+        raise ApiError(400, _("请求体不是有效的 JSON：第 %(line)d 行第 %(column)d 列附近有错（%(reason)s）。",
+                              line=exc.lineno, column=exc.colno, reason=exc.msg)) from exc
+    return _whole_characters(body) if _LONE_SURROGATE.search(raw) else body
+
+
+#: \ud83d written alone: half of an emoji, cut by a client that counts UTF-16 units (Java, JavaScript).
+_LONE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _whole_characters(value):
+    """The body with each half of a cut emoji replaced by U+FFFD: such a string cannot be stored or sent on."""
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, list):
+        return [_whole_characters(v) for v in value]
+    if isinstance(value, dict):
+        return {_whole_characters(k): _whole_characters(v) for k, v in value.items()}
+    return value
 
 
 class _NotJson(ValueError):
