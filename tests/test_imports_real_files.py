@@ -53,11 +53,13 @@ def test_the_warning_number_column_wins_over_a_serial_number_headed_bianhao(dire
     assert import_file("second.xlsx", _xlsx(lines)).counters["imported"] == 3
 
 
-def test_the_mobile_column_wins_over_a_landline_headed_lianxidianhua(directory):
+def test_the_mobile_column_wins_over_a_landline_headed_lianxidianhua_unless_it_is_broken(directory):
     headers = ["联系电话"] + pf.STANDARD
-    lines = [headers] + [["0571-88886666"] + line for line in _lines([pf.row(1, 手机号="1380000")])[1:]]
-    [result] = analyse("push.xlsx", _xlsx(lines)).results
-    assert result.phone == "1380000" and result.verdict == "flagged"  # the mobile column was read, and judged
+    lines = [headers] + [["0571-88886666"] + line for line in _lines([pf.row(1), pf.row(2, 手机号="1380000")])[1:]]
+    first, broken = analyse("push.xlsx", _xlsx(lines)).results
+    assert first.phone == "13800000001" and "联系电话另有：057*****6666" in first.notes
+    assert broken.phone == "057188886666" and broken.verdict == "ok"  # the number that can be called
+    assert "手机号另有：*******" in broken.notes
 
 
 @pytest.mark.parametrize("headers", [["编号", "预警ID"], ["预警ID", "编号"]])
@@ -588,3 +590,33 @@ def test_a_csv_with_a_comma_for_every_column_excel_ever_formatted(directory):
     assert (summary.counters["imported"], summary.counters["rejected"]) == (1, 1)
     error = db.session.scalars(db.select(PushRowError)).one()
     assert error.cells[0] == "YJ0000002" and error.cells[6] == "极高" and len(error.cells) <= len(pf.STANDARD)
+
+
+def test_words_in_a_number_column_are_no_number_and_go_to_the_notes(directory):
+    rows = [pf.row(1, 姓名="李强", 身份证号="", 手机号="停机", 户籍地址="城东镇1号"),
+            pf.row(2, 姓名="李强", 身份证号="", 手机号="停机", 户籍地址="城东镇2号", 风险等级="高"),
+            pf.row(3, 身份证号="不详", 手机号="空号", 户籍地址="", 现住址="")]
+    results = analyse("push.csv", pf.csv_bytes(rows)).results
+    assert [(r.phone, r.verdict) for r in results] == [("", "ok"), ("", "ok"), ("", "rejected")]
+    assert "手机号：停机" in results[0].notes and not results[0].flags
+    assert [p.code for p in results[2].problems] == ["no_contact"]
+    summary = import_file("push.csv", pf.csv_bytes(rows))
+    db.session.commit()
+    assert summary.counters["persons_created"] == 2  # two 李强 whose phone is 停机 are not one person
+
+
+def test_the_valid_number_of_two_columns_is_the_one_kept(directory):
+    headers = pf.STANDARD + ["联系电话", "公民身份号码"]
+    lines = [headers] + [line + extra for line, extra in zip(_lines([
+        pf.row(1, 手机号="停机"), pf.row(2, 手机号="138****0002", 身份证号="3399**********0028")])[1:],
+        [["13900139001", ""], ["13900139002", pf.id_number(2)]], strict=True)]
+    first, second = analyse("push.xlsx", _xlsx(lines)).results
+    assert (first.phone, first.verdict) == ("13900139001", "ok") and "手机号：停机" in first.notes
+    assert (second.phone, second.id_number, second.id_valid) == ("13900139002", pf.id_number(2), True)
+
+
+def test_an_id_written_with_dashes_is_read_whole(directory):
+    number = pf.id_number(1)
+    dashed = f"{number[:6]}-{number[6:14]}-{number[14:]}"
+    [result] = analyse("push.csv", pf.csv_bytes([pf.row(1, 身份证号=dashed)])).results
+    assert (result.id_number, result.id_valid, result.verdict) == (number, True, "ok")

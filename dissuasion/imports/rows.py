@@ -114,7 +114,8 @@ class RowChecker:
         others = []
         if self.fallback:
             id_number, phone, others = _fallback(cells_, self.fallback, id_number, phone)
-        _read_numbers(r, id_number, phone, self.today)
+        if said := _read_numbers(r, id_number, phone, self.today):
+            others = [*said, *others]
         r.tier = cells.tier(tier)
         try:
             r.pushed_at = cells.local_time(pushed_at)
@@ -145,22 +146,40 @@ class RowChecker:
 
 
 def _fallback(row: list, fallback: dict, id_cell, phone_cell) -> tuple:
-    """(ID cell, phone cell, other numbers): each number from its first column with one (手机号码, else 联系电话).
-    A further column's different number is said in the notes, after its header and masked: notes are plain text,
-    shown and exported without an audited reveal, so a whole number must not land there."""
+    """(ID cell, phone cell, other numbers): each number from the first of its columns that holds a valid one
+    (手机号码 停机 and 联系电话 13900139000: the 联系电话), else from the first that holds any number. A further
+    column's different number is said in the notes, after its header and masked: notes are plain text, shown and
+    exported without an audited reveal, so a whole number must not land there. Words in a number's column (停机)
+    are said in the notes as they are."""
     chosen, others = {"id_number": id_cell, "phone": phone_cell}, []
     for name, parts in fallback.items():
-        first = None
-        for header, i in parts:
-            value = cells.real(cells.text(row[i]))
-            if not value:
+        said = [(header, row[i], value) for header, i in parts if (value := cells.real(cells.text(row[i])))]
+        numbers = [s for s in said if _DIGIT.search(s[2])]
+        valid = [s for s in numbers if _valid_number(name, s[2])]
+        first = (valid or numbers or said or [None])[0]
+        if first is None:
+            continue
+        chosen[name] = first[1]
+        for header, _cell, value in said:
+            if value == first[2]:
                 continue
-            if first is None:
-                first, chosen[name] = value, row[i]
-            elif value != first:
+            if not _DIGIT.search(value):
+                others.append(f"{header}：{value}")
+            elif value != first[2]:
                 masked = mask_id(normalize_id(value)) if name == "id_number" else mask_phone(normalize_phone(value))
                 others.append(f"{header}另有：{masked}")
     return chosen["id_number"], chosen["phone"], others
+
+
+def _valid_number(name: str, value: str) -> bool:
+    if name == "id_number":
+        number = normalize_id(value)
+        return len(number) == 18 and id_problem(number) is None
+    return phone_valid(normalize_phone(value))
+
+
+#: A number's cell holds a number only when it has a digit: 停机, 空号, 暂无 are words about the number.
+_DIGIT = re.compile(r"\d")
 
 
 def _join(row: list, parts: list[tuple[str, int]]) -> str:
@@ -187,9 +206,16 @@ def _lost_digits(cell, text: str) -> bool:
     return "E+" in text.upper() and _SCIENTIFIC.match(text) is not None
 
 
-def _read_numbers(r: RowResult, id_cell, phone_cell, today: dt.date) -> None:
+def _read_numbers(r: RowResult, id_cell, phone_cell, today: dt.date) -> list[str]:
+    """Sets the row's ID and phone; returns what their cells said in words instead of a number (停机, 不详), for
+    the notes: such a cell is no number, and must neither reach a person nor tie two people together."""
+    said = []
     raw_id, typed_as_number = cells.id_cell(id_cell)
-    r.id_number = normalize_id(cells.real(cells.visible(raw_id)))[:40]
+    id_text = cells.real(cells.visible(raw_id))
+    if id_text and not _DIGIT.search(id_text):
+        said.append(f"{LABELS['id_number']}：{id_text}")
+        id_text = ""
+    r.id_number = normalize_id(id_text)[:40]
     if r.id_number:
         flag = (DataFlag.ID_LOST_DIGITS if typed_as_number and len(r.id_number) >= 16
                 else id_problem(r.id_number, today))
@@ -197,12 +223,17 @@ def _read_numbers(r: RowResult, id_cell, phone_cell, today: dt.date) -> None:
         if flag:
             r.flags.append(flag.value)
             r.note("id_number", flag, r.id_number, verdict=FLAGGED)
-    r.phone = normalize_phone(cells.real(cells.visible(cells.text(phone_cell))))[:40]  # two numbers stay whole
+    phone_text = cells.real(cells.visible(cells.text(phone_cell)))
+    if phone_text and not _DIGIT.search(phone_text):
+        said.append(f"{LABELS['phone']}：{phone_text}")
+        phone_text = ""
+    r.phone = normalize_phone(phone_text)[:40]  # two numbers stay whole
     if r.phone:
         r.phone_valid = phone_valid(r.phone)
         if not r.phone_valid:
             r.flags.append(DataFlag.PHONE.value)
             r.note("phone", DataFlag.PHONE, r.phone, verdict=FLAGGED)
+    return said
 
 
 def _judge(r: RowResult, tier_cell) -> None:
