@@ -620,3 +620,12 @@ def test_an_id_written_with_dashes_is_read_whole(directory):
     dashed = f"{number[:6]}-{number[6:14]}-{number[14:]}"
     [result] = analyse("push.csv", pf.csv_bytes([pf.row(1, 身份证号=dashed)])).results
     assert (result.id_number, result.id_valid, result.verdict) == (number, True, "ok")
+
+
+def test_direction_marks_copied_with_a_value_are_not_part_of_it(directory):
+    rows = [pf.row(1, 风险等级="高\u202c", 手机号="\u202d13800130000\u202c", 身份证号=pf.id_number(1) + "\u200e"),
+            pf.row(2, 所属派出所="\u2066城东派出所\u2069", 姓名="\u200f测试2")]
+    lines = pf.csv_bytes(rows).decode("utf-8-sig").replace("风险等级", "风险等级\u202c", 1).encode()
+    first, second = analyse("push.csv", lines).results
+    assert (first.tier.value, first.phone, first.id_valid, first.verdict) == ("high", "13800130000", True, "ok")
+    assert (second.name, second.verdict) == ("测试2", "ok")

@@ -52,8 +52,11 @@ PLACEHOLDERS = frozenset({"无", "/", "//", "-", "--", "—", "——", "暂无"
 #: Placeholders that are also names (Na, Nan in pinyin): not taken as empty in the name column.
 NAME_PLACEHOLDERS = PLACEHOLDERS - {"na", "nan", "none"}
 
-#: Characters that show as nothing (zero-width spaces and joiners, a stray BOM): removed from numbers.
-INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+#: Characters that show as nothing: zero-width spaces and joiners, a stray BOM, a soft hyphen, and the direction
+#: marks Windows and chat apps put around a copied number or word (U+202D 13800138000 U+202C). Removed from every
+#: cell: 高 with a mark after it is still 高.
+INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f"
+                                   "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
 
 
 def visible(value: str) -> str:
@@ -79,7 +82,7 @@ def is_blank(row: list) -> bool:
 def text(cell) -> str:
     """Any cell as clean text: numbers without a trailing .0, full-width folded, trimmed."""
     if cell.__class__ is str:  # nearly every cell, and every cell of a CSV
-        return cell.strip() if cell.isascii() else normalize("NFKC", cell).strip()
+        return cell.strip() if cell.isascii() else normalize("NFKC", cell).translate(INVISIBLE).strip()
     if cell is None:
         return ""
     if isinstance(cell, float) and cell.is_integer():

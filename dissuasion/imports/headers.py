@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..pii import clean_text
+from .cells import INVISIBLE
 
 #: field -> the headers centers use for it. Add a new center's spelling here; nothing else changes.
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {
@@ -36,8 +37,8 @@ LABELS = {field: aliases[0] for field, aliases in FIELD_ALIASES.items()}
 
 @lru_cache(maxsize=4096)  # a push names the same few places and headers over and over
 def header_key(text) -> str:
-    """A header as compared: full-width folded, spaces and line breaks removed, lower case."""
-    return "".join(clean_text(text).split()).lower()
+    """A header as compared: full-width folded, spaces, line breaks and invisible marks removed, lower case."""
+    return "".join(clean_text(text).translate(INVISIBLE).split()).lower()
 
 
 #: What templates put around a header: a required-field star, a trailing note in brackets (必填, 必填项, 选填, 例…).
