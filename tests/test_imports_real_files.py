@@ -629,3 +629,29 @@ def test_direction_marks_copied_with_a_value_are_not_part_of_it(directory):
     first, second = analyse("push.csv", lines).results
     assert (first.tier.value, first.phone, first.id_valid, first.verdict) == ("high", "13800130000", True, "ok")
     assert (second.name, second.verdict) == ("测试2", "ok")
+
+
+def test_the_ministrys_category_names_and_other_ways_of_saying_a_type(directory):
+    written = ["刷单返利类", "刷单返利类诈骗", "虚假投资理财类", "冒充公检法及政府机关类", "冒充电商物流客服类",
+               "虚假征信类", "网络游戏产品虚假交易类", "冒充领导、熟人", "虚假购物、服务", "网络婚恋交友", "贷款诈骗",
+               "其它", "电信诈骗"]
+    rows = [pf.row(n, 疑似诈骗类型=value) for n, value in enumerate(written, start=1)]
+    results = analyse("push.csv", pf.csv_bytes(rows)).results
+    assert [(r.fraud_type.value, r.fraud_type_text) for r in results] == [
+        ("rebate", ""), ("rebate", ""), ("investment", ""), ("authority", ""), ("customer_service", ""),
+        ("credit", ""), ("game", ""), ("acquaintance", ""), ("shopping", ""), ("romance", ""), ("loan", ""),
+        ("other", ""), ("other", "电信诈骗")]
+
+
+def test_away_answers_in_words_and_placeholders_for_an_amount_or_a_time(directory):
+    rows = [pf.row(1, 是否外出务工="是（杭州）", 风险等级="高"), pf.row(2, 是否外出务工="在外地"),
+            pf.row(3, 是否外出务工="无", 推送时间="/", **{"拟转账金额(元)": "无"}),
+            pf.row(4, 推送时间="20261116", **{"拟转账金额(元)": "未知"}),
+            pf.row(5, 推送时间="2026/11/16 3:05 PM"), pf.row(6, 推送时间="46342.5"),
+            pf.row(7, 推送时间="2026-11-16 15:05:00.0")]
+    results = analyse("push.csv", pf.csv_bytes(rows)).results
+    assert [r.away_from_home for r in results[:3]] == [True, True, False]
+    assert [r.amount_at_risk for r in results[2:4]] == [None, None] and results[2].pushed_at is None
+    assert [str(r.pushed_at) for r in results[3:]] == ["2026-11-16 00:00:00", "2026-11-16 15:05:00",
+                                                       "2026-11-16 12:00:00", "2026-11-16 15:05:00"]
+    assert all(not r.problems for r in results), [(r.row_number, r.problems) for r in results if r.problems]

@@ -24,15 +24,44 @@ FRAUD_TYPES = {str(t._labels()[t]): t for t in FraudType} | {t.value: t for t in
     "刷单": FraudType.REBATE, "虚假贷款": FraudType.LOAN, "网络贷款": FraudType.LOAN,
     "投资理财": FraudType.INVESTMENT, "虚假投资": FraudType.INVESTMENT,
 }
-YES = {"是", "y", "yes", "true", "1", "外出务工", "√"}
-NO = {"否", "n", "no", "false", "0", ""}
+#: The ministry's category names and what centers write for them (冒充公检法及政府机关类, 刷单返利类诈骗, 其它),
+#: compared without punctuation and a trailing 类 / 诈骗 (see _fraud_key).
+FRAUD_SYNONYMS = {
+    "冒充公检法及政府机关": FraudType.AUTHORITY, "冒充政府机关": FraudType.AUTHORITY,
+    "冒充物流客服": FraudType.CUSTOMER_SERVICE, "冒充电商物流客服": FraudType.CUSTOMER_SERVICE,
+    "网络婚恋交友": FraudType.ROMANCE, "婚恋交友": FraudType.ROMANCE, "网络交友": FraudType.ROMANCE,
+    "冒充领导": FraudType.ACQUAINTANCE, "冒充熟人": FraudType.ACQUAINTANCE, "冒充亲友": FraudType.ACQUAINTANCE,
+    "虚假购物": FraudType.SHOPPING, "网络购物": FraudType.SHOPPING, "征信": FraudType.CREDIT,
+    "贷款": FraudType.LOAN, "网贷": FraudType.LOAN, "理财": FraudType.INVESTMENT, "投资": FraudType.INVESTMENT,
+    "游戏": FraudType.GAME, "网络游戏": FraudType.GAME, "游戏交易": FraudType.GAME, "刷单返利": FraudType.REBATE,
+    "其它": FraudType.OTHER,
+}
+_FRAUD_NOISE = re.compile(r"[\s、，,/()（）·\-]|及政府机关")
+
+
+def _fraud_key(value: str) -> str:
+    key = _FRAUD_NOISE.sub("", value)
+    for suffix in ("类诈骗", "诈骗类", "诈骗", "类"):
+        if key.endswith(suffix) and len(key) > len(suffix) + 1:
+            return key[:-len(suffix)]
+    return key
+
+
+FRAUD_KEYS = {_fraud_key(str(k)): t for k, t in FRAUD_TYPES.items()} | {
+    _fraud_key(k): t for k, t in FRAUD_SYNONYMS.items()}
+YES = {"是", "y", "yes", "true", "1", "外出务工", "√", "外出", "在外", "在外地", "外地", "已外出", "务工"}
+NO = {"否", "n", "no", "false", "0", "", "×", "未外出", "在家", "本地", "在本地"}
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d",
                 "%Y/%m/%d", "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日", "%Y%m%d%H%M%S",
                 "%Y年%m月%d日 %H时%M分%S秒", "%Y年%m月%d日 %H时%M分", "%Y年%m月%d日%H时%M分%S秒",
                 "%Y年%m月%d日%H时%M分", "%Y年%m月%d日%H:%M:%S", "%Y年%m月%d日%H:%M", "%Y/%m/%d %H时%M分",
                 "%Y.%m.%d %H:%M:%S", "%Y.%m.%d %H:%M", "%Y.%m.%d",
                 # an English-language Excel's CSV: month first (the American order it writes), else day first
-                "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y")
+                "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y",
+                "%Y%m%d", "%Y/%m/%d %I:%M:%S %p", "%Y/%m/%d %I:%M %p", "%Y-%m-%d %I:%M:%S %p", "%Y-%m-%d %I:%M %p",
+                "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p")
+_SERIAL_TEXT = re.compile(r"^[2-7]\d{4}(?:\.\d+)?$")
+_FRACTION = re.compile(r"(\d:\d\d:\d\d)\.\d+$")
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 _SPACES = re.compile(r"\s+")
 _CJK_ONLY = re.compile(r"^[\u3400-\u9fff·\s]+$")
@@ -124,16 +153,20 @@ def fraud_type(cell) -> tuple[FraudType, str]:
     value = text(cell)
     if not value:
         return FraudType.OTHER, ""
-    known = FRAUD_TYPES.get(value) or FRAUD_TYPES.get(value.replace("（", "(").replace("）", ")"))
+    known = FRAUD_TYPES.get(value) or FRAUD_KEYS.get(_fraud_key(value))
     return (known, "") if known else (FraudType.OTHER, value[:100])
 
 
 def away(cell) -> bool | None:
-    """是/否 and friends; None when the value is not understood."""
+    """是/否 and friends (是（杭州）, 在外地; 无 and other placeholders: no); None when the value is not understood."""
     value = text(cell).lower()
     if value in YES:
         return True
-    if value in NO:
+    if value in NO or value in PLACEHOLDERS:
+        return False
+    if value.startswith("是") or "外出" in value or "在外" in value:
+        return True
+    if value.startswith(("否", "未", "不")):
         return False
     return None
 
@@ -146,7 +179,7 @@ def amount(cell) -> Decimal | None:
         value = Decimal(repr(cell))
     else:
         raw = _MONEY_JUNK.sub("", text(cell))
-        if not raw:
+        if not raw or raw.lower() in PLACEHOLDERS:  # 无, /, 未知: no amount given
             return None
         wan = raw.endswith("万")
         try:
@@ -171,6 +204,11 @@ def local_time(cell) -> dt.datetime | None:
             return _plausible(EXCEL_EPOCH + dt.timedelta(days=float(cell)))
         raise ValueError(str(cell))
     value = _SPACES.sub(" ", text(cell))
+    if value.lower() in PLACEHOLDERS:  # 无, /: no time given (the import's own time is used)
+        return None
+    if _SERIAL_TEXT.match(value):  # an Excel serial date that a CSV export wrote as text: 46342.5
+        return _plausible(EXCEL_EPOCH + dt.timedelta(days=float(value)))
+    value = _FRACTION.sub(r"\1", value)  # 15:05:00.0 (a database export's fraction of a second)
     midnight = False
     if not value.isascii() and (half := _HALF_DAY.search(value)):
         value, midnight = _twelve_hour(value, half)
@@ -187,7 +225,7 @@ def _parse_time(value: str) -> dt.datetime:
             return dt.datetime.fromisoformat(value)
         except ValueError:
             pass
-    if value.isdigit() and len(value) != 14:  # 20261116083000 is a time; 1763251200 (Unix seconds) is not
+    if value.isdigit() and len(value) not in (8, 14):  # 20261116 and 20261116083000 are; 1763251200 is not
         raise ValueError(value)
     for fmt in TIME_FORMATS:
         try:
