@@ -60,7 +60,6 @@ TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/
                 "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y",
                 "%Y%m%d", "%Y/%m/%d %I:%M:%S %p", "%Y/%m/%d %I:%M %p", "%Y-%m-%d %I:%M:%S %p", "%Y-%m-%d %I:%M %p",
                 "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p")
-_SERIAL_TEXT = re.compile(r"^[2-7]\d{4}(?:\.\d+)?$")
 _FRACTION = re.compile(r"(\d:\d\d:\d\d)\.\d+$")
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 _SPACES = re.compile(r"\s+")
@@ -206,8 +205,6 @@ def local_time(cell) -> dt.datetime | None:
     value = _SPACES.sub(" ", text(cell))
     if value.lower() in PLACEHOLDERS:  # 无, /: no time given (the import's own time is used)
         return None
-    if _SERIAL_TEXT.match(value):  # an Excel serial date that a CSV export wrote as text: 46342.5
-        return _plausible(EXCEL_EPOCH + dt.timedelta(days=float(value)))
     value = _FRACTION.sub(r"\1", value)  # 15:05:00.0 (a database export's fraction of a second)
     midnight = False
     if not value.isascii() and (half := _HALF_DAY.search(value)):
