@@ -55,9 +55,25 @@ def test_every_form_posted_without_its_csrf_token_is_refused(csrf_app, make_user
     assert "/login" in urls and "/logout" in urls and "/admin/users" in urls
     for url in urls:
         response = client.post(url, data={"username": user.username, "password": PASSWORD})
+        if url.startswith(("/login", "/logout", "/password", "/lang")):  # the pages of logging in
+            assert response.status_code == 400, url
+            assert "刷新页面后重新提交" in response.get_data(as_text=True)
+        else:  # nobody is logged in: the login page, nothing done
+            assert response.status_code == 302 and response.headers["Location"].startswith("/login"), url
+    assert client.get("/cases/").status_code == 302  # the login without a token did not log in
+
+
+def test_every_form_a_logged_in_user_posts_without_its_token_is_refused(csrf_app, client, auth, make_user):
+    csrf_app.config["WTF_CSRF_ENABLED"] = False  # (logging in is beside the point here)
+    auth.login(make_user("admin"))
+    csrf_app.config["WTF_CSRF_ENABLED"] = True
+    assert client.get("/admin/users").status_code == 200
+    for url in _post_rules(csrf_app):
+        if url.startswith(("/login", "/logout")):
+            continue
+        response = client.post(url, data={"username": "x"})
         assert response.status_code == 400, url
         assert "刷新页面后重新提交" in response.get_data(as_text=True)
-    assert client.get("/cases/").status_code == 302  # the login without a token did not log in
 
 
 def test_a_form_with_its_token_is_accepted(csrf_app, make_user):

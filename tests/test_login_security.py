@@ -154,3 +154,16 @@ def test_officers_and_leads_log_in_without_a_second_factor(client, make_user, ro
     user = make_user(role)
     response = client.post("/login", data={"username": user.username, "password": PASSWORD})
     assert "/login/totp" not in response.headers["Location"]
+
+
+def test_a_form_sent_after_the_session_timed_out_leads_back_to_its_page_after_login(client, auth, make_user, clock):
+    clock(T0)
+    auth.login(make_user("center"))
+    clock(T0 + dt.timedelta(minutes=31))
+    response = client.post("/imports/preview", headers={"Referer": "http://localhost/imports/upload"})
+    assert response.status_code == 302 and response.headers["Location"] == "/login?next=/imports/upload"
+    logged_out = client.post("/imports/preview", headers={"Referer": "http://localhost/imports/upload"})
+    assert logged_out.headers["Location"] == "/login?next=/imports/upload"  # (logged out in another tab)
+    elsewhere = client.post("/imports/preview", headers={"Referer": "http://evil.example/imports/upload"})
+    assert "next=" not in elsewhere.headers["Location"]
+    assert client.get("/cases/?status=open").headers["Location"] == "/login?next=/cases/?status%3Dopen"

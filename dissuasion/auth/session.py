@@ -2,6 +2,7 @@
 raising it ends them; they end after 30 idle minutes and 12 hours at most, checked on the server at every
 request from times kept in the signed session; an initial password must be changed before anything else."""
 import datetime as dt
+from urllib.parse import urlsplit
 
 from flask import Flask, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
@@ -58,6 +59,26 @@ def fresh_session() -> None:
         session["lang"] = lang
 
 
+def _back_after_login() -> str | None:
+    """Where login leads back to: the page asked for, or for a form sent (a POST cannot be repeated after login)
+    the page it was sent from."""
+    return request.full_path.rstrip("?") if request.method == "GET" else _page_sent_from()
+
+
+def _unauthorized():
+    """Not logged in (logged out in another tab, or never): the login page, and back afterwards."""
+    flash(login_manager.login_message, login_manager.login_message_category)
+    return redirect(url_for("auth.login", next=_back_after_login()))
+
+
+def _page_sent_from() -> str | None:
+    """The path of this site's page a form was sent from (a POST cannot be repeated after login: its page can)."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host or not referrer.path.startswith("/"):
+        return None
+    return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+
+
 def enforce_session_rules():
     """Before every page: end timed-out sessions; keep users with an initial password on the password page."""
     if request.path.startswith("/api/") or not current_user.is_authenticated:
@@ -66,7 +87,7 @@ def enforce_session_rules():
         logout_user()
         fresh_session()
         flash(_("登录已超时（30 分钟未操作，或已登录超过 12 小时），请重新登录。"), "warning")
-        return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+        return redirect(url_for("auth.login", next=_back_after_login()))
     if current_user.must_change_password and request.endpoint not in BEFORE_PASSWORD_CHANGE:
         flash(_("这是初始密码，请先修改密码。"), "warning")
         return redirect(url_for("auth.password"))
@@ -78,6 +99,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("请先登录。")
     login_manager.login_message_category = "warning"
+    login_manager.unauthorized_handler(_unauthorized)
     # "strong" protection misbehaves behind proxies (STYLE pitfalls); session versions do the job.
     login_manager.session_protection = None
     app.before_request(enforce_session_rules)

@@ -1,9 +1,10 @@
 """Error pages in the user's language; a 500 rolls back whatever the request had half-written."""
 from flask import Flask, jsonify, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from ..api.errors import CODES
-from ..extensions import db
+from ..extensions import db, login_manager
 
 MESSAGES = {400: "请求有误", 403: "没有权限", 404: "页面不存在", 405: "不支持的操作", 413: "文件太大",
             500: "服务器出错"}
@@ -27,9 +28,12 @@ def init_app(app: Flask) -> None:
         app.register_error_handler(code, handle)
 
     def handle_csrf(error):
-        """A form without its token (expired page, or a forged cross-site post): say how to go on."""
+        """A form without its token (expired page, or a forged cross-site post): say how to go on. Logged out
+        meanwhile (in another tab, or the session ended): the token went with the session; log in again."""
         if _wants_json():
             return handle(error)
+        if not current_user.is_authenticated and request.blueprint != "auth":
+            return login_manager.unauthorized()
         return render_template("errors/error.html", code=400, csrf=True), 400
 
     app.register_error_handler(CSRFError, handle_csrf)

@@ -45,7 +45,17 @@
         }
       };
       xhr.upload.onload = function () { setStatus(bar, status, form.dataset.analysing); };
-      xhr.onload = function () { showPage(xhr.responseText); };
+      xhr.onload = function () {
+        var sent = new URL(form.action, window.location.href).pathname;
+        if (xhr.responseURL && new URL(xhr.responseURL).pathname !== sent) {
+          // redirected (to the login page, after the session timed out): become that page, address and all,
+          // so its form posts where it belongs
+          window.history.replaceState(null, "", xhr.responseURL);
+          document.open(); document.write(xhr.responseText); document.close();
+          return;
+        }
+        showPage(xhr.responseText);
+      };
       xhr.onerror = function () {
         bar.hidden = true;
         status.textContent = form.dataset.failed;
