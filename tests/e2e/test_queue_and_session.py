@@ -1,0 +1,63 @@
+"""After the journeys (this file runs after test_journeys.py, whose counts it must not change): the center routes
+a group from its queue and sees what happened where it pressed; an upload after the session is lost leads to a
+working login page and back."""
+import re
+
+from tests.pushfiles import row, xlsx_bytes
+
+from .browser import PHONE, totp_now
+from .serve import PASSWORD, TOTP_SECRET
+from .test_journeys import expect, go, log_in
+
+
+def test_center_routes_a_group_from_the_queue_and_reads_the_result_beside_it(open_page, tmp_path):
+    page, watch = open_page("center", viewport=PHONE)
+    log_in(page, watch, "center01", totp=True)
+    go(page, watch, "导入名单")
+    path = tmp_path / "城南名单.xlsx"
+    path.write_bytes(xlsx_bytes([row(n, 所属派出所="城南派出所") for n in (301, 302, 303)]))
+    page.get_by_label(re.compile("预警名单文件")).set_input_files(path)
+    page.get_by_role("button", name="上传并预览").click()
+    page.get_by_role("button", name="确认导入").click()
+    expect(page.get_by_role("heading", name=re.compile(r"推送批次 #\d+"))).to_be_visible()
+    watch.check()
+
+    go(page, watch, "全县看板")
+    group = page.locator("table.groups tr", has_text="城南派出所")
+    group.get_by_role("button", name="全部分派").click()  # nothing chosen yet
+    message = page.get_by_role("alert").filter(has_text="请先选择")
+    expect(message).to_be_in_viewport()
+    watch.check()
+    group = page.locator("table.groups tr", has_text="城南派出所")
+    group.get_by_role("combobox").select_option(label="城东派出所（所内待分配）")
+    group.get_by_role("button", name="全部分派").click()
+    expect(page.get_by_role("status").filter(has_text="已把 3 件分派到城东派出所")).to_be_in_viewport()
+    watch.check()
+
+
+def test_an_upload_after_the_session_is_lost_goes_to_a_login_that_works_and_back(open_page, tmp_path):
+    page, watch = open_page("center")
+    log_in(page, watch, "center01", totp=True)
+    go(page, watch, "导入名单")
+    page.context.clear_cookies()  # logged out meanwhile (another tab, or the session timed out)
+    path = tmp_path / "名单.xlsx"
+    path.write_bytes(xlsx_bytes([row(401)]))
+    page.get_by_label(re.compile("预警名单文件")).set_input_files(path)
+    page.get_by_role("button", name="上传并预览").click()
+    expect(page).to_have_url(re.compile(r"/login\?next=/imports/upload$"))
+    watch.check()
+    log_in_here(page, watch)
+    expect(page).to_have_url(re.compile(r"/imports/upload$"))
+    expect(page.get_by_role("heading", name="导入名单")).to_be_visible()
+    watch.check()
+
+
+def log_in_here(page, watch) -> None:
+    """The login page as it stands (log_in opens a fresh one, which would lose where login leads back to)."""
+    page.get_by_label("用户名").fill("center01")
+    page.get_by_label("密码", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("heading", name="双因素验证")).to_be_visible()
+    watch.check()
+    page.get_by_label(re.compile("动态验证码")).fill(totp_now(TOTP_SECRET))
+    page.get_by_role("button", name="验证").click()
