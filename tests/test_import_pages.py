@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import random
+import re
 
 import openpyxl
 import pytest
@@ -222,7 +223,7 @@ def test_pushes_list_newest_first_and_push_page_by_verdict(client, center):
         assert text in page
 
 
-def test_error_report_has_the_original_rejected_and_flagged_rows_with_reasons(client, center):
+def test_error_report_has_the_original_rows_with_problems_and_what_became_of_each(client, center):
     _import(client, push_csv(messy_rows()))
     push = db.session.scalar(db.select(Push))
     response = client.get(f"/imports/{push.id}/errors.xlsx")
@@ -231,8 +232,10 @@ def test_error_report_has_the_original_rejected_and_flagged_rows_with_reasons(cl
     rows = [[c.value for c in r] for r in sheet.iter_rows()]
     assert rows[0][:len(PUSH_HEADER)] == list(PUSH_HEADER) and rows[0][-3:] == ["原文件行号", "结果", "问题"]
     by_row = {r[-3]: r for r in rows[1:]}
-    assert sorted(by_row) == [4, 5, 6]  # not row 3 (fine) nor row 7 (unrouted only)
-    assert by_row[5][-2].startswith("未导入") and by_row[4][-2].startswith("已导入")  # rejected / flagged
+    assert sorted(by_row) == [4, 5, 6, 7]  # not row 3 (fine)
+    assert by_row[5][-2].startswith("未导入") and by_row[4][-2].startswith("已导入：数据有问题")  # rejected, flagged
+    assert by_row[7][-2].startswith("已导入：派出所或社区不在目录中") and "北山派出所" in by_row[7][-1]
+    assert all(r[-1].endswith("。") and "。；" not in r[-1] for r in rows[1:])
     assert by_row[5][PUSH_HEADER.index("姓名")] == "测试3" and "风险等级为空" in by_row[5][-1]
     assert by_row[6][PUSH_HEADER.index("手机号")] == "12345" and "手机号" in by_row[6][-1]
     assert by_row[4][PUSH_HEADER.index("身份证号")] == messy_rows()[1]["身份证号"]
@@ -271,3 +274,15 @@ def test_the_preview_names_the_worksheet_it_read(client, center):
     book.save(out)
     page = _upload(client, out.getvalue(), "名单.xlsx").get_data(as_text=True)
     assert "读取工作表“11月16日名单”" in page and "表头在第 2 行" in page  # under the title row
+
+
+def test_the_outcome_of_a_commit_is_said_in_the_users_language(client, center):
+    client.post("/lang/en")
+    page = _upload(client, push_csv(messy_rows())).get_data(as_text=True)
+    assert "To import" in page
+    done = client.post("/imports/commit", data={"token": _token(page)}, follow_redirects=True).get_data(as_text=True)
+    said = re.search(r'class="flash[^"]*"[^>]*>([^<]*)<', done).group(1)
+    assert said.startswith("Imported 4 warnings (of 5 rows)") and "rows rejected" in said and "已" not in said
+    again = client.post("/imports/commit", data={"token": _token(_upload(client, push_csv(messy_rows()))
+                                                                .get_data(as_text=True))}, follow_redirects=True)
+    assert "This file was imported already" in again.get_data(as_text=True)

@@ -34,6 +34,8 @@ COUNTER_LABELS = {"rows_total": _l("数据行"), "imported": _l("导入"), "flag
                   "rejected": _l("拒收"), "duplicates": _l("重复"), "unrouted": _l("待分派"),
                   "persons_created": _l("新建人员"), "cases_created": _l("新建任务"), "cases_updated": _l("更新任务"),
                   "cases_escalated": _l("提升等级")}
+#: The same, before anything is written (the preview).
+PREVIEW_COUNTER_LABELS = {**COUNTER_LABELS, "imported": _l("将导入")}
 #: The preview shows this many rows of the file and this many problems.
 PREVIEW_ROWS, PREVIEW_ERRORS = 20, 200
 
@@ -83,7 +85,7 @@ def preview():
                            rows=analysis.results[:PREVIEW_ROWS], errors=errors[:PREVIEW_ERRORS],
                            more_errors=max(0, len(errors) - PREVIEW_ERRORS), earlier=earlier,
                            form=CommitForm(token=kept.token, sha256=kept.sha256), verdicts=PREVIEW_VERDICTS,
-                           counter_labels=COUNTER_LABELS,
+                           counter_labels=PREVIEW_COUNTER_LABELS,
                            mapping=analysis.header.mapping())
 
 
@@ -109,8 +111,24 @@ def commit():
         return redirect(url_for(".upload"))
     db.session.commit()
     discard_upload(kept.token)
-    flash(summary.message, "warning" if summary.status == "duplicate_file" else "success")
+    flash(_said(summary), "warning" if summary.status == "duplicate_file" else "success")
     return redirect(url_for(".push_detail", push_id=summary.push_id))
+
+
+def _said(summary) -> str:
+    """The outcome of a commit in the user's language (the CLI and the API give summary.message, in Chinese)."""
+    c = summary.counters
+    if summary.status == "duplicate_file":
+        return _("这个文件已经导入过（批次 #%(id)d），本次没有任何改动。", id=summary.push_id)
+    text = _("已导入 %(imported)d 条预警（共 %(rows)d 行）：新建任务 %(created)d 件，更新 %(updated)d 件。",
+             imported=c["imported"], rows=c["rows_total"], created=c["cases_created"], updated=c["cases_updated"])
+    parts = [_("拒收 %(n)d 行", n=c["rejected"]) if c["rejected"] else "",
+             _("数据有问题 %(n)d 行", n=c["flagged"]) if c["flagged"] else "",
+             _("重复 %(n)d 行", n=c["duplicates"]) if c["duplicates"] else "",
+             _("待分派 %(n)d 行", n=c["unrouted"]) if c["unrouted"] else ""]
+    if parts := [p for p in parts if p]:
+        text += _("其中%(parts)s，详见下方和错误报告。", parts=_("，").join(parts))
+    return text
 
 
 @bp.route("/")
@@ -143,7 +161,7 @@ def push_detail(push_id: int):
               for verdict, label in VERDICTS.items() if counts.get(verdict)]
     return render_template("imports/push.html", push=push, groups=groups, limit=PREVIEW_ERRORS,
                            counter_labels=COUNTER_LABELS,
-                           has_report=bool(counts.get(REJECTED) or counts.get(FLAGGED)))
+                           has_report=bool(counts))
 
 
 @bp.route("/<int:push_id>/errors.xlsx")
