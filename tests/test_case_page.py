@@ -29,6 +29,16 @@ def test_case_page_masks_and_reveal_shows_one_number_and_audits(client, auth, ma
     assert ID not in str(event.detail)
 
 
+def test_reveal_in_place_answers_the_number_alone_and_audits_it_the_same(client, auth, make_user, make_case):
+    me = make_user("officer")
+    case = make_case(assignee=me, id_number=ID, phone=PHONE)
+    auth.login(me)
+    response = client.post(f"/cases/{case.id}/reveal/phone", headers={"Accept": "application/json"})
+    assert response.get_json() == {"number": PHONE} and response.headers["Cache-Control"] == "no-store"
+    [event] = _audit("reveal_phone")
+    assert (event.object_id, event.user_id) == (str(case.id), me.id)
+
+
 @pytest.mark.parametrize("role,assigned,offered,hidden", [
     ("officer", True, ["签收"], ["移交其他派出所", "指派</button>"]),
     ("officer", False, ["签收并领取"], ["移交其他派出所"]),

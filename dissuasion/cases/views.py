@@ -1,7 +1,7 @@
 """Worklists, boards, search and the case page. Thin: read through the scoping function, render."""
 from dataclasses import dataclass, field
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -168,6 +168,8 @@ def reveal(case_id: int, field: str):
         abort(404)
     number = reveal_number(case, field, current_user)
     db.session.commit()
+    if request.accept_mimetypes.best == "application/json":  # reveal.js: the number shown in place
+        return jsonify(number=number or None)
     return render_case(case, revealed={field: number})
 
 

@@ -61,3 +61,23 @@ def log_in_here(page, watch) -> None:
     watch.check()
     page.get_by_label(re.compile("动态验证码")).fill(totp_now(TOTP_SECRET))
     page.get_by_role("button", name="验证").click()
+
+
+def test_a_lead_reveals_both_numbers_in_place_and_back_needs_no_form_sent_again(open_page):
+    """(reads the cases the queue test above routed to 城东派出所's pool)"""
+    page, watch = open_page("lead", viewport=PHONE)
+    log_in(page, watch, "lead01")
+    go(page, watch, "我的任务")
+    page.get_by_role("link", name="测试301").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("测试301")
+    watch.check()
+    case_url = page.url
+    page.get_by_role("button", name="显示完整号码").first.click()
+    expect(page.locator("strong.revealed")).to_have_count(1)
+    page.get_by_role("button", name="显示完整号码").click()
+    expect(page.locator("strong.revealed")).to_have_count(2)
+    expect(page.locator("strong.revealed").nth(1)).to_have_text("13800000301")
+    assert page.url == case_url  # shown in place: nothing to send again on Back or reload
+    page.reload()
+    expect(page.locator("strong.revealed")).to_have_count(0)
+    watch.check()
