@@ -654,3 +654,13 @@ def test_away_answers_in_words_and_placeholders_for_an_amount_or_a_time(director
     assert [str(r.pushed_at) for r in results[3:]] == ["2026-11-16 00:00:00", "2026-11-16 15:05:00",
                                                        "2026-11-16 15:05:00"]
     assert all(not r.problems for r in results), [(r.row_number, r.problems) for r in results if r.problems]
+
+
+def test_more_header_spellings_and_hints_on_a_second_line_or_in_square_brackets(directory):
+    spelled = {"预警编号": "预警编号【必填】", "风险等级": "风险等级\n特高危/高/中/低", "姓名": "姓名\n必填",
+               "身份证号": "身份证", "手机号": "电话", "现住址": "居住地址", "所属派出所": "派出所", "所属社区": "社区"}
+    lines = _lines([pf.row(1)])
+    lines[0] = [spelled.get(h, h) for h in lines[0]]
+    [result] = analyse("push.xlsx", _xlsx(lines)).results
+    assert (result.verdict, result.id_valid, result.phone, result.community.name) == ("ok", True, "13800000001",
+                                                                                      "东门社区")

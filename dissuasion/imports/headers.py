@@ -8,20 +8,22 @@ from .cells import INVISIBLE
 
 #: field -> the headers centers use for it. Add a new center's spelling here; nothing else changes.
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {
-    "warning_id": ("预警编号", "编号", "预警ID", "warning_id"),
-    "pushed_at": ("推送时间", "下发时间", "预警时间", "pushed_at"),
-    "name": ("姓名", "name"),
+    "warning_id": ("预警编号", "编号", "预警ID", "预警单号", "预警流水号", "warning_id"),
+    "pushed_at": ("推送时间", "下发时间", "预警时间", "推送日期", "下发日期", "预警日期", "pushed_at"),
+    "name": ("姓名", "人员姓名", "当事人姓名", "name"),
     "sex": ("性别", "sex"),
-    "id_number": ("身份证号", "公民身份号码", "证件号码", "身份证号码", "id_number"),
-    "phone": ("手机号", "联系电话", "手机号码", "phone"),
-    "tier": ("风险等级", "风险级别", "预警等级", "tier"),
+    "id_number": ("身份证号", "公民身份号码", "证件号码", "身份证号码", "身份证", "公民身份证号", "公民身份证号码",
+                  "居民身份证号码", "身份证件号码", "证件号", "id_number"),
+    "phone": ("手机号", "联系电话", "手机号码", "手机", "电话", "电话号码", "联系手机", "移动电话", "phone"),
+    "tier": ("风险等级", "风险级别", "预警等级", "预警级别", "tier"),
     "reason": ("预警原因", "预警来源", "reason"),
-    "fraud_type": ("疑似诈骗类型", "涉诈类型", "诈骗类型", "fraud_type"),
+    "fraud_type": ("疑似诈骗类型", "涉诈类型", "诈骗类型", "诈骗类别", "涉诈类别", "fraud_type"),
     "amount_at_risk": ("拟转账金额(元)", "拟转账金额", "涉案金额", "预警金额", "amount_at_risk"),
-    "registered_address": ("户籍地址", "户籍地", "registered_address"),
-    "current_address": ("现住址", "居住地", "current_address"),
-    "precinct": ("所属派出所", "辖区派出所", "precinct"),
-    "community": ("所属社区", "社区(村)", "community"),
+    "registered_address": ("户籍地址", "户籍地", "户籍所在地", "户口所在地", "registered_address"),
+    "current_address": ("现住址", "居住地", "居住地址", "现居住地址", "现居住地", "现住地址", "current_address"),
+    "precinct": ("所属派出所", "辖区派出所", "派出所", "派出所名称", "管辖派出所", "责任派出所", "precinct"),
+    "community": ("所属社区", "社区(村)", "社区", "村(社区)", "社区/村", "所属村(社区)", "所属社区(村)", "村居",
+                  "所属村居", "community"),
     "away_from_home": ("是否外出务工", "外出务工", "away_from_home"),
     "notes": ("备注", "notes"),
 }
@@ -37,8 +39,12 @@ LABELS = {field: aliases[0] for field, aliases in FIELD_ALIASES.items()}
 
 @lru_cache(maxsize=4096)  # a push names the same few places and headers over and over
 def header_key(text) -> str:
-    """A header as compared: full-width folded, spaces, line breaks and invisible marks removed, lower case."""
-    return "".join(clean_text(text).translate(INVISIBLE).split()).lower()
+    """A header as compared: full-width folded, spaces, line breaks and invisible marks removed, 【】 and [] as (),
+    lower case."""
+    return "".join(clean_text(text).translate(_HEADER_FOLD).split()).lower()
+
+
+_HEADER_FOLD = INVISIBLE | str.maketrans("【】[]〔〕", "()()()")
 
 
 #: What templates put around a header: a required-field star, a trailing note in brackets (必填, 必填项, 选填, 例…).
@@ -68,6 +74,8 @@ def lookup(text: str) -> tuple[str, int] | None:
     """(field, rank) for a header as written, with a template's star or (必填) note ignored."""
     key = header_key(text)
     found = _LOOKUP.get(key)
+    if found is None and "\n" in text.strip():  # 风险等级 with its hint on a second line (特高危/高/中/低)
+        return lookup(text.strip().split("\n")[0])
     if found is None and key:
         bare = _DECORATION.sub("", key)
         found = _LOOKUP.get(bare) if bare != key else None
