@@ -286,3 +286,17 @@ def test_the_outcome_of_a_commit_is_said_in_the_users_language(client, center):
     again = client.post("/imports/commit", data={"token": _token(_upload(client, push_csv(messy_rows()))
                                                                 .get_data(as_text=True))}, follow_redirects=True)
     assert "This file was imported already" in again.get_data(as_text=True)
+
+
+def test_a_serial_number_column_read_as_warning_numbers_says_the_skipped_rows_are_other_people(client, center):
+    """编号 1, 2, 3 on every day's list: the second day's rows are other people, not duplicates to drop quietly."""
+    day = [{**person(n), "预警编号": str(n - 10)} for n in (11, 12)]
+    _import(client, push_csv(day))
+    other_day = [{**person(n), "预警编号": str(n - 20)} for n in (21, 22)]
+    page = _upload(client, push_csv(other_day)).get_data(as_text=True)
+    assert "有 2 行的预警编号已经属于另一个人" in page
+    assert f"预警编号 1 已经导入过，但那一条是另一个人（{person(11)['姓名']}）" in page
+    same_again = _upload(client, push_csv(day[:1] + [{**person(n), "预警编号": "9"} for n in (14, 15)]))
+    page = same_again.get_data(as_text=True)
+    assert "有 1 行的预警编号已经属于另一个人" in page  # (row 3, 测试11 again: no word about it; title in row 1)
+    assert f"预警编号 9 在本文件第 4 行已用于另一个人（{person(14)['姓名']}）" in page

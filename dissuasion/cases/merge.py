@@ -52,6 +52,15 @@ def existing_warning_numbers(numbers: list[str]) -> set[str]:
         in_values(EarlyWarning.warning_no, set(numbers)))))
 
 
+def stored_warning_names(numbers: list[str]) -> dict[str, str]:
+    """{预警编号: the name of its person} for those of these 预警编号 already stored."""
+    if not numbers:
+        return {}
+    return dict(db.session.execute(
+        select(EarlyWarning.warning_no, Person.name).outerjoin(Person, Person.id == EarlyWarning.person_id)
+        .where(in_values(EarlyWarning.warning_no, set(numbers)))).all())
+
+
 #: The lock merges take: what a merge reads (known numbers, persons, open cases) must not change under it.
 MERGE_LOCK = "cases.merge_warnings"
 

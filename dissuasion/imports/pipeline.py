@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from ..audit.operations import record
 from ..bulk import bulk_insert, gc_paused
-from ..cases.merge import MERGE_LOCK, existing_warning_numbers, merge_warnings
+from ..cases.merge import MERGE_LOCK, merge_warnings, stored_warning_names
 from ..cases.operations import announce
 from ..database import serialize
 from ..enums import WarningSource
@@ -186,19 +186,28 @@ def _repeated_header(row: list, warning_column: int) -> bool:
 
 
 def _mark_duplicates(analysis: Analysis) -> None:
-    """A 预警编号 already stored, or seen on an earlier row of this file, is a duplicate."""
+    """A 预警编号 already stored, or seen on an earlier row of this file, is a duplicate (SPEC). When that number
+    belongs to someone else (another name), the message says so: the column may hold a serial number (编号 1, 2, 3
+    on every day's list), and the rows skipped are then real warnings."""
     live = [r for r in analysis.results if r.verdict != REJECTED]
-    stored = existing_warning_numbers([r.warning_no for r in live])
-    first_row: dict[str, int] = {}
+    stored = stored_warning_names([r.warning_no for r in live])
+    first: dict[str, RowResult] = {}
     for r in live:
         if r.warning_no in stored:
             r.verdict = DUPLICATE
-            r.problems = [Problem("warning_id", "duplicate", r.warning_no, DUPLICATE)]
-        elif r.warning_no in first_row:
+            r.problems = [Problem("warning_id", "duplicate", r.warning_no, DUPLICATE,
+                                  other=_someone_else(stored[r.warning_no], r.name))]
+        elif (earlier := first.get(r.warning_no)) is not None:
             r.verdict = DUPLICATE
-            r.problems = [Problem("warning_id", "duplicate", r.warning_no, DUPLICATE, first_row[r.warning_no])]
+            r.problems = [Problem("warning_id", "duplicate", r.warning_no, DUPLICATE, earlier.row_number,
+                                  other=_someone_else(earlier.name, r.name))]
         else:
-            first_row[r.warning_no] = r.row_number
+            first[r.warning_no] = r
+
+
+def _someone_else(name: str | None, this: str) -> str:
+    """The other person's name when it is not this row's (both given, and different)."""
+    return name if name and this and name != this else ""
 
 
 @gc_paused

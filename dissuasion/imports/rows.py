@@ -26,6 +26,10 @@ MESSAGES = {
     "tier_value": "风险等级“{value}”无法识别（可用：特高危、高、中、低，或高风险/中风险/低风险、高危/中危/低危）。",
     "duplicate": "预警编号 {value} 已经导入过，本行跳过。",
     "duplicate_in_file": "预警编号 {value} 在本文件第 {first} 行已出现，本行跳过。",
+    "duplicate_other": "预警编号 {value} 已经导入过，但那一条是另一个人（{other}）：本行跳过。请核对这一列是不是中心"
+                       "下发的预警编号（而不是序号）；若是中心的编号重复，请联系中心更正。",
+    "duplicate_in_file_other": "预警编号 {value} 在本文件第 {first} 行已用于另一个人（{other}）：本行跳过。请核对这一列"
+                               "是不是中心下发的预警编号（而不是序号）。",
     DataFlag.ID_LENGTH: "身份证号“{value}”位数不对（应为 18 位），已导入，请核实。",
     DataFlag.ID_CHECKSUM: "身份证号“{value}”校验位不对，可能抄错（若末尾是 000，多半是 Excel 把它存成了数字），"
                           "已导入，请核实。",
@@ -54,6 +58,8 @@ class Problem:
     verdict: str = REJECTED
     #: For a duplicate within the file: the row where the number first appeared.
     first_row: int = 0
+    #: For a duplicate: the name of the person the number already belongs to, when it is someone else.
+    other: str = ""
 
 
 @dataclass(slots=True, kw_only=True)
@@ -257,14 +263,14 @@ def message(problem: Problem) -> str:
     key = problem.code
     if key == "tier" and problem.value:
         key = "tier_value"
-    elif key == "duplicate" and problem.first_row:
-        key = "duplicate_in_file"
+    elif key == "duplicate":
+        key = ("duplicate_in_file" if problem.first_row else "duplicate") + ("_other" if problem.other else "")
     value = problem.value
     if problem.field == "id_number":  # messages are stored and shown: never a whole number in them
         value = mask_id(value)
     elif problem.field == "phone":
         value = mask_phone(value)
-    return MESSAGES[key].format(value=value, first=problem.first_row)
+    return MESSAGES[key].format(value=value, first=problem.first_row, other=problem.other)
 
 
 def column_label(problem: Problem, headers: list[str], columns: dict[str, int]) -> str:

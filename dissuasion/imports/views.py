@@ -86,6 +86,7 @@ def preview():
                            more_errors=max(0, len(errors) - PREVIEW_ERRORS), earlier=earlier,
                            form=CommitForm(token=kept.token, sha256=kept.sha256), verdicts=PREVIEW_VERDICTS,
                            counter_labels=PREVIEW_COUNTER_LABELS,
+                           taken_by_others=sum(1 for r in analysis.results if r.problems and r.problems[0].other),
                            mapping=analysis.header.mapping())
 
 
