@@ -664,3 +664,16 @@ def test_more_header_spellings_and_hints_on_a_second_line_or_in_square_brackets(
     [result] = analyse("push.xlsx", _xlsx(lines)).results
     assert (result.verdict, result.id_valid, result.phone, result.community.name) == ("ok", True, "13800000001",
                                                                                       "东门社区")
+
+
+def test_places_written_in_other_ways_reach_the_directory_kept_under_full_names(make_precinct):
+    make_precinct("PCS01", name="清河县公安局城东派出所", communities=("东门社区", "东溪村"))
+    make_precinct("PCS02", name="清河县公安局城西派出所", communities=("西门社区居委会",))
+    written = [("城东派出所", "东门"), ("城东所", "东溪"), ("清河县城东派出所", "东门社区居委会"),
+               ("清河县公安局城西派出所", "西门社区"), ("", "西门社区居委会"), ("城南派出所", "东门社区")]
+    rows = [pf.row(n, 所属派出所=p, 所属社区=c) for n, (p, c) in enumerate(written, start=1)]
+    results = analyse("push.csv", pf.csv_bytes(rows)).results
+    assert [(r.precinct.code if r.precinct else None, r.community.name if r.community else None, r.verdict)
+            for r in results] == [("PCS01", "东门社区", "ok"), ("PCS01", "东溪村", "ok"), ("PCS01", "东门社区", "ok"),
+                                  ("PCS02", "西门社区居委会", "ok"), ("PCS02", "西门社区居委会", "ok"),
+                                  (None, None, "unrouted")]

@@ -29,13 +29,21 @@ class Router:
         short: dict[str, set] = {}
         for p in db.session.scalars(select(Precinct).where(Precinct.active.is_(True)).options(
                 selectinload(Precinct.communities).selectinload(Community.officer))):
-            precincts[header_key(p.name)] = precincts[header_key(p.code)] = p
-            for alias in _precinct_short_forms(header_key(p.name)):
+            name = header_key(p.name)
+            precincts[name] = precincts[header_key(p.code)] = p
+            bare = _BUREAU.sub("", name)  # a directory that keeps the full name: 清河县公安局城东派出所
+            for alias in {bare, *_precinct_short_forms(bare)} - {name}:
                 short.setdefault(alias, set()).add(p)
+            in_precinct: dict[str, set] = {}
             for c in p.communities:
-                communities[(p.id, header_key(c.name))] = c
-                communities.setdefault((p.id, _community_short_form(header_key(c.name))), c)
-                by_name.setdefault(header_key(c.name), []).append(c)
+                key = header_key(c.name)
+                communities[(p.id, key)] = c
+                for alias in _community_short_forms(key):
+                    in_precinct.setdefault(alias, set()).add(c)
+                by_name.setdefault(key, []).append(c)
+            for alias, found in in_precinct.items():  # 东门 for 东门社区, where no other community of it is 东门…
+                if len(found) == 1:
+                    communities.setdefault((p.id, alias), next(iter(found)))
         for alias, found in short.items():
             if len(found) == 1:
                 precincts.setdefault(alias, found.pop())
@@ -47,6 +55,8 @@ class Router:
         found = self.precincts.get(key)
         if found is None and (bare := _BUREAU.sub("", key)) != key:
             found = self.precincts.get(bare)
+        if found is None:  # 清河县城东派出所: a county's or city's name before the precinct's own
+            found = next((p for m in _COUNTY.finditer(key[:12]) if (p := self.precincts.get(key[m.end():]))), None)
         return found
 
     def community(self, precinct: Precinct, text: str) -> Community | None:
@@ -62,7 +72,9 @@ class Router:
             if precinct is None:
                 return None, None
             return precinct, self.community(precinct, community_text) if community_text else None
-        community = self.unique_communities.get(header_key(community_text)) if community_text else None
+        key = header_key(community_text) if community_text else ""
+        community = (self.unique_communities.get(key) or self.unique_communities.get(_community_short_form(key))
+                     if key else None)
         return (community.precinct, community) if community is not None else (None, None)
 
     def route(self, results: list[RowResult]) -> None:
@@ -88,6 +100,8 @@ class Router:
 
 #: What precedes a precinct's own name in a full one: 清河县公安局城东派出所, 清河分局城东派出所.
 _BUREAU = re.compile(r"^.*(?:公安局|分局)")
+#: Where a county's, city's or district's name may end before a precinct's own: 清河县城东派出所.
+_COUNTY = re.compile(r"[县市区旗]")
 _COMMITTEE = re.compile(r"(?:居民委员会|居委会)$")
 _VILLAGE_COMMITTEE = re.compile(r"村(?:民委员会|委会)$")
 
@@ -102,6 +116,15 @@ def _precinct_short_forms(key: str) -> list[str]:
 def _community_short_form(key: str) -> str:
     """东门社区居委会 is 东门社区; 李庄村委会 is 李庄村."""
     return _VILLAGE_COMMITTEE.sub("村", _COMMITTEE.sub("", key))
+
+
+def _community_short_forms(key: str) -> list[str]:
+    """东门社区 is also written 东门社区居委会 (the short form of what is written) and 东门; 东溪村 is also 东溪."""
+    forms = [_community_short_form(key)]
+    for suffix in ("社区", "村"):
+        if key.endswith(suffix) and len(key) - len(suffix) >= 2:
+            forms.append(key[:-len(suffix)])
+    return forms
 
 
 # --- the center's routing queue ------------------------------------------------------------------
