@@ -677,15 +677,3 @@ def test_places_written_in_other_ways_reach_the_directory_kept_under_full_names(
             for r in results] == [("PCS01", "东门社区", "ok"), ("PCS01", "东溪村", "ok"), ("PCS01", "东门社区", "ok"),
                                   ("PCS02", "西门社区居委会", "ok"), ("PCS02", "西门社区居委会", "ok"),
                                   (None, None, "unrouted")]
-
-
-def test_several_phones_in_one_cell_give_the_first_valid_one(directory):
-    written = ["13800138000/13900139000", "13800138001、13900139001", "13800138002 13900139002",
-               "13800138003\n0571-88886666", "138 0013 8004", "1380013800/13900139005"]
-    rows = [pf.row(n, 手机号=value) for n, value in enumerate(written, start=1)]
-    results = analyse("push.csv", pf.csv_bytes(rows)).results
-    assert [(r.phone, r.verdict) for r in results] == [
-        ("13800138000", "ok"), ("13800138001", "ok"), ("13800138002", "ok"), ("13800138003", "ok"),
-        ("13800138004", "ok"), ("13900139005", "ok")]
-    assert "手机号另有：139****9000" in results[0].notes and "手机号另有：057*****6666" in results[3].notes
-    assert "手机号另有：138***3800" in results[5].notes

@@ -184,19 +184,6 @@ def _valid_number(name: str, value: str) -> bool:
     return phone_valid(normalize_phone(value))
 
 
-#: How a cell lists several phone numbers: 13800138000/13900139000, 、 or ， or ; between them, a line break, spaces.
-_SEVERAL = re.compile(r"[/、,，;；|\n]+|\s+")
-
-
-def _several_numbers(text: str) -> tuple[str, list[str]] | None:
-    """(the first valid number, the other numbers) of a cell that lists several, or None."""
-    parts = [number for part in _SEVERAL.split(text) if (number := normalize_phone(part))]
-    valid = [number for number in parts if phone_valid(number)]
-    if len(parts) < 2 or not valid:
-        return None
-    return valid[0], [number for number in dict.fromkeys(parts) if number != valid[0]]
-
-
 #: A number's cell holds a number only when it has a digit: 停机, 空号, 暂无 are words about the number.
 _DIGIT = re.compile(r"\d")
 
@@ -246,10 +233,7 @@ def _read_numbers(r: RowResult, id_cell, phone_cell, today: dt.date) -> list[str
     if phone_text and not _DIGIT.search(phone_text):
         said.append(f"{LABELS['phone']}：{phone_text}")
         phone_text = ""
-    r.phone = normalize_phone(phone_text)[:40]
-    if r.phone and not phone_valid(r.phone) and (several := _several_numbers(phone_text)):
-        r.phone, others = several  # 13800138000/13900139000: the first that is valid; the others in the notes
-        said.extend(f"{LABELS['phone']}另有：{mask_phone(other)}" for other in others)
+    r.phone = normalize_phone(phone_text)[:40]  # two numbers stay whole
     if r.phone:
         r.phone_valid = phone_valid(r.phone)
         if not r.phone_valid:
