@@ -677,3 +677,11 @@ def test_places_written_in_other_ways_reach_the_directory_kept_under_full_names(
             for r in results] == [("PCS01", "东门社区", "ok"), ("PCS01", "东溪村", "ok"), ("PCS01", "东门社区", "ok"),
                                   ("PCS02", "西门社区居委会", "ok"), ("PCS02", "西门社区居委会", "ok"),
                                   (None, None, "unrouted")]
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_a_sep_line_names_the_delimiter_and_is_no_row(directory, delimiter):
+    lines = pf.csv_bytes([pf.row(1), pf.row(2, 风险等级="")]).decode("utf-8-sig").replace(",", delimiter)
+    analysis = analyse("push.csv", f"sep={delimiter}\r\n{lines}".encode())
+    assert analysis.header_row == 1 and [r.row_number for r in analysis.results] == [2, 3]
+    assert [r.verdict for r in analysis.results] == ["ok", "rejected"]

@@ -55,6 +55,8 @@ def decode_text(data: bytes) -> str:
                              "请从 Excel 另存为 CSV 或 .xlsx 后再导入。") from exc
 
 
+#: The line Excel reads as "this file's delimiter is ;" (and does not show as a row).
+_SEP_LINE = re.compile(r'^"?sep=([,;\t|])"?[,;\t|]*\r?\n')
 #: Excel's way of keeping a number as text in a CSV: ="330102199001011234".
 _FORMULA_TEXT = re.compile(r'^\s*="(.*)"\s*$', re.S)
 
@@ -64,8 +66,12 @@ def csv_rows(data: bytes) -> list[list[str]]:
     text = decode_text(data)
     if "\x00" in text:
         raise UnreadableFile("文件含有二进制内容，不是 CSV 表格。请确认选择的是导出的名单文件。")
-    rows, delimiter = _split(text, ","), ","
-    if find_header(rows) is None:
+    if declared := _SEP_LINE.match(text):  # Excel's "sep=;" first line: it names the delimiter, and Excel hides it
+        text, delimiter = text[declared.end():], declared.group(1)
+        rows = _split(text, delimiter)
+    else:
+        rows, delimiter = _split(text, ","), ","
+    if find_header(rows) is None and not declared:
         for other_delimiter in ("\t", ";"):
             if other_delimiter in text and find_header(other := _split(text, other_delimiter)) is not None:
                 rows, delimiter = other, other_delimiter
