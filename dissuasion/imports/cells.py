@@ -85,6 +85,7 @@ NAME_PLACEHOLDERS = PLACEHOLDERS - {"na", "nan", "none"}
 #: cell: 高 with a mark after it is still 高.
 INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f"
                                    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+_HAS_INVISIBLE = re.compile("[" + "".join(map(chr, INVISIBLE)) + "]")
 
 
 def visible(value: str) -> str:
@@ -110,7 +111,11 @@ def is_blank(row: list) -> bool:
 def text(cell) -> str:
     """Any cell as clean text: numbers without a trailing .0, full-width folded, trimmed."""
     if cell.__class__ is str:  # nearly every cell, and every cell of a CSV
-        return cell.strip() if cell.isascii() else normalize("NFKC", cell).translate(INVISIBLE).strip()
+        if cell.isascii():
+            return cell.strip()
+        # normalize gives the cell itself back when it is already NFKC (most Chinese text): no copy, unless marks
+        value = normalize("NFKC", cell)
+        return (value.translate(INVISIBLE) if _HAS_INVISIBLE.search(value) else value).strip()
     if cell is None:
         return ""
     if isinstance(cell, float) and cell.is_integer():
