@@ -88,11 +88,6 @@ INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u
 _HAS_INVISIBLE = re.compile("[" + "".join(map(chr, INVISIBLE)) + "]")
 
 
-def visible(value: str) -> str:
-    """A number's text without characters that show as nothing (a zero-width space copied from a web page)."""
-    return value if value.isascii() else value.translate(INVISIBLE)
-
-
 def real(value: str, placeholders: frozenset = PLACEHOLDERS) -> str:
     """The text, or '' when it is a placeholder (无, /, 暂无, NULL, #N/A) or, for a number, only zeros."""
     if len(value) > 6 and value[0] != "#":  # an address, an ID, a phone: decided by its first character

@@ -110,7 +110,7 @@ class RowChecker:
          precinct, community, away, notes) = self.pick(cells_)
         text = cells.text
         r = RowResult(row_number=row_number, raw=row)
-        r.warning_no = cells.visible(as_typed(text(warning_id).replace(" ", "")))
+        r.warning_no = as_typed(text(warning_id).replace(" ", ""))
         if len(r.warning_no) > 64:
             r.note("warning_id", "warning_id_long", r.warning_no[:64] + "…", verdict=REJECTED)
         elif _lost_digits(warning_id, r.warning_no):
@@ -179,8 +179,7 @@ def _fallback(row: list, fallback: dict, id_cell, phone_cell) -> tuple:
 
 def _valid_number(name: str, value: str) -> bool:
     if name == "id_number":
-        number = normalize_id(value)
-        return len(number) == 18 and id_problem(number) is None
+        return id_problem(normalize_id(value)) is None
     return phone_valid(normalize_phone(value))
 
 
@@ -217,7 +216,7 @@ def _read_numbers(r: RowResult, id_cell, phone_cell, today: dt.date) -> list[str
     the notes: such a cell is no number, and must neither reach a person nor tie two people together."""
     said = []
     raw_id, typed_as_number = cells.id_cell(id_cell)
-    id_text = cells.real(cells.visible(raw_id))
+    id_text = cells.real(raw_id)
     if id_text and not _DIGIT.search(id_text):
         said.append(f"{LABELS['id_number']}：{id_text}")
         id_text = ""
@@ -229,7 +228,7 @@ def _read_numbers(r: RowResult, id_cell, phone_cell, today: dt.date) -> list[str
         if flag:
             r.flags.append(flag.value)
             r.note("id_number", flag, r.id_number, verdict=FLAGGED)
-    phone_text = cells.real(cells.visible(cells.text(phone_cell)))
+    phone_text = cells.real(cells.text(phone_cell))
     if phone_text and not _DIGIT.search(phone_text):
         said.append(f"{LABELS['phone']}：{phone_text}")
         phone_text = ""
