@@ -10,7 +10,9 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 
+import flask_babel
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..audit.operations import record
@@ -296,8 +298,9 @@ def write(analysis: Analysis, by=None, source: WarningSource = WarningSource.PUS
     db.session.flush()
     record("import", "push", push.id, user=by, file_name=push.file_name, status="committed",
            **{k: counts[k] for k in ("rows_total", "imported", "rejected", "duplicates")})
-    return ImportSummary(status="committed", counters=counts, errors=errors, push_id=push.id,
-                         message=_committed_message(counts))
+    with flask_babel.force_locale("zh_CN"):  # the CLI's and the API's words (the push page says its own)
+        message = committed_message(counts)
+    return ImportSummary(status="committed", counters=counts, errors=errors, push_id=push.id, message=message)
 
 
 def _column_map(header) -> dict[str, str]:
@@ -308,12 +311,18 @@ def _column_map(header) -> dict[str, str]:
     return {label: "、".join(written) for label, written in found.items()}
 
 
-def _committed_message(c: dict) -> str:
-    text = f"已导入 {c['imported']} 条预警（共 {c['rows_total']} 行）：新建任务 {c['cases_created']} 件，" \
-           f"更新 {c['cases_updated']} 件。"
-    extra = [f"{label} {c[key]} 行" for key, label in (("rejected", "拒收"), ("flagged", "数据有问题"),
-                                                        ("duplicates", "重复"), ("unrouted", "待分派")) if c[key]]
-    return text + ("其中" + "，".join(extra) + "，详见错误报告。" if extra else "")
+def committed_message(c: dict) -> str:
+    """What a committed push did, in the current language: the push page says it in the user's; the CLI and the
+    API give it in Chinese (write)."""
+    text = _("已导入 %(imported)d 条预警（共 %(rows)d 行）：新建任务 %(created)d 件，更新 %(updated)d 件。",
+             imported=c["imported"], rows=c["rows_total"], created=c["cases_created"], updated=c["cases_updated"])
+    parts = [_("拒收 %(n)d 行", n=c["rejected"]) if c["rejected"] else "",
+             _("数据有问题 %(n)d 行", n=c["flagged"]) if c["flagged"] else "",
+             _("重复 %(n)d 行", n=c["duplicates"]) if c["duplicates"] else "",
+             _("待分派 %(n)d 行", n=c["unrouted"]) if c["unrouted"] else ""]
+    if parts := [p for p in parts if p]:
+        text += _("其中%(parts)s，详见错误报告。", parts=_("，").join(parts))
+    return text
 
 
 def _store_errors(push_id: int, analysis: Analysis) -> None:

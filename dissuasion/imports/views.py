@@ -13,7 +13,7 @@ from ..exports import export_allowed
 from ..extensions import db
 from .forms import CommitForm, UploadForm
 from .models import Push, PushRowError
-from .pipeline import ImportRefused, analyse, import_file
+from .pipeline import ImportRefused, analyse, committed_message, import_file
 from .report import export_error_report
 from .rows import DUPLICATE, FLAGGED, REJECTED, UNROUTED
 from .uploads import discard_upload, load_upload, save_upload
@@ -118,18 +118,9 @@ def commit():
 
 def _said(summary) -> str:
     """The outcome of a commit in the user's language (the CLI and the API give summary.message, in Chinese)."""
-    c = summary.counters
     if summary.status == "duplicate_file":
         return _("这个文件已经导入过（批次 #%(id)d），本次没有任何改动。", id=summary.push_id)
-    text = _("已导入 %(imported)d 条预警（共 %(rows)d 行）：新建任务 %(created)d 件，更新 %(updated)d 件。",
-             imported=c["imported"], rows=c["rows_total"], created=c["cases_created"], updated=c["cases_updated"])
-    parts = [_("拒收 %(n)d 行", n=c["rejected"]) if c["rejected"] else "",
-             _("数据有问题 %(n)d 行", n=c["flagged"]) if c["flagged"] else "",
-             _("重复 %(n)d 行", n=c["duplicates"]) if c["duplicates"] else "",
-             _("待分派 %(n)d 行", n=c["unrouted"]) if c["unrouted"] else ""]
-    if parts := [p for p in parts if p]:
-        text += _("其中%(parts)s，详见下方和错误报告。", parts=_("，").join(parts))
-    return text
+    return committed_message(summary.counters)
 
 
 @bp.route("/")
