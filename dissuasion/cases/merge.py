@@ -44,14 +44,6 @@ class MergeResult:
     news: dict[int, tuple] = field(default_factory=dict)
 
 
-def existing_warning_numbers(numbers: list[str]) -> set[str]:
-    """Which of these 预警编号 are already stored."""
-    if not numbers:
-        return set()
-    return set(db.session.scalars(select(EarlyWarning.warning_no).where(
-        in_values(EarlyWarning.warning_no, set(numbers)))))
-
-
 def stored_warning_names(numbers: list[str]) -> dict[str, str]:
     """{预警编号: the name of its person} for those of these 预警编号 already stored."""
     if not numbers:
@@ -76,7 +68,7 @@ def merge_warnings(items: list, by=None, push_id: int | None = None, checked: bo
     db.session.flush()
     at = now()
     result = MergeResult()
-    seen = set() if checked else existing_warning_numbers([i.warning_no for i in items])
+    seen = set() if checked else set(stored_warning_names([i.warning_no for i in items]))
     fresh = []
     for item in items:
         duplicate = item.warning_no in seen
