@@ -57,6 +57,11 @@ def colon() -> str:
     return ": " if _english() else "："
 
 
+def list_separator() -> str:
+    """Between the items of a list in a sentence: ；in Chinese, "; " in English."""
+    return "; " if _english() else "；"
+
+
 def paren(value) -> Markup:
     """A value in brackets after a word: （3） in Chinese, " (3)" in English."""
     return Markup(" ({})" if _english() else "（{}）").format(escape(value))

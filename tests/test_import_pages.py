@@ -300,3 +300,20 @@ def test_a_serial_number_column_read_as_warning_numbers_says_the_skipped_rows_ar
     page = same_again.get_data(as_text=True)
     assert "有 1 行的预警编号已经属于另一个人" in page  # (row 3, 测试11 again: no word about it; title in row 1)
     assert f"预警编号 9 在本文件第 4 行已用于另一个人（{person(14)['姓名']}）" in page
+
+
+def test_in_english_a_refused_file_and_the_column_mapping_are_in_english_and_the_cli_stays_chinese(
+        client, center, runner, tmp_path):
+    client.post("/lang/en")
+    page = _upload(client, ("\ufeff" + ",".join(PUSH_HEADER) + "\n").encode()).get_data(as_text=True)
+    assert "The file has a header but no data rows" in page and "没有任何数据行" not in page
+    no_tier = ",".join(h for h in PUSH_HEADER if h != "风险等级") + "\nYJ1,2026-11-16,张三\n"
+    page = _upload(client, no_tier.encode()).get_data(as_text=True)
+    assert "Missing required columns: Risk level (accepted headers: 风险等级、风险级别" in page
+    page = _upload(client, push_csv(messy_rows())).get_data(as_text=True)
+    mapping = re.search(r'<table class="mapping">.*?</table>', page, re.S).group(0)
+    assert "<td>身份证号</td><td>ID number</td>" in mapping and "<td>推送时间</td><td>Pushed at</td>" in mapping
+    path = tmp_path / "header-only.csv"
+    path.write_text(",".join(PUSH_HEADER) + "\n", encoding="utf-8")
+    result = runner.invoke(args=["import-list", str(path), "--json"])
+    assert result.exit_code == 1 and "没有任何数据行" in json.loads(result.output)["message"]

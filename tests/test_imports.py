@@ -84,6 +84,13 @@ def test_gbk_with_alias_headers_and_high_risk_style_tiers(directory):
     assert tiers == ["high", "low", "medium"]
 
 
+def test_short_and_english_tier_spellings_are_read_and_an_unknown_tier_is_still_rejected(directory):
+    rows = [pf.row(1, 风险等级="特高"), pf.row(2, 风险等级="Extra High"), pf.row(3, 风险等级="极高")]
+    results = analyse("push.csv", pf.csv_bytes(rows)).results
+    assert [(r.verdict, r.tier and r.tier.value) for r in results] == [
+        ("ok", "extra_high"), ("ok", "extra_high"), ("rejected", None)]
+
+
 def test_ids_typed_as_numbers_are_flagged_never_guessed_and_phones_typed_as_numbers_read_right(directory):
     # IDs 2 and 3 are all digits, so the sheet holds them as numbers; ID 1 ends in X and stays text.
     data = pf.xlsx_bytes([pf.row(1), pf.row(2), pf.row(3)], numeric_ids=True, numeric_phones=True)

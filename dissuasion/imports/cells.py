@@ -13,7 +13,8 @@ from ..enums import FraudType, Tier
 from ..pii import clean_text
 
 TIERS = {
-    "特高危": Tier.EXTRA_HIGH, "特高风险": Tier.EXTRA_HIGH, "extra_high": Tier.EXTRA_HIGH,
+    "特高危": Tier.EXTRA_HIGH, "特高风险": Tier.EXTRA_HIGH, "特高": Tier.EXTRA_HIGH, "extra_high": Tier.EXTRA_HIGH,
+    "extrahigh": Tier.EXTRA_HIGH, "extra-high": Tier.EXTRA_HIGH,
     "高": Tier.HIGH, "高风险": Tier.HIGH, "高危": Tier.HIGH, "high": Tier.HIGH,
     "中": Tier.MEDIUM, "中风险": Tier.MEDIUM, "中危": Tier.MEDIUM, "medium": Tier.MEDIUM,
     "低": Tier.LOW, "低风险": Tier.LOW, "低危": Tier.LOW, "low": Tier.LOW,

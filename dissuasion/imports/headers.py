@@ -3,6 +3,11 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
+from ..i18n import list_separator
 from ..pii import clean_text
 from .cells import INVISIBLE
 
@@ -35,6 +40,16 @@ MIN_KNOWN_HEADERS = 3
 HEADER_SEARCH_ROWS = 20
 
 LABELS = {field: aliases[0] for field, aliases in FIELD_ALIASES.items()}
+#: Each field as a page names it, in the user's language (LABELS, the Chinese names, are what a push stores).
+FIELD_NAMES = {
+    "warning_id": _l("预警编号"), "pushed_at": _l("推送时间"), "name": _l("姓名"), "sex": _l("性别"),
+    "id_number": _l("身份证号"), "phone": _l("手机号"), "tier": _l("风险等级"), "reason": _l("预警原因"),
+    "fraud_type": _l("疑似诈骗类型"), "amount_at_risk": _l("拟转账金额(元)"), "registered_address": _l("户籍地址"),
+    "current_address": _l("现住址"), "precinct": _l("所属派出所"), "community": _l("所属社区"),
+    "away_from_home": _l("是否外出务工"), "notes": _l("备注"),
+}
+#: A stored Chinese field name (Push.column_map) -> the same in the user's language.
+NAME_OF_LABEL = {LABELS[f]: name for f, name in FIELD_NAMES.items()}
 
 
 @lru_cache(maxsize=4096)  # a push names the same few places and headers over and over
@@ -187,6 +202,15 @@ def _second_row(match: HeaderMatch, row: list) -> None:
 
 
 def missing_required(match: HeaderMatch) -> list[str]:
-    """The required fields the header lacks, described with the names accepted for each."""
-    return [f"{LABELS[f]}（可用列名：{'、'.join(a for a in FIELD_ALIASES[f] if not a.isascii())}）"
-            for f in REQUIRED if f not in match.columns]
+    """The required fields the header lacks."""
+    return [f for f in REQUIRED if f not in match.columns]
+
+
+def missing_message(fields: list[str]) -> LazyString:
+    """What to add to the header: each missing field with the header names accepted for it (in the language of
+    whoever reads it)."""
+    def said() -> str:
+        each = [_("%(field)s（可用列名：%(names)s）", field=FIELD_NAMES[f],
+                  names="、".join(a for a in FIELD_ALIASES[f] if not a.isascii())) for f in fields]
+        return _("缺少必需的列：%(columns)s。请在表头中补上后重新导入。", columns=list_separator().join(each))
+    return LazyString(said)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import flask_babel
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..audit.operations import record
@@ -33,6 +34,7 @@ from .headers import (
     find_header,
     lookup,
     match_row,
+    missing_message,
     missing_required,
 )
 from .models import COUNTERS, Push, PushRowError
@@ -53,7 +55,8 @@ from .rows import (
 
 
 class ImportRefused(ValueError):
-    """The whole file is refused and nothing is written; the message says why and what to do."""
+    """The whole file is refused and nothing is written; the message says why and what to do (lazy: in the user's
+    language on a page, Chinese for the CLI and the API)."""
 
 
 @dataclass
@@ -113,17 +116,17 @@ def analyse(filename: str, data: bytes) -> Analysis:
     try:
         table = read_table(filename, data, config["IMPORT_MAX_ROWS"], config["IMPORT_MAX_UNCOMPRESSED"])
     except UnreadableFile as exc:
-        raise ImportRefused(str(exc)) from exc
+        raise ImportRefused(*exc.args) from exc
     return judge(filename, sha256(data), table)
 
 
 def judge(filename: str, digest: str, table: Table) -> Analysis:
     header = find_header(table.rows)
     if header is None:
-        raise ImportRefused("找不到表头：前 20 行中没有一行包含至少 3 个已知列名（如 预警编号、姓名、身份证号、"
-                            "风险等级）。这可能不是预警名单，请检查是否选错了文件或工作表。")
+        raise ImportRefused(_l("找不到表头：前 20 行中没有一行包含至少 3 个已知列名（如 预警编号、姓名、身份证号、"
+                               "风险等级）。这可能不是预警名单，请检查是否选错了文件或工作表。"))
     if missing := missing_required(header):
-        raise ImportRefused("缺少必需的列：" + "；".join(missing) + "。请在表头中补上后重新导入。")
+        raise ImportRefused(missing_message(missing))
     results = []
     check_row = RowChecker(header.columns, header.also, header.headers)
     max_rows = current_app.config["IMPORT_MAX_ROWS"]
@@ -143,9 +146,10 @@ def judge(filename: str, digest: str, table: Table) -> Analysis:
                 maybe_shifted.append((result, len(row) - width))
         results.append(result)
         if len(results) > max_rows:
-            raise ImportRefused(f"数据行超过 {max_rows:,} 行的上限。请把名单拆成几个文件分别导入。")
+            raise ImportRefused(_l("数据行超过 %(limit)s 行的上限。请把名单拆成几个文件分别导入。",
+                                   limit=f"{max_rows:,}"))
     if not results:
-        raise ImportRefused("文件只有表头，没有任何数据行。请确认导出的名单里有人员。")
+        raise ImportRefused(_l("文件只有表头，没有任何数据行。请确认导出的名单里有人员。"))
     analysis = Analysis(filename=filename, sha256=digest, header=header, header_row=table.first_row + header.index,
                         results=results, kind=table.kind, sheet=table.sheet if table.kind in ("xlsx", "xls") else "")
     _mark_duplicates(analysis)

@@ -11,6 +11,7 @@ import zipfile
 from dataclasses import dataclass
 
 import python_calamine
+from flask_babel import lazy_gettext as _l
 
 from .cells import is_blank
 from .headers import HEADER_SEARCH_ROWS, find_header, missing_required
@@ -20,7 +21,8 @@ XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 class UnreadableFile(ValueError):
-    """The file cannot be read as a table; the message says why and what to do, in Chinese."""
+    """The file cannot be read as a table; the message (lazy: in the reader's language when shown, Chinese for the
+    CLI and the API) says why and what to do."""
 
 
 @dataclass
@@ -42,8 +44,8 @@ def decode_text(data: bytes) -> str:
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError as exc:
-            raise UnreadableFile("文件以 UTF-16 标记开头，但内容无法按 UTF-16 读取（可能已损坏）。"
-                                 "请用 Excel 打开后另存为 .xlsx 或 CSV 再导入。") from exc
+            raise UnreadableFile(_l("文件以 UTF-16 标记开头，但内容无法按 UTF-16 读取（可能已损坏）。"
+                                    "请用 Excel 打开后另存为 .xlsx 或 CSV 再导入。")) from exc
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -51,8 +53,8 @@ def decode_text(data: bytes) -> str:
     try:
         return data.decode("gb18030")
     except UnicodeDecodeError as exc:
-        raise UnreadableFile("文件既不是 UTF-8 也不是 GBK/GB18030 编码的文本，无法读取。"
-                             "请从 Excel 另存为 CSV 或 .xlsx 后再导入。") from exc
+        raise UnreadableFile(_l("文件既不是 UTF-8 也不是 GBK/GB18030 编码的文本，无法读取。"
+                                "请从 Excel 另存为 CSV 或 .xlsx 后再导入。")) from exc
 
 
 #: The line Excel reads as "this file's delimiter is ;" (and does not show as a row).
@@ -65,7 +67,7 @@ def csv_rows(data: bytes) -> list[list[str]]:
     """All rows of a CSV file, decoded: comma-separated, or by tabs or semicolons when the header is found so."""
     text = decode_text(data)
     if "\x00" in text:
-        raise UnreadableFile("文件含有二进制内容，不是 CSV 表格。请确认选择的是导出的名单文件。")
+        raise UnreadableFile(_l("文件含有二进制内容，不是 CSV 表格。请确认选择的是导出的名单文件。"))
     if declared := _SEP_LINE.match(text):  # Excel's "sep=;" first line: it names the delimiter, and Excel hides it
         text, delimiter = text[declared.end():], declared.group(1)
         rows = _split(text, delimiter)
@@ -79,8 +81,10 @@ def csv_rows(data: bytes) -> list[list[str]]:
     multiline = text.count("\n") > len(rows)  # some cell holds a line break (then the whole file is checked)
     if multiline and (swallowed := _swallowed_lines(rows, delimiter)):
         line, lines = swallowed
-        raise UnreadableFile(f"第 {line} 行有一格以英文引号（\"）开头，却没有结束的引号，其后 {lines} 行都被读进了"
-                             "这一格。请删掉这个引号或补上结束的引号（或用 Excel 打开后另存为 CSV），然后重新导入。")
+        raise UnreadableFile(_l("第 %(line)s 行有一格以英文引号（\"）开头，却没有结束的引号，其后 %(lines)s 行都被"
+                                "读进了这一格。请删掉这个引号或补上结束的引号（或用 Excel 打开后另存为 CSV），"
+                                "然后重新导入。",
+                                line=line, lines=lines))
     if '="' in text:
         rows = [[_unwrap(c) for c in row] for row in rows]
     return rows
@@ -102,8 +106,8 @@ def _split(text: str, delimiter: str) -> list[list[str]]:
     try:
         return list(reader)
     except csv.Error as exc:
-        raise UnreadableFile(f"CSV 格式错误：第 {reader.line_num} 行附近无法按 CSV 读取（常见原因是引号不成对）。"
-                             "请用 Excel 打开后另存为 CSV 或 .xlsx 再导入。") from exc
+        raise UnreadableFile(_l("CSV 格式错误：第 %(line)s 行附近无法按 CSV 读取（常见原因是引号不成对）。"
+                                "请用 Excel 打开后另存为 CSV 或 .xlsx 再导入。", line=reader.line_num)) from exc
 
 
 def _swallowed_lines(rows: list[list[str]], delimiter: str) -> tuple[int, int] | None:
@@ -143,11 +147,11 @@ def read_table(filename: str, data: bytes, max_rows: int, max_uncompressed: int)
     name = filename.lower()
     kind = sniff(data)
     if name.endswith((".xlsx", ".xlsm", ".xls")) and kind == "text":  # (.xls and .xlsx are read by their content)
-        raise UnreadableFile(f"文件名是 {filename}，但内容不是有效的 Excel 文件（可能已损坏或被改了扩展名）。"
-                             "请用 Excel 打开确认后重新保存为 .xlsx。")
+        raise UnreadableFile(_l("文件名是 %(name)s，但内容不是有效的 Excel 文件（可能已损坏或被改了扩展名）。"
+                                "请用 Excel 打开确认后重新保存为 .xlsx。", name=filename))
     if name.endswith((".csv", ".txt")) and kind != "text":
-        raise UnreadableFile(f"文件名是 {filename}，但内容是 Excel 工作簿，不是 CSV。请把扩展名改回 .xlsx/.xls，"
-                             "或在 Excel 中另存为 CSV。")
+        raise UnreadableFile(_l("文件名是 %(name)s，但内容是 Excel 工作簿，不是 CSV。请把扩展名改回 .xlsx/.xls，"
+                                "或在 Excel 中另存为 CSV。", name=filename))
     if kind == "text":
         rows = csv_rows(data)
         _check_row_count(sum(1 for row in rows if not is_blank(row)), max_rows)
@@ -161,7 +165,7 @@ def read_table(filename: str, data: bytes, max_rows: int, max_uncompressed: int)
     return table
 
 
-EMPTY = UnreadableFile("文件是空的，没有任何内容。请检查是否选错了文件。")
+EMPTY = UnreadableFile(_l("文件是空的，没有任何内容。请检查是否选错了文件。"))
 
 
 #: A sheet whose used range (its <dimension>) spans more cells than this is refused before it is read: the reader
@@ -214,18 +218,18 @@ def _check_zip(data: bytes, max_uncompressed: int) -> None:
             total = sum(info.file_size for info in archive.infolist())
             names = set(archive.namelist())
     except zipfile.BadZipFile as exc:
-        raise UnreadableFile("文件不是有效的 .xlsx 工作簿（压缩包已损坏）。请用 Excel 打开后重新保存。") from exc
+        raise UnreadableFile(_l("文件不是有效的 .xlsx 工作簿（压缩包已损坏）。请用 Excel 打开后重新保存。")) from exc
     if "xl/workbook.xml" not in names:
-        raise UnreadableFile("压缩包里没有 Excel 工作簿，不是 .xlsx 文件。")
+        raise UnreadableFile(_l("压缩包里没有 Excel 工作簿，不是 .xlsx 文件。"))
     if total > max_uncompressed:
-        raise UnreadableFile(f"工作簿解压后有 {total // 2**20} MB，超过上限 {max_uncompressed // 2**20} MB。"
-                             "请把名单拆成几个文件分别导入。")
+        raise UnreadableFile(_l("工作簿解压后有 %(mb)s MB，超过上限 %(limit)s MB。请把名单拆成几个文件分别导入。",
+                                mb=total // 2**20, limit=max_uncompressed // 2**20))
 
 
 def _check_row_count(count: int, max_rows: int) -> None:
     """A coarse guard while reading (title and footer rows included); the pipeline counts the data rows exactly."""
     if count > max_rows + 50:
-        raise UnreadableFile(f"文件超过 {max_rows:,} 行的上限。请把名单拆成几个文件分别导入。")
+        raise UnreadableFile(_l("文件超过 %(limit)s 行的上限。请把名单拆成几个文件分别导入。", limit=f"{max_rows:,}"))
 
 
 def _read_workbook(data: bytes, kind: str, max_rows: int) -> Table:
@@ -242,16 +246,16 @@ def _read_workbook(data: bytes, kind: str, max_rows: int) -> Table:
         sheets = [m.name for m in book.sheets_metadata if str(m.visible).endswith("Visible")
                   and str(m.typ).endswith("WorkSheet")] or book.sheet_names
         if not sheets:
-            raise UnreadableFile("工作簿里没有工作表。")
+            raise UnreadableFile(_l("工作簿里没有工作表。"))
         first = None
         ranges = sheet_ranges(data) if kind == "xlsx" else {}
         for name in sheets:
             ref, cells = ranges.get(name, ("", 0))
             if cells > MAX_SHEET_CELLS:
-                raise UnreadableFile(
-                    f"工作表“{name}”的使用范围是 {ref}（约 {cells:,} 个单元格），远大于名单本身：通常是名单右侧"
+                raise UnreadableFile(_l(
+                    "工作表“%(sheet)s”的使用范围是 %(ref)s（约 %(cells)s 个单元格），远大于名单本身：通常是名单右侧"
                     "或下方很远处的某个单元格里有空格或格式。请在 Excel 中删除名单右侧的所有空列和下方的所有空行，"
-                    "保存后重新导入。")
+                    "保存后重新导入。", sheet=name, ref=ref, cells=f"{cells:,}"))
             sheet = book.get_sheet_by_name(name)
             rows, top = _sheet_rows(sheet, max_rows)
             table = Table(rows=rows, first_row=top + 1, sheet=sheet.name, kind=kind)
@@ -269,14 +273,15 @@ def _read_workbook(data: bytes, kind: str, max_rows: int) -> Table:
     except UnreadableFile:
         raise
     except Exception as exc:  # noqa: BLE001  (calamine raises many kinds; all mean "cannot read")
-        raise UnreadableFile("无法读取这个 Excel 文件（可能已损坏、加密或不是名单）。"
-                             "请用 Excel 打开确认后重新保存。") from exc
+        raise UnreadableFile(_l("无法读取这个 Excel 文件（可能已损坏、加密或不是名单）。"
+                                "请用 Excel 打开确认后重新保存。")) from exc
     if not (with_data or partial or header_only):
         with_data = examples  # the example is all there is: it is read (and its rows judged) like any list
     if len(with_data) > 1:
         names = "、".join(f"“{t.sheet}”" for t in with_data)
-        raise UnreadableFile(f"工作簿中有 {len(with_data)} 个工作表都是预警名单（{names}），一次只能导入一个工作表。"
-                             "请把它们合并到同一个工作表，或分别另存为单独的文件后逐个导入。")
+        raise UnreadableFile(_l("工作簿中有 %(n)s 个工作表都是预警名单（%(names)s），一次只能导入一个工作表。"
+                                "请把它们合并到同一个工作表，或分别另存为单独的文件后逐个导入。",
+                                n=len(with_data), names=names))
     # a list lacking a required column is the one to name what is missing, before a template's empty header
     return (with_data or partial or header_only or partial_empty or [first])[0]
 

@@ -12,6 +12,7 @@ from ..enums import Role
 from ..exports import export_allowed
 from ..extensions import db
 from .forms import CommitForm, UploadForm
+from .headers import NAME_OF_LABEL
 from .models import Push, PushRowError
 from .pipeline import ImportRefused, analyse, committed_message, import_file
 from .report import export_error_report
@@ -38,6 +39,12 @@ COUNTER_LABELS = {"rows_total": _l("数据行"), "imported": _l("导入"), "flag
 PREVIEW_COUNTER_LABELS = {**COUNTER_LABELS, "imported": _l("将导入")}
 #: The preview shows this many rows of the file and this many problems.
 PREVIEW_ROWS, PREVIEW_ERRORS = 20, 200
+
+
+@bp.app_template_filter("field_name")
+def field_name(label: str) -> str:
+    """A field's stored Chinese name (the column mapping) in the user's language."""
+    return NAME_OF_LABEL.get(label, label)
 
 
 def _upload_page(form: UploadForm, refusal: str = "", status: int = 200):
