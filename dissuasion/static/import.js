@@ -70,6 +70,12 @@
   function importing(form) {
     form.addEventListener("submit", function () {
       form.querySelector("[type=submit]").disabled = true;
+      // leaving now would not stop the import, only hide its outcome: 换一个文件 waits until it is done
+      form.querySelectorAll("a.button").forEach(function (link) {
+        link.setAttribute("aria-disabled", "true");
+        link.classList.add("disabled");
+        link.addEventListener("click", function (e) { e.preventDefault(); });
+      });
       setStatus(document.getElementById("import-progress"), document.getElementById("import-status"),
                 form.dataset.importing);
     });

@@ -18,7 +18,18 @@ def test_center_routes_a_group_from_the_queue_and_reads_the_result_beside_it(ope
     path.write_bytes(xlsx_bytes([row(n, 所属派出所="城南派出所") for n in (301, 302, 303)]))
     page.get_by_label(re.compile("预警名单文件")).set_input_files(path)
     page.get_by_role("button", name="上传并预览").click()
-    page.get_by_role("button", name="确认导入").click()
+    held = []  # the commit is held on its way to the server: the page as it is while the import runs
+    page.route("**/imports/commit", lambda route: held.append(route))
+    page.get_by_role("button", name="确认导入").click(no_wait_after=True)
+    # (locators wait for the pending navigation; evaluate reads the page as it is)
+    state = page.evaluate("""() => { const f = document.getElementById("commit-form");
+        return [f.querySelector("a.button").getAttribute("aria-disabled"), f.querySelector("[type=submit]").disabled,
+                getComputedStyle(f.querySelector("a.button")).pointerEvents]; }""")
+    assert state == ["true", True, "none"]  # 换一个文件 cannot be followed away from an import under way
+    while not held:
+        page.wait_for_timeout(50)
+    held[0].continue_()
+    page.unroute("**/imports/commit")
     expect(page.get_by_role("heading", name=re.compile(r"推送批次 #\d+"))).to_be_visible()
     watch.check()
 
