@@ -2,6 +2,8 @@
 numbers Excel has rounded, footers, merged cells, a list on the second sheet, other delimiters, the row limit,
 and JSON rows that are not quite what the API documents."""
 import io
+import re
+import zipfile
 
 import openpyxl
 import pytest
@@ -247,6 +249,82 @@ def test_a_stray_cell_far_from_the_list_is_refused_before_it_costs_gigabytes(dir
     out = io.BytesIO()
     book.save(out)
     assert len(analyse("push.xlsx", out.getvalue()).results) == 5
+
+
+def _rewritten(data: bytes, member: str, change) -> bytes:
+    """The .xlsx with one of its parts changed (as a writer other than Excel makes it)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            target.writestr(item.filename, change(content) if item.filename == member else content)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("dimension", ['<dimension ref="A1"/>', ""])
+def test_a_far_cell_in_a_sheet_whose_dimension_says_a1_or_nothing_is_refused_and_does_not_end_the_process(
+        directory, dimension):
+    """Streaming writers (Apache POI's, behind EasyExcel) write <dimension ref="A1"/> or none: the size check must
+    look where the cells are. One value in XFD1048576 of such a 5 KB file made the reader ask for 512 GB, and the
+    process (the county's only web process) was killed."""
+    book = openpyxl.Workbook()
+    for line in _lines([pf.row(n) for n in range(1, 6)]):
+        book.active.append(line)
+    out = io.BytesIO()
+    book.save(out)
+
+    def far_cell(xml: bytes) -> bytes:
+        xml = re.sub(rb"<dimension [^>]*/>", dimension.encode(), xml)
+        far = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t> </t></is></c></row>'
+        return xml.replace(b"</sheetData>", far + b"</sheetData>")
+
+    data = _rewritten(out.getvalue(), "xl/worksheets/sheet1.xml", far_cell)
+    with pytest.raises(ImportRefused, match="A1:XFD1048576.*删除名单右侧的所有空列"):
+        import_file("poi.xlsx", data)
+    assert db.session.scalar(db.select(db.func.count()).select_from(Push)) == 0
+
+
+def _with_shared_string(data: bytes, text: str) -> bytes:
+    """The .xlsx with a shared-strings part holding `text`, which the 备注 cell of every row names (as Excel and
+    most writers store text; openpyxl writes it inline)."""
+    sst = f'<sst xmlns="{_MAIN}" count="1" uniqueCount="1"><si><t>{text}</t></si></sst>'.encode()
+    rel = (b'<Relationship Id="rIdSst" Target="sharedStrings.xml" Type="http://schemas.openxmlformats.org/'
+           b'officeDocument/2006/relationships/sharedStrings"/></Relationships>')
+    kind = (b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+            b'spreadsheetml.sharedStrings+xml"/></Types>')
+    notes = _column_letter(pf.STANDARD.index("备注"))
+    data = _rewritten(data, "xl/_rels/workbook.xml.rels", lambda xml: xml.replace(b"</Relationships>", rel))
+    data = _rewritten(data, "[Content_Types].xml", lambda xml: xml.replace(b"</Types>", kind))
+    data = _rewritten(data, "xl/worksheets/sheet1.xml", lambda xml: re.sub(
+        rb'<c r="(' + notes + rb'(?!1")\d+)"[^>]*?(?:/>|>.*?</c>)', rb'<c r="\1" t="s"><v>0</v></c>', xml))
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            target.writestr(item.filename, source.read(item.filename))
+        target.writestr("xl/sharedStrings.xml", sst)
+    return out.getvalue()
+
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def _column_letter(index: int) -> bytes:
+    return openpyxl.utils.get_column_letter(index + 1).encode()
+
+
+def test_a_shared_string_longer_than_excel_allows_is_refused_before_it_is_copied_into_every_cell(directory):
+    """The reader copies a shared string into each cell that names it: 1,000 cells naming one 1 MB string took 5 GB.
+    Excel keeps at most 32,767 characters in a cell, so a longer one is not from Excel."""
+    book = openpyxl.Workbook()
+    for line in _lines([pf.row(n, 备注="x") for n in range(1, 4)]):
+        book.active.append(line)
+    out = io.BytesIO()
+    book.save(out)
+    with pytest.raises(ImportRefused, match="超过 Excel 允许的 32,767 个字符"):
+        import_file("long.xlsx", _with_shared_string(out.getvalue(), "注" * 40_000))
+    assert db.session.scalar(db.select(db.func.count()).select_from(Push)) == 0
+    results = analyse("long.xlsx", _with_shared_string(out.getvalue(), "注" * 32_000)).results
+    assert len(results) == 3 and all(r.notes.startswith("注" * 100) for r in results)  # as long as Excel allows: read
 
 
 def _count(model) -> int:
@@ -685,3 +763,31 @@ def test_a_sep_line_names_the_delimiter_and_is_no_row(directory, delimiter):
     analysis = analyse("push.csv", f"sep={delimiter}\r\n{lines}".encode())
     assert analysis.header_row == 1 and [r.row_number for r in analysis.results] == [2, 3]
     assert [r.verdict for r in analysis.results] == ["ok", "rejected"]
+
+
+def test_a_row_with_several_problems_keeps_its_cells_once_and_the_report_still_gives_them_back(directory):
+    """The original cells (encrypted) were stored once per problem: a row's long 备注 took its size again for each."""
+    from dissuasion.imports.models import PushRowError
+    from dissuasion.imports.report import error_report_rows
+
+    rows = [pf.row(1, 身份证号="33010219900101123", 手机号="1380000", 备注="注" * 900), pf.row(2)]
+    summary = import_file("two.csv", pf.csv_bytes(rows))
+    errors = db.session.scalars(db.select(PushRowError).filter_by(push_id=summary.push_id)).all()
+    assert len(errors) >= 2 and sum(1 for e in errors if e.raw) == 1
+    header, lines = error_report_rows(db.session.get(Push, summary.push_id))
+    assert len(lines) == 1 and lines[0][header.index("备注")] == "注" * 900
+
+
+def test_a_panic_in_the_excel_reader_is_a_refusal_not_the_end_of_the_process(directory, monkeypatch):
+    """The reader's panics (pyo3's PanicException, seen on a workbook that needed more memory than allowed) are not
+    Exceptions: they went past the reader's guard, and the CLI printed a traceback instead of its JSON."""
+    import python_calamine
+
+    panic = type("PanicException", (BaseException,), {})
+
+    def panics(_file):
+        raise panic("called `Result::unwrap()` on an `Err` value")
+
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_filelike", panics)
+    with pytest.raises(ImportRefused, match="无法读取这个 Excel 文件"):
+        analyse("push.xlsx", _xlsx(_lines([pf.row(1)])))

@@ -335,10 +335,11 @@ def _store_errors(push_id: int, analysis: Analysis) -> None:
         if not r.problems:
             continue
         raw = {"enc": encrypt(json.dumps([_raw_text(c) for c in r.raw], ensure_ascii=False))}
-        for p in r.problems:
+        for p in r.problems:  # the row's cells are kept once, with its first problem (the report reads them there)
             rows.append({"push_id": push_id, "row_number": r.row_number, "verdict": p.verdict, "code": str(p.code),
                          "column": column_label(p, analysis.header.headers, analysis.header.columns)[:100],
                          "message": message(p), "raw": raw})
+            raw = {}
     bulk_insert(PushRowError.__table__, rows)
 
 

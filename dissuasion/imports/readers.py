@@ -5,6 +5,7 @@ What a file is comes from its content, not its name: an .xlsx is a zip holding a
 Excel cells keep their types (a number typed into the ID column matters: its digits are lost).
 """
 import csv
+import html
 import io
 import re
 import zipfile
@@ -178,7 +179,10 @@ _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]+)?(\d+)?(?::([A-Z]+
 
 
 def sheet_ranges(data: bytes) -> dict[str, tuple[str, int]]:
-    """{sheet name: (its used range as written, cells in it)} from each worksheet's <dimension>, where written."""
+    """{sheet name: (its used range, cells in it)}: the larger of what its <dimension> says and where its cells
+    really are. Streaming writers (Apache POI's, behind EasyExcel) write <dimension ref="A1"/> or none, and the
+    reader makes room for every row and column up to the farthest cell: one value in XFD1048576 of a 5 KB file
+    asked for 512 GB and killed the process. Also refuses a shared string longer than Excel allows in a cell."""
     ranges = {}
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         names = set(archive.namelist())
@@ -188,6 +192,11 @@ def sheet_ranges(data: bytes) -> dict[str, tuple[str, int]]:
             attrs = dict(_ATTR.findall(tag))
             target = attrs.get(b"Target", b"").decode()
             targets[attrs.get(b"Id", b"")] = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        for tag in re.findall(rb"<Relationship\b[^>]*sharedStrings\"[^>]*>", rels) or [b'Target="sharedStrings.xml"']:
+            target = dict(_ATTR.findall(tag)).get(b"Target", b"").decode()
+            path = target.lstrip("/") if target.startswith("/") else "xl/" + target
+            if path in names:
+                _check_shared_strings(archive, path)
         for tag in _SHEET.findall(archive.read("xl/workbook.xml")):
             attrs = dict(_ATTR.findall(tag))
             path = targets.get(attrs.get(b"r:id", b""))
@@ -195,13 +204,66 @@ def sheet_ranges(data: bytes) -> dict[str, tuple[str, int]]:
                 continue
             with archive.open(path) as f:
                 match = _DIMENSION.search(f.read(4096))
-            if match and match.group(3):
-                rows = int(match.group(4)) - int(match.group(2) or 1) + 1
-                columns = _column_number(match.group(3)) - _column_number(match.group(1) or b"A") + 1
-                ref = b"".join(g or b"" for g in (match.group(1), match.group(2))).decode() + ":" + \
-                    (match.group(3) + match.group(4)).decode()
-                ranges[attrs.get(b"name", b"").decode()] = (ref, max(rows, 1) * max(columns, 1))
+            rows, columns = _extent(archive, path)
+            if match and match.group(3):  # a range (A1:P5000), not a cell (POI's A1): its columns A to Z are known
+                rows = max(rows, int(match.group(4)) - int(match.group(2) or 1) + 1)
+                columns = max(columns or 1, _column_number(match.group(3)) - _column_number(match.group(1) or b"A") + 1)
+            else:
+                columns = columns or 26  # as wide as Z, for all the references said
+            ranges[attrs.get(b"name", b"").decode()] = (f"A1:{_column_letters(columns)}{rows}",
+                                                        max(rows, 1) * max(columns, 1))
     return ranges
+
+
+#: Where a worksheet's XML places a cell: its row (<row r="1048576">), and a column from AA on (<c r="XFD7">; the
+#: columns A to Z cannot make a sheet too large alone). Namespaced tags (<x:row r=) match too.
+_ROW_REF = re.compile(rb'row r="(\d+)"')
+_WIDE_REF = re.compile(rb'c r="([A-Z]{2,3})\d')
+#: Excel keeps at most 32,767 characters in a cell; a longer shared string was not written by Excel, and the reader
+#: copies a shared string into every cell that uses it (1,000 cells naming one 1 MB string took 5 GB). A run of
+#: text that long in bytes is counted in characters (CJK takes 3 bytes each, an emoji 4, &amp; 5).
+MAX_CELL_CHARS = 32_767
+_LONG_TEXT = re.compile(rb">([^<]{%d,})" % (MAX_CELL_CHARS + 1))  # from a tag's end: each run is read once
+_CHUNK = 1 << 20
+
+
+def _chunks(archive: zipfile.ZipFile, path: str, overlap: int = 64):
+    """The member's bytes in pieces of a megabyte, each starting with the last `overlap` bytes of the one before
+    (what is cut in two is whole in one of them); never the whole inflated sheet at once."""
+    tail = b""
+    with archive.open(path) as f:
+        while chunk := f.read(_CHUNK):
+            yield tail + chunk
+            tail = (tail + chunk)[-overlap:]
+
+
+def _extent(archive: zipfile.ZipFile, path: str) -> tuple[int, int]:
+    """(last row, last column) of any cell the worksheet's XML places; the column is 0 when all are within A to Z."""
+    last_row, widest = 0, b""
+    for piece in _chunks(archive, path):
+        if found := _ROW_REF.findall(piece):
+            last_row = max(last_row, max(map(int, found)))
+        for letters in _WIDE_REF.findall(piece):
+            if (len(letters), letters) > (len(widest), widest):
+                widest = letters
+    return last_row, _column_number(widest) if widest else 0
+
+
+def _check_shared_strings(archive: zipfile.ZipFile, path: str) -> None:
+    # a run of text starting in a piece's last 4 x 32,767 bytes is seen again, from its start, in the next piece
+    for piece in _chunks(archive, path, overlap=4 * MAX_CELL_CHARS + 16):
+        if any(len(html.unescape(run.decode("utf-8", "replace"))) > MAX_CELL_CHARS
+               for run in _LONG_TEXT.findall(piece)):
+            raise UnreadableFile(_l("工作簿里有单元格的文字超过 Excel 允许的 32,767 个字符，不是 Excel 保存的文件或已经"
+                                    "损坏。请用 Excel 打开后重新保存，或删去过长的内容后再导入。"))
+
+
+def _column_letters(number: int) -> str:
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def _column_number(letters: bytes) -> int:
@@ -272,7 +334,9 @@ def _read_workbook(data: bytes, kind: str, max_rows: int) -> Table:
             first = first or table
     except UnreadableFile:
         raise
-    except Exception as exc:  # noqa: BLE001  (calamine raises many kinds; all mean "cannot read")
+    except BaseException as exc:  # calamine raises many kinds, all meaning "cannot read"; its panics (pyo3's
+        if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":  # PanicException) are not
+            raise  # Exceptions, and must not end the process either; KeyboardInterrupt and SystemExit go on
         raise UnreadableFile(_l("无法读取这个 Excel 文件（可能已损坏、加密或不是名单）。"
                                 "请用 Excel 打开确认后重新保存。")) from exc
     if not (with_data or partial or header_only):
