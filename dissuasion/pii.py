@@ -48,9 +48,9 @@ def as_typed(text: str) -> str:
 
 
 def normalize_id(value) -> str:
-    """The ID number as it should be written: no spaces or dashes (339901-19800101-0013), upper-case X, full-width
-    folded."""
-    return as_typed(clean_text(value).replace(" ", "").replace("-", "").upper())
+    """The ID number as it should be written: no spaces or dashes (339901-19800101-0013), upper-case X (a × typed
+    for it too), full-width folded."""
+    return as_typed(clean_text(value).replace(" ", "").replace("-", "").replace("×", "X").upper())
 
 
 def id_check_digit(body17: str) -> str:

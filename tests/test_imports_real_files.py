@@ -1,9 +1,12 @@
 """Shapes of real center files found by trying many (issue 3): which column is which when two could be, long
 numbers Excel has rounded, footers, merged cells, a list on the second sheet, other delimiters, the row limit,
 and JSON rows that are not quite what the API documents."""
+import csv
+import datetime as dt
 import io
 import re
 import zipfile
+from decimal import Decimal
 
 import openpyxl
 import pytest
@@ -409,7 +412,7 @@ def test_a_quote_never_closed_in_a_csv_is_refused_instead_of_swallowing_the_rows
     assert import_file("push.csv", fine).counters["imported"] == 2
 
 
-def test_headers_with_a_unit_or_a_hint_in_brackets_are_recognised_but_not_wan_yuan(directory):
+def test_headers_with_a_unit_or_a_hint_in_brackets_are_recognised_and_wan_yuan_is_scaled(directory):
     renamed = {"拟转账金额(元)": "涉案金额（元）", "风险等级": "风险等级(高/中/低)",
                "是否外出务工": "是否外出务工(是/否)"}
     headers = [renamed.get(h, h) for h in pf.STANDARD]
@@ -418,7 +421,7 @@ def test_headers_with_a_unit_or_a_hint_in_brackets_are_recognised_but_not_wan_yu
     assert result.away_from_home is True and result.tier.value == "medium"
     headers = [{"拟转账金额(元)": "涉案金额(万元)"}.get(h, h) for h in pf.STANDARD]
     [result] = analyse("push.csv", pf.csv_bytes([pf.row(1)], headers=headers)).results
-    assert result.amount_at_risk is None  # 5000 万元 is not 5000 yuan: the column is left unread
+    assert result.amount_at_risk == Decimal("50000000.00")  # 5000 万元 is not 5000 yuan
 
 
 @pytest.mark.parametrize("footer", [["共3条记录"], ["导出时间：2026-11-16 08:00"], ["经办人：张三"], ["签发人：李四"],
@@ -791,3 +794,94 @@ def test_a_panic_in_the_excel_reader_is_a_refusal_not_the_end_of_the_process(dir
     monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_filelike", panics)
     with pytest.raises(ImportRefused, match="无法读取这个 Excel 文件"):
         analyse("push.xlsx", _xlsx(_lines([pf.row(1)])))
+
+
+def _csv_of(lines: list[list]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out).writerows(lines)
+    return out.getvalue().encode("utf-8-sig")
+
+
+def test_a_push_date_and_a_push_time_in_two_columns_make_one_time(directory):
+    """推送日期 2026-11-16 beside 推送时间 9:30: the time was dropped without a word (every warning at 00:00)."""
+    headers = ["预警编号", "推送日期", "推送时间", "姓名", "身份证号", "手机号", "风险等级", "所属派出所", "所属社区"]
+    lines = [headers] + [[f"YJ{n}", "2026-11-16", clock, f"测试{n}", pf.id_number(n), f"138{n:08d}", "高",
+                          "城东派出所", "东门社区"] for n, clock in ((1, "9:30"), (2, "14:05:09"), (3, "8时30分"))]
+    results = analyse("push.csv", _csv_of(lines)).results
+    assert [r.pushed_at for r in results] == [dt.datetime(2026, 11, 16, 9, 30), dt.datetime(2026, 11, 16, 14, 5, 9),
+                                              dt.datetime(2026, 11, 16, 8, 30)]
+    assert not any(r.problems for r in results)
+    book = openpyxl.Workbook()  # the same as Excel cells: a date cell and a time cell
+    book.active.append(headers)
+    book.active.append(["YJ9", dt.date(2026, 11, 16), dt.time(21, 15), "测试9", pf.id_number(9), "13800000009", "高",
+                        "城东派出所", "东门社区"])
+    out = io.BytesIO()
+    book.save(out)
+    assert analyse("push.xlsx", out.getvalue()).results[0].pushed_at == dt.datetime(2026, 11, 16, 21, 15)
+
+
+def test_of_two_tier_or_name_columns_the_one_that_reads_is_taken(directory):
+    """预警等级 红色预警 beside 风险等级 高 rejected every row; an empty first 姓名 column hid the filled one."""
+    headers = ["预警编号", "预警等级", "姓名", "身份证号", "手机号", "风险等级", "所属派出所", "姓名"]
+    lines = [headers, ["YJ1", "红色预警", "", pf.id_number(1), "13800000001", "高", "城东派出所", "张一"],
+             ["YJ2", "中", "李二", pf.id_number(2), "13800000002", "", "城东派出所", ""],
+             ["YJ3", "红色预警", "王三", pf.id_number(3), "13800000003", "", "城东派出所", ""]]
+    first, second, third = analyse("push.csv", _csv_of(lines)).results
+    assert (first.verdict, first.tier.value, first.name) == ("ok", "high", "张一")
+    assert (second.verdict, second.tier.value, second.name) == ("ok", "medium", "李二")
+    assert third.verdict == "rejected" and "红色预警" in third.problems[0].value  # neither reads: the first is named
+
+
+def test_a_push_time_typed_as_a_number_like_20261116_is_read(directory):
+    book = openpyxl.Workbook()
+    for line in _lines([pf.row(1, 推送时间=20261116), pf.row(2, 推送时间=20261116083000)]):
+        book.active.append(line)
+    out = io.BytesIO()
+    book.save(out)
+    first, second = analyse("push.xlsx", out.getvalue()).results
+    assert (first.pushed_at, second.pushed_at) == (dt.datetime(2026, 11, 16), dt.datetime(2026, 11, 16, 8, 30))
+    assert not first.problems and not second.problems
+
+
+def test_person_columns_headed_with_whom_they_are_about_are_read(directory):
+    """受害人姓名, 受害人身份证号, 受害人电话: every row was rejected as having no name, no ID and no contact."""
+    headers = ["预警编号", "受害人姓名", "受害人身份证号", "当事人手机号", "风险等级", "所属派出所"]
+    lines = [headers, ["YJ1", "张一", pf.id_number(1), "13800000001", "高", "城东派出所"]]
+    (result,) = analyse("push.csv", _csv_of(lines)).results
+    assert (result.verdict, result.name, result.id_valid, result.phone) == ("ok", "张一", True, "13800000001")
+
+
+def test_an_amount_column_in_wan_yuan_is_read_as_yuan(directory):
+    """涉案金额（万元） 1.5 was dropped without a word; it is 15,000.00 yuan. A cell that names its unit keeps it."""
+    headers = ["预警编号", "姓名", "身份证号", "风险等级", "所属派出所", "涉案金额（万元）"]
+    lines = [headers] + [[f"YJ{n}", f"测试{n}", pf.id_number(n), "高", "城东派出所", amount]
+                         for n, amount in ((1, "1.5"), (2, "3000元"), (3, "0.25万"), (4, ""))]
+    amounts = [r.amount_at_risk for r in analyse("push.csv", _csv_of(lines)).results]
+    assert amounts == [Decimal("15000.00"), Decimal("3000.00"), Decimal("2500.00"), None]
+
+
+def test_a_transliterated_name_is_one_person_whichever_dot_was_typed(directory):
+    """阿依古丽·买买提 with •, ・, ., ‧ or - and the same mobile (no ID): seven persons and seven cases before."""
+    rows = [pf.row(n, 姓名=f"阿依古丽{dot}买买提", 身份证号="", 手机号="13900000001")
+            for n, dot in enumerate(["·", "•", "・", ".", "‧", "-", " · "], start=1)]
+    summary = import_file("push.csv", pf.csv_bytes(rows))
+    assert summary.counters["persons_created"] == 1 and summary.counters["cases_created"] == 1
+    assert db.session.scalar(db.select(Person.name)) == "阿依古丽·买买提"
+
+
+def test_words_after_a_phone_number_go_to_the_notes_and_a_multiplication_sign_is_the_ids_x(directory):
+    rows = [pf.row(1, 手机号="13800000029（本人）"), pf.row(2, 手机号="13800000030(微信同号)"),
+            pf.row(3, 身份证号=pf.id_number(3)[:17] + "×")]
+    first, second, third = analyse("push.csv", pf.csv_bytes(rows)).results
+    assert (first.phone, first.phone_valid, first.verdict) == ("13800000029", True, "ok")
+    assert "本人" in first.notes and "微信同号" in second.notes and second.phone_valid
+    assert third.id_number.endswith("X") and third.id_number[:17] == pf.id_number(3)[:17]
+
+
+def test_a_stray_byte_in_a_utf8_file_is_refused_with_its_line(directory):
+    data = pf.csv_bytes([pf.row(1), pf.row(2, 备注="见附件"), pf.row(3)])
+    broken = data.replace("见附件".encode(), b"\xa0" + "见附件".encode())
+    with pytest.raises(ImportRefused, match="第 3 行有不是 UTF-8 的字节（0xA0）"):
+        analyse("push.csv", broken)
+    with pytest.raises(ImportRefused, match="第 3 行时遇到无法识别的字节 0xA0"):
+        analyse("push.csv", broken.removeprefix(b"\xef\xbb\xbf"))

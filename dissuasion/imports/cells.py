@@ -122,9 +122,16 @@ def text(cell) -> str:
 
 
 def name(cell) -> str:
-    """A person's name: a Chinese name loses stray inner spaces (张 三 → 张三); others keep single spaces."""
+    """A person's name: a Chinese name loses stray inner spaces (张 三 → 张三), and the dot between the parts of a
+    transliterated name is one dot however it was typed (阿依古丽•买买提, ・, ., ‧ → ·); others keep single spaces."""
     value = text(cell)
+    if _NAME_DOTS.search(value):
+        value = _NAME_DOTS.sub("·", value)
     return value.replace(" ", "") if _CJK_ONLY.match(value) else _SPACES.sub(" ", value)
+
+
+#: What is typed for the middle dot of 阿依古丽·买买提 between Chinese characters: •, ・ (Japanese), ., ‧, ∙, ⋅, -, —.
+_NAME_DOTS = re.compile(r"(?<=[\u3400-\u9fff])\s*[•・.‧∙⋅\-—]\s*(?=[\u3400-\u9fff])")
 
 
 #: 性别 as centers write it: words, English, and GB/T 2261.1's codes (1 男, 2 女).
@@ -191,6 +198,11 @@ def amount(cell) -> Decimal | None:
     return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+def says_unit(cell) -> bool:
+    """Whether an amount cell names its unit (3000元, 1.5万): then the column's 万元 does not scale it."""
+    return isinstance(cell, str) and ("元" in cell or "万" in cell)
+
+
 def local_time(cell) -> dt.datetime | None:
     """A naive Asia/Shanghai time from a date cell, an Excel serial number or text; raises ValueError."""
     if cell is None or cell == "":
@@ -202,6 +214,8 @@ def local_time(cell) -> dt.datetime | None:
     if isinstance(cell, int | float) and not isinstance(cell, bool):
         if 20000 < cell < 80000:  # an Excel serial date typed as a plain number
             return _plausible(EXCEL_EPOCH + dt.timedelta(days=float(cell)))
+        if cell == int(cell) and len(digits := str(int(cell))) in (8, 14):  # 20261116, 20261116083000 as numbers
+            return _plausible(_parse_time(digits))
         raise ValueError(str(cell))
     value = _SPACES.sub(" ", text(cell))
     if value.lower() in PLACEHOLDERS:  # 无, /: no time given (the import's own time is used)
@@ -214,6 +228,44 @@ def local_time(cell) -> dt.datetime | None:
         value = _SPACES.sub(" ", value[:clock.start()] + " " + _as_clock(clock) + value[clock.end():]).strip()
     parsed = _parse_time(value)
     return _plausible(parsed + dt.timedelta(days=1) if midnight else parsed)
+
+
+#: A time of day alone, written: 9:30, 09:30:00, 9：30 (8时30分 and 20点 are _CN_CLOCK).
+_CLOCK_TEXT = re.compile(r"(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?")
+
+
+def clock(cell) -> dt.time | None:
+    """A time of day with no date (a 推送时间 column beside 推送日期): an Excel time cell, a fraction of a day, or
+    text like 9:30 or 8时30分; None for anything else."""
+    if isinstance(cell, dt.time):
+        return cell.replace(tzinfo=None, microsecond=0)
+    if isinstance(cell, dt.datetime | dt.date):
+        return None
+    if isinstance(cell, int | float) and not isinstance(cell, bool):
+        return (dt.datetime.min + dt.timedelta(seconds=round(cell * 86400))).time() if 0 <= cell < 1 else None
+    value = text(cell)
+    if not value or len(value) > 12:
+        return None
+    found = _CLOCK_TEXT.fullmatch(value) or _CN_CLOCK.fullmatch(value)
+    if found is None:
+        return None
+    if found.re is _CN_CLOCK:
+        hour, minute, second = (int(x) for x in _as_clock(found).split(":"))
+    else:
+        hour, minute, second = int(found.group(1)), int(found.group(2)), int(found.group(3) or 0)
+    return dt.time(hour, minute, second) if hour < 24 and minute < 60 and second < 60 else None
+
+
+def has_clock(cell) -> bool:
+    """Whether a date cell or text says a time of day too (2026-11-16 00:00 does; 2026-11-16 does not)."""
+    if isinstance(cell, dt.datetime):
+        return True
+    if isinstance(cell, dt.date) or cell is None:
+        return False
+    if isinstance(cell, int | float):
+        return cell != int(cell) or len(str(int(cell))) == 14
+    value = text(cell)
+    return any(mark in value for mark in ":：时点") or (value.isdigit() and len(value) == 14)
 
 
 def _parse_time(value: str) -> dt.datetime:

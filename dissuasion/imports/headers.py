@@ -79,6 +79,10 @@ JOINED = ("reason", "notes")
 #: Number fields a file may give in two columns (手机号码 and 联系电话): where the first is empty the next is read; a
 #: different number in the next one is kept in the warning's notes.
 FALLBACK = ("phone", "id_number")
+#: Fields a file may give in more than one column, one of them empty or unreadable (预警等级 红色预警 beside
+#: 风险等级 高, an empty 姓名 beside a filled one, 推送日期 beside 推送时间): the first column that reads is taken, and
+#: a date and a time in two columns make one time.
+FIRST_READABLE = ("name", "tier", "pushed_at")
 
 #: header key -> (field, rank): rank 1 for a weak alias, else 0.
 _LOOKUP = {header_key(alias): (field, int(alias in WEAK_ALIASES))
@@ -96,7 +100,25 @@ def lookup(text: str) -> tuple[str, int] | None:
         found = _LOOKUP.get(bare) if bare != key else None
         if found is None and (hinted := _HINT.sub("", bare)) != bare:
             found = _LOOKUP.get(_DECORATION.sub("", hinted))
+        if found is None and (in_wan := _WAN.sub("", bare)) != bare:  # 涉案金额(万元): an amount, scaled when read
+            found = _LOOKUP.get(in_wan)
+            found = found if found and found[0] == "amount_at_risk" else None
+        if found is None and (person := _PERSON.sub("", bare)) != bare:  # 受害人姓名, 当事人电话: the person's
+            found = _LOOKUP.get(person)
+            found = found if found and found[0] in PERSON_FIELDS else None
     return found
+
+
+#: An amount column in 万元 (ten thousand yuan): 涉案金额(万元), 拟转账金额万元 (amounts_in_wan).
+_WAN = re.compile(r"\(万元?\)$|万元$")
+#: Who a column is about, before a person's field: 受害人姓名, 疑似受害人身份证号, 当事人电话, 预警对象手机号.
+_PERSON = re.compile(r"^(?:疑似)?(?:受害人|受害者|被害人|当事人|预警对象|预警人员|涉诈人员|人员|对象)")
+PERSON_FIELDS = {"name", "sex", "id_number", "phone", "registered_address", "current_address", "away_from_home"}
+
+
+def amounts_in_wan(header: str) -> bool:
+    """Whether an amount column's header says its amounts are in 万元 (a 1.5 in it is 15,000 yuan)."""
+    return bool(_WAN.search(header_key(header)))
 
 
 @dataclass
@@ -108,7 +130,8 @@ class HeaderMatch:
     headers: list[str]
     unknown: list[str]
     rows_used: int = 1
-    #: For a JOINED or FALLBACK field named by more than one column: the other columns (left to right).
+    #: For a JOINED, FALLBACK or FIRST_READABLE field named by more than one column: the other columns (left to
+    #: right).
     also: dict[str, list[int]] = field(default_factory=dict)
 
     def taken(self) -> set[int]:
@@ -127,12 +150,12 @@ def match_row(row: list) -> HeaderMatch:
     is unknown."""
     headers = [clean_text(c) for c in row]
     best: dict[str, tuple[int, int]] = {}  # field -> (rank, column)
-    named: dict[str, list[int]] = {}  # a JOINED or FALLBACK field -> every column naming it
+    named: dict[str, list[int]] = {}  # a JOINED, FALLBACK or FIRST_READABLE field -> every column naming it
     for i, text in enumerate(headers):
         found = lookup(text) if text else None
         if found and (found[0] not in best or found[1] < best[found[0]][0]):
             best[found[0]] = (found[1], i)
-        if found and (found[0] in JOINED or found[0] in FALLBACK):
+        if found and (found[0] in JOINED or found[0] in FALLBACK or found[0] in FIRST_READABLE):
             named.setdefault(found[0], []).append(i)
     columns = {name: i for name, (_rank, i) in sorted(best.items(), key=lambda kv: kv[1][1])}
     also = {name: [i for i in more if i != columns[name]] for name, more in named.items() if len(more) > 1}

@@ -39,8 +39,11 @@ class Table:
 def decode_text(data: bytes) -> str:
     """UTF-8 (with or without BOM), else GB18030 (SPEC: an encoding guesser is wrong on short Chinese text). Excel's
     "Unicode 文本" export is UTF-16 and says so by its BOM."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+    if data.startswith(b"\xef\xbb\xbf"):  # says it is UTF-8: read as GB18030 it would all be garbled
+        try:
+            return data[3:].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _not_utf8(data[3:], exc, bom=True) from exc
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")
@@ -49,13 +52,24 @@ def decode_text(data: bytes) -> str:
                                     "请用 Excel 打开后另存为 .xlsx 或 CSV 再导入。")) from exc
     try:
         return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        not_utf8 = exc
     try:
         return data.decode("gb18030")
     except UnicodeDecodeError as exc:
-        raise UnreadableFile(_l("文件既不是 UTF-8 也不是 GBK/GB18030 编码的文本，无法读取。"
-                                "请从 Excel 另存为 CSV 或 .xlsx 后再导入。")) from exc
+        raise _not_utf8(data, not_utf8, bom=False) from exc
+
+
+def _not_utf8(data: bytes, exc: UnicodeDecodeError, bom: bool) -> UnreadableFile:
+    """Where the text stops being UTF-8: a stray byte (a 备注 pasted from elsewhere) is then found and fixed."""
+    line = data.count(b"\n", 0, exc.start) + 1
+    if bom:
+        return UnreadableFile(_l("文件标明是 UTF-8 编码，但第 %(line)s 行有不是 UTF-8 的字节（0x%(byte)s），无法读取。"
+                                 "请在这一行找到乱码的字符，删掉或重新输入后保存，再导入。",
+                                 line=line, byte=f"{data[exc.start]:02X}"))
+    return UnreadableFile(_l("文件既不是 UTF-8 也不是 GBK/GB18030 编码的文本，无法读取（按 UTF-8 读到第 %(line)s 行时"
+                             "遇到无法识别的字节 0x%(byte)s）。请检查这一行有没有乱码的字符，或从 Excel 另存为 CSV 或 "
+                             ".xlsx 后再导入。", line=line, byte=f"{data[exc.start]:02X}"))
 
 
 #: The line Excel reads as "this file's delimiter is ;" (and does not show as a row).

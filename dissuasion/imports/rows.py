@@ -12,7 +12,7 @@ from ..cases.operations import WarningInput
 from ..enums import DataFlag, Tier
 from ..pii import as_typed, id_problem, mask_id, mask_phone, normalize_id, normalize_phone, phone_valid
 from . import cells
-from .headers import FALLBACK, LABELS
+from .headers import FALLBACK, FIRST_READABLE, LABELS, amounts_in_wan
 
 REJECTED, FLAGGED, UNROUTED, DUPLICATE, OK = "rejected", "flagged", "unrouted", "duplicate", "ok"
 
@@ -99,8 +99,12 @@ class RowChecker:
         #: field -> [(header, column)] of each column a JOINED or FALLBACK field is read from, when more than one
         parts = {name: [(headers[i] if headers and i < len(headers) else "", i) for i in [columns[name], *more]]
                  for name, more in also.items()}
-        self.joined = {name: p for name, p in parts.items() if name not in FALLBACK}
+        self.joined = {name: p for name, p in parts.items() if name not in FALLBACK and name not in FIRST_READABLE}
         self.fallback = {name: p for name, p in parts.items() if name in FALLBACK}
+        self.first_readable = {name: [i for _header, i in p] for name, p in parts.items() if name in FIRST_READABLE}
+        amount_column = columns.get("amount_at_risk")
+        self.amount_in_wan = bool(headers and amount_column is not None and amount_column < len(headers)
+                                  and amounts_in_wan(headers[amount_column]))
 
     def __call__(self, row: list, row_number: int) -> RowResult:
         """Normalise a data row and judge what the row alone can tell: rejected or flagged."""
@@ -109,6 +113,8 @@ class RowChecker:
         (warning_id, name, sex, id_number, phone, tier, pushed_at, reason, fraud_type, amount, registered, current,
          precinct, community, away, notes) = self.pick(cells_)
         text = cells.text
+        if self.first_readable:
+            name, tier, pushed_at = _first_readable(cells_, self.first_readable, name, tier, pushed_at)
         r = RowResult(row_number=row_number, raw=row)
         r.warning_no = as_typed(text(warning_id).replace(" ", ""))
         if len(r.warning_no) > 64:
@@ -131,6 +137,8 @@ class RowChecker:
         r.fraud_type, r.fraud_type_text = cells.fraud_type(fraud_type)
         try:
             r.amount_at_risk = cells.amount(amount)
+            if self.amount_in_wan and r.amount_at_risk is not None and not cells.says_unit(amount):
+                r.amount_at_risk = (r.amount_at_risk * 10000).quantize(r.amount_at_risk)
         except ValueError:
             r.note("amount_at_risk", "amount", text(amount))
         real = cells.real
@@ -177,12 +185,43 @@ def _fallback(row: list, fallback: dict, id_cell, phone_cell) -> tuple:
     return chosen["id_number"], chosen["phone"], others
 
 
+def _first_readable(row: list, columns: dict[str, list[int]], name, tier, pushed_at) -> tuple:
+    """(name, tier, push time) cells from the first of each field's columns that reads (FIRST_READABLE); a date in
+    one column and a time of day in another (推送日期 2026-11-16, 推送时间 9:30) become one time."""
+    if "name" in columns:
+        name = next((row[i] for i in columns["name"] if cells.real(cells.name(row[i]))), name)
+    if "tier" in columns:
+        tier = next((row[i] for i in columns["tier"] if cells.tier(row[i]) is not None), tier)
+    if "pushed_at" in columns:
+        pushed_at = _date_and_clock([row[i] for i in columns["pushed_at"]], pushed_at)
+    return name, tier, pushed_at
+
+
+def _date_and_clock(parts: list, first):
+    """The first part that reads as a time; when that is a day alone and another part is a time of day, the two."""
+    for part in parts:
+        try:
+            when = cells.local_time(part)
+        except ValueError:
+            continue
+        if when is None:
+            continue
+        if when.time() == dt.time() and cells.clock(part) is None and not cells.has_clock(part):
+            clock = next((c for other in parts if other is not part and (c := cells.clock(other)) is not None), None)
+            if clock is not None:
+                return dt.datetime.combine(when.date(), clock)
+        return when
+    return next((part for part in parts if cells.text(part)), first)
+
+
 def _valid_number(name: str, value: str) -> bool:
     if name == "id_number":
         return id_problem(normalize_id(value)) is None
     return phone_valid(normalize_phone(value))
 
 
+#: Words in brackets after a phone number, with no digit in them: （本人）, (微信同号), （其父）.
+_AFTER_NUMBER = re.compile(r"[(（]([^()（）\d]+)[)）]$")
 #: A number's cell holds a number only when it has a digit: 停机, 空号, 暂无 are words about the number.
 _DIGIT = re.compile(r"\d")
 
@@ -229,6 +268,9 @@ def _read_numbers(r: RowResult, id_cell, phone_cell, today: dt.date) -> list[str
             r.flags.append(flag.value)
             r.note("id_number", flag, r.id_number, verdict=FLAGGED)
     phone_text = cells.real(cells.text(phone_cell))
+    if phone_text and (words := _AFTER_NUMBER.search(phone_text)) and _DIGIT.search(phone_text[:words.start()]):
+        said.append(f"{LABELS['phone']}：{words.group(1)}")  # 13800000029（本人）, 138…(微信同号): words for the notes
+        phone_text = phone_text[:words.start()].strip()
     if phone_text and not _DIGIT.search(phone_text):
         said.append(f"{LABELS['phone']}：{phone_text}")
         phone_text = ""
