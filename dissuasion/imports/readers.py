@@ -162,8 +162,7 @@ def read_table(filename: str, data: bytes, max_rows: int, max_uncompressed: int)
     name = filename.lower()
     kind = sniff(data)
     if name.endswith((".xlsx", ".xlsm", ".xls")) and kind == "text":  # (.xls and .xlsx are read by their content)
-        raise UnreadableFile(_l("文件名是 %(name)s，但内容不是有效的 Excel 文件（可能已损坏或被改了扩展名）。"
-                                "请用 Excel 打开确认后重新保存为 .xlsx。", name=filename))
+        raise _not_excel(filename, data)
     if name.endswith((".csv", ".txt")) and kind != "text":
         raise UnreadableFile(_l("文件名是 %(name)s，但内容是 Excel 工作簿，不是 CSV。请把扩展名改回 .xlsx/.xls，"
                                 "或在 Excel 中另存为 CSV。", name=filename))
@@ -178,6 +177,26 @@ def read_table(filename: str, data: bytes, max_rows: int, max_uncompressed: int)
     if all(is_blank(row) for row in table.rows):
         raise EMPTY
     return table
+
+
+def _not_excel(filename: str, data: bytes) -> UnreadableFile:
+    """An "Excel" file that is text: a web page's table (what many systems' 导出Excel writes), a text table, or
+    neither; each is told how to become a file that can be imported."""
+    head = data[:65536].lower()
+    if b"<table" in head or b"<html" in head:
+        return UnreadableFile(_l("文件名是 %(name)s，但内容是网页表格（HTML），不是真正的 Excel 文件（很多系统的“导出"
+                                 "Excel”会这样导出）。请用 Excel 打开它，另存为 Excel 工作簿（.xlsx）后再导入。",
+                                 name=filename))
+    try:
+        text = decode_text(data[:65536])
+    except UnreadableFile:
+        text = ""
+    lines = text.splitlines()[:20]
+    if any(line.count("\t") >= 2 or line.count(",") >= 2 for line in lines):
+        return UnreadableFile(_l("文件名是 %(name)s，但内容是文本表格（以逗号或制表符分隔），不是 Excel 文件。请把文件"
+                                 "扩展名改为 .csv 后导入，或用 Excel 打开后另存为 .xlsx。", name=filename))
+    return UnreadableFile(_l("文件名是 %(name)s，但内容不是有效的 Excel 文件（可能已损坏或被改了扩展名）。"
+                             "请用 Excel 打开确认后重新保存为 .xlsx。", name=filename))
 
 
 EMPTY = UnreadableFile(_l("文件是空的，没有任何内容。请检查是否选错了文件。"))
