@@ -180,3 +180,41 @@ def test_a_case_still_inside_its_limits_counts_neither_way_until_they_pass(new_c
     assert m["first_contact_within_limit_pct"]["medium"] == 100.0  # its 24 h run until Monday 22:00
     clock(at("2026-11-24 08:00"))
     assert compute_report(WEEK)["metrics"]["first_contact_within_limit_pct"]["medium"] == 50.0
+
+
+def test_a_case_transferred_or_closed_before_it_was_signed_is_not_late(new_case, clock):
+    new_case("2026-11-20 09:00", tier="high", signed="2026-11-20 09:10", first_contact="2026-11-20 09:30")
+    new_case("2026-11-20 10:00", tier="high", status=CaseStatus.TRANSFERRED)  # sent on before its 30 minutes
+    new_case("2026-11-20 11:00", tier="high", closed="2026-11-20 11:05", outcome=Outcome.FALSE_ALARM)
+    clock(at(REPORT_TIME))
+    m = compute_report(WEEK)["metrics"]
+    assert m["signed_within_limit_pct"]["high"] == 100.0  # was 33.3: two cases never this precinct's to sign
+    assert m["first_contact_within_limit_pct"]["high"] == 100.0
+
+
+def test_money_kept_counts_only_the_cases_closed_dissuaded(new_case, clock):
+    new_case("2026-11-17 09:00", closed="2026-11-17 12:00", outcome=Outcome.DISSUADED,
+             amount_dissuaded=Decimal("4000.50"), confirmed_fraud_type=FraudType.OTHER)
+    new_case("2026-11-17 10:00", closed="2026-11-17 12:00", outcome=Outcome.DISSUADED,
+             amount_dissuaded=Decimal("199.50"), fraud_type=FraudType.OTHER)
+    # amounts left from an earlier outcome (stored before outcomes cleared them): not money kept, not money lost
+    new_case("2026-11-18 09:00", closed="2026-11-18 12:00", outcome=Outcome.SELF_PROTECTED,
+             amount_dissuaded=Decimal("5000"))
+    new_case("2026-11-18 10:00", closed="2026-11-18 12:00", outcome=Outcome.DEFRAUDED,
+             amount_dissuaded=Decimal("1000.50"), amount_defrauded=Decimal("8000"))
+    clock(at(REPORT_TIME))
+    m = compute_report(WEEK)["metrics"]
+    assert m["amount_dissuaded"] == "4200.00" and m["amount_defrauded"] == "8000.00"
+    other = next(r for r in m["by_fraud_type"] if r["fraud_type"] == "other")
+    assert other["dissuaded"] == 2 and other["amount_dissuaded"] == "4200.00"
+    from dissuasion.reports.queries import feedback_rows
+    from dissuasion.reports.weeks import week_period
+
+    sent = {(r["outcome"], r["amount_dissuaded"], r["amount_defrauded"]) for r in feedback_rows(week_period(WEEK))}
+    assert (Outcome.SELF_PROTECTED, None, None) in sent and (Outcome.DEFRAUDED, None, Decimal("8000.00")) in sent
+
+
+def test_a_first_contact_made_before_the_case_was_made_counts_as_at_once(new_case, clock):
+    new_case("2026-11-20 12:30", tier="low", signed="2026-11-20 12:40", first_contact="2026-11-20 10:00")
+    clock(at(REPORT_TIME))
+    assert compute_report(WEEK)["metrics"]["median_minutes_to_first_contact"]["low"] == 0.0

@@ -106,10 +106,14 @@ def timeliness_by_tier(period: Period, scope: Scope) -> dict:
     signed or contacted counts neither way; one past it counts as not within); median_minutes_to_first_contact
     from created_at, over the tier's new cases that have a first contact."""
     at = now()
+    # a case transferred or closed before it was signed for (or contacted) left this precinct's hands: past its limit
+    # it counts neither way, where it used to count as late
+    left = or_(Case.status == CaseStatus.TRANSFERRED, Case.closed_at.isnot(None))
     signed = func.sum(case((Case.signed_at <= Case.sign_deadline, 1), else_=0))
-    sign_due = func.sum(case((or_(Case.signed_at.isnot(None), Case.sign_deadline <= at), 1), else_=0))
+    sign_due = func.sum(case((or_(Case.signed_at.isnot(None), and_(Case.sign_deadline <= at, ~left)), 1), else_=0))
     contacted = func.sum(case((Case.first_contact_at <= Case.contact_deadline, 1), else_=0))
-    contact_due = func.sum(case((or_(Case.first_contact_at.isnot(None), Case.contact_deadline <= at), 1), else_=0))
+    contact_due = func.sum(case((or_(Case.first_contact_at.isnot(None), and_(Case.contact_deadline <= at, ~left)), 1),
+                                else_=0))
     stmt = scope.cases(select(Case.tier, func.count(Case.id), signed, sign_due, contacted, contact_due)
                        .where(_in(Case.created_at, period)).group_by(Case.tier))
     rows = {Tier(t): (n, s or 0, sd or 0, c or 0, cd or 0) for t, n, s, sd, c, cd in db.session.execute(stmt)}
@@ -127,6 +131,7 @@ def median_minutes_to_first_contact(period: Period, scope: Scope) -> dict[Tier, 
     """Median minutes from created_at to first_contact_at of the week's new cases (created_at), per tier; the
     middle value, or the mean of the two middle values, picked by row number in the database."""
     minutes = minutes_between(Case.created_at, Case.first_contact_at)
+    minutes = case((minutes < 0, 0), else_=minutes)  # reached before the case was made (a call on the push): at once
     ranked = scope.cases(select(Case.tier.label("tier"), minutes.label("m"),
                                 func.row_number().over(partition_by=Case.tier, order_by=minutes).label("rn"),
                                 func.count().over(partition_by=Case.tier).label("n"))
@@ -161,8 +166,9 @@ def outcome_of_case():
 
 def outcomes_and_amounts(period: Period, scope: Scope) -> dict:
     """Over the cases whose closed_at falls in the week: outcomes (count per outcome), amount_dissuaded and
-    amount_defrauded (劝阻金额, 受骗金额: sums of the cases' amounts), and defrauded_after_warning_pct (预警后被骗率:
-    cases closed as defrauded over all cases closed in the week, whatever their outcome)."""
+    amount_defrauded (劝阻金额, 受骗金额: sums of the amounts of the cases closed 及时劝阻, resp. 已被骗), and
+    defrauded_after_warning_pct (预警后被骗率: cases closed as defrauded over all cases closed in the week, whatever
+    their outcome)."""
     outcome = outcome_of_case()
     stmt = scope.cases(select(outcome, func.count(Case.id), fen_sum(Case.amount_dissuaded),
                               fen_sum(Case.amount_defrauded))
@@ -172,8 +178,10 @@ def outcomes_and_amounts(period: Period, scope: Scope) -> dict:
     closed = sum(n for _, n, _, _ in rows)
     return {
         "outcomes": {o.value: counts.get(o, 0) for o in Outcome},
-        "amount_dissuaded": str(yuan(sum(float(d) for _, _, d, _ in rows))),
-        "amount_defrauded": str(yuan(sum(float(f) for _, _, _, f in rows))),
+        # 劝阻金额 is the money of the cases closed 及时劝阻, 受骗金额 that of the 已被骗 ones: an amount a case
+        # kept from an earlier outcome (劝阻 1,000, then defrauded during the watch) is not money kept
+        "amount_dissuaded": str(yuan(sum(float(d) for o, _, d, _ in rows if o == Outcome.DISSUADED))),
+        "amount_defrauded": str(yuan(sum(float(f) for o, _, _, f in rows if o == Outcome.DEFRAUDED))),
         "defrauded_after_warning_pct": pct(counts.get(Outcome.DEFRAUDED, 0), closed),
     }
 
@@ -225,7 +233,11 @@ def by_fraud_type(period: Period, scope: Scope) -> list[dict]:
     closed = scope.cases(select(fraud_type, Case.outcome, func.count(Case.id), fen_sum(Case.amount_dissuaded))
                          .where(_in(Case.closed_at, period), Case.outcome.in_((Outcome.DISSUADED, Outcome.DEFRAUDED)))
                          .group_by(fraud_type, Case.outcome))
-    outcomes = {(FraudType(f or FraudType.OTHER), Outcome(o)): (n, fen) for f, o, n, fen in db.session.execute(closed)}
+    outcomes: dict[tuple, tuple[int, float]] = {}
+    for f, o, n, fen in db.session.execute(closed):  # no type and 其他 are one row: added, not replaced
+        key = (FraudType(f or FraudType.OTHER), Outcome(o))
+        before = outcomes.get(key, (0, 0))
+        outcomes[key] = (before[0] + n, before[1] + (fen if o == Outcome.DISSUADED else 0))
     rows = []
     for t in FraudType:
         dissuaded, fen = outcomes.get((t, Outcome.DISSUADED), (0, 0))

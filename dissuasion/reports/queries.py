@@ -111,7 +111,8 @@ def feedback_rows(period: Period, user: User | None = None) -> list[dict]:
         rows.append({"warning_id": no, "precinct": code, "precinct_name": name or "", "assignee": display or username,
                      "signed_at": signed, "first_contact_at": first, "method": method and Method(method),
                      "reached": reached and Reached(reached), "outcome": outcome and Outcome(outcome),
-                     "amount_dissuaded": dissuaded, "amount_defrauded": defrauded, "closed_at": closed})
+                     "amount_dissuaded": dissuaded if outcome == Outcome.DISSUADED else None,
+                     "amount_defrauded": defrauded if outcome == Outcome.DEFRAUDED else None, "closed_at": closed})
     return rows
 
 
