@@ -16,9 +16,10 @@ def _form(case, **fields):
 
 
 def test_officer_logs_a_contact_and_the_case_moves(client, auth, make_user, make_case, clock):
-    clock(T0 + dt.timedelta(minutes=20))
+    clock(T0)
     me = make_user("officer")
     case = make_case(tier="medium", assignee=me)
+    clock(T0 + dt.timedelta(minutes=20))
     auth.login(me)
     assert "再次联系" in client.get(f"/cases/{case.id}/contact").get_data(as_text=True)
     response = client.post(f"/cases/{case.id}/contact", data=_form(case, action="again"))

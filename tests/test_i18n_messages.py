@@ -19,9 +19,10 @@ def _timeline(page: str) -> str:
 
 
 def test_a_contact_logged_in_english_reads_in_chinese_and_the_other_way(client, auth, make_user, make_case, clock):
-    clock(T0 + dt.timedelta(minutes=20))
+    clock(T0)
     officer, lead = make_user("officer"), make_user("lead")
     case = make_case(tier="medium", assignee=officer)
+    clock(T0 + dt.timedelta(minutes=20))
     auth.login(officer)
     client.post("/lang/en")
     response = client.post(f"/cases/{case.id}/contact", data={

@@ -54,8 +54,8 @@ def test_run_once_announces_each_thing_once(app, make_case, make_user, clock):
 
 def test_two_runs_at_the_same_time_create_each_notification_and_followup_once(app, make_case, make_user, clock):
     _busy_precinct(make_case, make_user, clock)
-    watched_new = make_case(tier="low", name="李四", warning_no="W-A")
     clock(T0)
+    watched_new = make_case(tier="low", name="李四", warning_no="W-A")
     # a watch that ends with a new warning: the scheduler schedules one follow-up for it
     officer = db.session.get(type(watched_new.assignee), watched_new.assignee_id) if watched_new.assignee_id else None
     by = officer or make_user("officer", username="taker")

@@ -18,8 +18,9 @@ from ..auth.models import User
 from ..enums import CaseStatus, EventKind, FollowUpKind, FollowUpStatus, Method, Outcome, Reached, Role, Tier
 from ..extensions import db
 from ..i18n import Said, colon, say
+from ..main.filters import fmt_time
 from ..timeutil import local, now
-from .assignment import set_due
+from .assignment import set_due, tell_precinct
 from .models import Case
 from .operations import add_event
 from .permissions import may_approve_close, may_work
@@ -86,9 +87,14 @@ def check_version(case: Case, version) -> None:
 def start_work(case: Case, by: User, at: dt.datetime) -> None:
     """The first contact: a new case is signed implicitly (an officer takes it from the pool), then 处置中."""
     if case.status == CaseStatus.NEW:
-        if by.role == Role.OFFICER and case.assignee_id is None:
+        took = by.role == Role.OFFICER and case.assignee_id is None
+        if took:
             case.assignee = by
         case.signed_at, case.signed_by_id = now(), by.id
+        # the timeline says so, as when 签收 is pressed (every change is an event)
+        add_event(case, EventKind.SIGNED, by, from_status=CaseStatus.NEW, to_status=CaseStatus.SIGNED,
+                  message=say("首次联系时签收，从所内待分配任务中领取") if took else say("首次联系时签收"),
+                  late=case.signed_at > case.sign_deadline)
     case.first_contact_at = at
     move(case, CaseStatus.IN_PROGRESS, by, message=say("首次联系"), late=at > case.contact_deadline)
 
@@ -155,5 +161,11 @@ def reopen(case: Case, reason: str, by: User) -> None:
         raise LifecycleError(_("只有本所领导可以重新启用“无法联系”的任务。"))
     case.outcome, case.closed_at, case.closed_by_id, case.failed_attempts = None, None, None, 0
     move(case, CaseStatus.IN_PROGRESS, by, message=(reason or "").strip()[:500] or say("重新启用"))
+    from ..followups.rules import next_contact  # (followups imports this module)
+
+    next_contact(case, now(), by)  # a deadline again, and the holder is told: before, it could never go overdue
+    set_due(case)
+    tell_precinct(case, "assigned", say("%(name)s 的任务已由 %(lead)s 重新启用，请在 %(at)s 前再次联系。",
+                                        name=case.person.name, lead=by.label, at=fmt_time(case.due_at)))
     record("case_reopen", "case", case.id, user=by)
     db.session.flush()

@@ -14,10 +14,11 @@ from ..cases.permissions import may_work
 from ..cases.rules import rules_by_tier
 from ..enums import EventKind, Outcome, Reached
 from ..extensions import db
-from ..followups.rules import GIVE_UP, after_contact, complete_followups
+from ..followups.rules import GIVE_UP, after_contact, complete_followups, next_contact
 from ..i18n import say
+from ..timeutil import local
 from .models import Contact
-from .validation import ContactInput
+from .validation import ContactInput, InputError
 
 #: What a contact tells about the person that the case keeps (the latest contact that says it wins).
 CASE_FIELDS = ("amount_dissuaded", "amount_defrauded", "defrauded_at", "app_status")
@@ -29,9 +30,13 @@ def log_contact(case: Case, data: ContactInput, by: User, close: bool = False, v
     if not may_work(by, case):
         raise LifecycleError(_("只有责任民警或本所领导可以登记此任务的劝阻记录。"))
     if not (case.is_open or case.in_watch()):
-        raise LifecycleError(_("任务已%(s)s，不能再登记劝阻记录。", s=case.status.label))
+        raise LifecycleError(_("任务状态为“%(s)s”，不能再登记劝阻记录。", s=case.status.label))
     if close and not case.is_open:
-        raise LifecycleError(_("任务已%(s)s。", s=case.status.label))
+        raise LifecycleError(_("任务已经是“%(s)s”状态。", s=case.status.label))
+    earliest = min([case.created_at, *(w.pushed_at for w in case.warnings if w.pushed_at)])
+    if data.contacted_at < earliest:  # a contact about a warning before it was pushed: a mistyped date
+        raise InputError({"contacted_at": _("联系时间不能早于预警推送时间（%(at)s），请核对日期。",
+                                            at=local(earliest).strftime("%Y-%m-%d %H:%M"))})
     contact = Contact(case=case, officer_id=by.id, method=data.method, reached=data.reached,
                       relative_relation=data.relative_relation, relative_phone=data.relative_phone,
                       failure_reason=data.failure_reason, contacted_at=data.contacted_at, outcome=data.outcome,
@@ -45,6 +50,8 @@ def log_contact(case: Case, data: ContactInput, by: User, close: bool = False, v
     _keep_on_case(case, data)
     complete_followups(case, contact)
     verdict = after_contact(case, contact, rules_by_tier()[case.tier]) if case.is_open else None
+    if case.is_open and not close and verdict != GIVE_UP:
+        next_contact(case, data.contacted_at)  # reached but no result yet: the next contact is due
     add_event(case, EventKind.CONTACT, by, message=_describe(contact), contact=contact.id)
     record("contact_add", "case", case.id, user=by, contact=contact.id)
     if close:
@@ -56,9 +63,18 @@ def log_contact(case: Case, data: ContactInput, by: User, close: bool = False, v
     return contact
 
 
+#: The case's amounts that belong to each outcome; a new outcome clears the others' (a case dissuaded and then
+#: defrauded during its watch kept no money from the scammers).
+OUTCOME_FIELDS = {Outcome.DISSUADED: ("amount_dissuaded",), Outcome.DEFRAUDED: ("amount_defrauded", "defrauded_at")}
+
+
 def _keep_on_case(case: Case, data: ContactInput) -> None:
     if data.outcome is not None and data.outcome != Outcome.UNREACHABLE:
         case.outcome = data.outcome
+        for outcome, fields in OUTCOME_FIELDS.items():
+            if outcome != data.outcome:
+                for name in fields:
+                    setattr(case, name, None)
     if data.fraud_type is not None:
         case.confirmed_fraud_type = data.fraud_type
     for name in CASE_FIELDS:

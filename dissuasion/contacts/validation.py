@@ -82,7 +82,9 @@ def amount(data: Mapping, key: str, errors: dict) -> Decimal | None:
     except InvalidOperation:
         errors[key] = _("请填写金额数字，如 5000.00。")
         return None
-    if not number.is_finite() or number < 0:
+    if not number.is_finite():  # NaN, Infinity: Decimal reads them, but they are no amount
+        errors[key] = _("请填写金额数字，如 5000.00。")
+    elif number < 0:
         errors[key] = _("金额不能为负数。")
     elif number.as_tuple().exponent < -2:
         errors[key] = _("金额最多两位小数。")
@@ -157,3 +159,12 @@ def _result(data: Mapping, found: ContactInput, errors: dict) -> None:
             errors["defrauded_at"] = _("已被骗须填写受骗时间。")
     if found.defrauded_at and found.contacted_at and found.defrauded_at > found.contacted_at:
         errors["defrauded_at"] = _("受骗时间不能晚于联系时间。")
+    # an amount belongs to its outcome: 劝阻金额 typed for 及时劝阻 and then the outcome changed (the field hidden) is
+    # not money kept from the scammers
+    if found.outcome != Outcome.DISSUADED:
+        found.amount_dissuaded = None
+        errors.pop("amount_dissuaded", None)
+    if found.outcome != Outcome.DEFRAUDED:
+        found.amount_defrauded = found.defrauded_at = None
+        errors.pop("amount_defrauded", None)
+        errors.pop("defrauded_at", None)

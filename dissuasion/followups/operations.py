@@ -28,7 +28,7 @@ def _check(case: Case, due_at: dt.datetime, by: User, version) -> None:
     if not may_work(by, case):
         raise LifecycleError(_("只有责任民警或本所领导可以安排此任务的回访。"))
     if not (case.is_open or case.in_watch()):
-        raise LifecycleError(_("任务已%(s)s，不能再安排回访。", s=case.status.label))
+        raise LifecycleError(_("任务状态为“%(s)s”，不能再安排回访。", s=case.status.label))
     if due_at < now():
         raise LifecycleError(_("回访时间不能早于现在。"))
 

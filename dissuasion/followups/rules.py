@@ -28,8 +28,11 @@ from .models import FollowUp
 
 #: Outcomes after which the person is watched for the tier's watch period.
 WATCH_OUTCOMES = frozenset({Outcome.DISSUADED, Outcome.SELF_PROTECTED})
-#: A contact completes pending follow-ups due up to this long after it (an early call still counts).
+#: A contact completes a pending retry or escalation due up to this long after it (an early call still counts).
 EARLY = dt.timedelta(days=1)
+#: A 回访 (day 1, 3, 7 after 劝阻) or a follow-up an officer planned is done by a contact from this long before it is
+#: due: a call on day 0 is not the day-1 回访, and today's call is not tomorrow's planned visit.
+PLANNED_EARLY = dt.timedelta(hours=12)
 #: The escalation step that gives up (SPEC: 低 "then 无法联系").
 GIVE_UP = "unreachable"
 
@@ -49,13 +52,28 @@ def schedule(case: Case, kind: FollowUpKind, method: Method, due_at: dt.datetime
 
 
 def complete_followups(case: Case, contact: Contact) -> int:
-    """Pending follow-ups due by a day after this contact are done by it."""
+    """The pending follow-ups this contact does (done_by)."""
     done = 0
     for followup in case.followups:
-        if followup.status == FollowUpStatus.PENDING and followup.due_at <= contact.contacted_at + EARLY:
+        if followup.status == FollowUpStatus.PENDING and done_by(followup, contact):
             followup.status, followup.done_at, followup.contact = FollowUpStatus.DONE, contact.created_at, contact
             done += 1
     return done
+
+
+def done_by(followup: FollowUp, contact: Contact) -> bool:
+    """A retry or escalation is done by a contact up to a day early; a 回访 or a planned follow-up from 12 hours
+    before it is due. A retry is done by any further try; an escalation to 面见 by a visit or by a contact that
+    reached someone (a failed call does not do it); a 回访 or planned follow-up by 面见 only by a visit."""
+    if followup.kind in (FollowUpKind.REVISIT, FollowUpKind.MANUAL):
+        if contact.contacted_at < followup.due_at - PLANNED_EARLY:
+            return False
+        return followup.method != Method.VISIT or contact.method == Method.VISIT
+    if followup.due_at > contact.contacted_at + EARLY:
+        return False
+    if followup.kind == FollowUpKind.RETRY:  # another try, whatever its method
+        return True
+    return followup.method != Method.VISIT or contact.method == Method.VISIT or contact.reached != Reached.NONE
 
 
 def after_contact(case: Case, contact: Contact, rule: RuleSetting) -> str | None:
@@ -72,7 +90,9 @@ def after_failure(case: Case, contact: Contact, rule: RuleSetting) -> str | None
     """A retry while tries are left; then the next escalation step (see the module's docstring)."""
     case.failed_attempts += 1
     failures = sum(1 for c in case.contacts if c.reached == Reached.NONE)
-    step_after = dt.timedelta(minutes=rule.retry_minutes or 0)
+    # a step "at once" (特高危: relatives, then visit) is due within the tier's first-contact time, not the minute
+    # the call failed (that made a case logged on time overdue at once)
+    step_after = dt.timedelta(minutes=rule.retry_minutes or rule.contact_minutes)
     if case.failed_attempts < rule.max_tries:
         schedule(case, FollowUpKind.RETRY, case.method, contact.contacted_at + step_after,
                  f"retry:{case.id}:{failures}")
@@ -87,6 +107,8 @@ def after_failure(case: Case, contact: Contact, rule: RuleSetting) -> str | None
     if step == GIVE_UP:
         return GIVE_UP
     method = Method(step)
+    if method == Method.VISIT and case.away_from_home:
+        method = Method.RELATIVES  # SPEC: whom no officer can visit is phoned, and reached through relatives
     if method == Method.VISIT:
         case.method = Method.VISIT
     schedule(case, FollowUpKind.ESCALATION, method, contact.contacted_at + step_after,
@@ -94,6 +116,21 @@ def after_failure(case: Case, contact: Contact, rule: RuleSetting) -> str | None
     _tell(case, "escalation", say("%(name)s：联系失败 %(n)d 次，升级为%(m)s。", name=case.person.name,
                                   n=case.failed_attempts, m=method), f"escalation:{case.id}:{failures}")
     return None
+
+
+def next_contact(case: Case, at: dt.datetime, by: User | None = None) -> FollowUp | None:
+    """An open case under way with nothing pending gets its next contact, due within the tier's first-contact time
+    from `at` (reopened by a lead; reached, but with no result yet): without it the case had no deadline, could never
+    go overdue, and nobody was reminded."""
+    if not case.is_open or case.first_contact_at is None or case.outcome is not None or case.watch_until is not None:
+        return None  # (a case with a result is watched, and closes when its watch ends)
+    if any(f.status == FollowUpStatus.PENDING for f in case.followups):
+        return None
+    from ..cases.rules import rules_by_tier
+
+    window = dt.timedelta(minutes=rules_by_tier()[case.tier].contact_minutes)
+    method = case.method if not (case.away_from_home and case.method == Method.VISIT) else Method.PHONE
+    return schedule(case, FollowUpKind.RETRY, method, at + window, f"next:{case.id}:{int(at.timestamp())}", by=by)
 
 
 def start_watch(case: Case, contact: Contact, rule: RuleSetting) -> None:
