@@ -1,4 +1,6 @@
 """The case page, its actions over HTTP, revealing numbers, search and the boards."""
+import re
+
 import pytest
 
 from dissuasion.audit.models import AuditEvent
@@ -72,6 +74,12 @@ def test_transfer_over_http_moves_the_case_between_precinct_lists(client, auth, 
     auth.login(lead1)
     response = client.post(f"/cases/{case.id}/transfer", data={"destination": f"p:{pcs02.id}", "reason": ""})
     assert response.status_code == 400 and "请填写移交原因" in response.get_data(as_text=True)
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)  # nothing chosen until someone chooses
+    select = re.search(r'<select[^>]*name="destination".*?</select>', page, re.S).group(0)
+    assert re.search(r'<option[^>]*value=""[^>]*>请选择…</option>', select) and "selected" not in select
+    response = client.post(f"/cases/{case.id}/transfer", data={"destination": "", "reason": "人在城西"})
+    assert response.status_code == 400 and "请选择接收的派出所" in response.get_data(as_text=True)
+    assert db.session.get(Case, case.id).precinct.code == "PCS01"
     client.post(f"/cases/{case.id}/transfer", data={"destination": f"p:{pcs02.id}", "reason": "人在城西"})
     assert "移交对象" not in client.get("/cases/").get_data(as_text=True)
     auth.logout()

@@ -1,5 +1,6 @@
 """Tier rules are data: an admin changes them with validation, and only new cases follow the change."""
 import datetime as dt
+import re
 
 import pytest
 
@@ -73,6 +74,22 @@ def test_admin_edits_a_rule_on_the_rules_page(client, auth, make_user):
     assert response.status_code == 302
     rule = db.session.get(RuleSetting, Tier.HIGH)
     assert rule.sign_minutes == 20 and rule.escalation == ["relatives", "unreachable"]
+
+
+def test_in_english_a_rule_saves_as_the_page_shows_it(client, auth, make_user):
+    """The escalation field shows "Through relatives、Visit" in English: it was split at the spaces and refused."""
+    auth.login(make_user("admin"))
+    client.post("/lang/en")
+    page = client.get("/admin/rules").get_data(as_text=True)
+    shown = re.search(r'name="high-escalation"[^>]*value="([^"]*)"', page) or re.search(
+        r'value="([^"]*)"[^>]*name="high-escalation"', page)
+    assert shown.group(1) == "Through relatives、Visit"
+    response = client.post("/admin/rules/high", data=_form("high", sign_minutes="25", escalation=shown.group(1)))
+    assert response.status_code == 302
+    rule = db.session.get(RuleSetting, Tier.HIGH)
+    assert rule.sign_minutes == 25 and rule.escalation == ["relatives", "visit"]
+    client.post("/admin/rules/high", data=_form("high", escalation="经亲友 面见"))  # spaces still part Chinese words
+    assert db.session.get(RuleSetting, Tier.HIGH).escalation == ["relatives", "visit"]
 
 
 def test_rules_page_says_what_to_fix(client, auth, make_user):

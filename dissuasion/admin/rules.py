@@ -50,6 +50,24 @@ def _form_for(rule) -> RuleForm:
     return form
 
 
+#: Between escalation steps: not spaces, which English labels have ("Through relatives、Visit").
+_STEP_SEPARATORS = re.compile(r"[,，、;；]+")
+
+
+def _steps(text: str | None, words: dict[str, str]) -> list[str]:
+    """The escalation steps typed, by label in either language or key; a part that is no step whole is read word
+    by word (经亲友 面见)."""
+    words = {k.lower(): v for k, v in words.items()}
+    steps = []
+    for part in _STEP_SEPARATORS.split(text or ""):
+        part = " ".join(part.split())
+        if part.lower() in words:
+            steps.append(words[part.lower()])
+        else:
+            steps.extend(words.get(w.lower(), w) for w in part.split())
+    return steps
+
+
 def _values(form: RuleForm) -> dict:
     """The form as rule values; unknown words stay as they are so rule_problems can name them."""
     words = _step_words()
@@ -59,7 +77,7 @@ def _values(form: RuleForm) -> dict:
     return dict(method=Method(form.method.data), call_at_once=form.call_at_once.data,
                 sign_minutes=form.sign_minutes.data, contact_minutes=form.contact_minutes.data,
                 retry_minutes=form.retry_minutes.data, max_tries=form.max_tries.data,
-                escalation=[words.get(s, s) for s in _SEPARATORS.split(form.escalation.data or "") if s],
+                escalation=_steps(form.escalation.data, words),
                 followup_days=[int(d) for d in days], watch_days=form.watch_days.data,
                 away_method=Method(form.away_method.data), away_relatives=form.away_relatives.data)
 

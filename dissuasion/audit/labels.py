@@ -2,6 +2,8 @@
 in the database and in the export (an analyst filters by them); an unknown key is shown as it is."""
 from flask_babel import lazy_gettext as _l
 
+from ..enums import CaseStatus, Method, Outcome, Role, Tier
+
 ACTIONS = {
     "login": _l("登录"), "logout": _l("退出登录"), "login_failed": _l("登录失败"),
     "login_throttled": _l("登录过于频繁"), "account_locked": _l("账号锁定"), "totp_enrol": _l("绑定动态口令"),
@@ -65,6 +67,9 @@ VALUES = {
     "locked": _l("账号已锁定"), "api": _l("接口"), "view": _l("查看"), "call": _l("拨打电话"),
     "visit": _l("面见"), "phone": _l("电话"), "relatives": _l("经亲友"), "unreachable": _l("无法联系"),
 }
+#: The keys of the case's words (outcome, method, tier, status, role) as the pages say them: 办结结果：及时劝阻.
+VALUES |= {member.value: label for enum in (Outcome, Method, Tier, CaseStatus, Role)
+           for member, label in enum._labels().items() if member.value not in VALUES}
 
 
 def detail_text(detail: dict) -> str:

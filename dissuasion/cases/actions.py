@@ -13,6 +13,7 @@ from ..imports.routing import Router, match_queue, places_in
 from . import queries
 from .dispatch import DispatchError, assign, bulk_assign, route, route_many, sign_for, transfer
 from .forms import (
+    CHOOSE_DESTINATION,
     AssignForm,
     BulkAssignForm,
     RequeueForm,
@@ -93,7 +94,7 @@ def transfer_case(case_id: int):
     """移交 a case to another precinct, with a reason."""
     case = case_or_404(current_user, case_id)
     form = TransferForm()
-    form.destination.choices = destination_choices(exclude_precinct_id=case.precinct_id)
+    form.destination.choices = destination_choices(exclude_precinct_id=case.precinct_id, prompt=CHOOSE_DESTINATION)
     if not form.validate_on_submit():
         return render_case(case, status=400, transfer_form=form)
     precinct, community = destination(form.destination.data)
@@ -108,7 +109,7 @@ def route_case(case_id: int):
     """The center sends a case from the routing queue to a precinct."""
     case = case_or_404(current_user, case_id)
     form = RouteForm()
-    form.destination.choices = destination_choices()
+    form.destination.choices = destination_choices(prompt=CHOOSE_DESTINATION)
     from_board = request.form.get("back") == "board"
     if not form.validate_on_submit():
         if from_board:  # stay on the queue: nothing chosen is not a reason to leave it

@@ -11,6 +11,9 @@ from ..extensions import db
 from .dispatch import MAX_REASON
 
 ANY = [("", _l("全部"))]
+#: The first option of a destination on the case page: the first precinct used to be chosen already, and 移交 with
+#: only a reason typed sent the case there.
+CHOOSE_DESTINATION = _l("请选择…")
 
 
 class FilterForm(FlaskForm):
@@ -66,9 +69,10 @@ class SearchForm(FlaskForm):
     submit = SubmitField(_l("查找"))
 
 
-def destination_choices(exclude_precinct_id: int | None = None) -> list[SelectChoice]:
-    """Active precincts, each an option group with its communities: 'p:ID' (its pool) or 'c:ID'."""
-    choices = []
+def destination_choices(exclude_precinct_id: int | None = None, prompt=None) -> list[SelectChoice]:
+    """Active precincts, each an option group with its communities: 'p:ID' (its pool) or 'c:ID'; after `prompt`
+    (an empty first option, so that nothing is sent anywhere until someone chooses)."""
+    choices = [SelectChoice("", prompt)] if prompt else []
     precincts = db.session.scalars(db.select(Precinct).where(Precinct.active.is_(True)).order_by(Precinct.code))
     for p in precincts:
         if p.id != exclude_precinct_id:

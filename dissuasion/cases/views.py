@@ -15,6 +15,7 @@ from . import queries
 from .countdown import countdown
 from .dispatch import eligible_assignees
 from .forms import (
+    CHOOSE_DESTINATION,
     AssignForm,
     BulkAssignForm,
     FilterForm,
@@ -147,7 +148,8 @@ def render_case(case: Case, revealed: dict | None = None, status: int = 200, kep
     for name, wanted in (("transfer_form", allowed["transfer"]), ("route_form", allowed["route"])):
         if wanted:
             form = forms.setdefault(name, (TransferForm if name == "transfer_form" else RouteForm)(formdata=None))
-            form.destination.choices = destination_choices(exclude_precinct_id=case.precinct_id)
+            form.destination.choices = destination_choices(exclude_precinct_id=case.precinct_id,
+                                                           prompt=CHOOSE_DESTINATION)
     return render_template("cases/detail.html", case=case, actions=allowed, revealed=revealed or {},
                            kept=kept or Kept(), **forms), status, NO_STORE
 
