@@ -147,24 +147,18 @@ def _who(data: Mapping, found: ContactInput, errors: dict) -> None:
 
 
 def _result(data: Mapping, found: ContactInput, errors: dict) -> None:
-    found.amount_dissuaded = amount(data, "amount_dissuaded", errors)
-    found.amount_defrauded = amount(data, "amount_defrauded", errors)
-    found.defrauded_at = moment(data, "defrauded_at", errors)
-    if found.outcome == Outcome.DISSUADED and "amount_dissuaded" not in errors and not found.amount_dissuaded:
-        errors["amount_dissuaded"] = _("及时劝阻须填写劝阻金额（大于 0）。")
+    """The amounts (and 受骗时间) of the outcome chosen, and only those: 劝阻金额 typed for 及时劝阻 and then the
+    outcome changed (the field hidden, its value still sent) is not money kept from the scammers."""
+    if found.outcome == Outcome.DISSUADED:
+        found.amount_dissuaded = amount(data, "amount_dissuaded", errors)
+        if "amount_dissuaded" not in errors and not found.amount_dissuaded:
+            errors["amount_dissuaded"] = _("及时劝阻须填写劝阻金额（大于 0）。")
     if found.outcome == Outcome.DEFRAUDED:
+        found.amount_defrauded = amount(data, "amount_defrauded", errors)
+        found.defrauded_at = moment(data, "defrauded_at", errors)
         if "amount_defrauded" not in errors and not found.amount_defrauded:
             errors["amount_defrauded"] = _("已被骗须填写受骗金额（大于 0）。")
         if "defrauded_at" not in errors and found.defrauded_at is None:
             errors["defrauded_at"] = _("已被骗须填写受骗时间。")
-    if found.defrauded_at and found.contacted_at and found.defrauded_at > found.contacted_at:
-        errors["defrauded_at"] = _("受骗时间不能晚于联系时间。")
-    # an amount belongs to its outcome: 劝阻金额 typed for 及时劝阻 and then the outcome changed (the field hidden) is
-    # not money kept from the scammers
-    if found.outcome != Outcome.DISSUADED:
-        found.amount_dissuaded = None
-        errors.pop("amount_dissuaded", None)
-    if found.outcome != Outcome.DEFRAUDED:
-        found.amount_defrauded = found.defrauded_at = None
-        errors.pop("amount_defrauded", None)
-        errors.pop("defrauded_at", None)
+        if found.defrauded_at and found.contacted_at and found.defrauded_at > found.contacted_at:
+            errors["defrauded_at"] = _("受骗时间不能晚于联系时间。")

@@ -18,6 +18,7 @@ import datetime as dt
 from ..auth.models import User
 from ..cases.models import Case, RuleSetting
 from ..cases.operations import add_event
+from ..cases.rules import rules_by_tier
 from ..contacts.models import Contact
 from ..enums import EventKind, FollowUpKind, FollowUpStatus, Method, Outcome, Reached
 from ..extensions import db
@@ -126,8 +127,6 @@ def next_contact(case: Case, at: dt.datetime, by: User | None = None) -> FollowU
         return None  # (a case with a result is watched, and closes when its watch ends)
     if any(f.status == FollowUpStatus.PENDING for f in case.followups):
         return None
-    from ..cases.rules import rules_by_tier
-
     window = dt.timedelta(minutes=rules_by_tier()[case.tier].contact_minutes)
     method = case.method if not (case.away_from_home and case.method == Method.VISIT) else Method.PHONE
     return schedule(case, FollowUpKind.RETRY, method, at + window, f"next:{case.id}:{int(at.timestamp())}", by=by)

@@ -250,7 +250,7 @@ def clock(cell) -> dt.time | None:
     if found is None:
         return None
     if found.re is _CN_CLOCK:
-        hour, minute, second = (int(x) for x in _as_clock(found).split(":"))
+        hour, minute, second = _clock_parts(found)
     else:
         hour, minute, second = int(found.group(1)), int(found.group(2)), int(found.group(3) or 0)
     return dt.time(hour, minute, second) if hour < 24 and minute < 60 and second < 60 else None
@@ -291,9 +291,13 @@ _HALF_DAY = re.compile(r"\s*(上午|早上|凌晨|中午|下午|晚上|AM|PM)\s*
 _CN_CLOCK = re.compile(r"(\d{1,2})\s*[时点]\s*(?:(半)|(\d{1,2})\s*分)?\s*(?:(\d{1,2})\s*秒)?")
 
 
-def _as_clock(clock: re.Match) -> str:
+def _clock_parts(clock: re.Match) -> tuple[int, int, int]:
     hour, half, minute, second = clock.groups()
-    return f"{int(hour):02d}:{30 if half else int(minute or 0):02d}:{int(second or 0):02d}"
+    return int(hour), 30 if half else int(minute or 0), int(second or 0)
+
+
+def _as_clock(clock: re.Match) -> str:
+    return "{:02d}:{:02d}:{:02d}".format(*_clock_parts(clock))
 
 
 def _twelve_hour(value: str, half: re.Match) -> tuple[str, bool]:

@@ -83,6 +83,8 @@ FALLBACK = ("phone", "id_number")
 #: 风险等级 高, an empty 姓名 beside a filled one, 推送日期 beside 推送时间): the first column that reads is taken, and
 #: a date and a time in two columns make one time.
 FIRST_READABLE = ("name", "tier", "pushed_at")
+#: Every field whose further columns are kept (match_row's `also`).
+_SEVERAL = frozenset(JOINED + FALLBACK + FIRST_READABLE)
 
 #: header key -> (field, rank): rank 1 for a weak alias, else 0.
 _LOOKUP = {header_key(alias): (field, int(alias in WEAK_ALIASES))
@@ -155,7 +157,7 @@ def match_row(row: list) -> HeaderMatch:
         found = lookup(text) if text else None
         if found and (found[0] not in best or found[1] < best[found[0]][0]):
             best[found[0]] = (found[1], i)
-        if found and (found[0] in JOINED or found[0] in FALLBACK or found[0] in FIRST_READABLE):
+        if found and found[0] in _SEVERAL:
             named.setdefault(found[0], []).append(i)
     columns = {name: i for name, (_rank, i) in sorted(best.items(), key=lambda kv: kv[1][1])}
     also = {name: [i for i in more if i != columns[name]] for name, more in named.items() if len(more) > 1}

@@ -223,21 +223,16 @@ def sheet_ranges(data: bytes) -> dict[str, tuple[str, int]]:
         targets = {}
         for tag in re.findall(rb"<Relationship\b[^>]*>", rels):
             attrs = dict(_ATTR.findall(tag))
-            target = attrs.get(b"Target", b"").decode()
-            targets[attrs.get(b"Id", b"")] = target.lstrip("/") if target.startswith("/") else "xl/" + target
+            targets[attrs.get(b"Id", b"")] = _part_path(attrs)
         for tag in re.findall(rb"<Relationship\b[^>]*sharedStrings\"[^>]*>", rels) or [b'Target="sharedStrings.xml"']:
-            target = dict(_ATTR.findall(tag)).get(b"Target", b"").decode()
-            path = target.lstrip("/") if target.startswith("/") else "xl/" + target
-            if path in names:
+            if (path := _part_path(dict(_ATTR.findall(tag)))) in names:
                 _check_shared_strings(archive, path)
         for tag in _SHEET.findall(archive.read("xl/workbook.xml")):
             attrs = dict(_ATTR.findall(tag))
             path = targets.get(attrs.get(b"r:id", b""))
             if path not in names:
                 continue
-            with archive.open(path) as f:
-                match = _DIMENSION.search(f.read(4096))
-            rows, columns = _extent(archive, path)
+            rows, columns, match = _extent(archive, path)
             if match and match.group(3):  # a range (A1:P5000), not a cell (POI's A1): its columns A to Z are known
                 rows = max(rows, int(match.group(4)) - int(match.group(2) or 1) + 1)
                 columns = max(columns or 1, _column_number(match.group(3)) - _column_number(match.group(1) or b"A") + 1)
@@ -260,26 +255,36 @@ _LONG_TEXT = re.compile(rb">([^<]{%d,})" % (MAX_CELL_CHARS + 1))  # from a tag's
 _CHUNK = 1 << 20
 
 
+def _part_path(relationship: dict) -> str:
+    """A workbook relationship's part, as the archive names it (targets are relative to xl/ unless absolute)."""
+    target = relationship.get(b"Target", b"").decode()
+    return target.lstrip("/") if target.startswith("/") else "xl/" + target
+
+
 def _chunks(archive: zipfile.ZipFile, path: str, overlap: int = 64):
     """The member's bytes in pieces of a megabyte, each starting with the last `overlap` bytes of the one before
     (what is cut in two is whole in one of them); never the whole inflated sheet at once."""
     tail = b""
     with archive.open(path) as f:
         while chunk := f.read(_CHUNK):
-            yield tail + chunk
-            tail = (tail + chunk)[-overlap:]
+            piece = tail + chunk
+            yield piece
+            tail = piece[-overlap:]
 
 
-def _extent(archive: zipfile.ZipFile, path: str) -> tuple[int, int]:
-    """(last row, last column) of any cell the worksheet's XML places; the column is 0 when all are within A to Z."""
-    last_row, widest = 0, b""
-    for piece in _chunks(archive, path):
+def _extent(archive: zipfile.ZipFile, path: str) -> tuple[int, int, re.Match | None]:
+    """(last row, last column, <dimension>) of the worksheet: the row and column of any cell its XML places (the
+    column 0 when all are within A to Z), and its stated range, found near its start."""
+    last_row, widest, dimension = 0, b"", None
+    for number, piece in enumerate(_chunks(archive, path)):
+        if number == 0:
+            dimension = _DIMENSION.search(piece, 0, 4096)
         if found := _ROW_REF.findall(piece):
             last_row = max(last_row, max(map(int, found)))
         for letters in _WIDE_REF.findall(piece):
             if (len(letters), letters) > (len(widest), widest):
                 widest = letters
-    return last_row, _column_number(widest) if widest else 0
+    return last_row, _column_number(widest) if widest else 0, dimension
 
 
 def _check_shared_strings(archive: zipfile.ZipFile, path: str) -> None:

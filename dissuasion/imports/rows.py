@@ -179,7 +179,7 @@ def _fallback(row: list, fallback: dict, id_cell, phone_cell) -> tuple:
                 continue
             if not _DIGIT.search(value):
                 others.append(f"{header}：{value}")
-            elif value != first[2]:
+            else:
                 masked = mask_id(normalize_id(value)) if name == "id_number" else mask_phone(normalize_phone(value))
                 others.append(f"{header}另有：{masked}")
     return chosen["id_number"], chosen["phone"], others
@@ -206,7 +206,7 @@ def _date_and_clock(parts: list, first):
             continue
         if when is None:
             continue
-        if when.time() == dt.time() and cells.clock(part) is None and not cells.has_clock(part):
+        if when.time() == dt.time() and not cells.has_clock(part):
             clock = next((c for other in parts if other is not part and (c := cells.clock(other)) is not None), None)
             if clock is not None:
                 return dt.datetime.combine(when.date(), clock)

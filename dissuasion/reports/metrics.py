@@ -233,11 +233,7 @@ def by_fraud_type(period: Period, scope: Scope) -> list[dict]:
     closed = scope.cases(select(fraud_type, Case.outcome, func.count(Case.id), fen_sum(Case.amount_dissuaded))
                          .where(_in(Case.closed_at, period), Case.outcome.in_((Outcome.DISSUADED, Outcome.DEFRAUDED)))
                          .group_by(fraud_type, Case.outcome))
-    outcomes: dict[tuple, tuple[int, float]] = {}
-    for f, o, n, fen in db.session.execute(closed):  # no type and 其他 are one row: added, not replaced
-        key = (FraudType(f or FraudType.OTHER), Outcome(o))
-        before = outcomes.get(key, (0, 0))
-        outcomes[key] = (before[0] + n, before[1] + (fen if o == Outcome.DISSUADED else 0))
+    outcomes = {(FraudType(f or FraudType.OTHER), Outcome(o)): (n, fen) for f, o, n, fen in db.session.execute(closed)}
     rows = []
     for t in FraudType:
         dissuaded, fen = outcomes.get((t, Outcome.DISSUADED), (0, 0))
