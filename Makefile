@@ -45,8 +45,9 @@ test: $(VENV)/.dev translations  ## venv, dependencies, the whole test suite
 bench: $(VENV)/.dev translations  ## every benchmark (import, worklist, report, load; reads ../shared, needs PostgreSQL) -> bench/RESULTS.md
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
-lint: $(VENV)/.dev  ## ruff
+lint: $(VENV)/.dev  ## ruff, and the import contracts of docs/ARCHITECTURE.md (import-linter)
 	$(BIN)/ruff check dissuasion tests bench app.py
+	$(BIN)/lint-imports --no-cache
 
 clean-db:  ## delete the local SQLite database (instance/dissuasion.db)
 	rm -f instance/dissuasion.db instance/dissuasion.db-wal instance/dissuasion.db-shm

@@ -49,11 +49,11 @@ def prefill(db_path: Path, count: int) -> None:
     """count warnings (and their persons and cases) written straight through bulk_insert."""
     import datetime as dt
 
-    from dissuasion.bulk import bulk_insert
     from dissuasion.cases.models import Case, EarlyWarning, Person
-    from dissuasion.enums import CaseStatus, FraudType, Method, Tier, WarningSource
+    from dissuasion.core.bulk import bulk_insert
+    from dissuasion.core.enums import CaseStatus, FraudType, Method, Tier, WarningSource
+    from dissuasion.core.timeutil import now
     from dissuasion.extensions import db
-    from dissuasion.timeutil import now
     fresh_schema(db_path)
     at = now() - dt.timedelta(days=60)
     with app_for(db_path).app_context():

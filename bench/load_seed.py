@@ -6,7 +6,7 @@ during the run land on worklists of simulated officers) and more officers up to 
 two center accounts with a known TOTP secret. One password for all (hashed once; argon2 is slow on purpose).
 Cases: each officer holds `open_per_officer` open cases (signed for, in progress or new; a fifth overdue), each
 precinct's pool a few more, and `closed` cases of the past year; each with its person (numbers encrypted through
-the column types), its warning and its timeline's first event. Rows go in through dissuasion.bulk.bulk_insert.
+the column types), its warning and its timeline's first event. Rows go in through dissuasion.core.bulk.bulk_insert.
 """
 from __future__ import annotations
 
@@ -24,15 +24,15 @@ from sqlalchemy import text
 from dissuasion import create_app
 from dissuasion.auth.models import User
 from dissuasion.auth.passwords import hash_password
-from dissuasion.bulk import bulk_insert
 from dissuasion.cases.models import Case, CaseEvent, EarlyWarning, Person
 from dissuasion.cases.rules import DEFAULT_RULES, ensure_default_rules
-from dissuasion.demo import fake_person
+from dissuasion.cli.demodata import fake_person
+from dissuasion.core.bulk import bulk_insert
+from dissuasion.core.enums import CaseStatus, EventKind, FraudType, Outcome, Role, Tier, WarningSource
 from dissuasion.directory.models import Community, Precinct
 from dissuasion.directory.operations import load_directory
-from dissuasion.enums import CaseStatus, EventKind, FraudType, Outcome, Role, Tier, WarningSource
 from dissuasion.extensions import db
-from dissuasion.pii import blind_index
+from dissuasion.privacy.pii import blind_index
 
 PASSWORD = "load-test-password-1"
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"

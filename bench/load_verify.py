@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from dissuasion.cases.models import Case, CaseEvent, RuleSetting
 from dissuasion.contacts.models import Contact
-from dissuasion.enums import EventKind, Outcome, Reached
+from dissuasion.core.enums import EventKind, Outcome, Reached
 from dissuasion.extensions import db
 from dissuasion.followups.models import FollowUp
 from dissuasion.notifications.models import Notification

@@ -24,10 +24,11 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.results import emit  # noqa: E402
-from dissuasion import create_app, timeutil  # noqa: E402
+from dissuasion import create_app  # noqa: E402
 from dissuasion.cases.rules import DEFAULT_RULES, ensure_default_rules  # noqa: E402
+from dissuasion.core import timeutil  # noqa: E402
+from dissuasion.core.enums import FraudType, Method, Outcome, Reached, Tier  # noqa: E402
 from dissuasion.directory.models import Precinct  # noqa: E402
-from dissuasion.enums import FraudType, Method, Outcome, Reached, Tier  # noqa: E402
 from dissuasion.extensions import db  # noqa: E402
 from dissuasion.reports.queries import compute_report  # noqa: E402
 from dissuasion.reports.weeks import previous_week, week_of, week_period  # noqa: E402

@@ -30,18 +30,19 @@ from sqlalchemy.orm import joinedload
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.results import emit  # noqa: E402
-from dissuasion import create_app, timeutil  # noqa: E402
+from dissuasion import create_app  # noqa: E402
 from dissuasion.auth.models import User  # noqa: E402
-from dissuasion.auth.scoping import scope_cases  # noqa: E402
 from dissuasion.cases import queries  # noqa: E402
 from dissuasion.cases.models import Case  # noqa: E402
 from dissuasion.cases.rules import DEFAULT_RULES, ensure_default_rules  # noqa: E402
-from dissuasion.demo import fake_person  # noqa: E402
+from dissuasion.cases.scoping import scope_cases  # noqa: E402
+from dissuasion.cli.demodata import fake_person  # noqa: E402
+from dissuasion.core import timeutil  # noqa: E402
+from dissuasion.core.enums import CaseStatus, EventKind, Method, Role, Tier  # noqa: E402
+from dissuasion.core.timeutil import now  # noqa: E402
 from dissuasion.directory.models import Community, Precinct  # noqa: E402
-from dissuasion.enums import CaseStatus, EventKind, Method, Role, Tier  # noqa: E402
 from dissuasion.extensions import db  # noqa: E402
-from dissuasion.pii import blind_index, encrypt  # noqa: E402
-from dissuasion.timeutil import now  # noqa: E402
+from dissuasion.privacy.pii import blind_index, encrypt  # noqa: E402
 
 CURRENT_WORKLIST = queries.worklist
 

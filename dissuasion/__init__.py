@@ -1,7 +1,14 @@
 """预警劝阻: the case tracker precincts use to reach suspected fraud victims in time."""
+import importlib
+
 from flask import Flask
 
-from . import config, pii
+from . import config
+from .privacy import pii
+
+#: The domains that own tables; each one's models module is imported when the app is built.
+DOMAINS_WITH_MODELS = ("auth", "directory", "cases", "contacts", "followups", "notifications", "imports",
+                       "reports")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -18,45 +25,51 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import database, i18n, security
     from .auth import session as auth_session
-    from .extensions import csrf, db, migrate
+    from .core import database, i18n, security
+    from .extensions import babel, csrf, db, migrate
 
     database.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     security.init_app(app)
-    i18n.init_app(app)
+    i18n.init_app(app, babel)
     auth_session.init_app(app)
-    from . import models  # noqa: F401  (every table known to Alembic and create_all)
+    from .core import auditlog  # noqa: F401  (the audit trail's table)
+
+    for domain in DOMAINS_WITH_MODELS:  # every table known to Alembic and create_all
+        importlib.import_module(f"{__name__}.{domain}.models")
 
 
 def register_blueprints(app: Flask) -> None:
-    from .admin.views import bp as admin_bp
     from .api.routes import bp as api_bp
+    from .audit.views import bp as audit_bp
+    from .auth.user_views import bp as users_bp
     from .auth.views import bp as auth_bp
+    from .cases.rule_views import bp as rules_bp
     from .cases.views import bp as cases_bp
     from .contacts.views import bp as contacts_bp
+    from .core.views import bp as main_bp
+    from .directory.views import bp as directory_bp
     from .followups.views import bp as followups_bp
     from .imports.views import bp as imports_bp
-    from .main.views import bp as main_bp
     from .notifications.views import bp as notifications_bp
     from .reports.views import bp as reports_bp
 
-    for bp in (main_bp, auth_bp, cases_bp, contacts_bp, imports_bp, admin_bp, reports_bp, api_bp, notifications_bp,
-               followups_bp):
+    for bp in (main_bp, auth_bp, users_bp, cases_bp, contacts_bp, followups_bp, imports_bp, audit_bp, directory_bp,
+               rules_bp, reports_bp, api_bp, notifications_bp):
         app.register_blueprint(bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from .main.errors import init_app
+    from .core.errors import init_app
 
     init_app(app)
 
 
 def register_template_helpers(app: Flask) -> None:
-    from .main.filters import init_app
+    from .core.filters import init_app
     from .notifications.views import init_app as init_bell
 
     init_app(app)

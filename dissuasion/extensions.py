@@ -6,7 +6,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from .i18n import Babel
+from .core.i18n import Babel
 
 # Named constraints, so Alembic batch migrations on SQLite can find and alter them.
 NAMING = {

@@ -12,17 +12,18 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from dissuasion import create_app, timeutil
-from dissuasion.audit.models import SQLITE_TRIGGERS
+from dissuasion import create_app
 from dissuasion.auth.login import TOTP_ROLES
 from dissuasion.auth.models import User
 from dissuasion.auth.operations import create_user
 from dissuasion.cases.operations import WarningInput, register_warning
 from dissuasion.cases.rules import ensure_default_rules
+from dissuasion.core import timeutil
+from dissuasion.core.auditlog import SQLITE_TRIGGERS
+from dissuasion.core.enums import Role, Tier
+from dissuasion.core.timeutil import now
 from dissuasion.directory.models import Community, Precinct
-from dissuasion.enums import Role, Tier
 from dissuasion.extensions import db
-from dissuasion.timeutil import now
 
 PASSWORD = "correct-horse-battery"
 #: The authenticator secret factory-made admin and center users are enrolled with (they must use TOTP).

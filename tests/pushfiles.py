@@ -5,7 +5,7 @@ import io
 
 import openpyxl
 
-from dissuasion.pii import id_check_digit
+from dissuasion.privacy.pii import id_check_digit
 
 STANDARD = ["预警编号", "推送时间", "姓名", "性别", "身份证号", "手机号", "风险等级", "预警原因", "疑似诈骗类型",
             "拟转账金额(元)", "户籍地址", "现住址", "所属派出所", "所属社区", "是否外出务工", "备注"]

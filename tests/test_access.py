@@ -4,13 +4,13 @@ import re
 
 import pytest
 
-from dissuasion.enums import FollowUpKind, Method
+from dissuasion.core.enums import FollowUpKind, Method
+from dissuasion.core.timeutil import now
 from dissuasion.extensions import db
 from dissuasion.followups.rules import schedule
 from dissuasion.imports.models import Push
 from dissuasion.reports.models import WeeklyReport
 from dissuasion.reports.queries import compute_report
-from dissuasion.timeutil import now
 
 ROLES = ("officer", "lead", "center", "admin")
 CASE_ROLES = {"officer", "lead", "center"}

@@ -1,9 +1,9 @@
 """An admin changes and stops accounts: a departed officer loses access at once and their cases are not stranded."""
-from dissuasion.audit.models import AuditEvent
 from dissuasion.auth.models import User
 from dissuasion.cases.models import Case, CaseEvent
+from dissuasion.core.auditlog import AuditEvent
+from dissuasion.core.enums import EventKind, Role, Tier
 from dissuasion.directory.models import Community
-from dissuasion.enums import EventKind, Role, Tier
 from dissuasion.extensions import db
 from dissuasion.notifications.models import Notification
 from tests.conftest import Auth

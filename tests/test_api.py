@@ -3,12 +3,12 @@ import datetime as dt
 
 import pytest
 
-from dissuasion.audit.models import AuditEvent
 from dissuasion.auth.models import ApiToken
 from dissuasion.contacts.models import Contact
-from dissuasion.enums import CaseStatus
+from dissuasion.core.auditlog import AuditEvent
+from dissuasion.core.enums import CaseStatus
+from dissuasion.core.timeutil import now
 from dissuasion.extensions import db
-from dissuasion.timeutil import now
 
 ERROR_KEYS = {"code", "message", "fields"}
 

@@ -1,7 +1,7 @@
 """The application shell: health check, Chinese by default, English on request, error pages."""
 from flask_babel import force_locale
 
-from dissuasion.enums import Tier
+from dissuasion.core.enums import Tier
 
 
 def test_healthz_reports_database_ok(client):

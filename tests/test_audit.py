@@ -3,8 +3,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
-from dissuasion.audit.models import AuditEvent
-from dissuasion.audit.operations import record
+from dissuasion.core.auditlog import AuditEvent, record
 from dissuasion.extensions import db
 
 
@@ -141,7 +140,7 @@ def test_every_detail_the_code_records_has_words_on_the_audit_page():
 
 def test_the_trail_says_an_events_details_in_words(client, auth, make_user):
     from dissuasion.cases.rules import DEFAULT_RULES, ensure_default_rules, update_rule
-    from dissuasion.enums import Tier
+    from dissuasion.core.enums import Tier
 
     officer = make_user("officer", username="wang")
     auth.login(officer, "wrong-password-xx")

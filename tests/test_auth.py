@@ -45,7 +45,7 @@ def test_logout_ends_every_session_of_the_user(app, make_user):
         assert c.get("/cases/").status_code == 200
     phone.post("/logout")
     assert desk.get("/cases/").status_code == 302  # the other session ended too
-    from dissuasion.audit.models import AuditEvent
+    from dissuasion.core.auditlog import AuditEvent
     assert db.session.scalar(db.select(AuditEvent).filter_by(action="logout", object_id=str(user.id)))
 
 
@@ -94,7 +94,7 @@ def test_roles_cannot_open_other_roles_pages(client, auth, make_user, role, forb
 
 
 def test_failed_and_successful_logins_are_audited(client, auth, make_user):
-    from dissuasion.audit.models import AuditEvent
+    from dissuasion.core.auditlog import AuditEvent
 
     user = make_user("center")
     auth.login(user, "wrong-password-123")

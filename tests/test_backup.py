@@ -1,8 +1,8 @@
 """flask backup / restore: a consistent copy of the running database, and back again; both audited."""
 import pytest
 
-from dissuasion.audit.models import AuditEvent
 from dissuasion.cases.models import Case, Person
+from dissuasion.core.auditlog import AuditEvent
 from dissuasion.extensions import db
 
 
@@ -48,7 +48,7 @@ def test_restore_refuses_a_file_that_is_not_a_backup(app, runner, make_case, tmp
 def test_a_missing_pg_dump_is_a_clear_error(app, monkeypatch):
     from sqlalchemy.engine import make_url
 
-    from dissuasion import maintenance
+    from dissuasion.cli import maintenance
 
     monkeypatch.setattr(maintenance.shutil, "which", lambda tool: None)
     with pytest.raises(maintenance.BackupError, match="未找到 pg_dump.*postgresql-client"):

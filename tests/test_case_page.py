@@ -3,10 +3,10 @@ import re
 
 import pytest
 
-from dissuasion.audit.models import AuditEvent
 from dissuasion.cases.models import Case
+from dissuasion.core.auditlog import AuditEvent
+from dissuasion.core.enums import CaseStatus
 from dissuasion.directory.models import Precinct
-from dissuasion.enums import CaseStatus
 from dissuasion.extensions import db
 
 ID = "11010519491231002X"
@@ -91,7 +91,7 @@ def test_transfer_over_http_moves_the_case_between_precinct_lists(client, auth, 
 def test_lead_board_shows_pool_overdue_with_holder_and_bulk_assigns(client, auth, make_user, make_case, clock):
     import datetime as dt
 
-    from dissuasion.timeutil import UTC
+    from dissuasion.core.timeutil import UTC
 
     t0 = dt.datetime(2026, 11, 16, 1, 0, tzinfo=UTC)
     clock(t0)
@@ -178,7 +178,7 @@ def _queue_push(client, rows: list[tuple[str, str, str]]) -> None:
 def test_the_center_routes_a_whole_group_of_the_queue_into_the_communities_it_names(
         client, auth, make_user, make_precinct):
     from dissuasion.cases.models import CaseEvent
-    from dissuasion.enums import EventKind
+    from dissuasion.core.enums import EventKind
     from dissuasion.notifications.models import Notification
     pcs01 = make_precinct("PCS01", name="城东派出所", communities=("东门社区", "朝阳社区"))
     officer = make_user("officer", "PCS01")
@@ -225,9 +225,8 @@ def test_after_the_directory_learns_a_precinct_the_queue_is_routed_by_it(client,
     assert cases["乙"].precinct_id is None
 
 
-def test_a_group_bigger_than_one_press_routes_in_parts(client, auth, make_user, make_precinct, monkeypatch):
-    from dissuasion.cases import actions
-    monkeypatch.setattr(actions, "ROUTE_AT_ONCE", 2)
+def test_a_group_bigger_than_one_press_routes_in_parts(app, client, auth, make_user, make_precinct):
+    app.config["ROUTE_AT_ONCE"] = 2
     pcs01 = make_precinct("PCS01", name="城东派出所", communities=("东门社区",))
     auth.login(make_user("center"))
     _queue_push(client, [("甲", "城东分所", ""), ("乙", "城东分所", ""), ("丙", "城东分所", "")])

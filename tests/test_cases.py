@@ -4,9 +4,9 @@ import datetime as dt
 import pytest
 
 from dissuasion.cases.models import Case, EarlyWarning, Person
-from dissuasion.enums import CaseStatus, Method, Outcome, Tier
+from dissuasion.core.enums import CaseStatus, Method, Outcome, Tier
+from dissuasion.core.timeutil import UTC
 from dissuasion.extensions import db
-from dissuasion.timeutil import UTC
 
 T0 = dt.datetime(2026, 11, 16, 1, 0, tzinfo=UTC)
 ID = "11010519491231002X"
@@ -84,7 +84,7 @@ def test_warning_after_30_days_opens_a_new_case(make_case, clock):
 
 def test_same_warning_number_is_a_duplicate(make_case):
     from dissuasion.cases.operations import WarningInput, register_warning
-    from dissuasion.timeutil import now
+    from dissuasion.core.timeutil import now
 
     make_case(warning_no="YJ1")
     result = register_warning(WarningInput(warning_no="YJ1", tier=Tier.HIGH, pushed_at=now(), name="李四",

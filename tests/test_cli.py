@@ -1,8 +1,8 @@
 """The fixed CLI commands of SPEC: users create, directory load, demo."""
 from dissuasion.auth.models import User
 from dissuasion.cases.models import Case
+from dissuasion.core.enums import Role
 from dissuasion.directory.models import Community, Precinct
-from dissuasion.enums import Role
 from dissuasion.extensions import db
 
 DIRECTORY = """precinct_code,precinct_name,community,community_officer

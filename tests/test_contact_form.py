@@ -3,9 +3,9 @@ import datetime as dt
 
 from dissuasion.cases.models import Case
 from dissuasion.contacts.models import Contact
-from dissuasion.enums import CaseStatus
+from dissuasion.core.enums import CaseStatus
+from dissuasion.core.timeutil import UTC
 from dissuasion.extensions import db
-from dissuasion.timeutil import UTC
 
 T0 = dt.datetime(2026, 11, 16, 1, 0, tzinfo=UTC)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from dissuasion import config, create_app
-from dissuasion.audit.models import AuditEvent
+from dissuasion.core.auditlog import AuditEvent
 from dissuasion.extensions import db
 from tests.conftest import _test_config
 

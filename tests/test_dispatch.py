@@ -3,16 +3,16 @@ import datetime as dt
 
 import pytest
 
-from dissuasion.audit.models import AuditEvent
-from dissuasion.auth.scoping import scope_cases
 from dissuasion.cases.dispatch import DispatchError, assign, bulk_assign, route, sign_for, transfer
 from dissuasion.cases.models import Case
 from dissuasion.cases.queries import worklist
+from dissuasion.cases.scoping import scope_cases
+from dissuasion.core.auditlog import AuditEvent
+from dissuasion.core.enums import CaseStatus, EventKind, Method
+from dissuasion.core.timeutil import UTC
 from dissuasion.directory.models import Precinct
-from dissuasion.enums import CaseStatus, EventKind, Method
 from dissuasion.extensions import db
 from dissuasion.notifications.models import Notification
-from dissuasion.timeutil import UTC
 
 T0 = dt.datetime(2026, 11, 16, 1, 0, tzinfo=UTC)
 

@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import Text, select, type_coerce
 
 from dissuasion import config
-from dissuasion.audit.models import AuditEvent
 from dissuasion.cases.models import Person
+from dissuasion.core.auditlog import AuditEvent
 from dissuasion.extensions import db
-from dissuasion.pii import PIIKeyError, check_keys, decrypt, encrypt
+from dissuasion.privacy.pii import PIIKeyError, check_keys, decrypt, encrypt
 
 ID_NUMBER = "33990119850101123X"
 PHONE = "13912345678"

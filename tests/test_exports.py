@@ -4,7 +4,7 @@ import io
 import openpyxl
 import pytest
 
-from dissuasion.exports import csv_safe, write_csv, write_xlsx
+from dissuasion.core.exports import csv_safe, write_csv, write_xlsx
 
 NASTY = ['=HYPERLINK("http://x","y")', "=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)"]
 
@@ -28,7 +28,7 @@ def test_plain_values_are_untouched():
 
 
 def test_large_exports_need_a_lead_or_center_role(make_user):
-    from dissuasion.exports import LARGE_EXPORT_ROWS, export_allowed
+    from dissuasion.core.exports import LARGE_EXPORT_ROWS, export_allowed
 
     officer, lead, center = make_user("officer"), make_user("lead"), make_user("center")
     assert export_allowed(officer, LARGE_EXPORT_ROWS)

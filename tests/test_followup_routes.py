@@ -3,11 +3,11 @@ import datetime as dt
 
 import pytest
 
-from dissuasion.enums import FollowUpKind, FollowUpStatus, Method
+from dissuasion.core.enums import FollowUpKind, FollowUpStatus, Method
+from dissuasion.core.timeutil import SHANGHAI, now
 from dissuasion.extensions import db
 from dissuasion.followups.models import FollowUp
 from dissuasion.followups.rules import schedule
-from dissuasion.timeutil import SHANGHAI, now
 
 
 def local_text(at: dt.datetime) -> str:

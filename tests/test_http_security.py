@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from dissuasion.security import CSP
+from dissuasion.core.security import CSP
 from tests.conftest import PASSWORD
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"

@@ -5,11 +5,11 @@ from flask_babel import force_locale
 
 from dissuasion.cases.dispatch import assign
 from dissuasion.cases.models import CaseEvent
-from dissuasion.enums import EventKind
+from dissuasion.core.enums import EventKind
+from dissuasion.core.i18n import said_text, say
+from dissuasion.core.timeutil import UTC
 from dissuasion.extensions import db
-from dissuasion.i18n import said_text, say
 from dissuasion.notifications.models import Notification
-from dissuasion.timeutil import UTC
 
 T0 = dt.datetime(2026, 11, 16, 1, 0, tzinfo=UTC)
 
@@ -57,7 +57,7 @@ def test_a_notification_is_in_the_recipients_language_not_the_senders(client, au
 
 
 def test_sentences_nest_and_fall_back_to_what_was_stored(app):
-    from dissuasion.enums import Method, Reached
+    from dissuasion.core.enums import Method, Reached
     said = say("%(method)s · %(who)s", method=Method.PHONE, who=say("%(who)s（%(detail)s）", who=Reached.RELATIVE,
                                                                    detail="母亲"))
     assert said == "电话 · 亲友（母亲）"

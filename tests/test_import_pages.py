@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 
 from dissuasion.cases.models import Case, EarlyWarning
-from dissuasion.demo import PUSH_HEADER, fake_id_number
+from dissuasion.cli.demodata import PUSH_HEADER, fake_id_number
 from dissuasion.extensions import db
 from dissuasion.imports.models import COUNTERS, Push
 

@@ -4,11 +4,11 @@ import datetime as dt
 import pytest
 
 from dissuasion.cases.models import Case, EarlyWarning, Person
-from dissuasion.enums import DataFlag, Tier
+from dissuasion.core.enums import DataFlag, Tier
+from dissuasion.core.timeutil import UTC
 from dissuasion.extensions import db
 from dissuasion.imports.models import Push, PushRowError
 from dissuasion.imports.pipeline import ImportRefused, analyse, import_file, import_rows
-from dissuasion.timeutil import UTC
 from tests import pushfiles as pf
 
 
@@ -178,16 +178,16 @@ def test_repush_with_higher_tier_raises_cases_and_creates_no_person(directory, c
         assert case.sign_deadline == dt.datetime(2026, 11, 16, 2, 30, tzinfo=UTC) < deadlines[case.person_id]
 
 
-def test_a_push_that_fails_half_way_leaves_the_database_as_it_was(directory, monkeypatch):
+def test_a_push_that_fails_half_way_leaves_the_database_as_it_was(directory):
     import_file("first.csv", pf.csv_bytes([pf.row(1)]))
     db.session.commit()
     before = (_count(Push), _count(EarlyWarning), _count(Person), _count(Case))
-    from dissuasion.cases import merge
+    from dissuasion.cases.merge import stage_written
 
-    def fail_at_warnings(*args, **kwargs):
-        raise RuntimeError("disk full at row 5")
-    monkeypatch.setattr(merge, "_insert_warnings", fail_at_warnings)  # persons and cases are already written
-    with pytest.raises(RuntimeError):
+    def fail_before_warnings(stage):
+        if stage == "cases":  # persons and cases are written, the warnings are not
+            raise RuntimeError("disk full at row 5")
+    with stage_written.connected_to(fail_before_warnings), pytest.raises(RuntimeError):
         import_file("second.csv", pf.csv_bytes([pf.row(n) for n in range(2, 9)]))
     db.session.rollback()
     assert (_count(Push), _count(EarlyWarning), _count(Person), _count(Case)) == before

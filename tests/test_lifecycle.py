@@ -5,14 +5,14 @@ from decimal import Decimal
 import pytest
 
 from dissuasion.cases.dispatch import sign_for
-from dissuasion.cases.lifecycle import LifecycleError, approve_close, reopen
-from dissuasion.contacts.operations import log_contact
+from dissuasion.cases.lifecycle import LifecycleError, approve_close
+from dissuasion.contacts.operations import log_contact, reopen
 from dissuasion.contacts.validation import parse_contact
-from dissuasion.enums import CaseStatus, EventKind, FollowUpKind, FollowUpStatus, Method, Outcome
+from dissuasion.core.enums import CaseStatus, EventKind, FollowUpKind, FollowUpStatus, Method, Outcome
+from dissuasion.core.timeutil import UTC
 from dissuasion.extensions import db
 from dissuasion.followups import tasks
 from dissuasion.notifications.models import Notification
-from dissuasion.timeutil import UTC
 
 T0 = dt.datetime(2026, 11, 16, 1, 0, tzinfo=UTC)
 MIN, HOUR, DAY = dt.timedelta(minutes=1), dt.timedelta(hours=1), dt.timedelta(days=1)

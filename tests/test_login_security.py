@@ -4,8 +4,8 @@ import datetime as dt
 import pyotp
 import pytest
 
-from dissuasion.audit.models import AuditEvent
 from dissuasion.auth.models import User
+from dissuasion.core.auditlog import AuditEvent
 from dissuasion.extensions import db
 from tests.conftest import PASSWORD, totp_code
 
@@ -167,3 +167,4 @@ def test_a_form_sent_after_the_session_timed_out_leads_back_to_its_page_after_lo
     elsewhere = client.post("/imports/preview", headers={"Referer": "http://evil.example/imports/upload"})
     assert "next=" not in elsewhere.headers["Location"]
     assert client.get("/cases/?status=open").headers["Location"] == "/login?next=/cases/?status%3Dopen"
+

@@ -3,8 +3,16 @@ import datetime as dt
 
 import pytest
 
-from dissuasion.enums import DataFlag
-from dissuasion.pii import id_check_digit, id_problem, mask_id, mask_phone, normalize_id, normalize_phone, phone_valid
+from dissuasion.core.enums import DataFlag
+from dissuasion.privacy.pii import (
+    id_check_digit,
+    id_problem,
+    mask_id,
+    mask_phone,
+    normalize_id,
+    normalize_phone,
+    phone_valid,
+)
 
 VALID = "11010519491231002X"  # the standard's own example
 
@@ -63,7 +71,7 @@ def test_blind_index_is_hmac_sha256_of_kind_and_value(app, key):
     import hashlib
     import hmac
 
-    from dissuasion.pii import blind_index
+    from dissuasion.privacy.pii import blind_index
     app.config["PII_INDEX_KEY"] = key
     for kind, value in (("id", "11010519491231002X"), ("phone", "13812345678"), ("name-phone", "张三|1380")):
         expected = hmac.new(key.encode(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:40]

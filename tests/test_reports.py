@@ -7,7 +7,7 @@ import pytest
 
 from dissuasion.cases.models import CaseEvent
 from dissuasion.contacts.models import Contact
-from dissuasion.enums import (
+from dissuasion.core.enums import (
     AppStatus,
     CaseStatus,
     EventKind,
@@ -18,11 +18,11 @@ from dissuasion.enums import (
     Outcome,
     Reached,
 )
+from dissuasion.core.timeutil import from_local
 from dissuasion.extensions import db
 from dissuasion.followups.models import FollowUp
 from dissuasion.reports.queries import compute_report
 from dissuasion.reports.weeks import last_complete_week, previous_week, week_period
-from dissuasion.timeutil import from_local
 
 WEEK = "2026-W47"  # Monday 2026-11-16 to Sunday 2026-11-22, Asia/Shanghai
 REPORT_TIME = "2026-11-23 08:00"

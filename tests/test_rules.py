@@ -4,12 +4,12 @@ import re
 
 import pytest
 
-from dissuasion.audit.models import AuditEvent
 from dissuasion.cases.models import RuleSetting
 from dissuasion.cases.rules import DEFAULT_RULES, RuleError, plan, rules_by_tier, update_rule
-from dissuasion.enums import Method, Tier
+from dissuasion.core.auditlog import AuditEvent
+from dissuasion.core.enums import Method, Tier
+from dissuasion.core.timeutil import UTC
 from dissuasion.extensions import db
-from dissuasion.timeutil import UTC
 
 T0 = dt.datetime(2026, 11, 16, 1, 0, tzinfo=UTC)
 

@@ -6,11 +6,11 @@ from dissuasion import scheduler
 from dissuasion.cases.dispatch import sign_for
 from dissuasion.contacts.operations import log_contact
 from dissuasion.contacts.validation import parse_contact
-from dissuasion.enums import CaseStatus, FollowUpStatus
+from dissuasion.core.enums import CaseStatus, FollowUpStatus
+from dissuasion.core.timeutil import UTC
 from dissuasion.extensions import db
 from dissuasion.followups.models import FollowUp
 from dissuasion.notifications.models import Notification
-from dissuasion.timeutil import UTC
 
 T0 = dt.datetime(2026, 11, 16, 1, 0, tzinfo=UTC)
 

@@ -1,7 +1,7 @@
 """Who may see which case: one scoping function, tested over every case URL and every role."""
 import pytest
 
-from dissuasion.auth.scoping import scope_cases
+from dissuasion.cases.scoping import scope_cases
 from dissuasion.extensions import db
 
 #: Every page that shows or changes one case. Later features add theirs here.

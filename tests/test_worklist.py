@@ -5,9 +5,9 @@ import pytest
 
 from dissuasion.cases.countdown import countdown
 from dissuasion.cases.queries import WorklistFilter, worklist
-from dissuasion.enums import Method, Tier
+from dissuasion.core.enums import Method, Tier
+from dissuasion.core.timeutil import UTC
 from dissuasion.extensions import db
-from dissuasion.timeutil import UTC
 
 T0 = dt.datetime(2026, 11, 16, 1, 0, tzinfo=UTC)
 
@@ -92,7 +92,7 @@ def test_worklist_filters_over_http_and_keep_them_in_page_links(client, auth, ma
 
 
 def test_tap_to_call_audits_then_opens_the_dialer(client, auth, make_user, make_case):
-    from dissuasion.audit.models import AuditEvent
+    from dissuasion.core.auditlog import AuditEvent
 
     me = make_user("officer")
     case = make_case(tier="medium", assignee=me, phone="13912345678")

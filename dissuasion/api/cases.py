@@ -9,16 +9,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..auth.scoping import case_or_404
 from ..cases import queries
 from ..cases.dispatch import DispatchError, sign_for
 from ..cases.lifecycle import LifecycleError, StaleCase, check_version, close_without_contact
 from ..cases.models import Case
 from ..cases.permissions import may_work
+from ..cases.scoping import case_or_404
 from ..contacts.operations import log_contact
-from ..contacts.validation import InputError, choice, parse_contact
-from ..database import writes_on_get
-from ..enums import CaseStatus, Outcome, Role, Tier
+from ..contacts.validation import InputError, parse_contact
+from ..core.database import writes_on_get
+from ..core.enums import CaseStatus, Outcome, Role, Tier
+from ..core.formdata import choice
 from ..extensions import db
 from .errors import ApiError
 from .routes import bp, json_object, request_json, respond, roles

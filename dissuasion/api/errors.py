@@ -1,9 +1,7 @@
 """The API's one error shape: {"error": {"code", "message", "fields"}}."""
 from __future__ import annotations
 
-#: HTTP status -> the error code clients switch on.
-CODES = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-         409: "conflict", 413: "too_large", 500: "server_error"}
+from ..core.errors import CODES
 
 
 class ApiError(Exception):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from .. import enums as e
+from ..core import enums as e
 from ..imports.models import COUNTERS
 from .routes import bp
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import g, request
 from flask_babel import gettext as _
 
-from ..enums import Role, WarningSource
+from ..core.enums import Role, WarningSource
 from ..imports.pipeline import ImportRefused, import_file, import_rows
 from .errors import ApiError
 from .routes import bp, request_json, respond, roles

@@ -13,9 +13,9 @@ from functools import wraps
 from flask import Blueprint, g, jsonify, request
 from flask_babel import gettext as _
 
-from ..enums import Role
+from ..core.enums import Role
+from ..core.timeutil import local
 from ..extensions import csrf, db, login_manager
-from ..timeutil import local
 from .errors import ApiError
 from .tokens import token_user
 

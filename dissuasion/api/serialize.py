@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from ..cases.models import Case, EarlyWarning
 from ..contacts.models import Contact
+from ..core.timeutil import local
 from ..followups.models import FollowUp
-from ..pii import mask_phone
+from ..privacy.pii import mask_phone
+from ..reports.queries import FEEDBACK_KEYS, TIME_FIELDS
 from .routes import iso, money
 
 
@@ -59,3 +61,18 @@ def case_detail_json(case: Case) -> dict:
     """One case with everything on it: contacts, follow-ups, warnings."""
     return case_json(case) | {"contacts": [contact_json(c) for c in case.contacts],
                               "warnings": [warning_json(w) for w in case.warnings]}
+
+
+def feedback_json(row: dict) -> dict:
+    """A feedback row for the API: keys, enum keys, ISO times in +08:00, amounts as two-decimal strings."""
+    out = {}
+    for key in FEEDBACK_KEYS:
+        value = row[key]
+        if key in TIME_FIELDS:
+            value = local(value).isoformat(timespec="seconds") if value else None
+        elif key.startswith("amount_"):
+            value = f"{value:.2f}" if value is not None else None
+        elif value is not None and hasattr(value, "value"):
+            value = value.value
+        out[key] = value
+    return out

@@ -3,13 +3,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from ..audit.operations import record
-from ..auth.models import ApiToken, User
+from ..auth.models import ApiToken
+from ..core.auditlog import record
+from ..core.timeutil import now
 from ..extensions import db
-from ..timeutil import now
+
+if TYPE_CHECKING:
+    from ..auth.models import User
 
 MAX_NAME = 64
 

@@ -2,7 +2,7 @@
 in the database and in the export (an analyst filters by them); an unknown key is shown as it is."""
 from flask_babel import lazy_gettext as _l
 
-from ..enums import CaseStatus, Method, Outcome, Role, Tier
+from ..core.enums import CaseStatus, Method, Outcome, Role, Tier
 
 ACTIONS = {
     "login": _l("登录"), "logout": _l("退出登录"), "login_failed": _l("登录失败"),

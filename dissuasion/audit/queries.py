@@ -4,9 +4,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Select, select
 
+from ..core.auditlog import AuditEvent
+from ..core.timeutil import from_local, local
 from ..extensions import db
-from ..timeutil import from_local, local
-from .models import AuditEvent
 
 #: The most rows one export holds; narrow the filters for more.
 EXPORT_MAX_ROWS = 100_000

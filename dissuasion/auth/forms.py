@@ -1,8 +1,10 @@
-"""Login and password forms."""
+"""Login and password forms, and the admin's account forms."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
+
+from ..core.enums import Role
 
 
 class LoginForm(FlaskForm):
@@ -28,3 +30,25 @@ class TotpForm(FlaskForm):
                                                          Length(max=10)],
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
     submit = SubmitField(_l("验证"))
+
+
+class UserForm(FlaskForm):
+    username = StringField(_l("用户名"), validators=[DataRequired(_l("请输入用户名。")), Length(max=64)])
+    display_name = StringField(_l("姓名"), validators=[Optional(), Length(max=64)])
+    role = SelectField(_l("角色"), choices=Role.choices)
+    precinct = SelectField(_l("派出所"), choices=[], validate_choice=False)
+    password = PasswordField(_l("初始密码"), validators=[DataRequired(_l("请输入初始密码。"))])
+    submit = SubmitField(_l("创建用户"))
+
+
+class EditUserForm(FlaskForm):
+    display_name = StringField(_l("姓名"), validators=[Optional(), Length(max=64)])
+    role = SelectField(_l("角色"), choices=Role.choices)
+    precinct = SelectField(_l("派出所"), choices=[], validate_choice=False)
+    active = BooleanField(_l("账号在用（取消勾选即停用：无法登录，已登录的会话和接口令牌立即失效）"))
+    submit = SubmitField(_l("保存修改"))
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(_l("新的初始密码"), validators=[DataRequired(_l("请输入密码。"))])
+    submit = SubmitField(_l("设置密码并启用"))

@@ -12,11 +12,10 @@ import pyotp
 from flask import current_app
 from sqlalchemy import func, select
 
-from ..audit.models import AuditEvent
-from ..audit.operations import record
-from ..enums import Role
+from ..core.auditlog import AuditEvent, record
+from ..core.enums import Role
+from ..core.timeutil import now
 from ..extensions import db
-from ..timeutil import now
 from .models import User
 from .passwords import verify_password
 

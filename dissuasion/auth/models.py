@@ -8,11 +8,11 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..dbtypes import UTCDateTime, enum_column
-from ..enums import Role
+from ..core.dbtypes import UTCDateTime, enum_column
+from ..core.enums import Role
+from ..core.timeutil import now
 from ..extensions import db
-from ..pii import Protected
-from ..timeutil import now
+from ..privacy.pii import Protected
 
 if TYPE_CHECKING:
     from ..directory.models import Precinct

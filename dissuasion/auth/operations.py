@@ -1,9 +1,10 @@
 """Creating users, checking passwords, ending sessions. Operations flush and log; they never commit."""
 from flask_babel import gettext as _
 
-from ..audit.operations import record
+from ..core.auditlog import record
+from ..core.enums import Role
+from ..core.signals import account_changed, community_officers, directory_checking, results
 from ..directory.models import Precinct
-from ..enums import Role
 from ..extensions import db
 from .models import User
 from .passwords import hash_password, password_problem
@@ -85,8 +86,7 @@ def update_user(user: User, by: User | None, *, role: Role, precinct: Precinct |
         return []
     if before["active"] and not active:
         end_sessions(user)
-    from ..cases.dispatch import release_cases  # cases build on accounts, not the other way round
-    released = release_cases(user, by)
+    released = sum(results(account_changed, user, by=by))  # cases build on accounts, not the other way round
     record("user_update", "user", user.id, user=by, username=user.username, changed=changed,
            role=role.value, precinct=precinct.code if precinct else None, active=active, cases_released=released)
     return changed
@@ -95,3 +95,48 @@ def update_user(user: User, by: User | None, *, role: Role, precinct: Precinct |
 def _other_admin(user: User) -> bool:
     return db.session.scalar(db.select(User.id).where(User.role == Role.ADMIN, User.active.is_(True),
                                                       User.id != user.id).limit(1)) is not None
+
+
+# --- Community officers named by the directory (see core.signals) -------------------------------------------
+
+@directory_checking.connect
+def check_community_officers(rows: list[dict], precincts: dict) -> list[str]:
+    """A directory may name as a community officer only an officer's account of that precinct (or a new one)."""
+    users = {u.username: u for u in db.session.scalars(db.select(User).where(
+        User.username.in_({item["community_officer"] for item in rows if item["community_officer"]})))}
+    problems = []
+    for item in rows:
+        user = users.get(item["community_officer"])
+        if user is None or not item["community_officer"]:
+            continue
+        precinct = precincts.get(item["precinct_code"])
+        if user.role != Role.OFFICER:
+            problems.append(f"第 {item['row']} 行：账号 {user.username} 已存在，但不是民警角色。")
+        elif precinct is not None and user.precinct_id not in (None, precinct.id):
+            home = user.precinct
+            problems.append(f"第 {item['row']} 行：民警 {user.username} 属于{home.name}（{home.code}），"
+                            f"不能做{precinct.name}的社区民警。请填写{precinct.name}的民警账号，或先在“用户管理”中"
+                            f"把此人调到{precinct.name}。")
+    return problems
+
+
+@community_officers.connect
+def link_community_officers(named: list) -> tuple[int, int]:
+    """Each community's officer: the account named, created inactive (no password yet) in the community's
+    precinct when new, or linked to it when it had no precinct. Returns (created, linked)."""
+    created = linked = 0
+    users = {u.username: u for u in db.session.scalars(db.select(User).where(
+        User.username.in_({item["community_officer"] for item, _p, _c in named})))} if named else {}
+    for item, precinct, community in named:
+        username = item["community_officer"]
+        user = users.get(username)
+        if user is None:
+            user = User(username=username, role=Role.OFFICER, precinct=precinct, active=False, password_hash=None)
+            db.session.add(user)
+            users[username] = user
+            created += 1
+        elif user.precinct is None:
+            user.precinct = precinct
+            linked += 1
+        community.officer = user
+    return created, linked

@@ -1,37 +1,35 @@
-"""The one place that decides which cases a user may see. Every case query goes through here."""
-from flask import abort
-from sqlalchemy import Select, false, or_, select
+"""The one rule that decides which rows of case work a user may see (SPEC "Who uses it").
 
-from ..cases.models import Case
-from ..enums import Role
-from ..extensions import db
+It is written on columns, not on a table: cases, and any later record that belongs to a precinct and may have an
+assignee, pass their own precinct and assignee columns. Accounts know nothing of cases; `cases.scoping` applies
+this rule to Case, and every case query goes through it.
+"""
+from sqlalchemy import ColumnElement, Select, false, or_, true
+
+from ..core.enums import Role
 from .models import User
 
 
-def scope_cases(user: User, stmt: Select | None = None) -> Select:
-    """Restrict a query on Case to the user's reach (SPEC "Who uses it").
+def visible_to(user: User, precinct_id: ColumnElement, assignee_id: ColumnElement | None = None) -> ColumnElement:
+    """The condition a row must meet for this user to see it.
 
-    officer: cases assigned to them and their precinct's unassigned pool; lead: their precinct;
-    center: every case; admin: none (admins manage the system, not case content).
+    officer: rows assigned to them and their precinct's unassigned pool; lead: their precinct;
+    center: every row; admin: none (admins manage the system, not case content).
     """
-    stmt = select(Case) if stmt is None else stmt
+    if user.role == Role.CENTER:
+        return true()
+    if user.role == Role.LEAD and user.precinct_id is not None:
+        return precinct_id == user.precinct_id
+    if user.role == Role.OFFICER and user.precinct_id is not None:
+        if assignee_id is None:
+            return precinct_id == user.precinct_id
+        return (precinct_id == user.precinct_id) & or_(assignee_id == user.id, assignee_id.is_(None))
+    return false()
+
+
+def scope(user: User, stmt: Select, precinct_id: ColumnElement, assignee_id: ColumnElement | None = None) -> Select:
+    """`stmt` restricted to the rows this user may see (a center's query is left as it is)."""
     if user.role == Role.CENTER:
         return stmt
-    if user.role == Role.LEAD and user.precinct_id is not None:
-        return stmt.where(Case.precinct_id == user.precinct_id)
-    if user.role == Role.OFFICER and user.precinct_id is not None:
-        return stmt.where(Case.precinct_id == user.precinct_id,
-                          or_(Case.assignee_id == user.id, Case.assignee_id.is_(None)))
-    return stmt.where(false())
+    return stmt.where(visible_to(user, precinct_id, assignee_id))
 
-
-def case_or_404(user: User, case_id: int) -> Case:
-    """The case if this user may see it; otherwise 404, so a guessed id reveals nothing."""
-    case = db.session.scalar(scope_cases(user).where(Case.id == case_id))
-    if case is None:
-        abort(404)
-    return case
-
-
-def can_see_cases(user: User) -> bool:
-    return user.role != Role.ADMIN

@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 
+from ..core.timeutil import now
 from ..extensions import db, login_manager
-from ..timeutil import now
 from .models import User
 
 IDLE_TIMEOUT = dt.timedelta(minutes=30)

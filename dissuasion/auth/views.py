@@ -5,8 +5,8 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..core.timeutil import now
 from ..extensions import db
-from ..timeutil import now
 from . import login as policy
 from .forms import LoginForm, PasswordForm, TotpForm
 from .models import User

@@ -1,17 +1,15 @@
 """What a user does to cases: sign for, assign (one or many), transfer, route. Validate, call one operation, commit."""
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..auth.decorators import roles_required
 from ..auth.models import User
-from ..auth.scoping import case_or_404, scope_cases
-from ..enums import Role
+from ..core.decorators import roles_required
+from ..core.enums import Role
 from ..extensions import db
-from ..imports.routing import Router, match_queue, places_in
-from . import queries
-from .dispatch import DispatchError, assign, bulk_assign, route, route_many, sign_for, transfer
+from . import queue
+from .dispatch import DispatchError, assign, bulk_assign, route, sign_for, transfer
 from .forms import (
     CHOOSE_DESTINATION,
     AssignForm,
@@ -24,12 +22,14 @@ from .forms import (
     destination_choices,
 )
 from .models import Case
+from .scoping import case_or_404, scope_cases
 from .views import CASE_ROLES, bp, render_case
 
 
-def _attempt(operation, *args, done) -> None:
+def _attempt(operation, *args, done=None):
     """Run one dispatch operation and commit; a refusal, or a case changed meanwhile by someone else, is
-    flashed instead. done: the success message, or a function of the operation's result (None: say nothing)."""
+    flashed instead (and None returned). done: the success message, or a function of the operation's result
+    (None: say nothing). Returns the operation's result."""
     try:
         result = operation(*args)
         message = done(result) if callable(done) else done
@@ -43,6 +43,8 @@ def _attempt(operation, *args, done) -> None:
     else:
         if message:
             flash(message, "success")
+        return result
+    return None
 
 
 def _to_case(case_id: int):
@@ -126,10 +128,6 @@ def _to_queue():
     return redirect(url_for("cases.center_board", _anchor="unrouted"))
 
 
-#: Cases routed by one press of a button (about a second per thousand): a bigger group takes another press.
-ROUTE_AT_ONCE = 2000
-
-
 def _more_left(left: int) -> str:
     return _("还有 %(n)d 件，请再点一次。", n=left) if left > 0 else ""
 
@@ -137,8 +135,7 @@ def _more_left(left: int) -> str:
 @bp.post("/route-group")
 @roles_required(Role.CENTER)
 def route_group():
-    """Route at once every case of the queue whose warning names one precinct text (a misspelt or new precinct):
-    into the community each warning names where the chosen precinct has it, else its pool."""
+    """Route at once every case of the queue whose warning names one precinct text (a misspelt or new precinct)."""
     form = RouteGroupForm()
     form.destination.choices = destination_choices()
     if not form.validate_on_submit():
@@ -146,17 +143,17 @@ def route_group():
                 text=form.precinct_text.data or _("（未填派出所）")), "error")
         return _to_queue()
     precinct, community = destination(form.destination.data)
-    cases, total = queries.unrouted_group(current_user, form.precinct_text.data or "", ROUTE_AT_ONCE)
-    if not cases:
+    done = _attempt(queue.route_group, current_user, form.precinct_text.data or "", precinct, community,
+                    current_app.config["ROUTE_AT_ONCE"])
+    if done is None:
+        return _to_queue()
+    if not done.routed:
         flash(_("队列中已没有这一组的任务（可能刚被分派）。"), "warning")
         return _to_queue()
-    left = total - len(cases)
-    places = [(precinct, community)] * len(cases) if community else places_in(Router.load(), cases, precinct)
-    in_community = sum(1 for _p, c in places if c is not None)
-    done = _("已把 %(n)d 件分派到%(name)s。", n=len(cases), name=community.name if community else precinct.name)
-    if in_community and community is None:
-        done += _("其中 %(c)d 件按所填社区分到了该所的社区。", c=in_community)
-    _attempt(route_many, cases, places, current_user, "group", done=done + _more_left(left))
+    message = _("已把 %(n)d 件分派到%(name)s。", n=done.routed, name=community.name if community else precinct.name)
+    if done.in_community:
+        message += _("其中 %(c)d 件按所填社区分到了该所的社区。", c=done.in_community)
+    flash(message + _more_left(done.left), "success")
     return _to_queue()
 
 
@@ -167,22 +164,15 @@ def route_by_directory():
     renamed); those still matching nothing stay in the queue."""
     if not RequeueForm().validate_on_submit():
         abort(400)
-    router, matched, places, queued = Router.load(), [], [], 0
-    for text, count in queries.unrouted_groups(current_user, limit=None):
-        queued += count
-        if (text and router.precinct(text) is None) or len(matched) >= ROUTE_AT_ONCE:
-            continue  # a precinct the directory still lacks: the group is not even read
-        cases, _total = queries.unrouted_group(current_user, text, ROUTE_AT_ONCE - len(matched))
-        found, where = match_queue(router, cases)
-        matched += found
-        places += where
-    if not matched:
-        flash(_("目录中仍没有能匹配的派出所，队列中的 %(n)d 件未变。请在派出所目录中补上，或按组、逐件分派。",
-                n=queued), "warning")
+    done = _attempt(queue.route_by_directory, current_user, current_app.config["ROUTE_AT_ONCE"])
+    if done is None:
         return _to_queue()
-    if len(matched) >= ROUTE_AT_ONCE:
-        done = _("已按当前目录分派 %(n)d 件。", n=len(matched)) + _("可能还有能匹配的，请再点一次。")
+    if not done.routed:
+        flash(_("目录中仍没有能匹配的派出所，队列中的 %(n)d 件未变。请在派出所目录中补上，或按组、逐件分派。",
+                n=done.queued), "warning")
+    elif done.more:
+        flash(_("已按当前目录分派 %(n)d 件。", n=done.routed) + _("可能还有能匹配的，请再点一次。"), "success")
     else:
-        done = _("已按当前目录分派 %(n)d 件；仍有 %(left)d 件无法匹配。", n=len(matched), left=queued - len(matched))
-    _attempt(route_many, matched, places, current_user, "directory", done=done)
+        flash(_("已按当前目录分派 %(n)d 件；仍有 %(left)d 件无法匹配。", n=done.routed, left=done.queued - done.routed),
+              "success")
     return _to_queue()

@@ -5,14 +5,18 @@ is planned and assigned the same way whichever door it came in by.
 """
 from __future__ import annotations
 
-from ..auth.models import User
+from typing import TYPE_CHECKING
+
+from ..core.enums import CaseStatus, FollowUpStatus, Role, Tier
+from ..core.timeutil import now
 from ..directory.models import Community
-from ..enums import CaseStatus, FollowUpStatus, Role, Tier
 from ..extensions import db
 from ..notifications.operations import lead_ids, notify
-from ..timeutil import now
 from .models import Case
 from .rules import plan, rules_by_tier
+
+if TYPE_CHECKING:
+    from ..auth.models import User
 
 
 def may_hold(user: User, precinct_id: int | None) -> bool:

@@ -4,7 +4,7 @@ import math
 
 from flask_babel import gettext as _
 
-from ..timeutil import now
+from ..core.timeutil import now
 
 
 def span_text(minutes: int) -> str:

@@ -6,15 +6,17 @@ notify, and flush; the caller commits.
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from sqlalchemy import func
 
-from ..audit.operations import record
 from ..auth.models import User
+from ..core.auditlog import record
+from ..core.enums import CaseStatus, EventKind, Role
+from ..core.i18n import say
+from ..core.signals import account_changed, account_holds
+from ..core.timeutil import now
 from ..directory.models import Community, Precinct
-from ..enums import CaseStatus, EventKind, Role
 from ..extensions import db
-from ..i18n import say
 from ..notifications.operations import lead_ids, notify
-from ..timeutil import now
 from .assignment import apply_plan, assignee_for, may_hold, recipients, set_due, tell_precinct
 from .models import Case
 from .operations import add_event
@@ -156,7 +158,8 @@ def route_many(cases: list[Case], places: list[tuple[Precinct, Community | None]
     return len(cases)
 
 
-def release_cases(user: User, by: User | None) -> int:
+@account_changed.connect
+def release_cases(user: User, by: User | None = None) -> int:
     """Open cases held by an account that may no longer hold them go back to their precinct's pool, each with a
     timeline entry; the precinct's leads are told how many. Returns how many were released."""
     held = db.session.scalars(db.select(Case).where(
@@ -174,3 +177,10 @@ def release_cases(user: User, by: User | None) -> int:
                                        name=user.label, n=count))
     db.session.flush()
     return len(released)
+
+
+@account_holds.connect
+def open_cases_held(user: User) -> int:
+    """How many open cases the account holds (the users page shows it beside the 停用 choice)."""
+    return db.session.scalar(db.select(func.count(Case.id)).where(
+        Case.assignee_id == user.id, Case.status.in_(CaseStatus.open_values()))) or 0

@@ -5,8 +5,8 @@ from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField,
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
+from ..core.enums import CaseStatus, Method, Tier
 from ..directory.models import Community, Precinct
-from ..enums import CaseStatus, Method, Tier
 from ..extensions import db
 from .dispatch import MAX_REASON
 

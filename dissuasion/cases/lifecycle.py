@@ -10,20 +10,22 @@ is counted by the reports, and it needs no column of its own.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
 
-from ..audit.operations import record
-from ..auth.models import User
-from ..enums import CaseStatus, EventKind, FollowUpKind, FollowUpStatus, Method, Outcome, Reached, Role, Tier
+from ..core.auditlog import record
+from ..core.enums import CaseStatus, EventKind, FollowUpKind, FollowUpStatus, Outcome, Role
+from ..core.i18n import Said, colon, say
+from ..core.timeutil import local, now
 from ..extensions import db
-from ..i18n import Said, colon, say
-from ..main.filters import fmt_time
-from ..timeutil import local, now
-from .assignment import set_due, tell_precinct
+from .assignment import set_due
 from .models import Case
 from .operations import add_event
 from .permissions import may_approve_close, may_work
+
+if TYPE_CHECKING:
+    from ..auth.models import User
 
 #: Who acts when the rules or the scheduler move a case.
 SYSTEM = "system"
@@ -40,8 +42,6 @@ TRANSITIONS: dict[tuple[CaseStatus, CaseStatus], frozenset] = {
     **{(s, CaseStatus.TRANSFERRED): frozenset({Role.LEAD, Role.CENTER}) for s in _OPEN},
     (CaseStatus.UNREACHABLE, CaseStatus.IN_PROGRESS): frozenset({Role.LEAD}),
 }
-#: Tiers whose cases need a 面见 contact, or a lead's approval, before closing (预警见人).
-VISIT_TIERS = frozenset({Tier.EXTRA_HIGH, Tier.HIGH})
 #: Follow-ups that try to reach the person; closing cancels them (回访 stay for the watch period).
 REACHING_KINDS = frozenset({FollowUpKind.RETRY, FollowUpKind.ESCALATION})
 
@@ -99,13 +99,6 @@ def start_work(case: Case, by: User, at: dt.datetime) -> None:
     move(case, CaseStatus.IN_PROGRESS, by, message=say("首次联系"), late=at > case.contact_deadline)
 
 
-def visit_made(case: Case) -> bool:
-    """预警见人: a 面见 contact that reached the person or a relative, or a lead's approval to close without."""
-    if any(c.method == Method.VISIT and c.reached != Reached.NONE for c in case.contacts):
-        return True
-    return any(e.kind == EventKind.CLOSE_APPROVED for e in case.events)
-
-
 def approve_close(case: Case, reason: str, by: User) -> None:
     """A lead lets a 特高危/高 case close without a 面见 contact; the reason goes on the timeline."""
     reason = (reason or "").strip()
@@ -122,7 +115,7 @@ def close_case(case: Case, outcome: Outcome, by: User | None, reason: str = "") 
     """办结 with an outcome (无法联系 → status unreachable); retries and escalations still pending are cancelled."""
     if by is not None and not may_work(by, case):
         raise LifecycleError(_("只有责任民警或本所领导可以办结此任务。"))
-    if case.tier in VISIT_TIERS and not visit_made(case):
+    if case.tier.needs_visit and not case.visit_made():
         if by is not None and may_approve_close(by, case) and reason.strip():
             approve_close(case, reason, by)
         else:
@@ -153,19 +146,3 @@ def close_without_contact(case: Case, outcome: Outcome, by: User, reason: str = 
         raise LifecycleError(_("“%(outcome)s”须先在“登记劝阻记录”中登记联系上本人或亲友的那次联系（含金额、时间），"
                                "在那里直接办结；这里只能以“误报”或“无法联系”办结。", outcome=outcome.label))
     close_case(case, outcome, by, reason)
-
-
-def reopen(case: Case, reason: str, by: User) -> None:
-    """A lead reopens a case given up as 无法联系 (SPEC "The lifecycle"); the tries count again from zero."""
-    if case.status != CaseStatus.UNREACHABLE or not may_approve_close(by, case):
-        raise LifecycleError(_("只有本所领导可以重新启用“无法联系”的任务。"))
-    case.outcome, case.closed_at, case.closed_by_id, case.failed_attempts = None, None, None, 0
-    move(case, CaseStatus.IN_PROGRESS, by, message=(reason or "").strip()[:500] or say("重新启用"))
-    from ..followups.rules import next_contact  # (followups imports this module)
-
-    next_contact(case, now(), by)  # a deadline again, and the holder is told: before, it could never go overdue
-    set_due(case)
-    tell_precinct(case, "assigned", say("%(name)s 的任务已由 %(lead)s 重新启用，请在 %(at)s 前再次联系。",
-                                        name=case.person.name, lead=by.label, at=fmt_time(case.due_at)))
-    record("case_reopen", "case", case.id, user=by)
-    db.session.flush()

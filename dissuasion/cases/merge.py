@@ -13,14 +13,15 @@ from collections import defaultdict
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
+from blinker import Namespace
 from sqlalchemy import bindparam, select, update
 
-from ..bulk import bulk_insert, in_values, page_cache, reserve_ids
-from ..database import serialize
-from ..enums import CaseStatus, EventKind, Tier
+from ..core.bulk import bulk_insert, in_values, page_cache, reserve_ids
+from ..core.database import serialize
+from ..core.enums import CaseStatus, EventKind, Tier
+from ..core.timeutil import now
 from ..extensions import db
-from ..pii import blind_indexer, person_match_key
-from ..timeutil import now
+from ..privacy.pii import blind_indexer, person_match_key
 from .assignment import assignee_for
 from .models import Case, CaseEvent, EarlyWarning, Person
 from .rules import REOPEN_WITHIN_DAYS, plan, rules_by_tier
@@ -53,6 +54,10 @@ def stored_warning_names(numbers: list[str]) -> dict[str, str]:
         .where(in_values(EarlyWarning.warning_no, set(numbers)))).all())
 
 
+#: Sent after each stage of a merge has written its rows; sender: the stage ('persons', 'cases', 'warnings'). The
+#: public seam for what happens between stages: tests make a merge fail or pause there; nothing listens otherwise.
+stage_written = Namespace().signal("merge-stage-written")
+
 #: The lock merges take: what a merge reads (known numbers, persons, open cases) must not change under it.
 MERGE_LOCK = "cases.merge_warnings"
 
@@ -79,8 +84,11 @@ def merge_warnings(items: list, by=None, push_id: int | None = None, checked: bo
     if fresh:
         with page_cache(BIG_WRITE_CACHE_MB) if len(fresh) >= BIG_WRITE else nullcontext():
             person_of = _persons(fresh, result)
+            stage_written.send("persons")
             case_of = _cases(fresh, person_of, by, push_id, at, result)
+            stage_written.send("cases")
             warning_ids = _insert_warnings(fresh, person_of, case_of, by, push_id, at)
+            stage_written.send("warnings")
         _expire_changed(set(case_of.values()), set(person_of.values()))
     else:
         case_of, warning_ids = {}, {}

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..dbtypes import Json, Money, Protected, UTCDateTime, enum_column
-from ..enums import AppStatus, CaseStatus, EventKind, FraudType, Method, Outcome, Tier, WarningSource
+from ..core.dbtypes import Json, Money, UTCDateTime, enum_column
+from ..core.enums import AppStatus, CaseStatus, EventKind, FraudType, Method, Outcome, Reached, Tier, WarningSource
+from ..core.i18n import said_text
+from ..core.timeutil import now
 from ..extensions import db
-from ..i18n import said_text
-from ..pii import mask_id, mask_phone
-from ..timeutil import now
+from ..privacy.pii import Protected, mask_id, mask_phone
 
 if TYPE_CHECKING:
     from ..auth.models import User
@@ -172,6 +172,13 @@ class Case(db.Model):
     def is_overdue(self, at: dt.datetime | None = None) -> bool:
         """Past the deadline that binds now (SPEC: overdue cases top every worklist)."""
         return self.is_open and self.due_at is not None and self.due_at < (at or now())
+
+    def visit_made(self) -> bool:
+        """预警见人: a 面见 contact that reached the person or a relative, or a lead's approval to close without one
+        (then 批准未面见办结 is not offered again)."""
+        if any(c.method == Method.VISIT and c.reached != Reached.NONE for c in self.contacts):
+            return True
+        return any(e.kind == EventKind.CLOSE_APPROVED for e in self.events)
 
     def in_watch(self, at: dt.datetime | None = None) -> bool:
         """Within its watch period (关注期): 回访 contacts are still logged, even once closed."""

@@ -1,23 +1,28 @@
 """Registering warnings (one by hand, or a push through cases.merge), the case timeline, and telling
 the precinct about new work. Operations flush; the caller commits."""
+from __future__ import annotations
+
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from ..audit.operations import record
-from ..auth.models import User
+from ..core.auditlog import record
+from ..core.enums import CaseStatus, EventKind, FraudType, Tier, WarningSource
+from ..core.i18n import say, spec_of
+from ..core.timeutil import now
 from ..directory.models import Community, Precinct
-from ..enums import CaseStatus, EventKind, FraudType, Tier, WarningSource
 from ..extensions import db
-from ..i18n import say, spec_of
-from ..imports.models import Push
 from ..notifications.operations import lead_ids, notify
-from ..timeutil import now
 from .merge import MergeResult, merge_warnings
 from .models import Case, CaseEvent, EarlyWarning, Person
+
+if TYPE_CHECKING:
+    from ..auth.models import User
+    from ..imports.models import Push  # a warning names its push; cases know nothing else of imports
 
 #: Up to this many new cases for one person in one push are announced one by one; more as one summary.
 NOTIFY_ONE_BY_ONE = 5

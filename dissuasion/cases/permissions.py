@@ -3,9 +3,15 @@
 The operations check these before acting, and the case page asks them so it offers only the
 actions this user may take.
 """
-from ..auth.models import User
-from ..enums import CaseStatus, Role
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..core.enums import CaseStatus, Role
 from .models import Case
+
+if TYPE_CHECKING:
+    from ..auth.models import User
 
 
 def _leads_its_precinct(user: User, case: Case) -> bool:
@@ -49,18 +55,11 @@ def may_approve_close(user: User, case: Case) -> bool:
     return _leads_its_precinct(user, case)
 
 
-def _visit_made(case: Case) -> bool:
-    """预警见人 done, or approved already: 批准未面见办结 is not offered again."""
-    from .lifecycle import visit_made
-
-    return visit_made(case)
-
-
 def allowed_actions(user: User, case: Case) -> dict[str, bool]:
     """What the case page offers this user."""
     work = may_work(user, case)
     return {"sign": may_sign(user, case), "assign": may_assign(user, case),
             "transfer": may_transfer(user, case), "route": may_route(user, case),
             "contact": work and (case.is_open or case.in_watch()), "close": work and case.is_open,
-            "approve": may_approve_close(user, case) and case.is_open and not _visit_made(case),
+            "approve": may_approve_close(user, case) and case.is_open and not case.visit_made(),
             "reopen": may_approve_close(user, case) and case.status == CaseStatus.UNREACHABLE}

@@ -7,12 +7,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
-from ..auth.scoping import scope_cases
-from ..enums import CaseStatus, Method, Tier
+from ..core.enums import CaseStatus, Method, Tier
+from ..core.text import clean_text
+from ..core.timeutil import now
 from ..extensions import db
-from ..pii import blind_index, clean_text, normalize_id, normalize_phone, phone_valid
-from ..timeutil import now
+from ..privacy.pii import blind_index, normalize_id, normalize_phone, phone_valid
 from .models import Case, EarlyWarning, Person
+from .scoping import scope_cases
 
 TIER_ORDER = sql_case({t.value: t.rank for t in Tier}, value=Case.tier, else_=len(Tier))
 #: A full ID number as typed in the search box (old 15-digit numbers too); anything shorter is not one.

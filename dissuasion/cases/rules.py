@@ -8,23 +8,29 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
-from ..audit.operations import record
-from ..enums import Method, Tier
+from ..core.auditlog import record
+from ..core.enums import Method, Tier
 from ..extensions import db
 from .models import RuleSetting
 
+
+def _method(tier: Tier) -> Method:
+    """A tier's default method: a visit where the tier needs one (Tier.needs_visit), else a phone call."""
+    return Method.VISIT if tier.needs_visit else Method.PHONE
+
+
 #: SPEC defaults. escalation: what follows the failed tries, in order.
 DEFAULT_RULES = {
-    Tier.EXTRA_HIGH: dict(method=Method.VISIT, call_at_once=True, sign_minutes=10, contact_minutes=30,
+    Tier.EXTRA_HIGH: dict(method=_method(Tier.EXTRA_HIGH), call_at_once=True, sign_minutes=10, contact_minutes=30,
                           retry_minutes=None, max_tries=1, escalation=["relatives", "visit"],
                           followup_days=[1, 3, 7], watch_days=30, away_method=Method.PHONE, away_relatives=True),
-    Tier.HIGH: dict(method=Method.VISIT, call_at_once=False, sign_minutes=30, contact_minutes=120,
+    Tier.HIGH: dict(method=_method(Tier.HIGH), call_at_once=False, sign_minutes=30, contact_minutes=120,
                     retry_minutes=30, max_tries=2, escalation=["relatives", "visit"],
                     followup_days=[3, 7], watch_days=30, away_method=Method.PHONE, away_relatives=True),
-    Tier.MEDIUM: dict(method=Method.PHONE, call_at_once=False, sign_minutes=240, contact_minutes=1440,
+    Tier.MEDIUM: dict(method=_method(Tier.MEDIUM), call_at_once=False, sign_minutes=240, contact_minutes=1440,
                       retry_minutes=120, max_tries=3, escalation=["visit"], followup_days=[7], watch_days=14,
                       away_method=Method.PHONE, away_relatives=False),
-    Tier.LOW: dict(method=Method.PHONE, call_at_once=False, sign_minutes=1440, contact_minutes=4320,
+    Tier.LOW: dict(method=_method(Tier.LOW), call_at_once=False, sign_minutes=1440, contact_minutes=4320,
                    retry_minutes=1440, max_tries=3, escalation=["unreachable"], followup_days=[], watch_days=7,
                    away_method=Method.PHONE, away_relatives=False),
 }

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import exists, select
 
-from ..claims import due_ids
-from ..enums import CaseStatus
+from ..core.claims import due_ids
+from ..core.enums import CaseStatus
+from ..core.i18n import say
+from ..core.timeutil import now
 from ..extensions import db
-from ..i18n import say
 from ..notifications.models import Notification
 from ..notifications.operations import notify_once
-from ..timeutil import now
 from .assignment import recipients
 from .models import Case
 

@@ -5,11 +5,10 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..audit.operations import record
-from ..auth.decorators import roles_required
-from ..auth.scoping import case_or_404
+from ..core.auditlog import record
+from ..core.decorators import roles_required
+from ..core.enums import CaseStatus, Method, Role, Tier
 from ..directory.models import Precinct
-from ..enums import CaseStatus, Method, Role, Tier
 from ..extensions import db
 from . import queries
 from .countdown import countdown
@@ -28,6 +27,7 @@ from .forms import (
 from .models import Case
 from .operations import REVEALABLE, reveal_number
 from .permissions import allowed_actions
+from .scoping import case_or_404
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 CASE_ROLES = (Role.OFFICER, Role.LEAD, Role.CENTER)

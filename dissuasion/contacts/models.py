@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..dbtypes import Money, Protected, UTCDateTime, enum_column
-from ..enums import AppStatus, FailureReason, FraudType, Method, Outcome, Reached
+from ..core.dbtypes import Money, UTCDateTime, enum_column
+from ..core.enums import AppStatus, FailureReason, FraudType, Method, Outcome, Reached
+from ..core.timeutil import now
 from ..extensions import db
-from ..timeutil import now
+from ..privacy.pii import Protected
 
 if TYPE_CHECKING:
     from ..auth.models import User

@@ -1,24 +1,30 @@
-"""Logging a contact (劝阻记录): the case moves, follow-ups are done and scheduled, and 办结 closes it.
+"""Logging a contact (劝阻记录): the case moves, follow-ups are done and scheduled, and 办结 closes it; a lead
+reopens a case given up as 无法联系, and its next contact is due again.
 Operations flush; the caller commits."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask_babel import gettext as _
 
-from ..audit.operations import record
-from ..auth.models import User
-from ..cases.assignment import set_due
-from ..cases.lifecycle import LifecycleError, check_version, close_case, start_work
+from ..cases.assignment import set_due, tell_precinct
+from ..cases.lifecycle import LifecycleError, check_version, close_case, move, start_work
 from ..cases.models import Case
 from ..cases.operations import add_event
-from ..cases.permissions import may_work
+from ..cases.permissions import may_approve_close, may_work
 from ..cases.rules import rules_by_tier
-from ..enums import EventKind, Outcome, Reached
+from ..core.auditlog import record
+from ..core.enums import CaseStatus, EventKind, Outcome, Reached
+from ..core.filters import fmt_time
+from ..core.i18n import say
+from ..core.timeutil import local, now
 from ..extensions import db
 from ..followups.rules import GIVE_UP, after_contact, complete_followups, next_contact
-from ..i18n import say
-from ..timeutil import local
 from .models import Contact
 from .validation import ContactInput, InputError
+
+if TYPE_CHECKING:
+    from ..auth.models import User
 
 #: What a contact tells about the person that the case keeps (the latest contact that says it wins).
 CASE_FIELDS = ("amount_dissuaded", "amount_defrauded", "defrauded_at", "app_status")
@@ -63,17 +69,12 @@ def log_contact(case: Case, data: ContactInput, by: User, close: bool = False, v
     return contact
 
 
-#: The case's amounts that belong to each outcome; a new outcome clears the others' (a case dissuaded and then
-#: defrauded during its watch kept no money from the scammers).
-OUTCOME_FIELDS = {Outcome.DISSUADED: ("amount_dissuaded",), Outcome.DEFRAUDED: ("amount_defrauded", "defrauded_at")}
-
-
 def _keep_on_case(case: Case, data: ContactInput) -> None:
     if data.outcome is not None and data.outcome != Outcome.UNREACHABLE:
         case.outcome = data.outcome
-        for outcome, fields in OUTCOME_FIELDS.items():
+        for outcome in Outcome:  # an amount belongs to its outcome: a new outcome clears the others'
             if outcome != data.outcome:
-                for name in fields:
+                for name in outcome.fields:
                     setattr(case, name, None)
     if data.fraud_type is not None:
         case.confirmed_fraud_type = data.fraud_type
@@ -92,3 +93,17 @@ def _describe(contact: Contact) -> str:
     if contact.outcome:
         return say("%(method)s · %(who)s · %(outcome)s", method=contact.method, who=who, outcome=contact.outcome)
     return say("%(method)s · %(who)s", method=contact.method, who=who)
+
+
+def reopen(case: Case, reason: str, by: User) -> None:
+    """A lead reopens a case given up as 无法联系 (SPEC "The lifecycle"); the tries count again from zero."""
+    if case.status != CaseStatus.UNREACHABLE or not may_approve_close(by, case):
+        raise LifecycleError(_("只有本所领导可以重新启用“无法联系”的任务。"))
+    case.outcome, case.closed_at, case.closed_by_id, case.failed_attempts = None, None, None, 0
+    move(case, CaseStatus.IN_PROGRESS, by, message=(reason or "").strip()[:500] or say("重新启用"))
+    next_contact(case, now(), by)  # a deadline again, and the holder is told: before, it could never go overdue
+    set_due(case)
+    tell_precinct(case, "assigned", say("%(name)s 的任务已由 %(lead)s 重新启用，请在 %(at)s 前再次联系。",
+                                        name=case.person.name, lead=by.label, at=fmt_time(case.due_at)))
+    record("case_reopen", "case", case.id, user=by)
+    db.session.flush()

@@ -16,9 +16,11 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 
-from ..enums import AppStatus, FailureReason, FraudType, Method, Outcome, Reached
-from ..pii import normalize_phone, phone_valid
-from ..timeutil import from_local, now
+from ..core.enums import AppStatus, FailureReason, FraudType, Method, Outcome, Reached
+from ..core.formdata import choice
+from ..core.formdata import text_of as _text
+from ..core.timeutil import from_local, now
+from ..privacy.pii import normalize_phone, phone_valid
 
 #: A phone's clock may run a little ahead of the server's.
 CLOCK_SKEW = dt.timedelta(minutes=2)
@@ -52,24 +54,6 @@ class InputError(ValueError):
     def __init__(self, fields: dict[str, str], message: str | None = None):
         self.fields = fields
         super().__init__(message or _("请修改标出的内容后再提交。"))
-
-
-def _text(data: Mapping, key: str) -> str:
-    value = data.get(key)
-    return "" if value is None else str(value).strip()
-
-
-def choice(data: Mapping, key: str, enum_cls, errors: dict, required: str | None = None):
-    """An enum member by its key; '' is None, or an error when `required` (the message) is given."""
-    value = _text(data, key)
-    if not value:
-        if required:
-            errors[key] = required
-        return None
-    if value not in enum_cls._value2member_map_:
-        errors[key] = _("“%(v)s”不是可选的值。", v=value[:40])
-        return None
-    return enum_cls(value)
 
 
 def amount(data: Mapping, key: str, errors: dict) -> Decimal | None:

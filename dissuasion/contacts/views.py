@@ -4,15 +4,16 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..auth.decorators import roles_required
-from ..auth.scoping import case_or_404
-from ..cases.lifecycle import LifecycleError, StaleCase, approve_close, check_version, close_without_contact, reopen
+from ..cases.lifecycle import LifecycleError, StaleCase, approve_close, check_version, close_without_contact
+from ..cases.scoping import case_or_404
 from ..cases.views import CASE_ROLES, NO_STORE, send_back
-from ..enums import AppStatus, FailureReason, FraudType, Method, Outcome, Reached
+from ..core.decorators import roles_required
+from ..core.enums import AppStatus, FailureReason, FraudType, Method, Outcome, Reached
+from ..core.formdata import choice
+from ..core.timeutil import local, now
 from ..extensions import db
-from ..timeutil import local, now
-from .operations import log_contact
-from .validation import InputError, choice, parse_contact
+from .operations import log_contact, reopen
+from .validation import InputError, parse_contact
 
 bp = Blueprint("contacts", __name__, url_prefix="/cases")
 STALE = _("任务刚被他人更新，请查看最新情况后再提交。")

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..core.timeutil import UTCDateTime, now
 from ..extensions import db
-from ..timeutil import UTCDateTime, now
 
 if TYPE_CHECKING:
     from ..auth.models import User

@@ -1,12 +1,11 @@
 """Loading the precinct directory. The whole file is checked first; nothing is written if any row is wrong."""
 from dataclasses import dataclass, field
 
-from ..audit.operations import record
-from ..auth.models import User
-from ..enums import Role
+from ..core.auditlog import record
+from ..core.csvtext import UnreadableFile, csv_rows
+from ..core.signals import community_officers, directory_checking, results
+from ..core.text import clean_text
 from ..extensions import db
-from ..imports.readers import UnreadableFile, csv_rows
-from ..pii import clean_text
 from .models import Community, Precinct
 
 COLUMNS = ("precinct_code", "precinct_name", "community", "community_officer")
@@ -68,8 +67,9 @@ def parse_directory(data: bytes) -> list[dict]:
     return out
 
 
-def load_directory(data: bytes, by: User | None = None) -> DirectoryResult:
-    """Create or update precincts and communities; create community officers' accounts inactive.
+def load_directory(data: bytes, by=None) -> DirectoryResult:
+    """Create or update precincts and communities; community officers named in the file get their accounts
+    (created inactive by the accounts part, through `community_officers`).
 
     Loading the same file again changes nothing; a renamed precinct (same code) is renamed.
     Communities missing from a later file are kept, since cases refer to them.
@@ -77,34 +77,21 @@ def load_directory(data: bytes, by: User | None = None) -> DirectoryResult:
     rows = parse_directory(data)
     result = DirectoryResult()
     precincts = {p.code: p for p in db.session.scalars(db.select(Precinct))}
-    users = {u.username: u for u in db.session.scalars(db.select(User))}
-    _check_officers(rows, precincts, users)
+    problems = [p for found in results(directory_checking, rows, precincts=precincts) for p in found]
+    if problems:
+        raise DirectoryError(problems)
+    named = []
     for item in rows:
         precinct = _upsert_precinct(item, precincts, result)
         community = _upsert_community(precinct, item["community"], result)
         if item["community_officer"]:
-            community.officer = _officer_for(item["community_officer"], precinct, users, result)
+            named.append((item, precinct, community))
+    for created, linked in results(community_officers, named):
+        result.officers_created += created
+        result.officers_linked += linked
     db.session.flush()
     record("directory_load", "directory", "", user=by, **{k: v for k, v in vars(result).items() if k != "notes"})
     return result
-
-
-def _check_officers(rows: list[dict], precincts: dict, users: dict) -> None:
-    problems = []
-    for item in rows:
-        user = users.get(item["community_officer"])
-        if user is None or not item["community_officer"]:
-            continue
-        precinct = precincts.get(item["precinct_code"])
-        if user.role != Role.OFFICER:
-            problems.append(f"第 {item['row']} 行：账号 {user.username} 已存在，但不是民警角色。")
-        elif precinct is not None and user.precinct_id not in (None, precinct.id):
-            home = user.precinct
-            problems.append(f"第 {item['row']} 行：民警 {user.username} 属于{home.name}（{home.code}），"
-                            f"不能做{precinct.name}的社区民警。请填写{precinct.name}的民警账号，或先在“用户管理”中"
-                            f"把此人调到{precinct.name}。")
-    if problems:
-        raise DirectoryError(problems)
 
 
 def _upsert_precinct(item: dict, precincts: dict, result: DirectoryResult) -> Precinct:
@@ -128,16 +115,3 @@ def _upsert_community(precinct: Precinct, name: str, result: DirectoryResult) ->
     precinct.communities.append(community)
     result.communities_created += 1
     return community
-
-
-def _officer_for(username: str, precinct: Precinct, users: dict, result: DirectoryResult) -> User:
-    user = users.get(username)
-    if user is None:
-        user = User(username=username, role=Role.OFFICER, precinct=precinct, active=False, password_hash=None)
-        db.session.add(user)
-        users[username] = user
-        result.officers_created += 1
-    elif user.precinct is None:
-        user.precinct = precinct
-        result.officers_linked += 1
-    return user

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..dbtypes import UTCDateTime, enum_column
-from ..enums import FollowUpKind, FollowUpStatus, Method
+from ..core.dbtypes import UTCDateTime, enum_column
+from ..core.enums import FollowUpKind, FollowUpStatus, Method
+from ..core.timeutil import now
 from ..extensions import db
-from ..timeutil import now
 
 if TYPE_CHECKING:
     from ..cases.models import Case

@@ -2,23 +2,26 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
 
-from ..audit.operations import record
-from ..auth.models import User
 from ..cases.assignment import set_due
 from ..cases.lifecycle import LifecycleError, check_version
 from ..cases.models import Case
 from ..cases.operations import add_event
 from ..cases.permissions import may_work
-from ..enums import EventKind, FollowUpKind, FollowUpStatus, Method
+from ..core.auditlog import record
+from ..core.enums import EventKind, FollowUpKind, FollowUpStatus, Method
+from ..core.filters import fmt_time
+from ..core.i18n import say
+from ..core.timeutil import now
 from ..extensions import db
-from ..i18n import say
-from ..main.filters import fmt_time
-from ..timeutil import now
 from .models import FollowUp
 from .rules import schedule
+
+if TYPE_CHECKING:
+    from ..auth.models import User
 
 MAX_NOTE = 500
 

@@ -14,18 +14,22 @@ contact that dissuaded: a case that is dissuaded again after a repeat warning ge
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
-from ..auth.models import User
+from ..cases.assignment import recipients
 from ..cases.models import Case, RuleSetting
 from ..cases.operations import add_event
 from ..cases.rules import rules_by_tier
-from ..contacts.models import Contact
-from ..enums import EventKind, FollowUpKind, FollowUpStatus, Method, Outcome, Reached
+from ..core.enums import EventKind, FollowUpKind, FollowUpStatus, Method, Outcome, Reached
+from ..core.filters import fmt_time
+from ..core.i18n import say
 from ..extensions import db
-from ..i18n import say
-from ..main.filters import fmt_time
 from ..notifications.operations import notify_once
 from .models import FollowUp
+
+if TYPE_CHECKING:
+    from ..auth.models import User
+    from ..contacts.models import Contact  # contacts call these rules with the contact just logged
 
 #: Outcomes after which the person is watched for the tier's watch period.
 WATCH_OUTCOMES = frozenset({Outcome.DISSUADED, Outcome.SELF_PROTECTED})
@@ -145,7 +149,5 @@ def start_watch(case: Case, contact: Contact, rule: RuleSetting) -> None:
 
 
 def _tell(case: Case, kind: str, message: str, key: str) -> None:
-    from ..cases.assignment import recipients
-
     for user_id in recipients(case):
         notify_once(user_id, kind, message, case.id, f"{key}:{user_id}")

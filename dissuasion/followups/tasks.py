@@ -17,12 +17,12 @@ from ..cases.assignment import recipients, set_due
 from ..cases.lifecycle import LifecycleError, close_case
 from ..cases.models import Case
 from ..cases.operations import add_event
-from ..claims import due_ids, each_claimed
-from ..enums import CaseStatus, EventKind, FollowUpKind, FollowUpStatus, Reached
-from ..i18n import say
-from ..main.filters import fmt_time
+from ..core.claims import due_ids, each_claimed
+from ..core.enums import CaseStatus, EventKind, FollowUpKind, FollowUpStatus, Reached
+from ..core.filters import fmt_time
+from ..core.i18n import say
+from ..core.timeutil import now
 from ..notifications.operations import notify_once
-from ..timeutil import now
 from .models import FollowUp
 from .rules import schedule
 

@@ -8,14 +8,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..auth.decorators import roles_required
-from ..auth.scoping import case_or_404
 from ..cases.lifecycle import LifecycleError
+from ..cases.scoping import case_or_404
 from ..cases.views import CASE_ROLES, send_back
-from ..contacts.validation import choice
-from ..enums import Method
+from ..core.decorators import roles_required
+from ..core.enums import Method
+from ..core.formdata import choice
+from ..core.timeutil import from_local
 from ..extensions import db
-from ..timeutil import from_local
 from .models import FollowUp
 from .operations import add_followup, move_followup
 

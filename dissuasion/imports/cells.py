@@ -9,8 +9,8 @@ import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from unicodedata import normalize
 
-from ..enums import FraudType, Tier
-from ..pii import clean_text
+from ..core.enums import FraudType, Tier
+from ..core.text import INVISIBLE, clean_text
 
 TIERS = {
     "特高危": Tier.EXTRA_HIGH, "特高风险": Tier.EXTRA_HIGH, "特高": Tier.EXTRA_HIGH, "extra_high": Tier.EXTRA_HIGH,
@@ -81,11 +81,6 @@ PLACEHOLDERS = frozenset({"无", "/", "//", "-", "--", "—", "——", "暂无"
 #: Placeholders that are also names (Na, Nan in pinyin): not taken as empty in the name column.
 NAME_PLACEHOLDERS = PLACEHOLDERS - {"na", "nan", "none"}
 
-#: Characters that show as nothing: zero-width spaces and joiners, a stray BOM, a soft hyphen, and the direction
-#: marks Windows and chat apps put around a copied number or word (U+202D 13800138000 U+202C). Removed from every
-#: cell: 高 with a mark after it is still 高.
-INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f"
-                                   "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
 _HAS_INVISIBLE = re.compile("[" + "".join(map(chr, INVISIBLE)) + "]")
 
 

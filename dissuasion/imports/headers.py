@@ -1,15 +1,14 @@
 """Which column is which: the alias table of SPEC "What the center sends", kept as data, and header detection."""
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
-from ..i18n import list_separator
-from ..pii import clean_text
-from .cells import INVISIBLE
+from ..core.csvtext import HEADER_SEARCH_ROWS
+from ..core.i18n import list_separator
+from ..core.text import clean_text, name_key
 
 #: field -> the headers centers use for it. Add a new center's spelling here; nothing else changes.
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {
@@ -36,8 +35,6 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
 REQUIRED = ("warning_id", "tier")
 #: A row is the header when it names at least this many known columns (issue 3).
 MIN_KNOWN_HEADERS = 3
-#: The header is looked for within this many rows from the top (title rows come first).
-HEADER_SEARCH_ROWS = 20
 
 LABELS = {field: aliases[0] for field, aliases in FIELD_ALIASES.items()}
 #: Each field as a page names it, in the user's language (LABELS, the Chinese names, are what a push stores).
@@ -52,14 +49,8 @@ FIELD_NAMES = {
 NAME_OF_LABEL = {LABELS[f]: name for f, name in FIELD_NAMES.items()}
 
 
-@lru_cache(maxsize=4096)  # a push names the same few places and headers over and over
-def header_key(text) -> str:
-    """A header as compared: full-width folded, spaces, line breaks and invisible marks removed, 【】 and [] as (),
-    lower case."""
-    return "".join(clean_text(text).translate(_HEADER_FOLD).split()).lower()
-
-
-_HEADER_FOLD = INVISIBLE | str.maketrans("【】[]〔〕", "()()()")
+#: A header is compared as any name is (full-width folded, spaces and invisible marks removed, lower case).
+header_key = name_key
 
 
 #: What templates put around a header: a required-field star, a trailing note in brackets (必填, 必填项, 选填, 例…).

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..dbtypes import Json, UTCDateTime, enum_column
-from ..enums import WarningSource
+from ..core.dbtypes import Json, UTCDateTime, enum_column
+from ..core.enums import WarningSource
+from ..core.timeutil import now
 from ..extensions import db
-from ..pii import decrypt
-from ..timeutil import now
+from ..privacy.pii import decrypt
 
 if TYPE_CHECKING:
     from ..auth.models import User

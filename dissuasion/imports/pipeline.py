@@ -16,15 +16,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..audit.operations import record
-from ..bulk import bulk_insert, gc_paused
 from ..cases.merge import MERGE_LOCK, merge_warnings, stored_warning_names
 from ..cases.operations import announce
-from ..database import serialize
-from ..enums import WarningSource
+from ..core.auditlog import record
+from ..core.bulk import bulk_insert, gc_paused
+from ..core.database import serialize
+from ..core.enums import WarningSource
+from ..core.timeutil import from_local, local
+from ..directory.routing import Router
 from ..extensions import db
-from ..pii import encrypt
-from ..timeutil import from_local, local
+from ..privacy.pii import encrypt
 from . import cells
 from .headers import (
     LABELS,
@@ -39,7 +40,7 @@ from .headers import (
 )
 from .models import COUNTERS, Push, PushRowError
 from .readers import Table, UnreadableFile, read_table
-from .routing import Router
+from .routing import route_rows
 from .rows import (
     DUPLICATE,
     REJECTED,
@@ -153,7 +154,7 @@ def judge(filename: str, digest: str, table: Table) -> Analysis:
     analysis = Analysis(filename=filename, sha256=digest, header=header, header_row=table.first_row + header.index,
                         results=results, kind=table.kind, sheet=table.sheet if table.kind in ("xlsx", "xls") else "")
     _mark_duplicates(analysis)
-    Router.load().route(analysis.results)
+    route_rows(Router.load(), analysis.results)
     for result, extra in maybe_shifted:
         if result.problems and result.verdict != DUPLICATE:  # its cells say wrong things (a word for an amount,
             # a place not known): shifted
@@ -220,7 +221,7 @@ def _someone_else(name: str | None, this: str) -> str:
 def import_file(filename: str, data: bytes, by=None, source: WarningSource = WarningSource.PUSH) -> ImportSummary:
     """Import a pushed file; the same file (sha256) again changes nothing."""
     digest = sha256(data)
-    if (earlier := _earlier_push(digest)) is not None:
+    if (earlier := earlier_push(digest)) is not None:
         return _duplicate_file(earlier, filename, by)
     return write(analyse(filename, data), by, source)
 
@@ -249,7 +250,7 @@ def import_rows(rows: list[dict], by=None, source: WarningSource = WarningSource
                 raise ImportRefused(f"第 {number} 条的 {f} 是数组或对象；每个字段须为文字、数字或 null。")
     body = json.dumps(rows, ensure_ascii=False, sort_keys=True, default=str).encode()
     digest = sha256(body)
-    if (earlier := _earlier_push(digest)) is not None:
+    if (earlier := earlier_push(digest)) is not None:
         return _duplicate_file(earlier, "api.json", by)
     table = Table(rows=[fields] + [[_json_cell(f, r.get(f)) for f in fields] for r in rows], first_row=0, kind="json")
     return write(judge("api.json", digest, table), by, source)
@@ -265,7 +266,8 @@ def _json_cell(field_: str, value):
     return value
 
 
-def _earlier_push(digest: str) -> Push | None:
+def earlier_push(digest: str) -> Push | None:
+    """The push this same file (by its sha256) already made, if any: the same file twice changes nothing."""
     return db.session.scalar(select(Push).filter_by(sha256=digest))
 
 
@@ -279,7 +281,7 @@ def _duplicate_file(earlier: Push, filename: str, by) -> ImportSummary:
 def write(analysis: Analysis, by=None, source: WarningSource = WarningSource.PUSH) -> ImportSummary:
     """Write a judged file: the push, its warnings, persons and cases, its row errors, the notifications."""
     serialize(MERGE_LOCK)  # pushes take turns; the same file committed twice at once is then seen as a duplicate
-    if (earlier := _earlier_push(analysis.sha256)) is not None:
+    if (earlier := earlier_push(analysis.sha256)) is not None:
         return _duplicate_file(earlier, analysis.filename, by)
     _mark_duplicates(analysis)  # again, under the lock: another push may have stored some of these numbers since
     push = Push(file_name=analysis.filename[:255], sha256=analysis.sha256, source=source,

@@ -4,7 +4,6 @@ What a file is comes from its content, not its name: an .xlsx is a zip holding a
 .xls an OLE2 compound file, a CSV is text. A file whose content does not match its name is refused.
 Excel cells keep their types (a number typed into the ID column matters: its digits are lost).
 """
-import csv
 import html
 import io
 import re
@@ -14,16 +13,19 @@ from dataclasses import dataclass
 import python_calamine
 from flask_babel import lazy_gettext as _l
 
+from ..core.csvtext import UnreadableFile, decode_text
+from ..core.csvtext import csv_rows as _csv_rows
 from .cells import is_blank
-from .headers import HEADER_SEARCH_ROWS, find_header, missing_required
+from .headers import find_header, missing_required
+
+
+def csv_rows(data: bytes) -> list[list[str]]:
+    """All rows of a CSV list: the delimiter is the one under which the list's header is found."""
+    return _csv_rows(data, find_header)
+
 
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-
-
-class UnreadableFile(ValueError):
-    """The file cannot be read as a table; the message (lazy: in the reader's language when shown, Chinese for the
-    CLI and the API) says why and what to do."""
 
 
 @dataclass
@@ -34,116 +36,6 @@ class Table:
     first_row: int = 1
     sheet: str = ""
     kind: str = "csv"
-
-
-def decode_text(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else GB18030 (SPEC: an encoding guesser is wrong on short Chinese text). Excel's
-    "Unicode 文本" export is UTF-16 and says so by its BOM."""
-    if data.startswith(b"\xef\xbb\xbf"):  # says it is UTF-8: read as GB18030 it would all be garbled
-        try:
-            return data[3:].decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise _not_utf8(data[3:], exc, bom=True) from exc
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise UnreadableFile(_l("文件以 UTF-16 标记开头，但内容无法按 UTF-16 读取（可能已损坏）。"
-                                    "请用 Excel 打开后另存为 .xlsx 或 CSV 再导入。")) from exc
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        not_utf8 = exc
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        raise _not_utf8(data, not_utf8, bom=False) from exc
-
-
-def _not_utf8(data: bytes, exc: UnicodeDecodeError, bom: bool) -> UnreadableFile:
-    """Where the text stops being UTF-8: a stray byte (a 备注 pasted from elsewhere) is then found and fixed."""
-    line = data.count(b"\n", 0, exc.start) + 1
-    if bom:
-        return UnreadableFile(_l("文件标明是 UTF-8 编码，但第 %(line)s 行有不是 UTF-8 的字节（0x%(byte)s），无法读取。"
-                                 "请在这一行找到乱码的字符，删掉或重新输入后保存，再导入。",
-                                 line=line, byte=f"{data[exc.start]:02X}"))
-    return UnreadableFile(_l("文件既不是 UTF-8 也不是 GBK/GB18030 编码的文本，无法读取（按 UTF-8 读到第 %(line)s 行时"
-                             "遇到无法识别的字节 0x%(byte)s）。请检查这一行有没有乱码的字符，或从 Excel 另存为 CSV 或 "
-                             ".xlsx 后再导入。", line=line, byte=f"{data[exc.start]:02X}"))
-
-
-#: The line Excel reads as "this file's delimiter is ;" (and does not show as a row).
-_SEP_LINE = re.compile(r'^"?sep=([,;\t|])"?[,;\t|]*\r?\n')
-#: Excel's way of keeping a number as text in a CSV: ="330102199001011234".
-_FORMULA_TEXT = re.compile(r'^\s*="(.*)"\s*$', re.S)
-
-
-def csv_rows(data: bytes) -> list[list[str]]:
-    """All rows of a CSV file, decoded: comma-separated, or by tabs or semicolons when the header is found so."""
-    text = decode_text(data)
-    if "\x00" in text:
-        raise UnreadableFile(_l("文件含有二进制内容，不是 CSV 表格。请确认选择的是导出的名单文件。"))
-    if declared := _SEP_LINE.match(text):  # Excel's "sep=;" first line: it names the delimiter, and Excel hides it
-        text, delimiter = text[declared.end():], declared.group(1)
-        rows = _split(text, delimiter)
-    else:
-        rows, delimiter = _split(text, ","), ","
-    if find_header(rows) is None and not declared:
-        for other_delimiter in ("\t", ";"):
-            if other_delimiter in text and find_header(other := _split(text, other_delimiter)) is not None:
-                rows, delimiter = other, other_delimiter
-                break
-    multiline = text.count("\n") > len(rows)  # some cell holds a line break (then the whole file is checked)
-    if multiline and (swallowed := _swallowed_lines(rows, delimiter)):
-        line, lines = swallowed
-        raise UnreadableFile(_l("第 %(line)s 行有一格以英文引号（\"）开头，却没有结束的引号，其后 %(lines)s 行都被"
-                                "读进了这一格。请删掉这个引号或补上结束的引号（或用 Excel 打开后另存为 CSV），"
-                                "然后重新导入。",
-                                line=line, lines=lines))
-    if '="' in text:
-        rows = [[_unwrap(c) for c in row] for row in rows]
-    return rows
-
-
-#: A CSV cell may be as large as the upload itself (csv's default limit, 128 KB, would refuse a long 备注).
-csv.field_size_limit(2**31 - 1)
-
-
-#: A line ending in more empty cells than this loses them before it is read: Excel writes a comma for every column
-#: up to the last one ever formatted (XFD is 16,384), and 3,000 such lines would hold 50 million empty cells.
-TRAILING_EMPTY_CELLS = 256
-
-
-def _split(text: str, delimiter: str) -> list[list[str]]:
-    if delimiter * TRAILING_EMPTY_CELLS in text:
-        text = re.sub(f"{re.escape(delimiter)}{{{TRAILING_EMPTY_CELLS},}}(?=\r?$)", "", text, flags=re.M)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        return list(reader)
-    except csv.Error as exc:
-        raise UnreadableFile(_l("CSV 格式错误：第 %(line)s 行附近无法按 CSV 读取（常见原因是引号不成对）。"
-                                "请用 Excel 打开后另存为 CSV 或 .xlsx 再导入。", line=reader.line_num)) from exc
-
-
-def _swallowed_lines(rows: list[list[str]], delimiter: str) -> tuple[int, int] | None:
-    """(row, lines) when a cell that opens with a quote never closes it: csv then reads every following line into
-    that one cell, and the file would import as fewer rows without a word. A real cell may hold line breaks (an
-    address typed over two lines), but not lines that are whole records of the list."""
-    width = max(map(len, rows[:HEADER_SEARCH_ROWS]), default=0)
-    if width < 4:
-        return None
-    line = 1
-    for row in rows:
-        for cell in row:
-            if "\n" in cell and any(part.count(delimiter) >= (width - 1) // 2 for part in cell.split("\n")[1:]):
-                return line, cell.count("\n")
-        line += 1 + sum(cell.count("\n") for cell in row)
-    return None
-
-
-def _unwrap(cell: str) -> str:
-    match = _FORMULA_TEXT.match(cell) if cell.startswith(("=", " ")) else None
-    return match.group(1) if match else cell
 
 
 def sniff(data: bytes) -> str:

@@ -5,8 +5,8 @@ from itertools import groupby
 
 from sqlalchemy import select
 
-from ..audit.operations import record
-from ..exports import write_xlsx
+from ..core.auditlog import record
+from ..core.exports import write_xlsx
 from ..extensions import db
 from .models import Push, PushRowError
 from .rows import DUPLICATE, FLAGGED, REJECTED, UNROUTED

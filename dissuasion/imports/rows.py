@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 
 from ..cases.operations import WarningInput
-from ..enums import DataFlag, Tier
-from ..pii import as_typed, id_problem, mask_id, mask_phone, normalize_id, normalize_phone, phone_valid
+from ..core.enums import DataFlag, Tier
+from ..privacy.pii import as_typed, id_problem, mask_id, mask_phone, normalize_id, normalize_phone, phone_valid
 from . import cells
 from .headers import FALLBACK, FIRST_READABLE, LABELS, amounts_in_wan
 

@@ -5,16 +5,16 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from ..audit.operations import record
-from ..auth.decorators import roles_required
-from ..database import writes_on_get
-from ..enums import Role
-from ..exports import export_allowed
+from ..core.auditlog import record
+from ..core.database import writes_on_get
+from ..core.decorators import roles_required
+from ..core.enums import Role
+from ..core.exports import export_allowed
 from ..extensions import db
 from .forms import CommitForm, UploadForm
 from .headers import NAME_OF_LABEL
 from .models import Push, PushRowError
-from .pipeline import ImportRefused, analyse, committed_message, import_file
+from .pipeline import ImportRefused, analyse, committed_message, earlier_push, import_file
 from .report import export_error_report
 from .rows import DUPLICATE, FLAGGED, REJECTED, UNROUTED
 from .uploads import discard_upload, load_upload, save_upload
@@ -82,7 +82,7 @@ def preview():
         record("import_preview", "file", "", success=False, file_name=kept.filename, sha256=kept.sha256)
         db.session.commit()
         return _upload_page(UploadForm(formdata=None), str(exc), 422)
-    earlier = db.session.scalar(select(Push).filter_by(sha256=kept.sha256))
+    earlier = earlier_push(kept.sha256)
     record("import_preview", "file", "", file_name=kept.filename, sha256=kept.sha256,
            rows_total=len(analysis.results))
     db.session.commit()
@@ -104,7 +104,7 @@ def commit():
     form = CommitForm()
     kept = load_upload(form.token.data, current_user) if form.validate_on_submit() else None
     if kept is None:
-        done = db.session.scalar(select(Push).filter_by(sha256=form.sha256.data)) if form.sha256.data else None
+        done = earlier_push(form.sha256.data) if form.sha256.data else None
         if done is not None:  # committed already (the button pressed twice, a restored tab)
             flash(_("这个文件已经导入过（批次 #%(id)d），本次没有任何改动。", id=done.id), "warning")
             return redirect(url_for(".push_detail", push_id=done.id))

@@ -6,10 +6,10 @@ import datetime as dt
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..dbtypes import Json, UTCDateTime
+from ..core.dbtypes import Json, UTCDateTime
+from ..core.i18n import said_text
+from ..core.timeutil import now
 from ..extensions import db
-from ..i18n import said_text
-from ..timeutil import now
 
 
 class Notification(db.Model):

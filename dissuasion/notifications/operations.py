@@ -3,10 +3,10 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..auth.models import User
-from ..enums import Role
+from ..core.enums import Role
+from ..core.i18n import spec_of
+from ..core.timeutil import now
 from ..extensions import db
-from ..i18n import spec_of
-from ..timeutil import now
 from .models import Notification
 
 

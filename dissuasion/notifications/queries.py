@@ -1,13 +1,16 @@
 """Reading a user's notifications: the bell's count and the list, linking only cases still within reach."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import func, select
 
-from ..auth.models import User
-from ..auth.scoping import scope_cases
-from ..cases.models import Case
+from ..core.signals import cases_visible, results
 from ..extensions import db
 from .models import Notification
+
+if TYPE_CHECKING:
+    from ..auth.models import User
 
 LIST_LIMIT = 200
 
@@ -24,6 +27,5 @@ def for_user(user: User, limit: int = LIST_LIMIT) -> tuple[list[Notification], s
     notes = list(db.session.scalars(select(Notification).where(Notification.user_id == user.id)
                                     .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
     case_ids = {n.case_id for n in notes if n.case_id is not None}
-    visible = set(db.session.scalars(scope_cases(user, select(Case.id)).where(Case.id.in_(case_ids)))) \
-        if case_ids else set()
+    visible = set().union(*results(cases_visible, user, case_ids=case_ids)) if case_ids else set()
     return notes, visible

@@ -15,16 +15,14 @@ from sqlalchemy import Float, Select, and_, case, exists, func, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
-from ..auth.scoping import scope_cases
 from ..cases.models import Case, CaseEvent, EarlyWarning
+from ..cases.scoping import scope_cases
 from ..contacts.models import Contact
-from ..enums import AppStatus, CaseStatus, EventKind, FollowUpStatus, FraudType, Method, Outcome, Reached, Tier
+from ..core.enums import AppStatus, CaseStatus, EventKind, FollowUpStatus, FraudType, Method, Outcome, Reached, Tier
+from ..core.timeutil import now
 from ..extensions import db
 from ..followups.models import FollowUp
-from ..timeutil import now
 from .weeks import Period
-
-HIGH_TIERS = (Tier.EXTRA_HIGH, Tier.HIGH)
 
 
 @dataclass(frozen=True)
@@ -73,8 +71,9 @@ def fen_sum(column):
 
 
 def yuan(fen) -> Decimal:
-    """Whole fen from fen_sum as yuan with two decimals."""
-    return (Decimal(int(round(float(fen or 0)))) / 100).quantize(Decimal("0.01"))
+    """Whole fen from fen_sum as yuan with two decimals (Decimal all the way: SQLite gives the sum as a float of
+    whole fen, PostgreSQL as a Decimal)."""
+    return (Decimal(str(fen or 0)).quantize(Decimal(1), ROUND_HALF_UP) / 100).quantize(Decimal("0.01"))
 
 
 def _in(column, period: Period):
@@ -154,7 +153,7 @@ def visited_high_pct(period: Period, scope: Scope) -> float | None:
     (面见) that reached the person themself, at any time up to when the report is computed."""
     seen = exists().where(Contact.case_id == Case.id, Contact.method == Method.VISIT, Contact.reached == Reached.SELF)
     stmt = scope.cases(select(func.count(Case.id), func.sum(case((seen, 1), else_=0)))
-                       .where(_in(Case.created_at, period), Case.tier.in_(HIGH_TIERS)))
+                       .where(_in(Case.created_at, period), Case.tier.in_([t for t in Tier if t.needs_visit])))
     total, visited = db.session.execute(stmt).one()
     return pct(visited or 0, total)
 
@@ -180,10 +179,16 @@ def outcomes_and_amounts(period: Period, scope: Scope) -> dict:
         "outcomes": {o.value: counts.get(o, 0) for o in Outcome},
         # 劝阻金额 is the money of the cases closed 及时劝阻, 受骗金额 that of the 已被骗 ones: an amount a case
         # kept from an earlier outcome (劝阻 1,000, then defrauded during the watch) is not money kept
-        "amount_dissuaded": str(yuan(sum(float(d) for o, _, d, _ in rows if o == Outcome.DISSUADED))),
-        "amount_defrauded": str(yuan(sum(float(f) for o, _, _, f in rows if o == Outcome.DEFRAUDED))),
+        "amount_dissuaded": str(_owned_sum(rows, "amount_dissuaded", 2)),
+        "amount_defrauded": str(_owned_sum(rows, "amount_defrauded", 3)),
         "defrauded_after_warning_pct": pct(counts.get(Outcome.DEFRAUDED, 0), closed),
     }
+
+
+def _owned_sum(rows, field: str, index: int) -> Decimal:
+    """The sum of one amount over the outcomes that own it (Outcome.fields)."""
+    owned = (yuan(row[index]) for row in rows if row[0] is not None and Outcome(row[0]).owns(field))
+    return sum(owned, Decimal("0.00"))
 
 
 def app_registrations(period: Period, scope: Scope) -> int:

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..dbtypes import Json, UTCDateTime
+from ..core.dbtypes import Json, UTCDateTime
+from ..core.timeutil import now
 from ..extensions import db
-from ..timeutil import now
 
 if TYPE_CHECKING:
     from ..directory.models import Precinct

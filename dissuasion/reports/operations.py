@@ -6,13 +6,13 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..audit.operations import record
+from ..core.auditlog import record
+from ..core.exports import write_xlsx
+from ..core.timeutil import now
 from ..directory.models import Precinct
-from ..exports import write_xlsx
 from ..extensions import db
-from ..timeutil import now
 from .models import WeeklyReport
-from .queries import FEEDBACK_HEADER, compute_report, feedback_json, feedback_rows, feedback_sheet_row
+from .queries import FEEDBACK_HEADER, compute_report, feedback_rows, feedback_sheet_row
 from .tables import report_sheets
 from .weeks import Period
 
@@ -63,9 +63,10 @@ def export_feedback(period: Period, by=None) -> tuple[bytes, int]:
     return write_xlsx([("反馈", list(FEEDBACK_HEADER), [feedback_sheet_row(r) for r in rows])]), len(rows)
 
 
-def feedback_items(period: Period, by) -> list[dict]:
-    """Feedback to the center for a period as JSON items (the API), within the user's reach; audited."""
+def feedback_for_api(period: Period, by) -> list[dict]:
+    """Feedback to the center for a period, the rows the API sends (api.serialize makes them JSON), within the
+    user's reach; audited."""
     rows = feedback_rows(period, by)
     record("export", "feedback", "", user=by, period=period.label, rows=len(rows), via="api")
     db.session.flush()
-    return [feedback_json(r) for r in rows]
+    return rows

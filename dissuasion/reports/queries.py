@@ -8,13 +8,13 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import aliased
 
 from ..auth.models import User
-from ..auth.scoping import scope_cases
 from ..cases.models import Case, EarlyWarning
+from ..cases.scoping import scope_cases
 from ..contacts.models import Contact
+from ..core.enums import Method, Outcome, Reached, Role
+from ..core.timeutil import local, now
 from ..directory.models import Precinct
-from ..enums import Method, Outcome, Reached, Role
 from ..extensions import db
-from ..timeutil import local, now
 from .metrics import Scope, compute_metrics, outcome_of_case
 from .models import WeeklyReport
 from .weeks import Period, last_complete_week, previous_week, week_period
@@ -111,24 +111,10 @@ def feedback_rows(period: Period, user: User | None = None) -> list[dict]:
         rows.append({"warning_id": no, "precinct": code, "precinct_name": name or "", "assignee": display or username,
                      "signed_at": signed, "first_contact_at": first, "method": method and Method(method),
                      "reached": reached and Reached(reached), "outcome": outcome and Outcome(outcome),
-                     "amount_dissuaded": dissuaded if outcome == Outcome.DISSUADED else None,
-                     "amount_defrauded": defrauded if outcome == Outcome.DEFRAUDED else None, "closed_at": closed})
+                     "amount_dissuaded": dissuaded if outcome and Outcome(outcome).owns("amount_dissuaded") else None,
+                     "amount_defrauded": defrauded if outcome and Outcome(outcome).owns("amount_defrauded") else None,
+                     "closed_at": closed})
     return rows
-
-
-def feedback_json(row: dict) -> dict:
-    """A feedback row for the API: keys, enum keys, ISO times in +08:00, amounts as two-decimal strings."""
-    out = {}
-    for key in FEEDBACK_KEYS:
-        value = row[key]
-        if key in TIME_FIELDS:
-            value = local(value).isoformat(timespec="seconds") if value else None
-        elif key.startswith("amount_"):
-            value = f"{value:.2f}" if value is not None else None
-        elif value is not None and hasattr(value, "value"):
-            value = value.value
-        out[key] = value
-    return out
 
 
 def feedback_sheet_row(row: dict) -> list:

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 
-from ..enums import FraudType, Method, Outcome, Tier
+from ..core.enums import FraudType, Method, Outcome, Tier
 
 PCT, MINUTES, MONEY, COUNT = "%", "min", "yuan", ""
 

@@ -6,9 +6,9 @@ import logging
 
 from sqlalchemy import select
 
+from ..core.timeutil import now
 from ..directory.models import Precinct
 from ..extensions import db
-from ..timeutil import now
 from .operations import store_report
 from .weeks import last_complete_week
 

@@ -8,12 +8,12 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..auth.decorators import roles_required
-from ..database import writes_on_get
-from ..enums import FraudType, Outcome, Role, Tier
-from ..exports import export_allowed
+from ..core.database import writes_on_get
+from ..core.decorators import roles_required
+from ..core.enums import FraudType, Outcome, Role, Tier
+from ..core.exports import export_allowed
+from ..core.timeutil import now
 from ..extensions import db
-from ..timeutil import now
 from .metrics import Scope, outcomes_by_precinct
 from .models import WeeklyReport
 from .operations import export_feedback, export_report, store_report

@@ -5,7 +5,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from ..timeutil import SHANGHAI, UTC, now
+from ..core.timeutil import SHANGHAI, UTC, now
 
 WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
 

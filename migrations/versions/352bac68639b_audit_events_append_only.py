@@ -4,7 +4,7 @@ Revision ID: 352bac68639b
 Revises: 2897da342b92
 Create Date: 2026-11-21 15:45:57.046754
 
-The same DDL as dissuasion/audit/models.py (which covers db.create_all()); copied, not imported, so
+The same DDL as dissuasion/core/auditlog.py (which covers db.create_all()); copied, not imported, so
 this migration never changes when application code does.
 """
 from alembic import op

@@ -27,7 +27,7 @@ def _rewrite(convert) -> None:
 
 
 def upgrade():
-    from dissuasion.pii import encrypt, key_id_of
+    from dissuasion.privacy.pii import encrypt, key_id_of
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.alter_column('totp_secret', existing_type=sa.String(length=64), type_=sa.Text(),
                               existing_nullable=True)
@@ -35,7 +35,7 @@ def upgrade():
 
 
 def downgrade():
-    from dissuasion.pii import decrypt
+    from dissuasion.privacy.pii import decrypt
     _rewrite(decrypt)
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.alter_column('totp_secret', existing_type=sa.Text(), type_=sa.String(length=64),

@@ -25,7 +25,7 @@ persons = sa.table('persons', sa.column('id', sa.Integer), sa.column('match_key'
 
 
 def upgrade():
-    from dissuasion.pii import decrypt, person_match_key
+    from dissuasion.privacy.pii import decrypt, person_match_key
     conn = op.get_bind()
     taken = set(conn.execute(sa.select(persons.c.match_key)).scalars())
     rows = conn.execute(sa.select(persons.c.id, persons.c.match_key, persons.c.name, persons.c.id_number).where(

@@ -16,14 +16,15 @@ from decimal import Decimal
 from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
-from dissuasion import create_app, timeutil
+from dissuasion import create_app
 from dissuasion.auth.operations import create_user, set_password
 from dissuasion.cases.operations import WarningInput, register_warning
 from dissuasion.cases.rules import ensure_default_rules
-from dissuasion.demo import DEMO_DIRECTORY
+from dissuasion.cli.demodata import DEMO_DIRECTORY
+from dissuasion.core import timeutil
+from dissuasion.core.enums import FraudType, Role, Tier
 from dissuasion.directory.models import Community, Precinct
 from dissuasion.directory.operations import load_directory
-from dissuasion.enums import FraudType, Role, Tier
 from dissuasion.extensions import db
 
 PASSWORD = "correct-horse-battery"

@@ -1,1 +1,0 @@
-"""The admin's pages: users and the precinct directory."""

@@ -1,0 +1,268 @@
+"""Flask commands (SPEC "Fixed points"). Each parses, calls operations, commits once, and reports."""
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from .. import scheduler as jobs
+from ..api.tokens import create_api_token
+from ..auth.models import User
+from ..auth.operations import UserError, create_user, update_user
+from ..cases.rules import ensure_default_rules
+from ..core.enums import Role
+from ..directory.models import Precinct
+from ..directory.operations import DirectoryError, load_directory
+from ..extensions import db
+from ..imports.models import COUNTERS
+from ..imports.pipeline import ImportRefused, ImportSummary, import_file
+from ..privacy.pii import PIIKeyError
+from .demodata import load_demo
+from .maintenance import BackupError, add_pii_key, backup_database, reencrypt_pii, restore_database
+
+users_cli = AppGroup("users", help="Manage user accounts.")
+directory_cli = AppGroup("directory", help="The precinct directory.")
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("密码 (至少 12 个字符)", hide_input=True, confirmation_prompt=True)
+
+
+@users_cli.command("create")
+@click.argument("name")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--precinct", "precinct_code", help="Precinct code (lead and officer).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+def users_create(name: str, role: str, precinct_code: str | None, password_stdin: bool) -> None:
+    """Create a user with a role (and a precinct for leads and officers)."""
+    precinct = None
+    if precinct_code:
+        precinct = db.session.scalar(db.select(Precinct).filter_by(code=precinct_code))
+        if precinct is None:
+            raise click.ClickException(f"派出所代码 {precinct_code} 不在目录中。请先运行 directory load。")
+    try:
+        create_user(name, Role(role), _read_password(password_stdin), precinct=precinct)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"已创建用户 {name}（{Role(role).label}）。")
+
+
+@users_cli.command("disable")
+@click.argument("name")
+def users_disable(name: str) -> None:
+    """Stop an account (someone who left): no login, its sessions and API tokens end, its open cases go back to
+    the precinct's pool."""
+    _set_active(name, False)
+
+
+@users_cli.command("enable")
+@click.argument("name")
+def users_enable(name: str) -> None:
+    """Put a stopped account back in use."""
+    _set_active(name, True)
+
+
+def _set_active(name: str, active: bool) -> None:
+    user = db.session.scalar(db.select(User).filter_by(username=name))
+    if user is None:
+        raise click.ClickException(f"没有名为 {name} 的账号。")
+    if not active and user.password_hash is None:
+        raise click.ClickException(f"{name} 还没有设置密码，本来就无法登录。")
+    try:
+        changed = update_user(user, None, role=user.role, precinct=user.precinct, display_name=user.display_name,
+                              active=active)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    state = "启用" if active else "停用"
+    click.echo(f"已{state}账号 {name}。" if changed else f"账号 {name} 本来就是{state}状态，没有改动。")
+
+
+@directory_cli.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def directory_load(path: str) -> None:
+    """Load or update the precinct directory from a CSV file."""
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        result = load_directory(data)
+    except DirectoryError as exc:
+        db.session.rollback()
+        raise click.ClickException("目录文件有误，未导入任何内容：\n" + "\n".join(exc.problems)) from exc
+    db.session.commit()
+    click.echo(f"派出所：新增 {result.precincts_created}，更新 {result.precincts_updated}；"
+               f"社区：新增 {result.communities_created}；社区民警账号：新建 {result.officers_created}（未启用，"
+               f"需管理员设置密码）。")
+
+
+@click.command("demo")
+@click.option("--warnings", default=60, show_default=True)
+def demo(warnings: int) -> None:
+    """Load demo data into an empty database; does nothing if users exist."""
+
+    if db.session.scalar(db.select(User.id).limit(1)) is not None:
+        click.echo("数据库已有数据，保留现有数据，不加载演示数据。")
+        return
+    passwords = load_demo(warnings)
+    db.session.commit()
+    click.echo("演示数据已加载。以下账号密码只显示这一次 / demo logins (shown once):")
+    for name, password in passwords.items():
+        role = db.session.scalar(db.select(User).filter_by(username=name)).role
+        click.echo(f"  {role.label:<6} {name:<10} {password}")
+    click.echo("管理员和中心民警账号（admin、center01）首次登录时需设置双因素验证：在手机验证器应用"
+               "（FreeOTP、Google/Microsoft Authenticator 等）中添加页面显示的密钥，再输入 6 位验证码。")
+
+
+@click.command("init-rules")
+def init_rules() -> None:
+    """Insert the default tier rules where none are set."""
+    added = ensure_default_rules()
+    db.session.commit()
+    click.echo(f"默认规则：新增 {added} 条。")
+
+
+@click.command("scheduler")
+@click.option("--run-once", is_flag=True, help="Run every job once, then exit (for cron and tests).")
+def scheduler(run_once: bool) -> None:
+    """The one scheduler process: overdue cases, due follow-ups, ended watch periods (Ctrl-C stops it)."""
+    import logging
+
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if run_once:
+        for job_id, result in jobs.run_once(current_app._get_current_object()).items():
+            click.echo(f"{job_id}: {result}")
+        return
+    click.echo("调度进程已启动（每分钟运行一次任务，Ctrl-C 停止）。")
+    jobs.run_forever(current_app._get_current_object())
+    click.echo("调度进程已停止。")
+
+
+def init_app(app: Flask) -> None:
+    for command in (users_cli, directory_cli, demo, init_rules, scheduler):
+        app.cli.add_command(command)
+    init_security_commands(app)
+    app.cli.add_command(api_token_cli)
+    app.cli.add_command(import_list)
+
+
+# --- The API (issue 5): bearer tokens -------------------------------------------------------------------
+
+api_token_cli = AppGroup("api-token", help="Bearer tokens for the JSON API.")
+
+
+@api_token_cli.command("create")
+@click.argument("name")
+def api_token_create(name: str) -> None:
+    """Create a token that acts as the active user NAME; it is printed once and only its sha256 is kept."""
+
+    user = db.session.scalar(db.select(User).filter_by(username=name))
+    if user is None or not user.active:
+        raise click.ClickException(f"没有名为 {name} 的在用账号。请先运行 users create。")
+    token = create_api_token(user, name)
+    db.session.commit()
+    click.echo(token)
+    click.echo(f"以上令牌代表 {name}（{user.role.label}），只显示这一次；请求时使用 Authorization: Bearer <令牌>。",
+               err=True)
+
+
+# --- Security and maintenance (issue 7): key rotation, backup, restore ---------------------------------
+
+pii_cli = AppGroup("pii", help="Encryption of ID and phone numbers.")
+
+
+@contextmanager
+def _refused_as_click_error():
+    """Key, backup and restore failures carry a Chinese message that says what to do: show it, exit 1."""
+
+    try:
+        yield
+    except (BackupError, PIIKeyError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@pii_cli.command("rotate")
+@click.option("--new-key", is_flag=True, help="Append a new key to instance/config.py and make it current first.")
+def pii_rotate(new_key: bool) -> None:
+    """Re-encrypt every ID and phone number under the current key (PII_KEY_ID)."""
+
+    if new_key:
+        with _refused_as_click_error():
+            key_id = add_pii_key(current_app)
+        click.echo(f"已在 instance/config.py 添加新密钥 {key_id} 并设为当前密钥；旧密钥保留（旧备份仍需要它）。")
+    count = reencrypt_pii(current_app.config["PII_KEY_ID"])
+    db.session.commit()
+    click.echo(f"已用密钥 {current_app.config['PII_KEY_ID']} 重新加密 {count} 个号码。"
+               + ("请重启 Web 和调度进程以使用新密钥。" if new_key else ""))
+
+
+@click.command("backup")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="The backup file to write.")
+def backup(out: str) -> None:
+    """Back up the database while it runs (SQLite online backup; PostgreSQL pg_dump -Fc)."""
+
+    with _refused_as_click_error():
+        checksum = backup_database(Path(out))
+    db.session.commit()
+    click.echo(f"备份已写入 {out}（sha256 {checksum}）。请同时备份 instance/config.py（加密密钥），否则号码无法解密。")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore(path: str, yes: bool) -> None:
+    """Replace the whole database with a backup file; stop the web server and scheduler first."""
+
+    if not yes:
+        click.confirm(f"用 {path} 替换当前数据库的全部数据？请先停止 Web 和调度进程。", abort=True)
+    with _refused_as_click_error():
+        restore_database(Path(path))
+    db.session.commit()
+    click.echo(f"已从 {path} 恢复数据库。请确认 instance/config.py 中有备份时使用的加密密钥，然后启动服务。")
+
+
+def init_security_commands(app: Flask) -> None:
+    for command in (pii_cli, backup, restore):
+        app.cli.add_command(command)
+
+
+# --- Imports (issue 3): the center's list from the command line ---------------------------------------
+
+
+#: The text summary lists this many row problems; --json lists them all.
+CLI_ERRORS_SHOWN = 50
+
+
+@click.command("import-list")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (SPEC \"Fixed points\").")
+def import_list(path: str, as_json: bool) -> None:
+    """Import a warning list (.xlsx, .xls, .csv); exit 1 when the file is refused (nothing written)."""
+    import json
+
+
+    try:
+        summary = import_file(Path(path).name, Path(path).read_bytes())
+        db.session.commit()
+        code = 0
+    except ImportRefused as exc:
+        db.session.rollback()
+        summary, code = ImportSummary(status="refused", message=str(exc)), 1
+    except BaseException:
+        db.session.rollback()
+        raise
+    if as_json:
+        data = summary.as_json()
+        click.echo(json.dumps({k: data[k] for k in ("status", "message", *COUNTERS, "errors")}, ensure_ascii=False))
+    else:
+        click.echo(summary.message, err=code != 0)
+        for error in summary.errors[:CLI_ERRORS_SHOWN]:
+            click.echo(f"  第 {error['row']} 行 {error['column']}：{error['message']}")
+        if len(summary.errors) > CLI_ERRORS_SHOWN:
+            click.echo(f"  ……另有 {len(summary.errors) - CLI_ERRORS_SHOWN} 条问题（--json 列出全部）。")
+    click.get_current_context().exit(code)

@@ -1,0 +1,80 @@
+"""Connection set-up per database (STYLE pitfalls): SQLite gets WAL, a busy timeout, foreign keys
+and BEGIN IMMEDIATE, so concurrent writers wait for each other instead of failing at once; and `serialize`, for
+the few writes that must also wait for each other on PostgreSQL."""
+import contextvars
+import hashlib
+import sqlite3
+
+from flask import Flask, request
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
+
+from ..extensions import db
+
+BUSY_TIMEOUT_MS = 10_000
+#: Whether transactions in this context may write. Web requests that only read (GET, HEAD) use a
+#: deferred BEGIN, so in WAL mode they never wait behind an import; everything else takes the lock.
+_may_write: contextvars.ContextVar[bool] = contextvars.ContextVar("sqlite_may_write", default=True)
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    # Let SQLAlchemy's "begin" event below issue BEGIN itself, instead of pysqlite's deferred BEGIN.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin_immediate(conn) -> None:
+    # A deferred transaction that later writes fails at once with "database is locked"; take the
+    # write lock up front so the busy timeout applies.
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _may_write.get() else "BEGIN")
+
+
+def serialize(name: str) -> None:
+    """Wait until no other transaction holds the lock `name`, then hold it until this transaction ends.
+
+    For work that reads, decides and writes many rows and must not interleave with itself: merging warnings
+    (two pushes with the same person would both create them). PostgreSQL: a transaction-level advisory lock.
+    SQLite needs none: every write transaction starts with BEGIN IMMEDIATE, so writers already take turns.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def writes_on_get(view):
+    """Mark a GET view that writes (an export that audits itself), so its transaction takes the write lock."""
+    view.writes_on_get = True
+    return view
+
+
+def init_app(app: Flask) -> None:
+    """The listeners above apply to every engine, Alembic's included; here, the per-request write intent."""
+
+    @app.before_request
+    def _declare_write_intent():
+        view = app.view_functions.get(request.endpoint)
+        may_write = request.method not in READ_ONLY_METHODS or getattr(view, "writes_on_get", False)
+        request.environ["dissuasion.write_token"] = _may_write.set(may_write)
+
+    @app.teardown_request
+    def _reset_write_intent(exc):
+        token = request.environ.pop("dissuasion.write_token", None)
+        if token is not None:
+            _may_write.reset(token)
+
+    uri = app.config.get("SQLALCHEMY_DATABASE_URI", "")
+    if uri.startswith("sqlite"):
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"], "connect_args": {"timeout": BUSY_TIMEOUT_MS / 1000}}

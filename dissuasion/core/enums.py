@@ -1,0 +1,268 @@
+"""Every status, tier, method and outcome of the product, with its Chinese label, in one place.
+
+The values are the keys SPEC fixes for JSON, files and code; the labels are what people see.
+Labels are written in Chinese (the default interface) and translated to English by the `en`
+catalog, so an untranslated label still shows the right thing to the primary users.
+"""
+import enum
+
+from flask_babel import lazy_gettext as _l
+
+#: Each enum's labels, made once: they are lazy strings, translated each time they are shown.
+_LABELS: dict[type, dict] = {}
+
+
+class LabelledEnum(enum.StrEnum):
+    """A string enum whose members carry a display label."""
+
+    @property
+    def label(self) -> str:
+        labels = _LABELS.get(type(self))
+        if labels is None:
+            labels = _LABELS[type(self)] = self._labels()
+        return str(labels[self])
+
+    @classmethod
+    def _labels(cls) -> dict:
+        raise NotImplementedError
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        return [(m.value, m.label) for m in cls]
+
+
+class Role(LabelledEnum):
+    CENTER = "center"
+    LEAD = "lead"
+    OFFICER = "officer"
+    ADMIN = "admin"
+
+    @classmethod
+    def _labels(cls):
+        return {cls.CENTER: _l("中心民警"), cls.LEAD: _l("所领导"), cls.OFFICER: _l("民警"),
+                cls.ADMIN: _l("系统管理员")}
+
+
+class CaseStatus(LabelledEnum):
+    NEW = "new"
+    SIGNED = "signed"
+    IN_PROGRESS = "in_progress"
+    CLOSED = "closed"
+    TRANSFERRED = "transferred"
+    UNREACHABLE = "unreachable"
+
+    @classmethod
+    def _labels(cls):
+        return {cls.NEW: _l("待签收"), cls.SIGNED: _l("已签收"), cls.IN_PROGRESS: _l("处置中"),
+                cls.CLOSED: _l("已办结"), cls.TRANSFERRED: _l("已移交"), cls.UNREACHABLE: _l("无法联系")}
+
+    @classmethod
+    def open_values(cls) -> tuple["CaseStatus", ...]:
+        """Statuses in which a case still needs work from its precinct."""
+        return (cls.NEW, cls.SIGNED, cls.IN_PROGRESS)
+
+
+class Tier(LabelledEnum):
+    EXTRA_HIGH = "extra_high"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+    @classmethod
+    def _labels(cls):
+        return {cls.EXTRA_HIGH: _l("特高危"), cls.HIGH: _l("高风险"), cls.MEDIUM: _l("中风险"), cls.LOW: _l("低风险")}
+
+    @property
+    def rank(self) -> int:
+        """0 is the most urgent; worklists sort by it."""
+        return _TIER_RANKS[self]
+
+    @classmethod
+    def highest(cls, *tiers: "Tier") -> "Tier":
+        return min(tiers, key=lambda t: t.rank)
+
+    @property
+    def needs_visit(self) -> bool:
+        """SPEC "The job": 高风险 and 特高危 are dissuaded face to face (预警见人). Their default rule's method is a
+        visit, a case of theirs closes only after a visit (or a lead's approval), and the report's 预警见人率 counts
+        them. The one home of this rule: everything else reads it here."""
+        return self in (Tier.EXTRA_HIGH, Tier.HIGH)
+
+
+_TIER_RANKS = {tier: rank for rank, tier in enumerate(Tier)}
+
+
+class Method(LabelledEnum):
+    VISIT = "visit"
+    PHONE = "phone"
+    SMS = "sms"
+    VIDEO = "video"
+    RELATIVES = "relatives"
+    OTHER = "other"
+
+    @classmethod
+    def _labels(cls):
+        return {cls.VISIT: _l("面见"), cls.PHONE: _l("电话"), cls.SMS: _l("短信"), cls.VIDEO: _l("视频"),
+                cls.RELATIVES: _l("经亲友"), cls.OTHER: _l("其他")}
+
+
+class Outcome(LabelledEnum):
+    DISSUADED = "dissuaded"
+    SELF_PROTECTED = "self_protected"
+    DEFRAUDED = "defrauded"
+    FALSE_ALARM = "false_alarm"
+    UNREACHABLE = "unreachable"
+
+    @classmethod
+    def _labels(cls):
+        return {cls.DISSUADED: _l("及时劝阻"), cls.SELF_PROTECTED: _l("自主防范"), cls.DEFRAUDED: _l("已被骗"),
+                cls.FALSE_ALARM: _l("误报"), cls.UNREACHABLE: _l("无法联系")}
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The case's fields that belong to this outcome (SPEC "Outcomes when closing"): 劝阻金额 goes only with
+        及时劝阻, 受骗金额 and 受骗时间 only with 已被骗. A new outcome clears the others' fields, reports sum an amount
+        only over its outcome's cases, and the feedback file sends it only with its outcome: the one home of the
+        rule."""
+        return _OUTCOME_FIELDS.get(self, ())
+
+    def owns(self, field: str) -> bool:
+        return field in self.fields
+
+
+_OUTCOME_FIELDS = {Outcome.DISSUADED: ("amount_dissuaded",), Outcome.DEFRAUDED: ("amount_defrauded", "defrauded_at")}
+
+
+class Reached(LabelledEnum):
+    SELF = "self"
+    RELATIVE = "relative"
+    NONE = "none"
+
+    @classmethod
+    def _labels(cls):
+        return {cls.SELF: _l("本人"), cls.RELATIVE: _l("亲友"), cls.NONE: _l("未联系上")}
+
+
+class FailureReason(LabelledEnum):
+    NO_ANSWER = "no_answer"
+    POWERED_OFF = "powered_off"
+    INVALID_NUMBER = "invalid_number"
+    REJECTED = "rejected"
+    NOT_HOME = "not_home"
+    WRONG_ADDRESS = "wrong_address"
+
+    @classmethod
+    def _labels(cls):
+        return {cls.NO_ANSWER: _l("无人接听"), cls.POWERED_OFF: _l("关机"), cls.INVALID_NUMBER: _l("空号"),
+                cls.REJECTED: _l("拒接"), cls.NOT_HOME: _l("不在家"), cls.WRONG_ADDRESS: _l("地址不符")}
+
+
+class AppStatus(LabelledEnum):
+    REGISTERED = "registered"
+    REGISTERED_NOW = "registered_now"
+    NOT_REGISTERED = "not_registered"
+
+    @classmethod
+    def _labels(cls):
+        return {cls.REGISTERED: _l("已注册"), cls.REGISTERED_NOW: _l("本次注册"), cls.NOT_REGISTERED: _l("未注册")}
+
+
+class FraudType(LabelledEnum):
+    """SPEC "Fraud types"; an unknown value maps to OTHER and keeps its original text."""
+
+    REBATE = "rebate"
+    INVESTMENT = "investment"
+    LOAN = "loan"
+    CUSTOMER_SERVICE = "customer_service"
+    AUTHORITY = "authority"
+    ROMANCE = "romance"
+    ACQUAINTANCE = "acquaintance"
+    CREDIT = "credit"
+    SHOPPING = "shopping"
+    GAME = "game"
+    OTHER = "other"
+
+    @classmethod
+    def _labels(cls):
+        return {cls.REBATE: _l("刷单返利"), cls.INVESTMENT: _l("虚假投资理财"), cls.LOAN: _l("虚假网络贷款"),
+                cls.CUSTOMER_SERVICE: _l("冒充电商物流客服"), cls.AUTHORITY: _l("冒充公检法"),
+                cls.ROMANCE: _l("网络交友诱导投资"), cls.ACQUAINTANCE: _l("冒充领导熟人"), cls.CREDIT: _l("虚假征信"),
+                cls.SHOPPING: _l("虚假购物服务"), cls.GAME: _l("网络游戏产品虚假交易"), cls.OTHER: _l("其他")}
+
+
+class FollowUpKind(LabelledEnum):
+    RETRY = "retry"
+    ESCALATION = "escalation"
+    REVISIT = "revisit"
+    MANUAL = "manual"
+
+    @classmethod
+    def _labels(cls):
+        return {cls.RETRY: _l("再次联系"), cls.ESCALATION: _l("升级处置"), cls.REVISIT: _l("回访"),
+                cls.MANUAL: _l("自定回访")}
+
+
+class FollowUpStatus(LabelledEnum):
+    PENDING = "pending"
+    DONE = "done"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+
+    @classmethod
+    def _labels(cls):
+        return {cls.PENDING: _l("待办"), cls.DONE: _l("已完成"), cls.MISSED: _l("已错过"), cls.CANCELLED: _l("已取消")}
+
+
+class DataFlag(LabelledEnum):
+    """Data-quality problems found on import; the case shows them."""
+
+    ID_LENGTH = "id_length"
+    ID_CHECKSUM = "id_checksum"
+    ID_FORMAT = "id_format"
+    ID_BIRTH_DATE = "id_birth_date"
+    ID_LOST_DIGITS = "id_lost_digits"
+    PHONE = "phone"
+
+    @classmethod
+    def _labels(cls):
+        return {cls.ID_LENGTH: _l("身份证号位数不对"), cls.ID_CHECKSUM: _l("身份证号校验位错误"),
+                cls.ID_FORMAT: _l("身份证号含非法字符"), cls.ID_BIRTH_DATE: _l("身份证号出生日期无效"),
+                cls.ID_LOST_DIGITS: _l("身份证号被 Excel 存成数字，末几位已丢失"), cls.PHONE: _l("手机号格式错误")}
+
+
+class EventKind(LabelledEnum):
+    """What happened on a case's timeline."""
+
+    CREATED = "created"
+    WARNING_ADDED = "warning_added"
+    TIER_RAISED = "tier_raised"
+    REOPENED = "reopened"
+    SIGNED = "signed"
+    ASSIGNED = "assigned"
+    TRANSFERRED = "transferred"
+    ROUTED = "routed"
+    CONTACT = "contact"
+    FOLLOWUP = "followup"
+    STATUS = "status"
+    CLOSED = "closed"
+    NOTE = "note"
+    #: A lead lets a 特高危/高 case close without a 面见 contact (预警见人), with a reason.
+    CLOSE_APPROVED = "close_approved"
+
+    @classmethod
+    def _labels(cls):
+        return {cls.CREATED: _l("建立任务"), cls.WARNING_ADDED: _l("新增预警"), cls.TIER_RAISED: _l("风险升级"),
+                cls.REOPENED: _l("重复预警，重新启用"), cls.SIGNED: _l("签收"), cls.ASSIGNED: _l("指派"),
+                cls.TRANSFERRED: _l("移交"), cls.ROUTED: _l("分派派出所"), cls.CONTACT: _l("劝阻记录"),
+                cls.FOLLOWUP: _l("回访安排"), cls.STATUS: _l("状态变更"), cls.CLOSED: _l("办结"), cls.NOTE: _l("备注"),
+                cls.CLOSE_APPROVED: _l("批准未面见办结")}
+
+
+class WarningSource(LabelledEnum):
+    PUSH = "push"
+    API = "api"
+    MANUAL = "manual"
+
+    @classmethod
+    def _labels(cls):
+        return {cls.PUSH: _l("推送文件"), cls.API: _l("接口推送"), cls.MANUAL: _l("手工录入")}

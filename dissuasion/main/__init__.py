@@ -1,1 +1,0 @@
-"""Cross-cutting pages: the home redirect, the health check, error pages and template filters."""
