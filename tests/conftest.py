@@ -63,6 +63,8 @@ def _test_config(database_url: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "localhost",
+        # argon2id at its cheapest: hundreds of test accounts would otherwise cost 0.2 s each (auth/passwords.py)
+        "PASSWORD_HASH_CHEAP": True,
     }
 
 

@@ -168,3 +168,19 @@ def test_a_form_sent_after_the_session_timed_out_leads_back_to_its_page_after_lo
     assert "next=" not in elsewhere.headers["Location"]
     assert client.get("/cases/?status=open").headers["Location"] == "/login?next=/cases/?status%3Dopen"
 
+
+def test_production_hashes_with_argon2id_at_its_default_cost_and_verifies_test_hashes(app, make_user):
+    """The suite's cheap hasher is for tests only: without PASSWORD_HASH_CHEAP a password is hashed with
+    argon2-cffi's defaults (64 MiB, 3 passes, 4 lanes), and either hasher verifies the other's hashes."""
+    from dissuasion.auth.passwords import hash_password, verify_password
+
+    user = make_user("officer")  # hashed cheaply
+    app.config["PASSWORD_HASH_CHEAP"] = False
+    try:
+        stored = hash_password(PASSWORD)
+        assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+        assert verify_password(stored, PASSWORD) and not verify_password(stored, WRONG)
+        assert verify_password(user.password_hash, PASSWORD)
+        assert not verify_password(None, PASSWORD)  # an unknown user: the dummy hash, never a match
+    finally:
+        app.config["PASSWORD_HASH_CHEAP"] = True

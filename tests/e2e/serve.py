@@ -41,6 +41,7 @@ def config(db_path: str, uploads: str) -> dict:
         "SECRET_KEY": "e2e-secret", "PII_INDEX_KEY": "e2e-index-key",
         "PII_KEYS": {"k1": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}, "PII_KEY_ID": "k1",
         "SQLALCHEMY_DATABASE_URI": "sqlite:///" + db_path, "IMPORT_UPLOAD_FOLDER": uploads,
+        "PASSWORD_HASH_CHEAP": True,  # a test server: argon2id at its cheapest (auth/passwords.py)
     }
 
 
