@@ -18,7 +18,19 @@ from sqlalchemy.sql.expression import FunctionElement
 from ..cases.models import Case, CaseEvent, EarlyWarning
 from ..cases.scoping import scope_cases
 from ..contacts.models import Contact
-from ..core.enums import AppStatus, CaseStatus, EventKind, FollowUpStatus, FraudType, Method, Outcome, Reached, Tier
+from ..core.enums import (
+    AppStatus,
+    CaseStatus,
+    EventKind,
+    FollowUpStatus,
+    FraudType,
+    Method,
+    Outcome,
+    Reached,
+    Role,
+    Tier,
+    WarningSource,
+)
 from ..core.timeutil import now
 from ..extensions import db
 from ..followups.models import FollowUp
@@ -87,6 +99,36 @@ def warnings_and_persons(period: Period, scope: Scope) -> dict:
                        .join(Case, Case.id == EarlyWarning.case_id).where(_in(EarlyWarning.pushed_at, period)))
     warnings, persons = db.session.execute(stmt).one()
     return {"warnings_received": warnings, "persons": persons}
+
+
+#: The report's sources: 推送 (a file or the push API, one figure) and each hand-entry source (SPEC "The weekly
+#: report"); hand entries from before the source was asked count as 其他.
+REPORT_SOURCES = ("push", *(s.value for s in WarningSource.hand_entry()))
+_SOURCE_KEY = {WarningSource.PUSH: "push", WarningSource.API: "push", WarningSource.MANUAL: WarningSource.OTHER.value}
+
+
+def warnings_by_source(period: Period, scope: Scope) -> dict[str, int]:
+    """The warnings of warnings_received (pushed_at, or a hand entry's reported_at, in the week; in the precinct's
+    cases) by where they came from: push, bank, hotline_96110, police_110, relative, walk_in, other. They add up to
+    warnings_received; 退回 warnings are in none of them (they have no case) but in warnings_returned."""
+    stmt = scope.cases(select(EarlyWarning.source, func.count(EarlyWarning.id))
+                       .join(Case, Case.id == EarlyWarning.case_id).where(_in(EarlyWarning.pushed_at, period))
+                       .group_by(EarlyWarning.source))
+    counts = dict.fromkeys(REPORT_SOURCES, 0)
+    for source, n in db.session.execute(stmt):
+        source = WarningSource(source)
+        counts[_SOURCE_KEY.get(source, source.value)] += n
+    return counts
+
+
+def warnings_returned(period: Period, scope: Scope) -> int:
+    """退回: warnings of the week (pushed_at) the center marked 非本辖区 (as they stand when the report is made; an
+    undone 退回 no longer counts). They belong to no precinct, so only the county report counts them, and only for
+    a reader who sees the whole county."""
+    if scope.precinct_id is not None or (scope.user is not None and scope.user.role != Role.CENTER):
+        return 0
+    return db.session.scalar(select(func.count(EarlyWarning.id)).where(
+        EarlyWarning.returned_at.is_not(None), _in(EarlyWarning.pushed_at, period))) or 0
 
 
 def repeat_warnings(period: Period, scope: Scope) -> int:
@@ -255,6 +297,8 @@ def compute_metrics(period: Period, scope: Scope, at: dt.datetime | None) -> dic
     outcomes = outcomes_and_amounts(period, scope)
     return {
         **counts,
+        "warnings_by_source": warnings_by_source(period, scope),
+        "warnings_returned": warnings_returned(period, scope),
         "cases_new": timeliness.pop("cases_new"),
         "repeat_warnings": repeat_warnings(period, scope),
         **timeliness,
