@@ -33,7 +33,7 @@ def _choices() -> dict:
 def new():
     """录入预警: 查找 shows the person's open case (masked, in reach) before saving; 保存 enters it."""
     values = dict(request.form) if request.method == "POST" else {
-        "reported_at": local(now()).strftime("%Y-%m-%dT%H:%M"), "tier": Tier.HIGH.value}
+        "reported_at": local(now()).strftime("%Y-%m-%dT%H:%M")}
     errors, message, found = {}, None, None
     if request.method == "POST" and request.form.get("action") == "check":
         found = open_cases_of(current_user, values.get("id_number", ""), values.get("phone", ""),
