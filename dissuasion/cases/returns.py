@@ -76,7 +76,7 @@ def return_cases(cases: list[Case], reason: str, by: User) -> int:
                precinct=case.precinct.code if case.precinct else None)
         db.session.execute(delete(Case).where(Case.id == case.id))
         db.session.expunge(case)
-    db.session.flush()
+    db.session.expire_all()  # the warnings, events and persons loaded before the Core writes above are stale
     return len(cases)
 
 
