@@ -81,6 +81,7 @@ EXPECTED = {
     "/api/v1/warnings": ("POST", TOKEN, 401),
     "/warnings/new": ("GET", {"lead", "center"}, 200),
     "/warnings/returns": ("GET", {"center"}, 200),
+    "/warnings/lookup": ("POST", {"lead", "center"}, 200),
     "/warnings/returns/group": ("POST", {"center"}, 302),  # without a reason: back with a message
     "/cases/<int:case_id>/return": ("POST", {"center"}, 302),  # a routed case nobody asked to send back: refused
     "/warnings/<int:warning_id>/undo-return": ("POST", {"center"}, 302),  # not returned: refused, back

@@ -85,3 +85,14 @@ def test_a_lead_asks_for_a_case_to_go_back_from_its_page(client, auth, lead, mak
     auth.logout()
     auth.login(make_user("center"))
     assert "此人户籍在邻县" in client.get("/warnings/returns").get_data(as_text=True)
+
+
+def test_the_lookup_as_typed_answers_the_fragment_the_form_shows(client, auth, lead, make_user):
+    auth.login(lead)
+    client.post("/warnings/new", data=FORM)
+    fragment = client.post("/warnings/lookup", data={"phone": "138-0013-8000"}).get_data(as_text=True)
+    assert "此人已有在办任务" in fragment and "138****8000" in fragment and "13800138000" not in fragment
+    auth.logout()
+    auth.login(make_user("lead", precinct="PCS02"))
+    other = client.post("/warnings/lookup", data={"phone": "13800138000"}).get_data(as_text=True)
+    assert "本人没有您可见的在办任务" in other and "李四" not in other

@@ -56,6 +56,16 @@ def new():
                            choices=_choices()), 400 if message else 200, NO_STORE
 
 
+@bp.post("/warnings/lookup")
+@roles_required(*ENTRY_ROLES)
+def lookup():
+    """The form's check as it is typed (entry-form.js): the person's open cases in reach, as the form shows them."""
+    found = open_cases_of(current_user, request.form.get("id_number", ""), request.form.get("phone", ""),
+                          request.form.get("name", "").strip())
+    db.session.commit()  # the look is audited
+    return render_template("cases/_found.html", found=found), 200, NO_STORE
+
+
 def _may_open(case_id: int) -> bool:
     return db.session.scalar(scope_cases(current_user, select(Case.id)).where(Case.id == case_id)) is not None
 
