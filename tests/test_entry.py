@@ -228,6 +228,9 @@ def test_a_lead_asks_to_send_a_case_back_and_the_center_returns_it(lead, center,
     returns.return_cases([case], "此人住在邻县", center)
     db.session.commit()
     assert returns.return_requests(center) == [] and db.session.get(Case, case.id) is None
+    from dissuasion.notifications.models import Notification
+    told = db.session.scalar(select(Notification).filter_by(user_id=lead.id, kind="returned"))
+    assert "中心已退回" in told.text and told.case_id is None
 
 
 def test_a_case_already_worked_on_cannot_be_returned(lead, center, make_case):

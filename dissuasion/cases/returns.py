@@ -19,6 +19,7 @@ from ..core.i18n import say
 from ..core.timeutil import now
 from ..extensions import db
 from ..notifications.models import Notification
+from ..notifications.operations import lead_ids, notify
 from . import queries
 from .merge import reattach_warnings
 from .models import Case, CaseEvent, EarlyWarning
@@ -74,6 +75,10 @@ def return_cases(cases: list[Case], reason: str, by: User) -> int:
         db.session.execute(delete(CaseEvent).where(CaseEvent.case_id == case.id))
         record("warnings_return", "case", case.id, user=by, warnings=numbers, reason=reason, person=case.person_id,
                precinct=case.precinct.code if case.precinct else None)
+        if case.precinct_id is not None:  # a lead asked: the precinct hears the center's answer
+            for user_id in {*lead_ids(case.precinct_id), *([case.assignee_id] if case.assignee_id else [])}:
+                notify(user_id, "returned", say("中心已退回（非本辖区）：%(name)s。%(reason)s",
+                                                name=case.person.name, reason=reason))
         db.session.execute(delete(Case).where(Case.id == case.id))
         db.session.expunge(case)
     db.session.expire_all()  # the warnings, events and persons loaded before the Core writes above are stale
