@@ -96,3 +96,16 @@ def test_the_lookup_as_typed_answers_the_fragment_the_form_shows(client, auth, l
     auth.login(make_user("lead", precinct="PCS02"))
     other = client.post("/warnings/lookup", data={"phone": "13800138000"}).get_data(as_text=True)
     assert "本人没有您可见的在办任务" in other and "李四" not in other
+
+
+def test_the_center_returns_one_queued_case_from_its_page(client, auth, make_user, make_case, clock):
+    clock(AT)
+    case_id = make_case(precinct=None, name="外县甲", precinct_text="邻县").id
+    auth.login(make_user("center"))
+    page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "退回（非本辖区）" in page
+    refused = client.post(f"/cases/{case_id}/return", data={"reason": ""}, follow_redirects=True)
+    assert "请填写退回原因" in refused.get_data(as_text=True)
+    response = client.post(f"/cases/{case_id}/return", data={"reason": "邻县人员"})
+    assert response.headers["Location"].endswith("/warnings/returns")
+    assert db.session.scalar(select(func.count(Case.id)).where(Case.id == case_id)) == 0
