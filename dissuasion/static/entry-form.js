@@ -18,6 +18,11 @@
       .then(function (html) { if (html !== null) { slot.innerHTML = html; } })
       .catch(function () { last = ""; });  // the 查找 button still works
   }
+  // A second tap on 保存预警 while the first is on its way would enter the warning twice.
+  form.addEventListener("submit", function (event) {
+    var button = event.submitter;
+    if (button && button.value === "save") { setTimeout(function () { button.disabled = true; }, 0); }
+  });
   ["f-phone", "f-id_number", "f-name"].forEach(function (id) {
     var input = document.getElementById(id);
     if (input) { input.addEventListener("change", look); }
