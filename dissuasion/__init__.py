@@ -47,6 +47,7 @@ def register_blueprints(app: Flask) -> None:
     from .audit.views import bp as audit_bp
     from .auth.user_views import bp as users_bp
     from .auth.views import bp as auth_bp
+    from .cases.entry_views import bp as entry_bp
     from .cases.rule_views import bp as rules_bp
     from .cases.views import bp as cases_bp
     from .contacts.views import bp as contacts_bp
@@ -58,7 +59,7 @@ def register_blueprints(app: Flask) -> None:
     from .reports.views import bp as reports_bp
 
     for bp in (main_bp, auth_bp, users_bp, cases_bp, contacts_bp, followups_bp, imports_bp, audit_bp, directory_bp,
-               rules_bp, reports_bp, api_bp, notifications_bp):
+               rules_bp, reports_bp, api_bp, notifications_bp, entry_bp):
         app.register_blueprint(bp)
 
 

@@ -78,6 +78,14 @@ EXPECTED = {
     "/api/v1/cases/<int:case_id>/contacts": ("POST", TOKEN, 401),
     "/api/v1/cases/<int:case_id>/close": ("POST", TOKEN, 401),
     "/api/v1/pushes": ("POST", TOKEN, 401),
+    "/api/v1/warnings": ("POST", TOKEN, 401),
+    "/warnings/new": ("GET", {"lead", "center"}, 200),
+    "/warnings/returns": ("GET", {"center"}, 200),
+    "/warnings/lookup": ("POST", {"lead", "center"}, 200),
+    "/warnings/returns/group": ("POST", {"center"}, 302),  # without a reason: back with a message
+    "/cases/<int:case_id>/return": ("POST", {"center"}, 302),  # a routed case nobody asked to send back: refused
+    "/warnings/<int:warning_id>/undo-return": ("POST", {"center"}, 302),  # not returned: refused, back
+    "/cases/<int:case_id>/request-return": ("POST", {"lead"}, 302),  # without a reason: back with a message
     "/api/v1/openapi.json": ("GET", PUBLIC, 200),
 }
 
@@ -104,7 +112,7 @@ def ids(make_case, make_user):
     db.session.commit()
     return {"case_id": case.id, "user_id": make_user("officer", precinct="PCS01").id, "lang": "en",
             "tier": "high", "field": "id", "report_id": report.id, "push_id": push.id,
-            "followup_id": followup.id}
+            "followup_id": followup.id, "warning_id": case.warnings[0].id}
 
 
 def _url(rule: str, ids: dict) -> str:

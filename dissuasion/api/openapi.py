@@ -80,6 +80,25 @@ SCHEMAS = {
                          **dict.fromkeys(COUNTERS, INT), "push_id": INT,
                          "errors": {"type": "array", "items": _obj({"row": INT, "column": STR, "code": STR,
                                                                     "message": STR})}}),
+    "WarningInput": _obj({
+        "source": {"type": "string", "enum": [m.value for m in e.WarningSource.hand_entry()],
+                   "description": "银行阻截 bank, 96110 hotline_96110, 110 police_110, 亲友报告 relative, "
+                                  "本人来所 walk_in, 其他 other"},
+        "reported_by": {**STR, "description": "who reported it and how to reach them (bank branch and teller, "
+                                              "caller number)"},
+        "reported_at": {**STR, "description": "ISO 8601 or 2026-11-16 09:30 (Asia/Shanghai without an offset); "
+                                              "default now; the case's deadlines start here"},
+        "name": STR, "id_number": {**STR, "description": "18 digits, GB 11643 check digit; invalid: 422"},
+        "phone": STR, "address": STR, "tier": {**_enum(e.Tier), "description": "or 特高危/高/中/低"},
+        "fraud_type": {**STR, "description": "a fraud_type key or its Chinese name; unknown: other, text kept"},
+        "reason": STR, "amount_at_risk": {**STR, "description": "yuan, e.g. 50000 or 50000.00"},
+        "away_from_home": {"oneOf": [BOOL, STR]},
+        "precinct_code": {**STR, "description": "center: the precinct (none: the routing queue); lead: own only"},
+        "community": {**STR, "description": "a community of that precinct (optional)"}},
+        ("source", "tier")),
+    "WarningEntered": _obj({"warning_number": {**STR, "description": "SD-<precinct code or ZX>-<yyyymmdd>-<nnnn>"},
+                            "case_id": INT, "attached": {**BOOL, "description": "joined the person's open case"}},
+                           ("warning_number", "case_id", "attached")),
     "WeeklyReport": {"type": "object", "description": "the weekly report, as `report weekly --format json`"},
     "Feedback": _obj({"from": STR, "to": STR, "items": {"type": "array", "items": {"type": "object"}}}),
 }
@@ -91,7 +110,8 @@ def _json(schema: dict) -> dict:
 
 def _errors(*statuses: int) -> dict:
     words = {400: "invalid input", 401: "no valid token", 403: "not for this role", 404: "no such case in reach",
-             409: "stale version or refused by the case's state", 413: "body too large"}
+             409: "stale version or refused by the case's state", 413: "body too large",
+             422: "a field is wrong: error.fields says what to fix in each, in Chinese"}
     return {str(s): {"description": words[s], "content": _json(_ref("Error"))} for s in statuses}
 
 
@@ -142,6 +162,8 @@ DOCUMENT = {
                                            _obj({"rows": {"type": "array", "items": _ref("PushRow")}}, ("rows",)),
                                            {"type": "array", "items": _ref("PushRow")}]}}}),
                              }},
+        "/warnings": {"post": _op("录入预警: a warning entered by hand (center, lead); the same rules as a pushed row",
+                                  201, _ref("WarningEntered"), 400, 403, 422, body=_json(_ref("WarningInput")))},
         "/reports/weekly": {"get": _op("The weekly report (center: any precinct or the county; lead: own)", 200,
                                        _ref("WeeklyReport"), 400, 404, params=[
                                            _query("week", STR, "2026-W47; default the last full week"),

@@ -2,7 +2,7 @@
 in the database and in the export (an analyst filters by them); an unknown key is shown as it is."""
 from flask_babel import lazy_gettext as _l
 
-from ..core.enums import CaseStatus, Method, Outcome, Role, Tier
+from ..core.enums import CaseStatus, Method, Outcome, Role, Tier, WarningSource
 
 ACTIONS = {
     "login": _l("登录"), "logout": _l("退出登录"), "login_failed": _l("登录失败"),
@@ -16,6 +16,9 @@ ACTIONS = {
     "import_preview": _l("导入预览"), "import": _l("导入名单"), "export": _l("导出"),
     "report_generated": _l("生成周报"), "rule_update": _l("修改规则"), "directory_load": _l("导入派出所目录"),
     "backup": _l("备份"), "restore": _l("恢复备份"), "pii_rotate": _l("更换加密密钥"), "demo_load": _l("载入演示数据"),
+    "warning_enter": _l("录入预警"), "entry_lookup": _l("录入预警时查找已有任务"),
+    "warnings_return": _l("退回（非本辖区）"), "warnings_return_undo": _l("撤销退回"),
+    "case_return_request": _l("申请退回中心"),
 }
 
 OBJECTS = {
@@ -52,6 +55,7 @@ DETAILS = {
     "officers_linked": _l("关联民警账号"), "push_id": _l("批次"), "case_id": _l("任务"), "message": _l("说明"),
     "errors": _l("错误"), "counters": _l("计数"), "display_name": _l("姓名"), "action": _l("操作"),
     "date_from": _l("起始日期"), "date_to": _l("截止日期"), "success": _l("结果"),
+    "warning": _l("预警编号"), "source": _l("预警来源"), "attached": _l("并入已有任务"), "by": _l("查找依据"),
     # a rule's settings (rule_update's changes: before → after)
     "method": _l("劝阻方式"), "call_at_once": _l("同时立即电话"), "sign_minutes": _l("签收时限（分钟）"),
     "contact_minutes": _l("首次联系时限（分钟）"), "retry_minutes": _l("重拨间隔（分钟）"),
@@ -66,9 +70,10 @@ VALUES = {
     "group": _l("按组分派"), "directory": _l("按目录匹配"), "password": _l("密码错误"), "totp": _l("动态口令错误"),
     "locked": _l("账号已锁定"), "api": _l("接口"), "view": _l("查看"), "call": _l("拨打电话"),
     "visit": _l("面见"), "phone": _l("电话"), "relatives": _l("经亲友"), "unreachable": _l("无法联系"),
+    "id": _l("身份证号"),
 }
 #: The keys of the case's words (outcome, method, tier, status, role) as the pages say them: 办结结果：及时劝阻.
-VALUES |= {member.value: label for enum in (Outcome, Method, Tier, CaseStatus, Role)
+VALUES |= {member.value: label for enum in (Outcome, Method, Tier, CaseStatus, Role, WarningSource)
            for member, label in enum._labels().items() if member.value not in VALUES}
 
 

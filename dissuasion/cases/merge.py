@@ -318,6 +318,11 @@ def _current_cases(person_ids: list[int], at: dt.datetime) -> tuple[dict, dict]:
     return open_cases, recent
 
 
+def _start(item, at: dt.datetime) -> dt.datetime:
+    """When a case's deadlines start: a hand entry's reported_at, else the merge's own time (a pushed row)."""
+    return getattr(item, "deadline_start", None) or at
+
+
 def _top(group: list):
     """The most urgent warning of a group; it decides tier, routing and method."""
     return group[0] if len(group) == 1 else min(group, key=lambda i: i.tier.rank)
@@ -332,8 +337,9 @@ def _update_case(case, group, rules, by, push_id, at, reopen: bool) -> tuple[dic
     flags = sorted(set(case.flags or []).union(*(i.flags for i in group)))
     change = {"cid": case.id, "flags": flags, "tier": old_tier, "_escalated": 0, "_news": "new_warning"}
     events = []
+    start = _start(top, at)
     if reopen:
-        p = plan(rules[top.tier], top.away_from_home, at)
+        p = plan(rules[top.tier], top.away_from_home, start)
         change.update(status=CaseStatus.NEW, is_repeat=True, tier=top.tier, method=p.method,
                       away_from_home=top.away_from_home, sign_deadline=p.sign_deadline,
                       contact_deadline=p.contact_deadline, due_at=p.sign_deadline, signed_at=None,
@@ -344,7 +350,7 @@ def _update_case(case, group, rules, by, push_id, at, reopen: bool) -> tuple[dic
         return change, events
     events.append(_event(case.id, EventKind.WARNING_ADDED, actor, at, warnings=numbers, push_id=push_id))
     if top.tier.rank < old_tier.rank:
-        p = plan(rules[top.tier], top.away_from_home or case.away_from_home, at)
+        p = plan(rules[top.tier], top.away_from_home or case.away_from_home, start)
         sign, contact = min(p.sign_deadline, case.sign_deadline), min(p.contact_deadline, case.contact_deadline)
         change.update(tier=top.tier, method=p.method, away_from_home=top.away_from_home or case.away_from_home,
                       sign_deadline=sign, contact_deadline=contact, _escalated=1, _news="tier_raised",
@@ -383,8 +389,9 @@ def _insert_cases(groups, rules, push_id, at, result) -> dict[int, int]:
     def rows():
         for cid, (person_id, group) in zip(ids, groups, strict=True):
             top = _top(group)
-            key = (top.tier, top.away_from_home)
-            p = plans.get(key) or plans.setdefault(key, plan(rules[top.tier], top.away_from_home, at))
+            start = _start(top, at)
+            key = (top.tier, top.away_from_home, start)
+            p = plans.get(key) or plans.setdefault(key, plan(rules[top.tier], top.away_from_home, start))
             key = (id(top.precinct), id(top.community))
             precinct_id, community_id, assignee_id = places.get(key) or places.setdefault(key, place(top))
             result.news[cid] = (assignee_id, precinct_id, top.tier, "assigned")
@@ -417,7 +424,8 @@ def _insert_warnings(items, person_of, case_of, by, push_id, at) -> dict[int, in
              "fraud_type_text": i.fraud_type_text, "amount_at_risk": i.amount_at_risk,
              "precinct_text": i.precinct_text, "community_text": i.community_text,
              "away_from_home": i.away_from_home, "notes": i.notes, "flags": list(i.flags), "created_by_id": actor,
-             "created_at": at} for wid, i in zip(ids, items, strict=True))
+             "created_at": at, "reported_by": getattr(i, "reported_by", ""), "returned_at": None,
+             "returned_by_id": None, "return_reason": ""} for wid, i in zip(ids, items, strict=True))
     _insert_all(EarlyWarning.__table__, rows)
     return {id(i): wid for wid, i in zip(ids, items, strict=True)}
 
@@ -433,3 +441,33 @@ def _expire_changed(case_ids: set[int], person_ids: set[int]) -> None:
     for obj in list(db.session.identity_map.values()):
         if (isinstance(obj, Case) and obj.id in case_ids) or (isinstance(obj, Person) and obj.id in person_ids):
             db.session.expire(obj)
+
+
+# --- warnings stored already -----------------------------------------------------------------------
+
+@dataclass
+class _Stored:
+    """A stored warning as the case stage of a merge reads it (an undone 退回 goes through the merge again)."""
+
+    warning_no: str
+    tier: Tier
+    away_from_home: bool
+    flags: list
+    precinct: None = None
+    community: None = None
+
+
+def reattach_warnings(warnings: list, by=None) -> list[int]:
+    """Stored warnings without a case (an undone 退回) go to cases as new ones would: the person's open case, a case
+    closed under 30 days reopened, or a new case in the routing queue (deadlines from now). Returns their case ids."""
+    serialize(MERGE_LOCK)
+    db.session.flush()
+    at, result = now(), MergeResult()
+    items = [_Stored(w.warning_no, Tier(w.tier), w.away_from_home, list(w.flags or [])) for w in warnings]
+    person_of = {id(i): w.person_id for i, w in zip(items, warnings, strict=True)}
+    case_of = _cases(items, person_of, by, None, at, result)
+    for item, warning in zip(items, warnings, strict=True):
+        warning.case_id = case_of[id(item)]
+    db.session.flush()
+    _expire_changed(set(case_of.values()), set())
+    return [case_of[id(i)] for i in items]

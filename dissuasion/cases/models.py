@@ -89,11 +89,17 @@ class EarlyWarning(db.Model):
     flags: Mapped[list] = mapped_column(Json, default=list)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+    #: A hand entry: who reported it and how to reach them (bank branch and teller, caller number).
+    reported_by: Mapped[str] = mapped_column(Text, default="")
+    #: 退回: the center marked it 非本辖区 (not this county's); it then has no case. Cleared by undoing.
+    returned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    returned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    return_reason: Mapped[str] = mapped_column(Text, default="")
 
     person: Mapped[Person] = relationship()
     case: Mapped[Case | None] = relationship(back_populates="warnings")
     push: Mapped[Push | None] = relationship()
-    created_by: Mapped[User | None] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
 
     def __repr__(self) -> str:
         return f"<EarlyWarning {self.warning_no} {self.tier.value}>"
@@ -148,6 +154,9 @@ class Case(db.Model):
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
+    #: A lead asked the center to take the case back (not their precinct's); the center routes it or 退回s it.
+    return_requested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    return_request_reason: Mapped[str] = mapped_column(Text, default="")
     #: Optimistic locking: a save from a stale page fails instead of overwriting.
     version: Mapped[int] = mapped_column(default=1)
 
@@ -211,6 +220,20 @@ class CaseEvent(db.Model):
 
     def __repr__(self) -> str:
         return f"<CaseEvent {self.kind.value} on case {self.case_id}>"
+
+
+class EntryCounter(db.Model):
+    """The last number given to a hand entry per precinct and day (SD-<precinct code>-<yyyymmdd>-<nnnn>): one row
+    raised in the entry's own transaction, so two entries at once, in any web worker, never get the same number."""
+
+    __tablename__ = "entry_counters"
+
+    #: <precinct code or ZX for the center>-<yyyymmdd>, the number's prefix without SD-.
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    last: Mapped[int] = mapped_column(default=0)
+
+    def __repr__(self) -> str:
+        return f"<EntryCounter {self.key} {self.last}>"
 
 
 class RuleSetting(db.Model):

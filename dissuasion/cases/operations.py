@@ -57,6 +57,11 @@ class WarningInput:
     source: WarningSource = WarningSource.PUSH
     push: Push | None = None
     row_number: int | None = None
+    #: When the case's deadlines start: a hand entry's reported_at (the caller was being defrauded then); None: now,
+    #: as for a pushed row.
+    deadline_start: dt.datetime | None = None
+    #: A hand entry: who reported it and how to reach them.
+    reported_by: str = ""
 
 
 @dataclass

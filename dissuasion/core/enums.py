@@ -259,10 +259,32 @@ class EventKind(LabelledEnum):
 
 
 class WarningSource(LabelledEnum):
+    """Where a warning came from: the center's push (a file or the push API), or entered by hand (SPEC "Words": a
+    bank teller's call, 96110, 110, a relative, a walk-in). The hand-entry keys are the API's `source` values."""
+
     PUSH = "push"
     API = "api"
+    #: Entered by hand before the source was asked (kept for old rows).
     MANUAL = "manual"
+    BANK = "bank"
+    HOTLINE_96110 = "hotline_96110"
+    POLICE_110 = "police_110"
+    RELATIVE = "relative"
+    WALK_IN = "walk_in"
+    OTHER = "other"
 
     @classmethod
     def _labels(cls):
-        return {cls.PUSH: _l("推送文件"), cls.API: _l("接口推送"), cls.MANUAL: _l("手工录入")}
+        return {cls.PUSH: _l("推送文件"), cls.API: _l("接口推送"), cls.MANUAL: _l("手工录入"), cls.BANK: _l("银行阻截"),
+                cls.HOTLINE_96110: _l("96110"), cls.POLICE_110: _l("110"), cls.RELATIVE: _l("亲友报告"),
+                cls.WALK_IN: _l("本人来所"), cls.OTHER: _l("其他")}
+
+    @property
+    def pushed(self) -> bool:
+        """Sent by the center (a file or the push API); every other source is a hand entry."""
+        return self in (WarningSource.PUSH, WarningSource.API)
+
+    @classmethod
+    def hand_entry(cls) -> tuple["WarningSource", ...]:
+        """The sources a user picks on 录入预警 and the API takes (MANUAL is only for old rows)."""
+        return (cls.BANK, cls.HOTLINE_96110, cls.POLICE_110, cls.RELATIVE, cls.WALK_IN, cls.OTHER)

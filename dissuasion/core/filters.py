@@ -13,6 +13,7 @@ NAV = (
     ("cases.worklist", _l("我的任务"), (Role.OFFICER, Role.LEAD)),
     ("cases.precinct_board", _l("本所看板"), (Role.LEAD,)),
     ("cases.center_board", _l("全县看板"), (Role.CENTER,)),
+    ("entry.new", _l("录入预警"), (Role.CENTER, Role.LEAD)),
     ("imports.upload", _l("导入名单"), (Role.CENTER,)),
     ("imports.pushes", _l("推送批次"), (Role.CENTER,)),
     ("reports.weekly", _l("周报"), (Role.CENTER, Role.LEAD)),

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from ..cases.merge import MERGE_LOCK, merge_warnings, stored_warning_names
 from ..cases.operations import announce
+from ..core import cells
 from ..core.auditlog import record
 from ..core.bulk import bulk_insert, gc_paused
 from ..core.database import serialize
@@ -26,7 +27,6 @@ from ..core.timeutil import from_local, local
 from ..directory.routing import Router
 from ..extensions import db
 from ..privacy.pii import encrypt
-from . import cells
 from .headers import (
     LABELS,
     MIN_KNOWN_HEADERS,

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import python_calamine
 from flask_babel import lazy_gettext as _l
 
+from ..core.cells import is_blank
 from ..core.csvtext import UnreadableFile, decode_text
 from ..core.csvtext import csv_rows as _csv_rows
-from .cells import is_blank
 from .headers import find_header, missing_required
 
 

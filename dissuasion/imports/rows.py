@@ -9,9 +9,18 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 
 from ..cases.operations import WarningInput
+from ..core import cells
 from ..core.enums import DataFlag, Tier
-from ..privacy.pii import as_typed, id_problem, mask_id, mask_phone, normalize_id, normalize_phone, phone_valid
-from . import cells
+from ..privacy.pii import (
+    NUMBER_PROBLEMS,
+    as_typed,
+    id_problem,
+    mask_id,
+    mask_phone,
+    normalize_id,
+    normalize_phone,
+    phone_valid,
+)
 from .headers import FALLBACK, FIRST_READABLE, LABELS, amounts_in_wan
 
 REJECTED, FLAGGED, UNROUTED, DUPLICATE, OK = "rejected", "flagged", "unrouted", "duplicate", "ok"
@@ -20,24 +29,24 @@ MESSAGES = {
     "no_warning_id": "预警编号为空：每条预警需要中心下发的编号，请补上后重新导入。",
     "warning_id_lost_digits": "预警编号“{value}”在 Excel 中被存成了数字，超过 15 位的部分已丢失，不同的预警会变成"
                               "同一个编号：本行未导入。请把该列设为文本格式，从中心的原始名单重新导出后再导入。",
-    "no_identity": "姓名和身份证号都为空：无法确定是谁，请至少填写其中一项。",
-    "no_contact": "没有任何联系方式：身份证号、手机号和地址都为空，请至少补充一项。",
-    "tier": "风险等级为空（可用：特高危、高、中、低，或高风险/中风险/低风险、高危/中危/低危）。",
-    "tier_value": "风险等级“{value}”无法识别（可用：特高危、高、中、低，或高风险/中风险/低风险、高危/中危/低危）。",
+    "no_identity": cells.PROBLEMS["no_identity"],
+    "no_contact": cells.PROBLEMS["no_contact"],
+    "tier": cells.PROBLEMS["tier"],
+    "tier_value": cells.PROBLEMS["tier_value"],
     "duplicate": "预警编号 {value} 已经导入过，本行跳过。",
     "duplicate_in_file": "预警编号 {value} 在本文件第 {first} 行已出现，本行跳过。",
     "duplicate_other": "预警编号 {value} 已经导入过，但那一条是另一个人（{other}）：本行跳过。请核对这一列是不是中心"
                        "下发的预警编号（而不是序号）；若是中心的编号重复，请联系中心更正。",
     "duplicate_in_file_other": "预警编号 {value} 在本文件第 {first} 行已用于另一个人（{other}）：本行跳过。请核对这一列"
                                "是不是中心下发的预警编号（而不是序号）。",
-    DataFlag.ID_LENGTH: "身份证号“{value}”位数不对（应为 18 位），已导入，请核实。",
-    DataFlag.ID_CHECKSUM: "身份证号“{value}”校验位不对，可能抄错（若末尾是 000，多半是 Excel 把它存成了数字），"
-                          "已导入，请核实。",
-    DataFlag.ID_FORMAT: "身份证号“{value}”含有非法字符，已导入，请核实。",
-    DataFlag.ID_BIRTH_DATE: "身份证号“{value}”中的出生日期无效，已导入，请核实。",
+    DataFlag.ID_LENGTH: NUMBER_PROBLEMS[DataFlag.ID_LENGTH] + "，已导入，请核实。",
+    DataFlag.ID_CHECKSUM: NUMBER_PROBLEMS[DataFlag.ID_CHECKSUM] + "（若末尾是 000，多半是 Excel 把它存成了数字），"
+                                                              "已导入，请核实。",
+    DataFlag.ID_FORMAT: NUMBER_PROBLEMS[DataFlag.ID_FORMAT] + "，已导入，请核实。",
+    DataFlag.ID_BIRTH_DATE: NUMBER_PROBLEMS[DataFlag.ID_BIRTH_DATE] + "，已导入，请核实。",
     DataFlag.ID_LOST_DIGITS: "身份证号在 Excel 中被存成了数字，末尾几位已丢失（现为“{value}”），已导入但无法用于匹配；"
                              "请把该列设为文本格式后重新填写。",
-    DataFlag.PHONE: "手机号“{value}”格式不对，已导入，请核实。",
+    DataFlag.PHONE: NUMBER_PROBLEMS[DataFlag.PHONE] + "，已导入，请核实。",
     "precinct": "派出所“{value}”不在派出所目录中，已放入中心待分派队列。",
     "community_only": "未填派出所，社区“{value}”不在派出所目录中（或几个派出所都有同名社区），已放入中心待分派队列。",
     "community": "社区“{value}”不在该派出所的目录中，已分到派出所待分配。",
@@ -45,7 +54,7 @@ MESSAGES = {
                "请把那一格的逗号改成中文逗号或给该格加上引号，然后重新导入。",
     "warning_id_long": "预警编号“{value}”超过 64 个字符，不像中心的预警编号：本行未导入，请核对后重新导入。",
     "pushed_at": "推送时间“{value}”无法识别，已按导入时间记录。",
-    "amount": "金额“{value}”不是有效金额（应为不小于 0 的数字），已忽略。",
+    "amount": cells.PROBLEMS["amount"] + "，已忽略。",
     "away": "是否外出务工“{value}”无法识别（应为 是/否），已按“否”处理。",
 }
 

@@ -71,6 +71,17 @@ def id_problem(number: str, today: dt.date | None = None) -> DataFlag | None:
     return None
 
 
+#: What is wrong with a number, as the importer and hand entry both say it (each adds what to do next). {value} is
+#: the number masked: messages are stored and shown.
+NUMBER_PROBLEMS = {
+    DataFlag.ID_LENGTH: "身份证号“{value}”位数不对（应为 18 位）",
+    DataFlag.ID_CHECKSUM: "身份证号“{value}”校验位不对，可能抄错",
+    DataFlag.ID_FORMAT: "身份证号“{value}”含有非法字符",
+    DataFlag.ID_BIRTH_DATE: "身份证号“{value}”中的出生日期无效",
+    DataFlag.PHONE: "手机号“{value}”格式不对",
+}
+
+
 def normalize_phone(value) -> str:
     """Digits of a phone number without spaces, dashes, brackets or a +86 / 0086 prefix."""
     text = _PHONE_JUNK.sub("", as_typed(clean_text(value)))

@@ -18,7 +18,19 @@ from sqlalchemy.sql.expression import FunctionElement
 from ..cases.models import Case, CaseEvent, EarlyWarning
 from ..cases.scoping import scope_cases
 from ..contacts.models import Contact
-from ..core.enums import AppStatus, CaseStatus, EventKind, FollowUpStatus, FraudType, Method, Outcome, Reached, Tier
+from ..core.enums import (
+    AppStatus,
+    CaseStatus,
+    EventKind,
+    FollowUpStatus,
+    FraudType,
+    Method,
+    Outcome,
+    Reached,
+    Role,
+    Tier,
+    WarningSource,
+)
 from ..core.timeutil import now
 from ..extensions import db
 from ..followups.models import FollowUp
@@ -80,13 +92,43 @@ def _in(column, period: Period):
     return and_(column >= period.start, column < period.end)
 
 
+#: The report's sources: 推送 (a file or the push API, one figure) and each hand-entry source (SPEC "The weekly
+#: report"); hand entries from before the source was asked count as 其他.
+REPORT_SOURCES = ("push", *(s.value for s in WarningSource.hand_entry()))
+_SOURCE_KEY = {WarningSource.PUSH: "push", WarningSource.API: "push", WarningSource.MANUAL: WarningSource.OTHER.value}
+
+
+def _source_counts() -> list:
+    """One conditional count per report source (SPEC: warnings by source), summed in the same scan as the total."""
+    keys: dict[str, list] = {key: [] for key in REPORT_SOURCES}
+    for source in WarningSource:
+        keys[_SOURCE_KEY.get(source, source.value)].append(source)
+    return [func.coalesce(func.sum(case((EarlyWarning.source.in_(sources), 1), else_=0)), 0)
+            for sources in keys.values()]
+
+
 def warnings_and_persons(period: Period, scope: Scope) -> dict:
-    """warnings_received: warnings whose pushed_at (the center's push time) falls in the week, in the precinct's
-    cases; persons: the distinct persons among them. A file imported late still counts in the week it was pushed."""
-    stmt = scope.cases(select(func.count(EarlyWarning.id), func.count(func.distinct(EarlyWarning.person_id)))
+    """warnings_received: warnings whose pushed_at (the center's push time; a hand entry's reported_at) falls in
+    the week, in the precinct's cases; persons: the distinct persons among them. A file imported late still counts
+    in the week it was pushed. warnings_by_source: the same warnings by where they came from (push, bank,
+    hotline_96110, police_110, relative, walk_in, other), adding up to warnings_received; 退回 warnings have no case,
+    so they are in none of these but in warnings_returned."""
+    stmt = scope.cases(select(func.count(EarlyWarning.id), func.count(func.distinct(EarlyWarning.person_id)),
+                              *_source_counts())
                        .join(Case, Case.id == EarlyWarning.case_id).where(_in(EarlyWarning.pushed_at, period)))
-    warnings, persons = db.session.execute(stmt).one()
-    return {"warnings_received": warnings, "persons": persons}
+    warnings, persons, *by_source = db.session.execute(stmt).one()
+    return {"warnings_received": warnings, "persons": persons,
+            "warnings_by_source": {key: int(n) for key, n in zip(REPORT_SOURCES, by_source, strict=True)}}
+
+
+def warnings_returned(period: Period, scope: Scope) -> int:
+    """退回: warnings of the week (pushed_at) the center marked 非本辖区 (as they stand when the report is made; an
+    undone 退回 no longer counts). They belong to no precinct, so only the county report counts them, and only for
+    a reader who sees the whole county."""
+    if scope.precinct_id is not None or (scope.user is not None and scope.user.role != Role.CENTER):
+        return 0
+    return db.session.scalar(select(func.count(EarlyWarning.id)).where(
+        EarlyWarning.returned_at.is_not(None), _in(EarlyWarning.pushed_at, period))) or 0
 
 
 def repeat_warnings(period: Period, scope: Scope) -> int:
@@ -255,6 +297,7 @@ def compute_metrics(period: Period, scope: Scope, at: dt.datetime | None) -> dic
     outcomes = outcomes_and_amounts(period, scope)
     return {
         **counts,
+        "warnings_returned": warnings_returned(period, scope),
         "cases_new": timeliness.pop("cases_new"),
         "repeat_warnings": repeat_warnings(period, scope),
         **timeliness,

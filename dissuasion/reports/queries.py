@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, select
 from sqlalchemy.orm import aliased
 
@@ -11,7 +12,7 @@ from ..auth.models import User
 from ..cases.models import Case, EarlyWarning
 from ..cases.scoping import scope_cases
 from ..contacts.models import Contact
-from ..core.enums import Method, Outcome, Reached, Role
+from ..core.enums import CaseStatus, Method, Outcome, Reached, Role, WarningSource
 from ..core.timeutil import local, now
 from ..directory.models import Precinct
 from ..extensions import db
@@ -77,10 +78,12 @@ def archive(user: User, limit: int = 200) -> list[WeeklyReport]:
 
 # --- Feedback to the center (SPEC "Feedback to the center") -------------------------------------------------
 
-FEEDBACK_KEYS = ("warning_id", "precinct", "assignee", "signed_at", "first_contact_at", "method", "reached",
-                 "outcome", "amount_dissuaded", "amount_defrauded", "closed_at")
-FEEDBACK_HEADER = ("预警编号", "派出所", "责任民警", "签收时间", "首次联系时间", "联系方式", "联系对象", "处置结果",
-                   "劝阻金额(元)", "受骗金额(元)", "办结时间")
+FEEDBACK_KEYS = ("warning_id", "source", "status", "precinct", "assignee", "signed_at", "first_contact_at", "method",
+                 "reached", "outcome", "amount_dissuaded", "amount_defrauded", "closed_at", "return_reason")
+FEEDBACK_HEADER = ("预警编号", "来源", "状态", "派出所", "责任民警", "签收时间", "首次联系时间", "联系方式", "联系对象",
+                   "处置结果", "劝阻金额(元)", "受骗金额(元)", "办结时间", "退回原因")
+#: The status of a warning sent back (退回): it has no case, so no case status.
+RETURNED = "returned"
 TIME_FIELDS = ("signed_at", "first_contact_at", "closed_at")
 
 
@@ -93,22 +96,30 @@ def _deciding_contact(column):
 
 def feedback_rows(period: Period, user: User | None = None) -> list[dict]:
     """One row per warning whose pushed_at (the center's own push time, so the center finds its rows by the
-    dates it sent them) falls in the period, with its case's result; times are aware UTC, amounts Decimal."""
+    dates it sent them; a hand entry's reported_at) falls in the period, with its source, its case's status and
+    result; a warning sent back (退回) has the status `returned` and its reason, and only the center, who sees every
+    precinct, gets those rows. Times are aware UTC, amounts Decimal."""
     assignee = aliased(User)
-    stmt = (select(EarlyWarning.warning_no, Precinct.code, Precinct.name, assignee.display_name, assignee.username,
+    stmt = (select(EarlyWarning.warning_no, EarlyWarning.source, Case.status, EarlyWarning.return_reason,
+                   EarlyWarning.returned_at, Precinct.code, Precinct.name, assignee.display_name, assignee.username,
                    Case.signed_at, Case.first_contact_at, _deciding_contact(Contact.method),
                    _deciding_contact(Contact.reached), outcome_of_case(), Case.amount_dissuaded,
                    Case.amount_defrauded, Case.closed_at)
-            .join(Case, Case.id == EarlyWarning.case_id)
+            .outerjoin(Case, Case.id == EarlyWarning.case_id)
             .outerjoin(Precinct, Precinct.id == Case.precinct_id).outerjoin(assignee, assignee.id == Case.assignee_id)
             .where(EarlyWarning.pushed_at >= period.start, EarlyWarning.pushed_at < period.end)
             .order_by(EarlyWarning.pushed_at, EarlyWarning.id))
     if user is not None:
-        stmt = scope_cases(user, stmt)
+        stmt = scope_cases(user, stmt)  # a precinct's reader: its cases' rows; the center: every row
     rows = []
-    for (no, code, name, display, username, signed, first, method, reached, outcome, dissuaded, defrauded,
-         closed) in db.session.execute(stmt):
-        rows.append({"warning_id": no, "precinct": code, "precinct_name": name or "", "assignee": display or username,
+    for (no, source, status, return_reason, returned_at, code, name, display, username, signed, first, method,
+         reached, outcome, dissuaded, defrauded, closed) in db.session.execute(stmt):
+        if returned_at is None and status is None:
+            continue  # no case and not sent back: cannot happen, but a row without either says nothing
+        rows.append({"warning_id": no, "source": WarningSource(source),
+                     "status": RETURNED if returned_at is not None else CaseStatus(status),
+                     "return_reason": return_reason or None,
+                     "precinct": code, "precinct_name": name or "", "assignee": display or username,
                      "signed_at": signed, "first_contact_at": first, "method": method and Method(method),
                      "reached": reached and Reached(reached), "outcome": outcome and Outcome(outcome),
                      "amount_dissuaded": dissuaded if outcome and Outcome(outcome).owns("amount_dissuaded") else None,
@@ -126,6 +137,10 @@ def feedback_sheet_row(row: dict) -> list:
             value = row["precinct_name"] or value
         elif key in TIME_FIELDS:
             value = local(value)
+        elif key == "status" and value == RETURNED:
+            value = str(_l("已退回"))
+        elif key == "source":
+            value = str(_l("推送")) if value.pushed else value.label
         elif value is not None and hasattr(value, "label"):
             value = value.label
         cells.append(value)

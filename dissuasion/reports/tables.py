@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 
-from ..core.enums import FraudType, Method, Outcome, Tier
+from ..core.enums import FraudType, Method, Outcome, Tier, WarningSource
 
 PCT, MINUTES, MONEY, COUNT = "%", "min", "yuan", ""
 
@@ -35,10 +35,17 @@ class MetricRow:
         return Decimal(value) if self.unit == MONEY and value is not None else value
 
 
+def source_labels() -> list[tuple[str, str]]:
+    """(key of warnings_by_source, label): 推送, then each hand-entry source."""
+    return [("push", str(_l("推送"))), *((s.value, s.label) for s in WarningSource.hand_entry())]
+
+
 def _layout() -> list[tuple[str, str, str]]:
     """(key path, label, unit) in the order of SPEC's list; a dotted key reaches into a per-tier or per-kind dict."""
-    rows = [("warnings_received", _l("接收预警"), COUNT), ("persons", _l("涉及人员"), COUNT),
-            ("cases_new", _l("新建任务"), COUNT), ("repeat_warnings", _l("重复预警"), COUNT)]
+    rows = [("warnings_received", _l("接收预警"), COUNT)]
+    rows += [(f"warnings_by_source.{key}", f"{_l('接收预警')} · {label}", COUNT) for key, label in source_labels()]
+    rows += [("warnings_returned", _l("退回（非本辖区）"), COUNT), ("persons", _l("涉及人员"), COUNT),
+             ("cases_new", _l("新建任务"), COUNT), ("repeat_warnings", _l("重复预警"), COUNT)]
     for key, label, unit in (("signed_within_limit_pct", _l("按时签收率"), PCT),
                              ("first_contact_within_limit_pct", _l("按时首次联系率"), PCT),
                              ("median_minutes_to_first_contact", _l("首次联系用时中位数（分钟）"), MINUTES)):

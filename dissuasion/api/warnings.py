@@ -1,0 +1,23 @@
+"""POST /api/v1/warnings: a warning entered by hand (SPEC "Fixed points"), with the page's checks and operation."""
+from __future__ import annotations
+
+from flask import g
+from flask_babel import gettext as _
+
+from ..cases.entry import EntryError, enter_warning, parse_entry
+from ..core.enums import Role
+from .errors import ApiError
+from .routes import bp, json_object, respond, roles
+
+
+@bp.post("/warnings")
+@roles(Role.CENTER, Role.LEAD)
+def enter():
+    """录入预警: 201 with its SD- number, its case and whether it joined the person's open case; 422 per field."""
+    try:
+        entry = parse_entry(json_object(), g.api_user)
+    except EntryError as exc:
+        raise ApiError(422, _("预警未保存：请按各字段的提示修改后重新提交。"), exc.fields, code="invalid") from exc
+    result = enter_warning(entry, g.api_user)
+    return respond({"warning_number": result.warning.warning_no, "case_id": result.case.id,
+                    "attached": not result.case_created}, 201)
