@@ -80,7 +80,22 @@ SCHEMAS = {
                          **dict.fromkeys(COUNTERS, INT), "push_id": INT,
                          "errors": {"type": "array", "items": _obj({"row": INT, "column": STR, "code": STR,
                                                                     "message": STR})}}),
-    "WeeklyReport": {"type": "object", "description": "the weekly report, as `report weekly --format json`"},
+    "WeeklyReport": {"type": "object", "description": "the weekly report, as `report weekly --format json`; "
+                     "`prevention` holds the publicity work (current, previous, by_precinct)"},
+    "Activity": _obj({"id": INT, "kind": _enum(e.ActivityKind), "held_on": {"type": "string", "format": "date"},
+                      "precinct": STR, "community": NSTR, "place": STR, "participants": STR,
+                      **{c.value: {**INT, "minimum": 0, "maximum": c.maximum} for c in e.ActivityCount},
+                      "note": STR, "created_by": NSTR, "created_at": TIME}),
+    "ActivityInput": _obj({"kind": _enum(e.ActivityKind), "held_on": {"type": "string", "format": "date",
+                                                                      "description": "not in the future"},
+                           "community": {**STR, "description": "a community of the precinct's directory"},
+                           "place": {**STR, "description": "required when no community is given"},
+                           "participants": STR,
+                           **{c.value: {**INT, "minimum": 0, "maximum": c.maximum,
+                                        "description": "only for the types that record it"}
+                              for c in e.ActivityCount},
+                           "note": STR}, ("kind", "held_on")),
+    "ActivityList": _obj({"items": {"type": "array", "items": _ref("Activity")}, "total": INT}),
     "Feedback": _obj({"from": STR, "to": STR, "items": {"type": "array", "items": {"type": "object"}}}),
 }
 
@@ -92,6 +107,7 @@ def _json(schema: dict) -> dict:
 def _errors(*statuses: int) -> dict:
     words = {400: "invalid input", 401: "no valid token", 403: "not for this role", 404: "no such case in reach",
              409: "stale version or refused by the case's state", 413: "body too large"}
+    words[422] = "a field to fix (fields says which)"
     return {str(s): {"description": words[s], "content": _json(_ref("Error"))} for s in statuses}
 
 
@@ -149,6 +165,12 @@ DOCUMENT = {
         "/feedback": {"get": _op("Feedback to the center, one item per warning pushed in the period", 200,
                                  _ref("Feedback"), 400, 403, params=[_query("from", STR, "2026-11-16"),
                                                                      _query("to", STR, "2026-11-22")])},
+        "/activities": {
+            "get": _op("Publicity work (宣传工作) in reach, newest day first", 200, _ref("ActivityList"), 400, 403,
+                       params=[_query("kind", _enum(e.ActivityKind)), _query("from", STR, "2026-11-16"),
+                               _query("to", STR, "2026-11-22"), _query("precinct", STR, "precinct code")]),
+            "post": _op("Record publicity work for the token user's precinct (officer, lead)", 201, _ref("Activity"),
+                        400, 403, 422, body=_json(_ref("ActivityInput")))},
         "/openapi.json": {"get": {"summary": "This document", "security": [],
                                   "responses": {"200": {"description": "OK", "content": _json({"type": "object"})}}}},
     },

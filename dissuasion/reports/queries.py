@@ -17,6 +17,7 @@ from ..directory.models import Precinct
 from ..extensions import db
 from .metrics import Scope, compute_metrics, outcome_of_case
 from .models import WeeklyReport
+from .prevention import prevention_section
 from .weeks import Period, last_complete_week, previous_week, week_period
 
 
@@ -33,6 +34,7 @@ def compute_report(week: str, precinct: Precinct | None = None, user: User | Non
         "precinct": precinct.code if precinct else None,
         "metrics": compute_metrics(week_period(week), scope, at or now()),
         "previous": compute_metrics(week_period(previous_week(week)), scope, None),
+        "prevention": prevention_section(week_period(week), week_period(previous_week(week)), precinct, user),
     }
 
 
