@@ -87,6 +87,12 @@ def _span(f: dict) -> str:
     return f"{_day(f['from'])}至{_day(f['to'])}"
 
 
+def _money(amount: str) -> str:
+    """万元 as precincts write it, with the exact yuan after it (the report's own figure), unless it is 0."""
+    exact = Decimal(amount)
+    return f"{wan(exact)}（{exact:,.2f}元）" if exact else wan(exact)
+
+
 def _pct(value) -> str:
     return "无高风险预警" if value is None else f"{value:g}%"
 
@@ -117,10 +123,10 @@ def draft_text(figures: dict) -> str:
              f"{_span(cur)}，{unit}共接收反诈预警{cur['warnings_received']}条"
              f"{'（其中' + sources + '）' if sources else ''}，涉及{cur['persons']}人，"
              f"新建劝阻任务{cur['cases_new']}件。"
-             f"精准劝阻{cur['dissuaded']}人，避免事主经济损失共计{wan(cur['amount_dissuaded'])}"
-             f"（{Decimal(cur['amount_dissuaded']):,.2f}元）；高风险预警见人率{_pct(cur['visited_high_pct'])}；"
-             f"预警后被骗{cur['defrauded']}人，被骗金额{wan(cur['amount_defrauded'])}"
-             f"（{Decimal(cur['amount_defrauded']):,.2f}元）；劝阻中引导注册国家反诈中心APP{cur['app_registrations']}人。",
+             f"精准劝阻{cur['dissuaded']}人，避免事主经济损失共计{_money(cur['amount_dissuaded'])}；"
+             f"高风险预警见人率{_pct(cur['visited_high_pct'])}；"
+             f"预警后被骗{cur['defrauded']}人，被骗金额{_money(cur['amount_defrauded'])}；"
+             f"劝阻中引导注册国家反诈中心APP{cur['app_registrations']}人。",
              "", "二、宣传防范工作", *_prevention_lines(p), "", "三、与上期对比",
               f"与上期（{_span(prev)}）相比：" + "；".join([
                   _compare("接收预警", cur["warnings_received"], prev["warnings_received"], "条"),

@@ -17,7 +17,7 @@ from ..extensions import db
 from .metrics import Scope, outcomes_by_precinct
 from .models import WeeklyReport
 from .operations import export_feedback, export_report, store_report
-from .prevention import precinct_header, precinct_rows, prevention_rows
+from .prevention import prevention_rows
 from .queries import archive, compute_report, may_read_report, report_target, reportable_precincts
 from .tables import FRAUD_HEADER, fraud_rows, metric_rows
 from .weeks import WeekError, days_period, recent_weeks, week_of, week_period
@@ -56,8 +56,7 @@ def _render(report: dict, precinct, snapshot: WeeklyReport | None = None):
 
 def _prevention(report: dict) -> dict:
     """The 宣传防范 block's rows (reports/_prevention.html)."""
-    return {"prevention_rows": prevention_rows(report), "prevention_precincts": precinct_rows(report),
-            "prevention_precinct_header": precinct_header()}
+    return {"prevention_rows": prevention_rows(report)}
 
 
 def _chart_labels() -> dict:
