@@ -20,9 +20,18 @@ def prevention_figures(period: Period, precinct_id: int | None = None, user=None
     return {**totals, "app": app_registrations(first, last, user, precinct_id)}
 
 
-def prevention_section(period: Period, previous: Period, precinct: Precinct | None = None, user=None) -> dict:
+def _with_app(totals: dict, cases: int) -> dict:
+    """Totals with APP registrations from both sources: the cases' (the report's own app_registrations) and the
+    activities' (their app_registrations count)."""
+    return {**totals, "app": {"cases": cases, "activities": totals["app_registrations"],
+                              "total": cases + totals["app_registrations"]}}
+
+
+def prevention_section(period: Period, previous: Period, precinct: Precinct | None = None, user=None,
+                       case_app: tuple[int, int] = (0, 0)) -> dict:
     """The `prevention` key of the weekly report: this week, the week before, and each precinct's counts of both
-    (the county's precincts, or the one precinct)."""
+    (the county's precincts, or the one precinct). `case_app` is the report's app_registrations of each week
+    (metrics.app_registrations, counted once), which the APP totals add to the activities'."""
     precinct_id = precinct.id if precinct else None
     by_precinct = []
     weeks = [totals_by_precinct(*local_days(p.start, p.end), user, precinct_id) for p in (period, previous)]
@@ -33,8 +42,8 @@ def prevention_section(period: Period, previous: Period, precinct: Precinct | No
             by_precinct.append({"precinct": names[pid][0], "name": names[pid][1],
                                 "current": weeks[0].get(pid, empty_totals()),
                                 "previous": weeks[1].get(pid, empty_totals())})
-    return {"current": prevention_figures(period, precinct_id, user),
-            "previous": prevention_figures(previous, precinct_id, user), "by_precinct": by_precinct}
+    return {"current": _with_app(add_totals(weeks[0].values()), case_app[0]),
+            "previous": _with_app(add_totals(weeks[1].values()), case_app[1]), "by_precinct": by_precinct}
 
 
 def prevention_layout() -> list[tuple[str, str]]:
