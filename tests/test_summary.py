@@ -74,7 +74,7 @@ def test_the_texts_numbers_are_the_weekly_reports(week):
     report = compute_report(WEEK)
     m, p = report["metrics"], report["prevention"]["current"]
     text = draft_text(summary_figures(dt.date(2026, 11, 16), dt.date(2026, 11, 22)))
-    assert f"共接收反诈预警{m['warnings_received']}条" in text
+    assert f"共接收反诈预警{m['warnings_received']}条（其中中心推送{m['warnings_received']}条）" in text
     assert f"精准劝阻{m['outcomes']['dissuaded']}人" in text and m["outcomes"]["dissuaded"] == 2
     assert f"避免事主经济损失共计{wan(m['amount_dissuaded'])}（803,456.00元）" in text
     assert "80余万元" in text and m["amount_dissuaded"] == "803456.00"

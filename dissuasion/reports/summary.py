@@ -93,8 +93,9 @@ def _money(amount: str) -> str:
     return f"{wan(exact)}（{exact:,.2f}元）" if exact else wan(exact)
 
 
-def _pct(value) -> str:
-    return "无高风险预警" if value is None else f"{value:g}%"
+def _seen(value) -> str:
+    """预警见人率 of the high tiers, or that there were none to see."""
+    return "本期无高风险预警" if value is None else f"高风险预警见人率{value:g}%"
 
 
 def _compare(label: str, now_, before, unit: str) -> str:
@@ -110,21 +111,27 @@ def _compare(label: str, now_, before, unit: str) -> str:
 #: The counts as a summary words them: (key, verb + noun before the number, unit after it).
 COUNT_WORDS = ((ActivityCount.PEOPLE, "受教群众", "人次"), (ActivityCount.HOUSEHOLDS, "入户走访", "户"),
                (ActivityCount.MATERIALS, "发放宣传资料", "份"), (ActivityCount.BANNERS, "悬挂横幅、张贴标语", "条"),
-               (ActivityCount.POSTS, "发布宣传信息", "条"), (ActivityCount.OFFICERS, "出动警力", "人次"))
+               (ActivityCount.POSTS, "发布宣传信息", "条"), (ActivityCount.OFFICERS, "出动警力", "人"))
 SOURCE_WORDS = {WarningSource.PUSH: "中心推送", WarningSource.API: "接口推送", WarningSource.MANUAL: "手工录入"}
+
+
+def _source(key: str) -> str:
+    """A warning source as a summary says it (a source another part adds: its own label)."""
+    source = WarningSource(key)
+    return SOURCE_WORDS.get(source, source.label)
 
 
 def draft_text(figures: dict) -> str:
     """The summary in the form precincts write it, every number taken from `figures` (summary_figures)."""
     unit, cur, prev = figures["unit"], figures["current"], figures["previous"]
     p, pp = cur["prevention"], prev["prevention"]
-    sources = "、".join(f"{SOURCE_WORDS[WarningSource(s)]}{n}条" for s, n in cur["warnings_by_source"].items() if n)
+    sources = "、".join(f"{_source(s)}{n}条" for s, n in cur["warnings_by_source"].items() if n)
     lines = [f"{unit}反诈工作总结（{_span(cur)}）", "", "一、预警劝阻工作",
              f"{_span(cur)}，{unit}共接收反诈预警{cur['warnings_received']}条"
              f"{'（其中' + sources + '）' if sources else ''}，涉及{cur['persons']}人，"
              f"新建劝阻任务{cur['cases_new']}件。"
              f"精准劝阻{cur['dissuaded']}人，避免事主经济损失共计{_money(cur['amount_dissuaded'])}；"
-             f"高风险预警见人率{_pct(cur['visited_high_pct'])}；"
+             f"{_seen(cur['visited_high_pct'])}；"
              f"预警后被骗{cur['defrauded']}人，被骗金额{_money(cur['amount_defrauded'])}；"
              f"劝阻中引导注册国家反诈中心APP{cur['app_registrations']}人。",
              "", "二、宣传防范工作", *_prevention_lines(p), "", "三、与上期对比",
