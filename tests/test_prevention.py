@@ -254,3 +254,39 @@ def test_the_api_records_and_lists_activities(client, bearer, now, make_user, ma
     assert {"get", "post"} <= set(document["paths"]["/activities"])
     assert client.post("/api/v1/activities", json=body, headers=bearer(make_user("center", precinct=None))
                        ).status_code == 403
+
+
+def test_the_author_changes_an_activity_through_the_form_and_a_colleague_cannot(client, auth, record, make_user):
+    author, colleague = make_user("officer"), make_user("officer")
+    activity = record(author)
+    auth.login(colleague)
+    refused = client.get(f"/prevention/{activity.id}/edit", follow_redirects=True).get_data(as_text=True)
+    assert "只有登记人和所领导可以修改" in refused
+    auth.logout()
+    auth.login(author)
+    form = client.get(f"/prevention/{activity.id}/edit").get_data(as_text=True)
+    assert 'value="120"' in form and "可修改至 2026-11-30" in form
+    assert client.post(f"/prevention/{activity.id}/edit", data={**LECTURE, "people": "125"}).status_code == 302
+    db.session.refresh(activity)
+    assert activity.people == 125
+    event = db.session.scalar(select(AuditEvent).filter_by(action="activity_update"))
+    assert event.detail["changes"] == {"people": [120, 125]} and event.username == author.username
+
+
+def test_the_list_filters_by_type_and_days(client, auth, record, make_user):
+    officer = make_user("officer")
+    record(officer)
+    record(officer, kind="social_media", held_on="2026-11-10", community="", place="抖音", people="", materials="",
+           app_registrations="", posts="8")
+    auth.login(officer)
+    week = client.get("/prevention/?from=2026-11-16&to=2026-11-22").get_data(as_text=True)
+    assert "共 1 次活动" in week and "<b>120</b>" in week and "抖音" not in week
+    posts = client.get("/prevention/?kind=social_media").get_data(as_text=True)
+    assert "共 1 次活动" in posts and "抖音" in posts and "<b>8</b>" in posts and "<b>120</b>" not in posts
+
+
+def test_the_weekly_report_api_carries_the_prevention_key(client, bearer, record, make_user):
+    lead = make_user("lead")
+    record(make_user("officer"))
+    body = client.get("/api/v1/reports/weekly?week=2026-W47&precinct=PCS01", headers=bearer(lead)).json
+    assert body["prevention"]["current"]["people"] == 120 and body["prevention"]["current"]["app"]["total"] == 15
