@@ -97,7 +97,9 @@ def test_a_precinct_summary_names_the_precinct_and_counts_only_it(week, make_pre
 
 def test_a_month_compares_with_the_month_before(week):
     figures = summary_figures(dt.date(2026, 11, 1), dt.date(2026, 11, 30))
-    assert (figures["previous"]["from"], figures["previous"]["to"]) == ("2026-10-02", "2026-10-31")
+    assert (figures["previous"]["from"], figures["previous"]["to"]) == ("2026-10-01", "2026-10-31")
+    span = summary_figures(dt.date(2026, 11, 5), dt.date(2026, 11, 24))  # any other span: the same days before
+    assert (span["previous"]["from"], span["previous"]["to"]) == ("2026-10-16", "2026-11-04")
     assert "精准劝阻3人" in draft_text(figures)
 
 

@@ -49,8 +49,12 @@ def warnings_by_source(period: Period, scope: Scope) -> dict:
 
 
 def previous_period(period: Period) -> Period:
-    """The span of the same number of days just before."""
+    """The period to compare with: for a whole calendar month the month before (November → October), otherwise
+    the span of the same number of days just before (a week → the week before)."""
     first, last = local_days(period.start, period.end)
+    if first.day == 1 and (last + dt.timedelta(days=1)).day == 1 and first.replace(day=1) == last.replace(day=1):
+        before = first - dt.timedelta(days=1)
+        return days_period(before.replace(day=1), before)
     days = (last - first).days + 1
     return days_period(first - dt.timedelta(days=days), first - dt.timedelta(days=1))
 
