@@ -7,7 +7,9 @@ Target (issue 6): compute_report(week) for the county under 2 s on SQLite, and n
 
 The fill: 8 precincts; 1,000,000 cases spread evenly over three years (about 6,400 a week), each with its person,
 one warning and three contacts; 95 % closed two days after creation (outcomes and amounts drawn), the rest open;
-one follow-up per ten cases. Rows go in through executemany (no ORM), the schema's indexes included.
+one follow-up per ten cases; one publicity activity per precinct per day (issue 24's 宣传防范 section). Rows go in
+through executemany (no ORM), the schema's indexes included. `--cases N` fills a smaller database (quick before/after
+comparisons in one sitting).
 The floor is the same aggregates written by hand as SQL strings, run on the same connection; compute_report is
 timed end to end (both weeks, every metric, the enum and money conversions), median of several runs.
 """
@@ -39,6 +41,12 @@ NOW = dt.datetime(2026, 11, 23, 0, 30, tzinfo=dt.UTC)  # Monday 08:30 in Asia/Sh
 SPAN = dt.timedelta(days=3 * 365)
 TIERS = [Tier.EXTRA_HIGH, Tier.HIGH, Tier.MEDIUM, Tier.LOW]
 OUTCOMES = [Outcome.DISSUADED, Outcome.SELF_PROTECTED, Outcome.DEFRAUDED, Outcome.FALSE_ALARM, Outcome.UNREACHABLE]
+
+
+def set_size(cases: int) -> None:
+    """A smaller fill: the same spread over three years, fewer cases."""
+    global CASES, CHUNK
+    CASES, CHUNK = cases, min(CHUNK, cases)
 
 
 def make_app():
@@ -104,6 +112,17 @@ INSERTS = {
     "followups": "INSERT INTO followups (id, case_id, kind, method, due_at, status, done_at, created_at, note) "
                  "VALUES (?,?,?,?,?,?,?,?,'')",
 }
+ACTIVITY_INSERT = ("INSERT INTO activities (precinct_id, kind, held_on, place, participants, people, households, "
+                   "materials, banners, posts, app_registrations, officers, note, created_at, updated_at) "
+                   "VALUES (?,?,?,'','',?,?,?,0,0,?,?,'',?,?)")
+
+
+def activity_rows(rng: random.Random) -> list[tuple]:
+    """One activity per precinct per day over the span (about 8,800 rows)."""
+    first = (NOW - SPAN).date()
+    return [(p, "lecture", (first + dt.timedelta(days=d)).isoformat(), rng.randint(20, 200), rng.randint(0, 50),
+             rng.randint(0, 500), rng.randint(0, 20), rng.randint(1, 5), ts(NOW), ts(NOW))
+            for d in range(SPAN.days) for p in range(1, PRECINCTS + 1)]
 
 
 def fill() -> None:
@@ -133,6 +152,9 @@ def fill() -> None:
                 raw.executemany(INSERTS[name], batch[name])
             raw.execute("COMMIT")
             print(f"  {min(start + CHUNK - 1, CASES):>9,} cases  {time.perf_counter() - started:6.1f} s", flush=True)
+        raw.execute("BEGIN")
+        raw.executemany(ACTIVITY_INSERT, activity_rows(rng))
+        raw.execute("COMMIT")
         raw.execute("ANALYZE")
         raw.close()
     print(f"fill: {time.perf_counter() - started:.0f} s")
@@ -171,13 +193,18 @@ FLOOR = [
     "ORDER BY w.pushed_at, w.id LIMIT 1)) AS t, c.outcome, count(c.id), sum(round(c.amount_dissuaded * 100)) "
     "FROM cases c WHERE c.closed_at >= :s AND c.closed_at < :e AND c.outcome IN ('dissuaded', 'defrauded') "
     "GROUP BY t, c.outcome",
+    "SELECT precinct_id, kind, count(id), sum(people), sum(households), sum(materials), sum(banners), sum(posts), "
+    "sum(app_registrations), sum(officers) FROM activities WHERE held_on >= :d1 AND held_on <= :d2 "
+    "GROUP BY precinct_id, kind",
 ]
 
 
 def run_floor(week: str) -> None:
     for w in (week, previous_week(week)):
         period = week_period(w)
-        params = {"s": ts(period.start), "e": ts(period.end), "now": ts(NOW)}
+        params = {"s": ts(period.start), "e": ts(period.end), "now": ts(NOW),
+                  "d1": timeutil.local(period.start).date().isoformat(),
+                  "d2": (timeutil.local(period.end).date() - dt.timedelta(days=1)).isoformat()}
         for sql in FLOOR:
             if ":now" in sql and w != week:
                 continue  # overdue_now is counted once, for the week itself
@@ -200,8 +227,10 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true", help="fill the database again")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--db", type=Path, default=PATH, help=f"the filled database (default {PATH})")
+    parser.add_argument("--cases", type=int, default=CASES, help=f"cases to fill (default {CASES:,})")
     args = parser.parse_args()
     PATH = args.db
+    set_size(args.cases)
     if args.rebuild or not PATH.exists():
         fill()
     timeutil.freeze(NOW)

@@ -8,7 +8,7 @@ from .privacy import pii
 
 #: The domains that own tables; each one's models module is imported when the app is built.
 DOMAINS_WITH_MODELS = ("auth", "directory", "cases", "contacts", "followups", "notifications", "imports",
-                       "reports")
+                       "reports", "prevention")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -56,10 +56,12 @@ def register_blueprints(app: Flask) -> None:
     from .followups.views import bp as followups_bp
     from .imports.views import bp as imports_bp
     from .notifications.views import bp as notifications_bp
+    from .prevention.views import bp as prevention_bp
     from .reports.views import bp as reports_bp
 
     for bp in (main_bp, auth_bp, users_bp, cases_bp, contacts_bp, followups_bp, imports_bp, audit_bp, directory_bp,
-               rules_bp, reports_bp, api_bp, notifications_bp, entry_bp):
+               rules_bp, reports_bp, api_bp, notifications_bp, entry_bp,
+               prevention_bp):
         app.register_blueprint(bp)
 
 
@@ -72,9 +74,11 @@ def register_errorhandlers(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from .core.filters import init_app
     from .notifications.views import init_app as init_bell
+    from .prevention.views import init_app as init_progress
 
     init_app(app)
     init_bell(app)
+    init_progress(app)
 
 
 def register_commands(app: Flask) -> None:

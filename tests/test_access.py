@@ -4,11 +4,12 @@ import re
 
 import pytest
 
-from dissuasion.core.enums import FollowUpKind, Method
+from dissuasion.core.enums import ActivityKind, FollowUpKind, Method
 from dissuasion.core.timeutil import now
 from dissuasion.extensions import db
 from dissuasion.followups.rules import schedule
 from dissuasion.imports.models import Push
+from dissuasion.prevention.models import Activity
 from dissuasion.reports.models import WeeklyReport
 from dissuasion.reports.queries import compute_report
 
@@ -62,6 +63,13 @@ EXPECTED = {
     "/reports/archive": ("GET", READERS, 200),
     "/reports/archive/<int:report_id>": ("GET", READERS, 200),
     "/reports/feedback.xlsx": ("GET", READERS, 302),  # without dates: back to the report page with a message
+    "/reports/summary": ("GET", READERS, 200),
+    "/reports/summary.docx": ("POST", READERS, 302),  # without a text: back to the page with a message
+    "/prevention/": ("GET", CASE_ROLES, 200),
+    "/prevention/activities.xlsx": ("GET", CASE_ROLES, 200),
+    "/prevention/new": ("GET", {"officer", "lead"}, 200),
+    "/prevention/<int:activity_id>/edit": ("GET", {"officer", "lead"}, None),  # not the author: back to the list
+    "/prevention/targets": ("GET", {"admin"}, 200),
     "/notifications": ("GET", set(ROLES), 200),
     "/notifications/read": ("POST", set(ROLES), 302),
     "/imports/upload": ("GET", {"center"}, 200),
@@ -86,6 +94,7 @@ EXPECTED = {
     "/cases/<int:case_id>/return": ("POST", {"center"}, 302),  # a routed case nobody asked to send back: refused
     "/warnings/<int:warning_id>/undo-return": ("POST", {"center"}, 302),  # not returned: refused, back
     "/cases/<int:case_id>/request-return": ("POST", {"lead"}, 302),  # without a reason: back with a message
+    "/api/v1/activities": ("GET", TOKEN, 401),
     "/api/v1/openapi.json": ("GET", PUBLIC, 200),
 }
 
@@ -108,11 +117,13 @@ def ids(make_case, make_user):
     report = WeeklyReport(week="2026-W47", precinct_id=case.precinct_id,
                           data=compute_report("2026-W47", case.precinct))
     push = Push(file_name="名单.csv", sha256="0" * 64)
-    db.session.add_all([report, push])
+    activity = Activity(precinct_id=case.precinct_id, kind=ActivityKind.LECTURE, held_on=now().date(), place="礼堂",
+                        people=10)
+    db.session.add_all([report, push, activity])
     db.session.commit()
     return {"case_id": case.id, "user_id": make_user("officer", precinct="PCS01").id, "lang": "en",
             "tier": "high", "field": "id", "report_id": report.id, "push_id": push.id,
-            "followup_id": followup.id, "warning_id": case.warnings[0].id}
+            "followup_id": followup.id, "warning_id": case.warnings[0].id, "activity_id": activity.id}
 
 
 def _url(rule: str, ids: dict) -> str:

@@ -99,7 +99,22 @@ SCHEMAS = {
     "WarningEntered": _obj({"warning_number": {**STR, "description": "SD-<precinct code or ZX>-<yyyymmdd>-<nnnn>"},
                             "case_id": INT, "attached": {**BOOL, "description": "joined the person's open case"}},
                            ("warning_number", "case_id", "attached")),
-    "WeeklyReport": {"type": "object", "description": "the weekly report, as `report weekly --format json`"},
+    "WeeklyReport": {"type": "object", "description": "the weekly report, as `report weekly --format json`; "
+                     "`prevention` holds the publicity work (current, previous, by_precinct)"},
+    "Activity": _obj({"id": INT, "kind": _enum(e.ActivityKind), "held_on": {"type": "string", "format": "date"},
+                      "precinct": STR, "community": NSTR, "place": STR, "participants": STR,
+                      **{c.value: {**INT, "minimum": 0, "maximum": c.maximum} for c in e.ActivityCount},
+                      "note": STR, "created_by": NSTR, "created_at": TIME}),
+    "ActivityInput": _obj({"kind": _enum(e.ActivityKind), "held_on": {"type": "string", "format": "date",
+                                                                      "description": "not in the future"},
+                           "community": {**STR, "description": "a community of the precinct's directory"},
+                           "place": {**STR, "description": "required when no community is given"},
+                           "participants": STR,
+                           **{c.value: {**INT, "minimum": 0, "maximum": c.maximum,
+                                        "description": "only for the types that record it"}
+                              for c in e.ActivityCount},
+                           "note": STR}, ("kind", "held_on")),
+    "ActivityList": _obj({"items": {"type": "array", "items": _ref("Activity")}, "total": INT}),
     "Feedback": _obj({"from": STR, "to": STR, "items": {"type": "array", "items": {"type": "object"}}}),
 }
 
@@ -171,6 +186,12 @@ DOCUMENT = {
         "/feedback": {"get": _op("Feedback to the center, one item per warning pushed in the period", 200,
                                  _ref("Feedback"), 400, 403, params=[_query("from", STR, "2026-11-16"),
                                                                      _query("to", STR, "2026-11-22")])},
+        "/activities": {
+            "get": _op("Publicity work (宣传工作) in reach, newest day first", 200, _ref("ActivityList"), 400, 403,
+                       params=[_query("kind", _enum(e.ActivityKind)), _query("from", STR, "2026-11-16"),
+                               _query("to", STR, "2026-11-22"), _query("precinct", STR, "precinct code")]),
+            "post": _op("Record publicity work for the token user's precinct (officer, lead)", 201, _ref("Activity"),
+                        400, 403, 422, body=_json(_ref("ActivityInput")))},
         "/openapi.json": {"get": {"summary": "This document", "security": [],
                                   "responses": {"200": {"description": "OK", "content": _json({"type": "object"})}}}},
     },

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..cases.models import Case, EarlyWarning
 from ..contacts.models import Contact
+from ..core.enums import ActivityCount
 from ..core.timeutil import local
 from ..followups.models import FollowUp
 from ..privacy.pii import mask_phone
@@ -76,3 +77,11 @@ def feedback_json(row: dict) -> dict:
             value = value.value
         out[key] = value
     return out
+
+
+def activity_json(a) -> dict:
+    """A publicity activity (宣传工作): its type key, day, where, who, and every count."""
+    return {"id": a.id, "kind": a.kind.value, "held_on": a.held_on.isoformat(), "precinct": a.precinct.code,
+            "community": a.community.name if a.community else None, "place": a.place,
+            "participants": a.participants, **{c.value: a.count(c) for c in ActivityCount}, "note": a.note,
+            "created_by": a.created_by.username if a.created_by else None, "created_at": iso(a.created_at)}

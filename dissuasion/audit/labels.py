@@ -19,12 +19,15 @@ ACTIONS = {
     "warning_enter": _l("录入预警"), "entry_lookup": _l("录入预警时查找已有任务"),
     "warnings_return": _l("退回（非本辖区）"), "warnings_return_undo": _l("撤销退回"),
     "case_return_request": _l("申请退回中心"),
+    "activity_create": _l("登记宣传工作"), "activity_update": _l("修改宣传工作"),
+    "app_target_set": _l("设置APP注册目标"),
 }
 
 OBJECTS = {
     "case": _l("任务"), "push": _l("批次"), "user": _l("账号"), "username": _l("用户名"), "file": _l("文件"),
     "api_token": _l("接口令牌"), "database": _l("数据库"), "directory": _l("目录"), "rule": _l("规则"),
     "weekly_report": _l("周报"), "feedback": _l("反馈"), "audit_events": _l("审计日志"),
+    "activity": _l("宣传工作"), "community": _l("社区"), "work_summary": _l("工作总结"),
 }
 
 
@@ -62,6 +65,12 @@ DETAILS = {
     "max_tries": _l("联系次数"), "escalation": _l("联系失败后"), "followup_days": _l("回访日"),
     "watch_days": _l("关注期（天）"), "away_method": _l("外出务工人员的方式"),
     "away_relatives": _l("外出务工人员另需联系亲友"),
+    # publicity work (activity_create, activity_update's changes: before → after) and APP targets
+    "changes": _l("改动"), "before": _l("改前"), "format": _l("格式"), "community": _l("社区"),
+    "community_id": _l("社区编号"), "held_on": _l("活动日期"), "place": _l("地点"), "participants": _l("参与民警"),
+    "people": _l("受教群众（人次）"), "households": _l("入户走访（户）"), "materials": _l("发放资料（份）"),
+    "banners": _l("横幅标语（条）"), "posts": _l("发布信息（条）"), "app_registrations": _l("注册反诈APP（人次）"),
+    "officers": _l("出动警力（人）"), "note": _l("备注"), "target": _l("目标人数"), "since": _l("起算日期"),
 }
 
 #: Stored values that are words of ours rather than the user's.

@@ -21,6 +21,8 @@ from ..directory.models import Community, Precinct
 from ..directory.operations import load_directory
 from ..extensions import db
 from ..imports.pipeline import import_file
+from ..prevention.operations import record_activity, set_app_target
+from ..prevention.validation import parse_activity
 from ..privacy.pii import id_check_digit
 
 DEMO_DIRECTORY = """precinct_code,precinct_name,community,community_officer
@@ -108,6 +110,22 @@ def demo_push_file(count: int, seed: int = 1) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
+def _demo_prevention(officer, lead, admin) -> None:
+    """Last week's publicity work of 城东派出所 and an APP registration target for 东门社区, so the 宣传工作 page, the
+    report's 宣传防范 section and the boards' progress have something to show."""
+    today = local(now()).date()
+    monday = today - dt.timedelta(days=today.weekday() + 7)
+    for by, fields in ((officer, {"kind": "lecture", "community": "东门社区", "participants": "社区民警、网格员",
+                                  "people": "120", "materials": "300", "app_registrations": "15"}),
+                       (officer, {"kind": "banner", "community": "朝阳社区", "banners": "6", "officers": "2"}),
+                       (lead, {"kind": "street", "place": "城东农贸市场", "people": "260", "materials": "800",
+                               "app_registrations": "32", "officers": "4"})):
+        record_activity(parse_activity({"held_on": (monday + dt.timedelta(days=2)).isoformat(), **fields},
+                                       officer.precinct), by)
+    community = db.session.scalar(db.select(Community).filter_by(name="东门社区"))
+    set_app_target(community, 200, monday, admin)
+
+
 def load_demo(warnings: int = 60) -> dict[str, str]:
     """Fill an empty database; returns {username: password} to print once."""
     ensure_default_rules()
@@ -124,5 +142,6 @@ def load_demo(warnings: int = 60) -> dict[str, str]:
     set_password(officer, passwords[officer.username])
     officer.must_change_password = False
     import_file(DEMO_PUSH_NAME, demo_push_file(warnings), by=users["center01"])
+    _demo_prevention(officer, users["lead01"], users["admin"])
     record("demo_load", "database", "", warnings=warnings)
     return passwords

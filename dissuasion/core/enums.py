@@ -288,3 +288,71 @@ class WarningSource(LabelledEnum):
     def hand_entry(cls) -> tuple["WarningSource", ...]:
         """The sources a user picks on 录入预警 and the API takes (MANUAL is only for old rows)."""
         return (cls.BANK, cls.HOTLINE_96110, cls.POLICE_110, cls.RELATIVE, cls.WALK_IN, cls.OTHER)
+
+
+class ActivityCount(LabelledEnum):
+    """The counts a publicity activity (宣传工作) records; each has its unit and the largest sane value."""
+
+    PEOPLE = "people"
+    HOUSEHOLDS = "households"
+    MATERIALS = "materials"
+    BANNERS = "banners"
+    POSTS = "posts"
+    APP_REGISTRATIONS = "app_registrations"
+    OFFICERS = "officers"
+
+    @classmethod
+    def _labels(cls):
+        return {cls.PEOPLE: _l("受教群众（人次）"), cls.HOUSEHOLDS: _l("入户走访（户）"),
+                cls.MATERIALS: _l("发放资料（份）"), cls.BANNERS: _l("横幅标语（条）"),
+                cls.POSTS: _l("发布信息（条）"), cls.APP_REGISTRATIONS: _l("注册反诈APP（人次）"),
+                cls.OFFICERS: _l("出动警力（人）")}
+
+    @property
+    def maximum(self) -> int:
+        """Past this, a number is a typing slip (an extra zero), not a week's work of one precinct."""
+        return {ActivityCount.PEOPLE: 100_000, ActivityCount.HOUSEHOLDS: 10_000, ActivityCount.MATERIALS: 200_000,
+                ActivityCount.BANNERS: 5_000, ActivityCount.POSTS: 10_000, ActivityCount.APP_REGISTRATIONS: 50_000,
+                ActivityCount.OFFICERS: 500}[self]
+
+
+class ActivityKind(LabelledEnum):
+    """Types of publicity work (宣传工作登记), and which counts apply to each (`counts`)."""
+
+    LECTURE = "lecture"
+    COMMUNITY_VISIT = "community_visit"
+    SCHOOL = "school"
+    BANK_COMPANY = "bank_company"
+    STREET = "street"
+    VAN = "van"
+    BANNER = "banner"
+    LEAFLETS = "leaflets"
+    SCREEN = "screen"
+    SOCIAL_MEDIA = "social_media"
+    REGISTRY_WINDOW = "registry_window"
+    PEAK_POLICING = "peak_policing"
+    OTHER = "other"
+
+    @classmethod
+    def _labels(cls):
+        return {cls.LECTURE: _l("讲座/报告会"), cls.COMMUNITY_VISIT: _l("进社区/入户走访"),
+                cls.SCHOOL: _l("进校园/班会"), cls.BANK_COMPANY: _l("进银行/企业"), cls.STREET: _l("街面/集市宣传"),
+                cls.VAN: _l("宣传车"), cls.BANNER: _l("张贴标语/悬挂横幅"), cls.LEAFLETS: _l("发放资料"),
+                cls.SCREEN: _l("电子屏/广播"), cls.SOCIAL_MEDIA: _l("自媒体发布"), cls.REGISTRY_WINDOW: _l("户籍窗口"),
+                cls.PEAK_POLICING: _l("高峰警务"), cls.OTHER: _l("其他")}
+
+    @property
+    def counts(self) -> tuple[ActivityCount, ...]:
+        """The counts this type of work records; the others stay 0 (the form hides them, the checks refuse them)."""
+        c = ActivityCount
+        face_to_face = (c.PEOPLE, c.MATERIALS, c.APP_REGISTRATIONS, c.OFFICERS)
+        return {
+            ActivityKind.COMMUNITY_VISIT: (c.PEOPLE, c.HOUSEHOLDS, c.MATERIALS, c.APP_REGISTRATIONS, c.OFFICERS),
+            ActivityKind.VAN: (c.PEOPLE, c.MATERIALS, c.OFFICERS),
+            ActivityKind.BANNER: (c.BANNERS, c.OFFICERS),
+            ActivityKind.LEAFLETS: (c.PEOPLE, c.MATERIALS, c.OFFICERS),
+            ActivityKind.SCREEN: (c.POSTS,),
+            ActivityKind.SOCIAL_MEDIA: (c.POSTS,),
+            ActivityKind.PEAK_POLICING: (c.PEOPLE, c.MATERIALS, c.APP_REGISTRATIONS, c.OFFICERS),
+            ActivityKind.OTHER: tuple(c),
+        }.get(self, face_to_face)

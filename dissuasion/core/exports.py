@@ -10,6 +10,10 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 import xlsxwriter
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
+from docx.shared import Pt
 
 from .enums import Role
 
@@ -73,3 +77,25 @@ def _write_cell(sheet, r: int, c: int, value, money, when) -> None:
         sheet.write_datetime(r, c, value.replace(tzinfo=None), when)
     else:
         sheet.write_string(r, c, str(value))
+
+
+def write_docx(text: str) -> bytes:
+    """A Word document of plain text: the first line as the centred title, each further line a paragraph, in a
+    font Chinese Word installations have (宋体, set for East Asian text too)."""
+    document = Document()
+    style = document.styles["Normal"]
+    style.font.name = "宋体"
+    style.font.size = Pt(12)
+    style.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    title, body = (lines[0], lines[1:]) if lines else ("", [])
+    heading = document.add_paragraph()
+    heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = heading.add_run(title)
+    run.bold = True
+    run.font.size = Pt(16)
+    for line in body:
+        document.add_paragraph(line)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()

@@ -17,6 +17,8 @@ NAV = (
     ("imports.upload", _l("导入名单"), (Role.CENTER,)),
     ("imports.pushes", _l("推送批次"), (Role.CENTER,)),
     ("reports.weekly", _l("周报"), (Role.CENTER, Role.LEAD)),
+    ("prevention.index", _l("宣传工作"), (Role.OFFICER, Role.LEAD, Role.CENTER)),
+    ("prevention.targets", _l("注册目标"), (Role.ADMIN,)),
     ("users.index", _l("用户管理"), (Role.ADMIN,)),
     ("directory.index", _l("派出所目录"), (Role.ADMIN, Role.CENTER)),
     ("rules.index", _l("处置规则"), (Role.ADMIN,)),

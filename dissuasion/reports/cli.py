@@ -9,8 +9,9 @@ import click
 from flask.cli import AppGroup
 
 from ..extensions import db
-from .operations import export_feedback, export_report
-from .queries import compute_report, report_target
+from .operations import export_feedback, export_report, export_summary
+from .queries import compute_report, precinct_by_code, report_target
+from .summary import draft_text, summary_figures
 from .weeks import WeekError, days_period
 
 report_cli = AppGroup("report", help="Weekly reports.")
@@ -37,6 +38,28 @@ def report_weekly(week: str | None, code: str | None, fmt: str, out: str | None)
     if not out:
         raise click.UsageError("--format xlsx 需要 --out 文件。")
     _write(out, export_report(report))
+    db.session.commit()
+    click.echo(f"已写入 {out}。")
+
+
+@report_cli.command("summary")
+@click.option("--from", "first", required=True, help="First day, e.g. 2026-11-16 (Asia/Shanghai).")
+@click.option("--to", "last", required=True, help="Last day, included.")
+@click.option("--precinct", "code", help="Precinct code (default: the county).")
+@click.option("--format", "fmt", type=click.Choice(["docx", "txt"]), default="docx", show_default=True)
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="The file to write.")
+def report_summary(first: str, last: str, code: str | None, fmt: str, out: str) -> None:
+    """The 工作总结 drafted from the data for a span of days (a week, a month, any range), as .docx or text."""
+    try:
+        first_day, last_day = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+        days_period(first_day, last_day)
+    except (ValueError, WeekError) as exc:
+        raise click.BadParameter(f"日期应为 2026-11-16 格式，结束不早于开始：{exc}") from exc
+    precinct = precinct_by_code(code)
+    if code and precinct is None:
+        raise click.BadParameter(f"派出所代码 {code} 不在目录中。", param_hint="--precinct")
+    figures = summary_figures(first_day, last_day, precinct)
+    _write(out, export_summary(draft_text(figures), figures, fmt))
     db.session.commit()
     click.echo(f"已写入 {out}。")
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..core.auditlog import record
-from ..core.exports import write_xlsx
+from ..core.exports import write_docx, write_xlsx
 from ..core.timeutil import now
 from ..directory.models import Precinct
 from ..extensions import db
@@ -70,3 +70,11 @@ def feedback_for_api(period: Period, by) -> list[dict]:
     record("export", "feedback", "", user=by, period=period.label, rows=len(rows), via="api")
     db.session.flush()
     return rows
+
+
+def export_summary(text: str, figures: dict, fmt: str = "docx", by=None) -> bytes:
+    """The 工作总结 (as drafted, or as the user edited it) as .docx or UTF-8 text; audited with its period."""
+    record("export", "work_summary", figures["precinct"] or "county", user=by, format=fmt,
+           period=f"{figures['current']['from']}..{figures['current']['to']}")
+    db.session.flush()
+    return write_docx(text) if fmt == "docx" else text.encode("utf-8")

@@ -18,6 +18,7 @@ from ..directory.models import Precinct
 from ..extensions import db
 from .metrics import Scope, compute_metrics, outcome_of_case
 from .models import WeeklyReport
+from .prevention import prevention_section
 from .weeks import Period, last_complete_week, previous_week, week_period
 
 
@@ -29,11 +30,15 @@ def compute_report(week: str, precinct: Precinct | None = None, user: User | Non
     overdue_now is counted at `at` (default: now) for the week itself and left null for the week before.
     """
     scope = Scope(precinct.id if precinct else None, user)
+    metrics = compute_metrics(week_period(week), scope, at or now())
+    previous = compute_metrics(week_period(previous_week(week)), scope, None)
     return {
         "week": week,
         "precinct": precinct.code if precinct else None,
-        "metrics": compute_metrics(week_period(week), scope, at or now()),
-        "previous": compute_metrics(week_period(previous_week(week)), scope, None),
+        "metrics": metrics,
+        "previous": previous,
+        "prevention": prevention_section(week_period(week), week_period(previous_week(week)), precinct, user,
+                                         (metrics["app_registrations"], previous["app_registrations"])),
     }
 
 

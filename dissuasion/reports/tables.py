@@ -8,6 +8,7 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 
 from ..core.enums import FraudType, Method, Outcome, Tier, WarningSource
+from .prevention import prevention_sheets
 
 PCT, MINUTES, MONEY, COUNT = "%", "min", "yuan", ""
 
@@ -87,4 +88,5 @@ def report_sheets(report: dict) -> list[tuple[str, list[str], list[list]]]:
     title = f"{report['week']} {report['precinct'] or str(_l('全县'))}"
     header = [title, str(_l("本周")), str(_l("上周")), str(_l("变化"))]
     rows = [[r.label, r.cell(r.current), r.cell(r.previous), r.change] for r in metric_rows(report)]
-    return [(str(_l("周报")), header, rows), (str(_l("诈骗类型")), [str(h) for h in FRAUD_HEADER], fraud_rows(report))]
+    return [(str(_l("周报")), header, rows), (str(_l("诈骗类型")), [str(h) for h in FRAUD_HEADER], fraud_rows(report)),
+            *prevention_sheets(report)]

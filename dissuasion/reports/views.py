@@ -17,6 +17,7 @@ from ..extensions import db
 from .metrics import Scope, outcomes_by_precinct
 from .models import WeeklyReport
 from .operations import export_feedback, export_report, store_report
+from .prevention import prevention_rows
 from .queries import archive, compute_report, may_read_report, report_target, reportable_precincts
 from .tables import FRAUD_HEADER, fraud_rows, metric_rows
 from .weeks import WeekError, days_period, recent_weeks, week_of, week_period
@@ -49,7 +50,13 @@ def _render(report: dict, precinct, snapshot: WeeklyReport | None = None):
                            rows=metric_rows(report), fraud_header=FRAUD_HEADER, fraud_rows=fraud_rows(report),
                            chart={"report": report, "outcomes_by_precinct": by_precinct}, chart_labels=_chart_labels(),
                            weeks=weeks if report["week"] in weeks else [report["week"], *weeks],
-                           precincts=reportable_precincts(current_user), week_days=_days(report["week"]))
+                           precincts=reportable_precincts(current_user), week_days=_days(report["week"]),
+                           **_prevention(report))
+
+
+def _prevention(report: dict) -> dict:
+    """The 宣传防范 block's rows (reports/_prevention.html)."""
+    return {"prevention_rows": prevention_rows(report)}
 
 
 def _chart_labels() -> dict:
@@ -130,3 +137,6 @@ def feedback_export():
     db.session.commit()
     name = f"feedback-{request.args['from']}-{request.args['to']}.xlsx"
     return Response(data, mimetype=XLSX, headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+from . import summary_views  # noqa: E402,F401  (the 工作总结 pages join this blueprint)

@@ -21,8 +21,9 @@ from dissuasion.auth.operations import create_user, set_password
 from dissuasion.cases.operations import WarningInput, register_warning
 from dissuasion.cases.rules import ensure_default_rules
 from dissuasion.cli.demodata import DEMO_DIRECTORY
+from dissuasion.contacts.models import Contact
 from dissuasion.core import timeutil
-from dissuasion.core.enums import FraudType, Role, Tier
+from dissuasion.core.enums import AppStatus, CaseStatus, FraudType, Method, Outcome, Reached, Role, Tier
 from dissuasion.directory.models import Community, Precinct
 from dissuasion.directory.operations import load_directory
 from dissuasion.extensions import db
@@ -72,7 +73,19 @@ def seed() -> None:
         register_warning(_warning("E2E0000002", LEAD_CASE, Tier.MEDIUM, communities["朝阳社区"], "13912345679"))
     finally:
         timeutil.freeze(None)
+    _registered_app_case(communities["枫树村"])
     db.session.commit()
+
+
+def _registered_app_case(community: Community) -> None:
+    """A case closed an hour ago whose person registered the 国家反诈中心APP in the contact (本次注册): the
+    week's APP registrations from cases are never 0, so the prevention journey sees them added to its own."""
+    hour_ago = timeutil.now() - dt.timedelta(hours=1)
+    case = register_warning(_warning("E2E0000003", "钱美兰", Tier.MEDIUM, community, "13912345670")).case
+    db.session.add(Contact(case=case, method=Method.PHONE, reached=Reached.SELF, contacted_at=hour_ago,
+                           outcome=Outcome.SELF_PROTECTED, app_status=AppStatus.REGISTERED_NOW))
+    case.status, case.outcome, case.closed_at, case.due_at = CaseStatus.CLOSED, Outcome.SELF_PROTECTED, hour_ago, None
+    case.first_contact_at = case.signed_at = hour_ago
 
 
 def _exit_with_parent() -> None:
