@@ -164,11 +164,69 @@ def _chunks(archive: zipfile.ZipFile, path: str, overlap: int = 64):
             tail = piece[-overlap:]
 
 
+#: A run of XML text with no tag in it longer than this many bytes is refused outright, wherever it starts: no
+#: cell of 32,767 characters takes that much, even written as entities (&#x1F600; is ten bytes for one). Runs
+#: shorter than this but longer than MAX_CELL_CHARS characters are counted exactly (_check_cells).
+MAX_RUN_BYTES = 10 * MAX_CELL_CHARS + 64
+#: A worksheet row's XML longer than this is refused before the reader builds it (a list's row is a few KB; 16,384
+#: cells of a hundred characters each is 4 MB).
+MAX_ROW_BYTES = 8 * 2**20
+#: The size of one part of the zip as it really inflates (what its header says may be a lie).
+_ROW_START = re.compile(rb"<(?:\w+:)?row[\s>]")
+
+
+class _Bounds:
+    """Streams a part's XML once, refusing a text run (a cell's text, a shared string) or a row past its bound
+    however the pieces cut it: what is carried from one piece to the next is two counters, never the text."""
+
+    def __init__(self, part: str):
+        self.part, self.run, self.row = part, 0, None  # bytes since the last '<'; since the last row began
+
+    def feed(self, chunk: bytes) -> None:
+        first = chunk.find(b"<")
+        if first < 0:
+            self.run += len(chunk)
+        else:
+            self.run += first
+            self._check_run()
+            self.run = len(chunk) - chunk.rfind(b"<") - 1
+            # the longest stretch between two tags inside this piece
+            if len(chunk) > MAX_RUN_BYTES and max(map(len, chunk[first:].split(b"<")), default=0) > MAX_RUN_BYTES:
+                self.run = MAX_RUN_BYTES + 1
+        self._check_run()
+        starts = [m.start() for m in _ROW_START.finditer(chunk)]
+        if self.row is not None:
+            self.row += starts[0] if starts else len(chunk)
+            self._check_row()
+        if starts:
+            widest = max((b - a for a, b in zip(starts, starts[1:], strict=False)), default=0)
+            if widest > MAX_ROW_BYTES:
+                self.row = widest
+                self._check_row()
+            self.row = len(chunk) - starts[-1]
+            self._check_row()
+
+    def _check_run(self) -> None:
+        if self.run > MAX_RUN_BYTES:
+            raise UnreadableFile(_l("工作簿里有单元格的文字超过 Excel 允许的 32,767 个字符，不是 Excel 保存的文件或已经"
+                                    "损坏。请用 Excel 打开后重新保存，或删去过长的内容后再导入。"))
+
+    def _check_row(self) -> None:
+        if self.row is not None and self.row > MAX_ROW_BYTES:
+            raise UnreadableFile(_l("工作簿里有一行的内容超过 %(mb)d MB，远大于名单的一行，不是正常的名单文件。"
+                                    "请用 Excel 打开后删去多余的内容，重新保存后再导入。", mb=MAX_ROW_BYTES // 2**20))
+
+
 def _extent(archive: zipfile.ZipFile, path: str) -> tuple[int, int, re.Match | None]:
     """(last row, last column, <dimension>) of the worksheet: the row and column of any cell its XML places (the
-    column 0 when all are within A to Z), and its stated range, found near its start."""
+    column 0 when all are within A to Z), and its stated range, found near its start. On the way, a cell's text
+    or a row past its bound is refused (_Bounds, _check_cells)."""
     last_row, widest, dimension = 0, b"", None
-    for number, piece in enumerate(_chunks(archive, path)):
+    bounds = _Bounds(path)
+    for number, piece in enumerate(_chunks(archive, path, overlap=4 * MAX_CELL_CHARS + 16)):
+        fresh = piece if number == 0 else piece[4 * MAX_CELL_CHARS + 16:]
+        bounds.feed(fresh)
+        _check_cells(piece)
         if number == 0:
             dimension = _DIMENSION.search(piece, 0, 4096)
         if found := _ROW_REF.findall(piece):
@@ -181,11 +239,17 @@ def _extent(archive: zipfile.ZipFile, path: str) -> tuple[int, int, re.Match | N
 
 def _check_shared_strings(archive: zipfile.ZipFile, path: str) -> None:
     # a run of text starting in a piece's last 4 x 32,767 bytes is seen again, from its start, in the next piece
-    for piece in _chunks(archive, path, overlap=4 * MAX_CELL_CHARS + 16):
-        if any(len(html.unescape(run.decode("utf-8", "replace"))) > MAX_CELL_CHARS
-               for run in _LONG_TEXT.findall(piece)):
-            raise UnreadableFile(_l("工作簿里有单元格的文字超过 Excel 允许的 32,767 个字符，不是 Excel 保存的文件或已经"
-                                    "损坏。请用 Excel 打开后重新保存，或删去过长的内容后再导入。"))
+    bounds = _Bounds(path)
+    for number, piece in enumerate(_chunks(archive, path, overlap=4 * MAX_CELL_CHARS + 16)):
+        bounds.feed(piece if number == 0 else piece[4 * MAX_CELL_CHARS + 16:])
+        _check_cells(piece)
+
+
+def _check_cells(piece: bytes) -> None:
+    """No text run in the piece longer than a cell may be, in characters (CJK takes 3 bytes each, &amp; 5)."""
+    if any(len(html.unescape(run.decode("utf-8", "replace"))) > MAX_CELL_CHARS for run in _LONG_TEXT.findall(piece)):
+        raise UnreadableFile(_l("工作簿里有单元格的文字超过 Excel 允许的 32,767 个字符，不是 Excel 保存的文件或已经"
+                                "损坏。请用 Excel 打开后重新保存，或删去过长的内容后再导入。"))
 
 
 def _column_letters(number: int) -> str:
@@ -234,13 +298,14 @@ def _read_workbook(data: bytes, kind: str, max_rows: int) -> Table:
     partial_empty: list[Table] = []  # some known columns, no list: drop-down values, a summary, an empty one
     examples: list[Table] = []  # a 填写示例 or 说明 sheet with a row or two of example
     try:
+        # before the reader opens the book: it reads every shared string as it opens
+        ranges = sheet_ranges(data) if kind == "xlsx" else {}
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheets = [m.name for m in book.sheets_metadata if str(m.visible).endswith("Visible")
                   and str(m.typ).endswith("WorkSheet")] or book.sheet_names
         if not sheets:
             raise UnreadableFile(_l("工作簿里没有工作表。"))
         first = None
-        ranges = sheet_ranges(data) if kind == "xlsx" else {}
         for name in sheets:
             ref, cells = ranges.get(name, ("", 0))
             if cells > MAX_SHEET_CELLS:
