@@ -95,7 +95,7 @@ def _second_step(enrol: bool):
     secret = session["pending"]["secret"] if enrol else user.totp_secret
     form = TotpForm()
     if form.validate_on_submit():
-        if policy.totp_ok(secret, form.code.data):
+        if policy.totp_ok(secret, form.code.data, user):
             if enrol:
                 policy.enrol_totp(user, secret)
             return _finish_login(user, session["pending"].get("next"))
