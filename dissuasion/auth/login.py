@@ -58,6 +58,10 @@ def _who(user: User | None, username: str) -> tuple:
     return AuditEvent.object_type == "user", AuditEvent.object_id == str(user.id)
 
 
+#: The smallest step both databases store: failures counted are those strictly after a clearing.
+_TICK = dt.timedelta(microseconds=1)
+
+
 def throttle_cleared_at(ip: str) -> dt.datetime | None:
     """When an admin last cleared this address's throttle (failures before it no longer count)."""
     return db.session.scalar(select(func.max(AuditEvent.at)).where(
@@ -69,7 +73,8 @@ def ip_throttled(ip: str, user: User | None = None, username: str = "") -> bool:
     from this address (someone guessing one account); counted since the window began or an admin cleared it."""
     if not ip:
         return False
-    since = max(now() - IP_WINDOW, throttle_cleared_at(ip) or now() - IP_WINDOW)
+    cleared = throttle_cleared_at(ip)
+    since = max(now() - IP_WINDOW, cleared + _TICK if cleared else now() - IP_WINDOW)  # failures after the clearing
     config = current_app.config
     if _failures_since(since, AuditEvent.ip == ip) >= config.get("LOGIN_IP_MAX_FAILURES", IP_MAX_FAILURES):
         return True
@@ -92,7 +97,7 @@ def throttled_addresses() -> list[dict]:
     held = []
     for ip, failures in per_ip.items():
         cleared = throttle_cleared_at(ip)
-        failures = [f for f in failures if cleared is None or f[2] > cleared]
+        failures = [f for f in failures if cleared is None or f[2] >= cleared + _TICK]
         per_name: dict[tuple, int] = {}
         for kind, object_id, _at in failures:
             per_name[(kind, object_id)] = per_name.get((kind, object_id), 0) + 1

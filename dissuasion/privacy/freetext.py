@@ -66,3 +66,19 @@ class FreeText(TypeDecorator):
 
     def process_result_value(self, value, dialect):
         return decrypt(value) if value else value
+
+
+def numbers_of(text: str | None) -> list[str]:
+    """The ID and mobile numbers written in a text, as written (an ID's x upper-cased)."""
+    return [text[start:end].upper() for start, end, _kind in numbers_in_text(text)]
+
+
+def mask_within(value):
+    """mask_numbers over every string in a structure of dicts and lists (a stored sentence's values)."""
+    if isinstance(value, str):
+        return mask_numbers(value)
+    if isinstance(value, dict):
+        return {k: mask_within(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_within(v) for v in value]
+    return value

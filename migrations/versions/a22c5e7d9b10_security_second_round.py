@@ -44,8 +44,6 @@ def _rewrite(convert) -> None:
 
 
 def upgrade():
-    from dissuasion.privacy.freetext import has_numbers
-    from dissuasion.privacy.pii import CIPHER_PREFIX, encrypt
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('totp_last_step', sa.Integer(), nullable=True))
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
@@ -54,6 +52,13 @@ def upgrade():
         batch_op.add_column(sa.Column('revoked_at', sa.DateTime(), nullable=True))
     tokens = sa.table('api_tokens', sa.column('expires_at', sa.DateTime()))
     op.get_bind().execute(tokens.update().values(expires_at=dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=90)))
+    encrypt_existing()
+
+
+def encrypt_existing():
+    """Every stored note, reason and timeline message that holds an ID or mobile number, encrypted."""
+    from dissuasion.privacy.freetext import has_numbers
+    from dissuasion.privacy.pii import CIPHER_PREFIX, encrypt
     _rewrite(lambda text: encrypt(text) if not text.startswith(CIPHER_PREFIX) and has_numbers(text) else text)
 
 
