@@ -62,6 +62,7 @@ _FORMULA_TEXT = re.compile(r'^\s*="(.*)"\s*$', re.S)
 def csv_rows(data: bytes, find_header: Callable[[list[list[str]]], object] | None = None) -> list[list[str]]:
     """All rows of a CSV file, decoded: comma-separated, or by tabs or semicolons when `find_header` finds the
     header only so."""
+    _check_line_length(data)
     text = decode_text(data)
     if "\x00" in text:
         raise UnreadableFile(_l("文件含有二进制内容，不是 CSV 表格。请确认选择的是导出的名单文件。"))
@@ -96,6 +97,25 @@ MAX_ROW_CELLS = 16_384
 #: Cells in a whole file, at most: 200,000 rows of 30 columns (trailing empty cells past 256 are dropped first). A
 #: 50 MB file of commas would otherwise be 25 million cells, 200 MB of references before anything is judged.
 MAX_TABLE_CELLS = 6_000_000
+
+
+#: A line longer than this many bytes is refused before the file is decoded (a row of a list is a few hundred bytes;
+#: a 40 MB cell would otherwise be copied four times over, decoded, buffered and split).
+MAX_LINE_BYTES = 8 * 2**20
+
+
+def _check_line_length(data: bytes) -> None:
+    if len(data) <= MAX_LINE_BYTES:
+        return
+    start, line = 0, 1
+    while (end := data.find(b"\n", start)) >= 0 or start < len(data):
+        stop = end if end >= 0 else len(data)
+        if stop - start > MAX_LINE_BYTES:
+            raise UnreadableFile(_l("第 %(line)s 行超过 %(mb)d MB，远大于名单的一行（可能有一格内容过长，或有一个英文"
+                                    "引号没有结束）。请检查这一行后重新导入。", line=line, mb=MAX_LINE_BYTES // 2**20))
+        if end < 0:
+            break
+        start, line = end + 1, line + 1
 
 
 #: A line ending in more empty cells than this loses them before it is read: Excel writes a comma for every column
