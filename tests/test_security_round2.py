@@ -85,7 +85,8 @@ def test_its_owner_revokes_a_token_on_their_own_page(client, auth, make_user):
     page = client.get("/account/tokens").get_data(as_text=True)
     assert "我的脚本" in page and "别人的" not in page and "从未使用" in page
     assert "接口令牌" in client.get("/cases/").get_data(as_text=True)  # the header links the page
-    assert client.post(f"/account/tokens/{their_id}/revoke").status_code == 404  # not mine: not found
+    refused = client.post(f"/account/tokens/{their_id}/revoke", follow_redirects=True)  # not mine: not found
+    assert "没有这个令牌" in refused.get_data(as_text=True)
     assert client.post(f"/account/tokens/{mine_id}/revoke").status_code == 302
     assert _get(client, token).status_code == 401 and _get(client, theirs).status_code == 200
     assert "已吊销" in client.get("/account/tokens").get_data(as_text=True)

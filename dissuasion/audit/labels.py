@@ -55,6 +55,7 @@ DETAILS = {
     "officers_linked": _l("关联民警账号"), "push_id": _l("批次"), "case_id": _l("任务"), "message": _l("说明"),
     "errors": _l("错误"), "counters": _l("计数"), "display_name": _l("姓名"), "action": _l("操作"),
     "date_from": _l("起始日期"), "date_to": _l("截止日期"), "success": _l("结果"),
+    "ip": _l("地址"), "before": _l("此前的地址"), "count": _l("号码个数"), "expires_at": _l("到期时间"),
     # a rule's settings (rule_update's changes: before → after)
     "method": _l("劝阻方式"), "call_at_once": _l("同时立即电话"), "sign_minutes": _l("签收时限（分钟）"),
     "contact_minutes": _l("首次联系时限（分钟）"), "retry_minutes": _l("重拨间隔（分钟）"),

@@ -1,7 +1,7 @@
 """API tokens on the pages: each user sees and revokes their own (我的接口令牌); an admin sees and revokes any
 account's on its user page (auth/user_edit.html reads tokens_of_user). Tokens are created with
 `flask --app app api-token create`."""
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -31,11 +31,8 @@ def mine():
 @bp.post("/account/tokens/<int:token_id>/revoke")
 @login_required
 def revoke_mine(token_id: int):
-    """Revoke one of my own tokens; another user's token is not found."""
-    token = db.session.get(ApiToken, token_id)
-    if token is None or token.user_id != current_user.id:
-        abort(404)
-    _revoke(token)
+    """Revoke one of my own tokens; another user's token is answered as one that does not exist."""
+    _revoke(db.session.get(ApiToken, token_id), current_user.id)
     return redirect(url_for("tokens.mine"))
 
 
@@ -43,15 +40,14 @@ def revoke_mine(token_id: int):
 @roles_required(Role.ADMIN)
 def revoke_any(user_id: int, token_id: int):
     """An admin revokes a token of the account whose page this is."""
-    token = db.session.get(ApiToken, token_id)
-    if token is None or token.user_id != user_id:
-        abort(404)
-    _revoke(token)
+    _revoke(db.session.get(ApiToken, token_id), user_id)
     return redirect(url_for("users.edit", user_id=user_id) + "#tokens")
 
 
-def _revoke(token: ApiToken) -> None:
-    if revoke_token(token, current_user._get_current_object()):
+def _revoke(token: ApiToken | None, owner_id: int) -> None:
+    if token is None or token.user_id != owner_id:
+        flash(_("没有这个令牌（可能已被删除），请刷新页面。"), "error")
+    elif revoke_token(token, current_user._get_current_object()):
         db.session.commit()
         flash(_("令牌“%(name)s”已吊销，立即失效。", name=token.name), "success")
     else:
