@@ -5,6 +5,7 @@ import io
 import json
 import re
 import resource
+import struct
 import subprocess
 import sys
 import textwrap
@@ -122,6 +123,82 @@ def far_cell_bomb() -> bytes:
     return _with_sheet(_list_xlsx(), write)
 
 
+# --- .xls, written by hand ---------------------------------------------------------------------------------------
+
+def _rec(t, data=b""):
+    return struct.pack("<HH", t, len(data)) + data
+
+def _bof(dt):  # BIFF8 BOF
+    return _rec(0x0809, struct.pack("<HHHHII", 0x0600, dt, 0x0DBB, 0x07CC, 0, 0x06))
+
+def _number(row, col, value):
+    return _rec(0x0203, struct.pack("<HHHd", row, col, 15, value))
+
+def xls_bytes(cells, dim=None):
+    """A BIFF8 .xls in an OLE2 compound file, holding number cells [(row, column, value)] on one sheet (written
+    here by hand: no .xls writer is installed)."""
+    sheet_body = _bof(0x10)
+    d = dim or (0, max(r for r, _c, _v in cells) + 1, 0, max(c for _r, c, _v in cells) + 1)
+    sheet_body += _rec(0x0200, struct.pack("<IIHHH", d[0], d[1], d[2], d[3], 0))
+    for r, c, v in cells:
+        sheet_body += _number(r, c, v)
+    sheet_body += _rec(0x000A)
+    name = "Sheet1"
+    def globals_(offset):
+        g = _bof(0x05)
+        g += _rec(0x0042, struct.pack("<H", 1200))  # codepage UTF-16
+        g += _rec(0x0085, struct.pack("<IBBB", offset, 0, 0, len(name)) + b"\x00" + name.encode())
+        g += _rec(0x000A)
+        return g
+    g = globals_(0)
+    g = globals_(len(g))
+    stream = g + sheet_body
+    if len(stream) < 4096:
+        stream += b"\x00" * (4096 - len(stream))
+    return _cfb(stream)
+
+def _cfb(stream):
+    SEC = 512
+    nsec = (len(stream) + SEC - 1) // SEC
+    stream = stream.ljust(nsec * SEC, b"\x00")
+    # layout: sector 0 = FAT, sector 1 = directory, sectors 2.. = stream
+    fat = [0xFFFFFFFD, 0xFFFFFFFE]  # FAT sector, dir end-of-chain
+    for i in range(nsec):
+        fat.append(2 + i + 1 if i < nsec - 1 else 0xFFFFFFFE)
+    fat += [0xFFFFFFFF] * (128 - len(fat))
+    assert len(fat) == 128
+    header = bytearray(512)
+    header[0:8] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    struct.pack_into("<HHHHH", header, 24, 0x003E, 0x0003, 0xFFFE, 9, 6)
+    struct.pack_into("<I", header, 44, 1)  # FAT sectors
+    struct.pack_into("<I", header, 48, 1)  # first dir sector
+    struct.pack_into("<I", header, 56, 4096)  # mini cutoff
+    struct.pack_into("<I", header, 60, 0xFFFFFFFE)  # mini FAT start
+    struct.pack_into("<I", header, 64, 0)
+    struct.pack_into("<I", header, 68, 0xFFFFFFFE)  # DIFAT start
+    struct.pack_into("<I", header, 72, 0)
+    difat = [0] + [0xFFFFFFFF] * 108
+    struct.pack_into("<109I", header, 76, *difat)
+    def entry(name, typ, start, size, child=0xFFFFFFFF):
+        e = bytearray(128)
+        n = (name + "\x00").encode("utf-16-le")
+        e[0:len(n)] = n
+        struct.pack_into("<H", e, 64, len(n))
+        e[66], e[67] = typ, 1
+        struct.pack_into("<III", e, 68, 0xFFFFFFFF, 0xFFFFFFFF, child)
+        struct.pack_into("<I", e, 116, start)
+        struct.pack_into("<I", e, 120, size)
+        return bytes(e)
+    dirsec = entry("Root Entry", 5, 0xFFFFFFFE, 0, child=1) + entry("Workbook", 2, 2, nsec * SEC)
+    dirsec += b"\x00" * (512 - len(dirsec))
+    return bytes(header) + struct.pack("<128I", *fat) + dirsec + stream
+
+
+def xls_far_cell_bomb() -> bytes:
+    """A 6 KB .xls with a number in A1 and one in IV65536: the reader made room for 16.7 million cells (512 MB)."""
+    return xls_bytes([(0, 0, 1.0), (65535, 255, 2.0)])
+
+
 def csv_cell_bomb() -> bytes:
     """A CSV whose one cell is 40 MB (an upload may be 50 MB)."""
     return pf.csv_bytes([pf.row(1)]) + b"YJ9,2026-11-16,x," + b"z" * (40 * MB) + b"\r\n"
@@ -135,10 +212,10 @@ def csv_commas_bomb() -> bytes:
 
 BOMBS = {"xlsx_single_cell_450mb": single_cell_bomb, "xlsx_shared_string_300mb": shared_string_bomb,
          "xlsx_row_32mb": row_bomb, "xlsx_far_cell": far_cell_bomb, "csv_cell_40mb": csv_cell_bomb,
-         "csv_commas_45mb": csv_commas_bomb}
+         "csv_commas_45mb": csv_commas_bomb, "xls_far_cell": xls_far_cell_bomb}
 EXPECTED = {"xlsx_single_cell_450mb": "超过 Excel 允许的 32,767 个字符", "xlsx_shared_string_300mb": "32,767 个字符",
             "xlsx_row_32mb": "有一行的内容超过", "xlsx_far_cell": "删除名单右侧的所有空列",
-            "csv_cell_40mb": "超过 8 MB", "csv_commas_45mb": "单元格过多"}
+            "csv_cell_40mb": "超过 8 MB", "csv_commas_45mb": "单元格过多", "xls_far_cell": "A1:IV65536"}
 
 #: Run in a fresh interpreter: build the app, read the file, note the peak so far, analyse it, say what happened.
 PROBE = textwrap.dedent("""
@@ -186,7 +263,7 @@ def test_the_450_mb_single_cell_xlsx_pushed_through_the_api_is_a_400(client, mak
 
 @pytest.mark.parametrize("kind", list(BOMBS))
 def test_every_bomb_is_refused_and_the_peak_rss_stays_under_300_mb_above_baseline(kind, tmp_path):
-    path = tmp_path / (kind + (".csv" if kind.startswith("csv") else ".xlsx"))
+    path = tmp_path / (kind + (".csv" if kind.startswith("csv") else ".xls" if kind.startswith("xls_") else ".xlsx"))
     path.write_bytes(BOMBS[kind]())
     result = peak_rise(path, tmp_path / "probe.db")
     assert result["outcome"] != "accepted" and EXPECTED[kind] in result["outcome"], result
@@ -219,3 +296,11 @@ def test_the_limits_are_documented(app):
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     assert re.search(r"32,767", readme) and "8 MB" in readme and "16,384" in readme
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss > 0
+
+
+def test_an_xls_sheets_extent_is_read_from_its_records_before_the_reader_builds_it(directory):
+    from dissuasion.imports.bounds import sheet_extents
+    assert sheet_extents(xls_bytes([(0, 0, 1.0), (2, 2, 3.0)])) == [("Sheet1", 3, 3)]
+    assert sheet_extents(xls_far_cell_bomb()) == [("Sheet1", 65536, 256)]
+    with pytest.raises(ImportRefused, match=r"A1:IV65536（约 16,777,216 个单元格）"):
+        analyse("far.xls", xls_far_cell_bomb())
