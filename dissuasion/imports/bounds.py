@@ -27,7 +27,7 @@ MAX_RUN_BYTES = 10 * MAX_CELL_CHARS + 64
 #: A worksheet row's XML longer than this is refused before the reader builds it (a list's row is a few KB; 16,384
 #: cells of a hundred characters each is 4 MB).
 MAX_ROW_BYTES = 8 * 2**20
-#: The size of one part of the zip as it really inflates (what its header says may be a lie).
+#: Where a worksheet row's XML begins (<row r="7">, <x:row …>).
 _ROW_START = re.compile(rb"<(?:\w+:)?row[\s>]")
 
 

@@ -190,8 +190,8 @@ def _check_shared_strings(archive: zipfile.ZipFile, path: str) -> None:
 
 
 def _xls_ranges(data: bytes) -> dict[str, tuple[str, int]]:
-    """sheet_ranges for an .xls, from its records (xlsbounds.py); a compound file the scanner cannot follow is left
-    to the reader, which refuses what it cannot read."""
+    """sheet_ranges for an .xls, from its records (bounds.sheet_extents); a compound file the scanner cannot follow
+    is left to the reader, which refuses what it cannot read."""
     try:
         extents = sheet_extents(data)
     except (NotXls, struct.error):
