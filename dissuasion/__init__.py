@@ -45,6 +45,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from .api.routes import bp as api_bp
     from .audit.views import bp as audit_bp
+    from .auth.token_views import bp as tokens_bp
     from .auth.user_views import bp as users_bp
     from .auth.views import bp as auth_bp
     from .cases.entry_views import bp as entry_bp
@@ -61,7 +62,7 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (main_bp, auth_bp, users_bp, cases_bp, contacts_bp, followups_bp, imports_bp, audit_bp, directory_bp,
                rules_bp, reports_bp, api_bp, notifications_bp, entry_bp,
-               prevention_bp):
+               prevention_bp, tokens_bp):
         app.register_blueprint(bp)
 
 
@@ -72,13 +73,17 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from .auth.token_views import init_app as init_token_link
     from .core.filters import init_app
     from .notifications.views import init_app as init_bell
     from .prevention.views import init_app as init_progress
+    from .privacy.freetext import mask_numbers
 
     init_app(app)
     init_bell(app)
+    init_token_link(app)
     init_progress(app)
+    app.add_template_filter(mask_numbers, "masked")
 
 
 def register_commands(app: Flask) -> None:

@@ -60,7 +60,7 @@ def ensure_instance_config(instance_path: str) -> Path:
     last writer's numbers would be unreadable.
     """
     path = Path(instance_path) / "config.py"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # keys and the SQLite database: the owner's only
     with _exclusive(path.with_name(".config.lock")):
         if not path.exists():
             lines = ["# Written on first start. Keep it secret; never commit it.\n"]

@@ -54,6 +54,11 @@ EXPECTED = {
     "/admin/users": ("GET", {"admin"}, 200),
     "/admin/users/<int:user_id>": ("GET", {"admin"}, 200),
     "/admin/users/<int:user_id>/password": ("POST", {"admin"}, 302),
+    "/admin/users/<int:user_id>/unlock": ("POST", {"admin"}, 302),
+    "/admin/users/<int:user_id>/tokens/<int:token_id>/revoke": ("POST", {"admin"}, 302),
+    "/admin/users/throttle/clear": ("POST", {"admin"}, 302),
+    "/account/tokens": ("GET", set(ROLES), 200),
+    "/account/tokens/<int:token_id>/revoke": ("POST", set(ROLES), 302),
     "/admin/directory": ("GET", {"admin", "center"}, 200),
     "/admin/audit": ("GET", {"admin"}, 200),
     "/admin/audit/export": ("GET", {"admin"}, 200),
@@ -123,7 +128,8 @@ def ids(make_case, make_user):
     db.session.commit()
     return {"case_id": case.id, "user_id": make_user("officer", precinct="PCS01").id, "lang": "en",
             "tier": "high", "field": "id", "report_id": report.id, "push_id": push.id,
-            "followup_id": followup.id, "warning_id": case.warnings[0].id, "activity_id": activity.id}
+            "followup_id": followup.id, "warning_id": case.warnings[0].id, "activity_id": activity.id,
+            "token_id": 1}
 
 
 def _url(rule: str, ids: dict) -> str:

@@ -10,7 +10,7 @@ import json
 import re
 from functools import wraps
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import gettext as _
 
 from ..core.enums import Role
@@ -30,7 +30,7 @@ def authenticate():
     """The token's user becomes the request's user (current_user, the audit log); no session is used."""
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    user = token_user(request.headers.get("Authorization", ""))
+    user = token_user(request.headers.get("Authorization", ""), request.remote_addr or "")
     if user is None:
         return respond(*ApiError(401, _("需要有效的 API 令牌（Authorization: Bearer …）。")).body())
     g.api_user = user
@@ -70,6 +70,7 @@ def request_json():
     raw = request.get_data(cache=True)
     if not raw.strip():
         return None
+    _check_json_size(raw)
     try:
         body = json.loads(raw, parse_constant=_no_constant)
     except RecursionError as exc:
@@ -82,6 +83,19 @@ def request_json():
         raise ApiError(400, _("请求体不是有效的 JSON：第 %(line)d 行第 %(column)d 列附近有错（%(reason)s）。",
                               line=exc.lineno, column=exc.colno, reason=exc.msg)) from exc
     return _whole_characters(body) if _LONE_SURROGATE.search(raw) else body
+
+
+#: Objects and values a JSON body may hold, counted on its bytes before it is parsed: a 50 MB body of `{},` is 16
+#: million dicts (a gigabyte once parsed). A push holds one object per row (IMPORT_MAX_ROWS) of a few dozen fields.
+FIELDS_PER_OBJECT = 64
+
+
+def _check_json_size(raw: bytes) -> None:
+    """Refuse, before parsing, a body with more objects or values than the largest push can have."""
+    rows = current_app.config["IMPORT_MAX_ROWS"]
+    if raw.count(b"{") + raw.count(b"[") > rows + 16 or raw.count(b",") > (rows + 16) * FIELDS_PER_OBJECT:
+        raise ApiError(400, _("JSON 中的对象或值过多（最多 %(rows)s 条、每条 %(fields)d 个字段）。请分几次推送。",
+                              rows=f"{rows:,}", fields=FIELDS_PER_OBJECT))
 
 
 #: \ud83d written alone: half of an emoji, cut by a client that counts UTF-16 units (Java, JavaScript).

@@ -1,5 +1,5 @@
 """Cases, contacts, follow-ups and warnings as the API gives them (issue 5 item 6): English keys, enum keys,
-times in +08:00, money as two-decimal strings, ID and phone numbers masked only."""
+times in +08:00, money as two-decimal strings, ID and phone numbers masked only (in notes and reasons too)."""
 from __future__ import annotations
 
 from ..cases.models import Case, EarlyWarning
@@ -7,6 +7,7 @@ from ..contacts.models import Contact
 from ..core.enums import ActivityCount
 from ..core.timeutil import local
 from ..followups.models import FollowUp
+from ..privacy.freetext import mask_numbers
 from ..privacy.pii import mask_phone
 from ..reports.queries import FEEDBACK_KEYS, TIME_FIELDS
 from .routes import iso, money
@@ -18,7 +19,7 @@ def _key(member) -> str | None:
 
 def followup_json(f: FollowUp) -> dict:
     return {"id": f.id, "kind": f.kind.value, "method": f.method.value, "due_at": iso(f.due_at),
-            "status": f.status.value, "note": f.note, "done_at": iso(f.done_at)}
+            "status": f.status.value, "note": mask_numbers(f.note), "done_at": iso(f.done_at)}
 
 
 def case_json(case: Case) -> dict:
@@ -48,14 +49,15 @@ def contact_json(c: Contact) -> dict:
             "failure_reason": _key(c.failure_reason), "contacted_at": iso(c.contacted_at), "outcome": _key(c.outcome),
             "amount_dissuaded": money(c.amount_dissuaded), "amount_defrauded": money(c.amount_defrauded),
             "defrauded_at": iso(c.defrauded_at), "fraud_type": _key(c.fraud_type), "app": _key(c.app_status),
-            "note": c.note, "officer": c.officer.username if c.officer else None}
+            "note": mask_numbers(c.note), "officer": c.officer.username if c.officer else None}
 
 
 def warning_json(w: EarlyWarning) -> dict:
-    return {"warning_id": w.warning_no, "pushed_at": iso(w.pushed_at), "tier": w.tier.value, "reason": w.reason,
+    return {"warning_id": w.warning_no, "pushed_at": iso(w.pushed_at), "tier": w.tier.value,
+            "reason": mask_numbers(w.reason),
             "fraud_type": w.fraud_type.value, "fraud_type_text": w.fraud_type_text,
             "amount_at_risk": money(w.amount_at_risk), "precinct": w.precinct_text, "community": w.community_text,
-            "away_from_home": w.away_from_home, "notes": w.notes, "flags": w.flags}
+            "away_from_home": w.away_from_home, "notes": mask_numbers(w.notes), "flags": w.flags}
 
 
 def case_detail_json(case: Case) -> dict:

@@ -1,13 +1,19 @@
-"""API tokens: created for a user (shown once, only the sha256 kept) and looked up from the bearer header."""
+"""API tokens: created for a user (shown once, only the sha256 kept) with an expiry, looked up from the bearer
+header, revoked by their owner, an admin or the command line. A token used from an address it was not used from
+before is written to the audit log; the ending of a user's tokens when an admin resets their password or stops
+the account is auth's (auth.operations.revoke_tokens)."""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 from typing import TYPE_CHECKING
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..auth.models import ApiToken
+from ..auth.operations import UserError, revoke_token
 from ..core.auditlog import record
 from ..core.timeutil import now
 from ..extensions import db
@@ -16,29 +22,53 @@ if TYPE_CHECKING:
     from ..auth.models import User
 
 MAX_NAME = 64
+#: A token's life unless chosen otherwise at its creation.
+DEFAULT_DAYS = 90
+#: The longest life a token may be given.
+MAX_DAYS = 366
+
+__all__ = ["DEFAULT_DAYS", "MAX_DAYS", "create_api_token", "digest", "revoke_token", "token_user", "tokens_of"]
 
 
 def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_api_token(user: User, name: str, by: User | None = None) -> str:
-    """A new token acting as `user`; returns the token itself, which is stored nowhere."""
+def create_api_token(user: User, name: str, by: User | None = None, days: int = DEFAULT_DAYS) -> str:
+    """A new token acting as `user` for `days` days; returns the token itself, which is stored nowhere."""
+    if not 1 <= days <= MAX_DAYS:
+        raise UserError(_("令牌有效期须为 1 到 %(max)d 天。", max=MAX_DAYS))
     token = secrets.token_urlsafe(32)
-    row = ApiToken(name=name[:MAX_NAME], user_id=user.id, token_hash=digest(token))
+    row = ApiToken(name=name[:MAX_NAME], user_id=user.id, token_hash=digest(token),
+                   expires_at=now() + dt.timedelta(days=days))
     db.session.add(row)
     db.session.flush()
-    record("api_token_create", "api_token", row.id, user=by, for_user=user.username, name=row.name)
+    record("api_token_create", "api_token", row.id, user=by, for_user=user.username, name=row.name,
+           expires_at=row.expires_at.isoformat())
     return token
 
 
-def token_user(header: str) -> User | None:
-    """The active user of a valid, unrevoked `Bearer …` header (its last use noted), or None."""
+def tokens_of(user: User | None = None) -> list[ApiToken]:
+    """A user's tokens (everyone's when None), newest first, revoked and expired ones included (shown as such)."""
+    stmt = select(ApiToken).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    if user is not None:
+        stmt = stmt.where(ApiToken.user_id == user.id)
+    return list(db.session.scalars(stmt))
+
+
+def token_user(header: str, ip: str = "") -> User | None:
+    """The active user of a valid, unexpired, unrevoked `Bearer …` header (its last use noted), or None. A use from
+    another address than the last one is audited (a token copied off the pushing system's host shows up)."""
     scheme, _sep, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    row = db.session.scalar(select(ApiToken).filter_by(token_hash=digest(token.strip()), revoked=False))
-    if row is None or not row.user.active:
+    row = db.session.scalar(select(ApiToken).filter_by(token_hash=digest(token.strip())))
+    at = now()
+    if row is None or not row.usable(at):
         return None
-    row.last_used_at = now()
+    if ip and ip != row.last_used_ip:
+        record("api_token_new_address", "api_token", row.id, user=row.user, name=row.name, ip=ip,
+               previous_ip=row.last_used_ip or None)
+        row.last_used_ip = ip[:64]
+    row.last_used_at = at
     return row.user

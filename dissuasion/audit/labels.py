@@ -9,7 +9,10 @@ ACTIONS = {
     "login_throttled": _l("登录过于频繁"), "account_locked": _l("账号锁定"), "totp_enrol": _l("绑定动态口令"),
     "password_change": _l("修改密码"),
     "user_create": _l("新建用户"), "user_update": _l("修改或停用用户"), "api_token_create": _l("创建接口令牌"),
+    "api_token_revoke": _l("吊销接口令牌"), "api_token_new_address": _l("接口令牌从新地址使用"),
+    "login_throttle_clear": _l("解除登录限制"), "account_unlock": _l("解除账号锁定"),
     "reveal_id": _l("查看完整身份证号"), "reveal_phone": _l("查看完整手机号"), "case_search": _l("查询任务"),
+    "reveal_notes": _l("查看记录中的完整号码"),
     "case_sign": _l("签收"), "case_assign": _l("指派"), "case_transfer": _l("移交"), "case_route": _l("分派派出所"),
     "contact_add": _l("登记劝阻记录"), "followup_add": _l("安排回访"), "followup_move": _l("回访改期"),
     "case_close": _l("办结"), "case_close_approved": _l("批准未面见办结"), "case_reopen": _l("重新启用"),
@@ -26,7 +29,7 @@ ACTIONS = {
 OBJECTS = {
     "case": _l("任务"), "push": _l("批次"), "user": _l("账号"), "username": _l("用户名"), "file": _l("文件"),
     "api_token": _l("接口令牌"), "database": _l("数据库"), "directory": _l("目录"), "rule": _l("规则"),
-    "weekly_report": _l("周报"), "feedback": _l("反馈"), "audit_events": _l("审计日志"),
+    "weekly_report": _l("周报"), "feedback": _l("反馈"), "audit_events": _l("审计日志"), "ip": _l("地址"),
     "activity": _l("宣传工作"), "community": _l("社区"), "work_summary": _l("工作总结"),
 }
 
@@ -59,6 +62,7 @@ DETAILS = {
     "errors": _l("错误"), "counters": _l("计数"), "display_name": _l("姓名"), "action": _l("操作"),
     "date_from": _l("起始日期"), "date_to": _l("截止日期"), "success": _l("结果"),
     "warning": _l("预警编号"), "source": _l("预警来源"), "attached": _l("并入已有任务"), "by": _l("查找依据"),
+    "ip": _l("地址"), "previous_ip": _l("此前的地址"), "count": _l("号码个数"), "expires_at": _l("到期时间"),
     # a rule's settings (rule_update's changes: before → after)
     "method": _l("劝阻方式"), "call_at_once": _l("同时立即电话"), "sign_minutes": _l("签收时限（分钟）"),
     "contact_minutes": _l("首次联系时限（分钟）"), "retry_minutes": _l("重拨间隔（分钟）"),

@@ -37,6 +37,8 @@ class User(UserMixin, db.Model):
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: The TOTP seed, encrypted like ID and phone numbers: a copy of the database must not hand out second factors.
     totp_secret: Mapped[str | None] = mapped_column(Protected())
+    #: The TOTP time step (30 s) of the last code accepted: a code is good for one login only.
+    totp_last_step: Mapped[int | None]
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
 
@@ -67,8 +69,17 @@ class ApiToken(db.Model):
     #: sha256 of the token; the token itself is shown once and never stored.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+    #: The token stops working then (90 days after creation unless chosen otherwise).
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: The address it was last used from; a use from another one is written to the audit log.
+    last_used_ip: Mapped[str] = mapped_column(String(64), default="")
     revoked: Mapped[bool] = mapped_column(default=False)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    def usable(self, at: dt.datetime) -> bool:
+        """Not revoked, not expired, and its user still in use."""
+        return not self.revoked and (self.expires_at is None or self.expires_at > at) and self.user.active
 
     user: Mapped[User] = relationship()
 

@@ -4,9 +4,10 @@ from flask_babel import gettext as _
 from ..core.auditlog import record
 from ..core.enums import Role
 from ..core.signals import account_changed, community_officers, directory_checking, results
+from ..core.timeutil import now
 from ..directory.models import Precinct
 from ..extensions import db
-from .models import User
+from .models import ApiToken, User
 from .passwords import hash_password, password_problem
 
 
@@ -47,6 +48,8 @@ def set_password(user: User, password: str, by: User | None = None) -> None:
     user.active = True
     user.failed_logins, user.locked_until = 0, None  # a new password from the admin also lifts a lockout
     end_sessions(user)
+    if by is not None and by.id != user.id:  # an admin's reset: whoever held the account holds no token either
+        revoke_tokens(user, by, reason="password_reset")
     record("password_change", "user", user.id, user=by or user)
 
 
@@ -56,6 +59,23 @@ def end_sessions(user: User, action: str | None = None) -> None:
     if action:
         record(action, "user", user.id, user=user)
     db.session.flush()
+
+
+def revoke_token(token: ApiToken, by: User | None, reason: str = "revoked") -> bool:
+    """End one API token now; False when it had already ended."""
+    if token.revoked:
+        return False
+    token.revoked, token.revoked_at = True, now()
+    record("api_token_revoke", "api_token", token.id, user=by, for_user=token.user.username, name=token.name,
+           reason=reason)
+    db.session.flush()
+    return True
+
+
+def revoke_tokens(user: User, by: User | None, reason: str) -> int:
+    """End every API token of a user (an admin reset their password, or stopped the account)."""
+    tokens = db.session.scalars(db.select(ApiToken).filter_by(user_id=user.id, revoked=False)).all()
+    return sum(revoke_token(token, by, reason) for token in tokens)
 
 
 def update_user(user: User, by: User | None, *, role: Role, precinct: Precinct | None, display_name: str,
@@ -86,6 +106,7 @@ def update_user(user: User, by: User | None, *, role: Role, precinct: Precinct |
         return []
     if before["active"] and not active:
         end_sessions(user)
+        revoke_tokens(user, by, reason="disabled")
     released = sum(results(account_changed, user, by=by))  # cases build on accounts, not the other way round
     record("user_update", "user", user.id, user=by, username=user.username, changed=changed,
            role=role.value, precinct=precinct.code if precinct else None, active=active, cases_released=released)

@@ -7,11 +7,14 @@ from flask_login import current_user
 from ..core.decorators import roles_required
 from ..core.enums import Role
 from ..core.signals import account_holds, results
+from ..core.timeutil import now
 from ..directory.models import Precinct
 from ..extensions import db
 from .forms import EditUserForm, SetPasswordForm, UserForm
+from .login import clear_throttle, throttled_addresses, unlock_account
 from .models import User
 from .operations import UserError, create_user, set_password, update_user
+from .token_views import tokens_of_user
 
 bp = Blueprint("users", __name__, url_prefix="/admin/users")
 
@@ -40,7 +43,34 @@ def index():
             flash(_("已创建用户 %(name)s；首次登录时需修改密码。", name=form.username.data), "success")
             return redirect(url_for("users.index"))
     rows = db.session.scalars(db.select(User).order_by(User.role, User.precinct_id, User.username)).all()
-    return render_template("auth/users.html", users=rows, form=form)
+    return render_template("auth/users.html", users=rows, form=form, throttled=throttled_addresses())
+
+
+@bp.post("/throttle/clear")
+@roles_required(Role.ADMIN)
+def clear_login_throttle():
+    """解除登录限制: an address held back by failed logins (a station behind one NAT) may log in again at once."""
+    ip = (request.form.get("ip") or "").strip()
+    if not ip or len(ip) > 64:
+        flash(_("请指明要解除限制的地址。"), "error")
+        return redirect(url_for("users.index"))
+    clear_throttle(ip, current_user._get_current_object())
+    db.session.commit()
+    flash(_("已解除 %(ip)s 的登录限制。", ip=ip), "success")
+    return redirect(url_for("users.index"))
+
+
+@bp.post("/<int:user_id>/unlock")
+@roles_required(Role.ADMIN)
+def unlock(user_id: int):
+    """解除锁定: an account locked by failed logins may log in again with its own password."""
+    user = db.get_or_404(User, user_id)
+    if unlock_account(user, current_user._get_current_object()):
+        db.session.commit()
+        flash(_("已解除 %(name)s 的账号锁定。", name=user.username), "success")
+    else:
+        flash(_("%(name)s 的账号没有被锁定。", name=user.username), "info")
+    return redirect(url_for("users.edit", user_id=user.id))
 
 
 @bp.route("/<int:user_id>", methods=["GET", "POST"])
@@ -67,7 +97,8 @@ def edit(user_id: int):
             flash(_("已保存 %(name)s 的修改。", name=user.username) if changed else _("没有任何改动。"), "success")
             return redirect(url_for("users.edit", user_id=user.id))
     held = sum(results(account_holds, user))
-    return render_template("auth/user_edit.html", user=user, form=form, password_form=SetPasswordForm(), held=held)
+    return render_template("auth/user_edit.html", user=user, form=form, password_form=SetPasswordForm(), held=held,
+                           tokens=tokens_of_user(user), now=now())
 
 
 @bp.post("/<int:user_id>/password")

@@ -30,7 +30,8 @@ def _safe_next(target: str | None) -> str | None:
 def _refusal(status: policy.LoginStatus) -> tuple[str, int]:
     """The same words for an unknown name and a real account: nothing tells which names exist."""
     if status == policy.LoginStatus.THROTTLED:
-        return _("登录尝试过于频繁，请 %(m)d 分钟后再试。", m=policy.IP_WINDOW.seconds // 60), 429
+        return _("登录尝试过于频繁，请 %(m)d 分钟后再试，或请系统管理员在“用户管理”中解除限制。",
+                 m=policy.IP_WINDOW.seconds // 60), 429
     if status == policy.LoginStatus.LOCKED:
         return _("连续登录失败次数过多，账号已暂时锁定，请 %(m)d 分钟后再试，或请管理员重设密码。",
                  m=policy.LOCK_FOR.seconds // 60), 200
@@ -95,7 +96,7 @@ def _second_step(enrol: bool):
     secret = session["pending"]["secret"] if enrol else user.totp_secret
     form = TotpForm()
     if form.validate_on_submit():
-        if policy.totp_ok(secret, form.code.data):
+        if policy.totp_ok(secret, form.code.data, user):
             if enrol:
                 policy.enrol_totp(user, secret)
             return _finish_login(user, session["pending"].get("next"))

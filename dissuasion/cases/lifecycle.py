@@ -19,6 +19,7 @@ from ..core.enums import CaseStatus, EventKind, FollowUpKind, FollowUpStatus, Ou
 from ..core.i18n import Said, colon, say
 from ..core.timeutil import local, now
 from ..extensions import db
+from ..privacy.freetext import mask_numbers
 from .assignment import set_due
 from .models import Case
 from .operations import add_event
@@ -78,7 +79,7 @@ def check_version(case: Case, version) -> None:
     last = case.events[-1] if case.events else None
     if last is None:
         raise StaleCase(_("任务刚被他人更新，请查看最新情况后再提交。"))
-    what = last.kind.label + (colon() + last.text if last.text else "")
+    what = last.kind.label + (colon() + mask_numbers(last.text) if last.text else "")
     raise StaleCase(_("任务已被 %(who)s 于 %(at)s 更新：%(what)s。您填写的内容尚未保存，请核对后再提交。",
                       who=last.actor.label if last.actor else _("系统"), at=local(last.at).strftime("%H:%M"),
                       what=what))

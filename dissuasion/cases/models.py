@@ -13,6 +13,7 @@ from ..core.enums import AppStatus, CaseStatus, EventKind, FraudType, Method, Ou
 from ..core.i18n import said_text
 from ..core.timeutil import now
 from ..extensions import db
+from ..privacy.freetext import FreeText
 from ..privacy.pii import Protected, mask_id, mask_phone
 
 if TYPE_CHECKING:
@@ -75,7 +76,8 @@ class EarlyWarning(db.Model):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     pushed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     tier: Mapped[Tier] = mapped_column(enum_column(Tier))
-    reason: Mapped[str] = mapped_column(Text, default="")
+    #: Free text: an ID or mobile number typed in makes the value stored encrypted (privacy.pii.FreeText).
+    reason: Mapped[str] = mapped_column(FreeText, default="")
     fraud_type: Mapped[FraudType] = mapped_column(enum_column(FraudType), default=FraudType.OTHER)
     #: The center's own words for the fraud type when they are not one of ours.
     fraud_type_text: Mapped[str] = mapped_column(String(100), default="")
@@ -84,7 +86,7 @@ class EarlyWarning(db.Model):
     precinct_text: Mapped[str] = mapped_column(String(100), default="")
     community_text: Mapped[str] = mapped_column(String(100), default="")
     away_from_home: Mapped[bool] = mapped_column(default=False)
-    notes: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(FreeText, default="")
     #: Data-quality flags (DataFlag keys) found on this row.
     flags: Mapped[list] = mapped_column(Json, default=list)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -207,7 +209,8 @@ class CaseEvent(db.Model):
     kind: Mapped[EventKind] = mapped_column(enum_column(EventKind))
     from_status: Mapped[CaseStatus | None] = mapped_column(enum_column(CaseStatus))
     to_status: Mapped[CaseStatus | None] = mapped_column(enum_column(CaseStatus))
-    message: Mapped[str] = mapped_column(Text, default="")
+    #: What happened, or the reason someone typed (FreeText: numbers in it are stored encrypted).
+    message: Mapped[str] = mapped_column(FreeText, default="")
     data: Mapped[dict] = mapped_column(Json, default=dict)
 
     case: Mapped[Case] = relationship(back_populates="events")

@@ -17,6 +17,7 @@ from ..core.timeutil import now
 from ..directory.models import Community, Precinct
 from ..extensions import db
 from ..notifications.operations import lead_ids, notify
+from ..privacy.freetext import mask_within, numbers_of
 from .merge import MergeResult, merge_warnings
 from .models import Case, CaseEvent, EarlyWarning, Person
 
@@ -82,7 +83,7 @@ def add_event(case: Case, kind: EventKind, actor: User | None = None, message: s
     """Append an entry to the case's timeline. A `say` message is stored in Chinese and shown in each reader's
     language (i18n.said_text); plain text (a reason someone typed) is shown as it was written."""
     if (spec := spec_of(message)) is not None:
-        data["say"] = spec
+        data["say"] = mask_within(spec)  # a reason's numbers are kept whole only in the (encrypted) message
     event = CaseEvent(case=case, kind=kind, actor_id=actor.id if actor else None, message=str(message),
                       from_status=from_status, to_status=to_status, data=data, at=now())
     db.session.add(event)
@@ -149,12 +150,27 @@ def _person_names(case_ids: list[int]) -> dict[int, str]:
     return dict(rows)
 
 
-#: What "显示完整号码" may show, and the audit action each writes.
-REVEALABLE = {"id": "reveal_id", "phone": "reveal_phone"}
+#: What "显示完整号码" may show, and the audit action each writes: the person's ID, their phone, and the numbers
+#: typed into the case's notes, reasons and timeline (privacy/freetext.py).
+REVEALABLE = {"id": "reveal_id", "phone": "reveal_phone", "notes": "reveal_notes"}
 
 
 def reveal_number(case: Case, field: str, by: User | None, purpose: str = "view") -> str:
-    """The person's full ID or phone number; every look is written to the audit log (SPEC "Who uses it")."""
+    """The person's full ID or phone number, or for "notes" the numbers in the case's free text (the page shows
+    them in place); every look is written to the audit log (SPEC "Who uses it")."""
+    if field == "notes":
+        numbers = sorted({number for text in free_texts(case) for number in numbers_of(text)})
+        record(REVEALABLE[field], "case", case.id, user=by, person=case.person_id, purpose=purpose,
+               count=len(numbers))
+        return "、".join(numbers)
     value = case.person.id_number if field == "id" else case.person.phone
     record(REVEALABLE[field], "case", case.id, user=by, person=case.person_id, purpose=purpose)
     return value or ""
+
+
+def free_texts(case: Case) -> list[str]:
+    """Everything typed about a case in words: its warnings' reasons and notes, contact notes, follow-up notes, and
+    the reasons on its timeline."""
+    return [text for text in (*(w.reason for w in case.warnings), *(w.notes for w in case.warnings),
+                              *(c.note for c in case.contacts), *(f.note for f in case.followups),
+                              *(e.message for e in case.events)) if text]

@@ -10,6 +10,7 @@ from ..core.decorators import roles_required
 from ..core.enums import CaseStatus, Method, Role, Tier
 from ..directory.models import Precinct
 from ..extensions import db
+from ..privacy.freetext import has_numbers
 from . import queries
 from .countdown import countdown
 from .dispatch import eligible_assignees
@@ -25,7 +26,7 @@ from .forms import (
     destination_choices,
 )
 from .models import Case
-from .operations import REVEALABLE, reveal_number
+from .operations import REVEALABLE, free_texts, reveal_number
 from .permissions import allowed_actions
 from .scoping import case_or_404
 
@@ -150,8 +151,9 @@ def render_case(case: Case, revealed: dict | None = None, status: int = 200, kep
             form = forms.setdefault(name, (TransferForm if name == "transfer_form" else RouteForm)(formdata=None))
             form.destination.choices = destination_choices(exclude_precinct_id=case.precinct_id,
                                                            prompt=CHOOSE_DESTINATION)
+    notes_hidden = any(has_numbers(text) for text in free_texts(case))
     return render_template("cases/detail.html", case=case, actions=allowed, revealed=revealed or {},
-                           kept=kept or Kept(), **forms), status, NO_STORE
+                           kept=kept or Kept(), notes_hidden=notes_hidden, **forms), status, NO_STORE
 
 
 @bp.route("/<int:case_id>")

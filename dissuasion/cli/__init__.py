@@ -8,11 +8,12 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from .. import scheduler as jobs
-from ..api.tokens import create_api_token
-from ..auth.models import User
-from ..auth.operations import UserError, create_user, update_user
+from ..api.tokens import DEFAULT_DAYS, create_api_token, tokens_of
+from ..auth.models import ApiToken, User
+from ..auth.operations import UserError, create_user, revoke_token, revoke_tokens, update_user
 from ..cases.rules import ensure_default_rules
 from ..core.enums import Role
+from ..core.timeutil import local, now
 from ..directory.models import Precinct
 from ..directory.operations import DirectoryError, load_directory
 from ..extensions import db
@@ -37,19 +38,30 @@ def _read_password(password_stdin: bool) -> str:
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--precinct", "precinct_code", help="Precinct code (lead and officer).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
-def users_create(name: str, role: str, precinct_code: str | None, password_stdin: bool) -> None:
-    """Create a user with a role (and a precinct for leads and officers)."""
+@click.option("--no-change", is_flag=True, help="Do not ask for a new password at the first login.")
+@click.option("--service", is_flag=True,
+              help="A service account (the center's pushing system): no password, cannot log in; use api-token.")
+def users_create(name: str, role: str, precinct_code: str | None, password_stdin: bool, no_change: bool,
+                 service: bool) -> None:
+    """Create a user with a role (and a precinct for leads and officers). The password given here is an initial
+    one: it must be changed at the first login unless --no-change is given."""
     precinct = None
     if precinct_code:
         precinct = db.session.scalar(db.select(Precinct).filter_by(code=precinct_code))
         if precinct is None:
             raise click.ClickException(f"派出所代码 {precinct_code} 不在目录中。请先运行 directory load。")
     try:
-        create_user(name, Role(role), _read_password(password_stdin), precinct=precinct)
+        create_user(name, Role(role), None if service else _read_password(password_stdin), precinct=precinct,
+                    display_name="服务账号（接口）" if service else "", must_change_password=not (no_change or service))
     except UserError as exc:
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
-    click.echo(f"已创建用户 {name}（{Role(role).label}）。")
+    if service:
+        click.echo(f"已创建服务账号 {name}（{Role(role).label}）：不能登录网页，"
+                   f"请用 api-token create {name} 为它生成令牌。")
+    else:
+        click.echo(f"已创建用户 {name}（{Role(role).label}）。"
+                   + ("" if no_change else "首次登录时须修改密码。"))
 
 
 @users_cli.command("disable")
@@ -158,17 +170,64 @@ api_token_cli = AppGroup("api-token", help="Bearer tokens for the JSON API.")
 
 @api_token_cli.command("create")
 @click.argument("name")
-def api_token_create(name: str) -> None:
+@click.option("--days", default=DEFAULT_DAYS, show_default=True, type=int, help="Days until the token expires.")
+@click.option("--label", default="", help="What the token is for (default: the account's name).")
+def api_token_create(name: str, days: int, label: str) -> None:
     """Create a token that acts as the active user NAME; it is printed once and only its sha256 is kept."""
 
     user = db.session.scalar(db.select(User).filter_by(username=name))
     if user is None or not user.active:
         raise click.ClickException(f"没有名为 {name} 的在用账号。请先运行 users create。")
-    token = create_api_token(user, name)
+    try:
+        token = create_api_token(user, label or name, days=days)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(token)
-    click.echo(f"以上令牌代表 {name}（{user.role.label}），只显示这一次；请求时使用 Authorization: Bearer <令牌>。",
-               err=True)
+    click.echo(f"以上令牌代表 {name}（{user.role.label}），{days} 天后过期，只显示这一次；"
+               f"请求时使用 Authorization: Bearer <令牌>。", err=True)
+
+
+@api_token_cli.command("list")
+@click.argument("name", required=False)
+def api_token_list(name: str | None) -> None:
+    """List the tokens (of user NAME, or everyone's): id, account, name, state, expiry, last use and address."""
+    user = None
+    if name:
+        user = db.session.scalar(db.select(User).filter_by(username=name))
+        if user is None:
+            raise click.ClickException(f"没有名为 {name} 的账号。")
+    at = now()
+    for token in tokens_of(user):
+        state = ("已吊销" if token.revoked else "账号已停用" if not token.user.active
+                 else "有效" if token.usable(at) else "已过期")
+        used = f"{local(token.last_used_at):%Y-%m-%d %H:%M} {token.last_used_ip}" if token.last_used_at else "从未使用"
+        expires = f"{local(token.expires_at):%Y-%m-%d %H:%M}" if token.expires_at else "长期"
+        click.echo(f"{token.id}\t{token.user.username}\t{token.name}\t{state}\t到期 {expires}\t上次使用 {used}")
+
+
+@api_token_cli.command("revoke")
+@click.argument("token_id", type=int, required=False)
+@click.option("--user", "username", help="Revoke every token of this account.")
+def api_token_revoke(token_id: int | None, username: str | None) -> None:
+    """Revoke one token by its id (see list), or every token of --user NAME; it stops working at once."""
+    if (token_id is None) == (username is None):
+        raise click.ClickException("请给出令牌编号（api-token list 可查），或用 --user 账号 吊销该账号的全部令牌。")
+    if username:
+        user = db.session.scalar(db.select(User).filter_by(username=username))
+        if user is None:
+            raise click.ClickException(f"没有名为 {username} 的账号。")
+        count = revoke_tokens(user, None, reason="cli")
+        db.session.commit()
+        click.echo(f"已吊销 {username} 的 {count} 个令牌。")
+        return
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        raise click.ClickException(f"没有编号为 {token_id} 的令牌。")
+    done = revoke_token(token, None, reason="cli")
+    db.session.commit()
+    click.echo(f"已吊销令牌 {token_id}（{token.user.username} · {token.name}）。" if done
+               else f"令牌 {token_id} 此前已经吊销。")
 
 
 # --- Security and maintenance (issue 7): key rotation, backup, restore ---------------------------------

@@ -15,16 +15,18 @@ from sqlalchemy import Text, bindparam, select, type_coerce, update
 from ..config import pii_key_lines
 from ..core.auditlog import record
 from ..extensions import db
+from ..privacy.freetext import FreeText, has_numbers
 from ..privacy.pii import PIIKeyError, Protected, decrypt, encrypt, key_id_of
 
 BATCH = 1000
 
 
 def protected_columns() -> dict:
-    """{table: [columns of type Protected]} over the whole schema, so a new encrypted column is never missed."""
+    """{table: [columns of type Protected or FreeText]} over the whole schema, so a new encrypted column is never
+    missed."""
     found = {}
     for table in db.metadata.sorted_tables:
-        columns = [c for c in table.columns if isinstance(c.type, Protected)]
+        columns = [c for c in table.columns if isinstance(c.type, Protected | FreeText)]
         if columns:
             found[table] = columns
     return found
@@ -42,10 +44,12 @@ def reencrypt_pii(current_key_id: str) -> int:
         changes = []
         for row in raw:
             values = row._mapping
-            stale = [c.name for c in columns if values[c.name] and key_id_of(values[c.name]) != current_key_id]
+            stale = [c.name for c in columns if values[c.name] and key_id_of(values[c.name]) != current_key_id
+                     and (key_id_of(values[c.name]) or not isinstance(c.type, FreeText))]  # plain notes stay so
             if stale:
                 rewritten += len(stale)
-                changes.append({"_id": row.id, **{f"_v_{c.name}": _rewrap(values[c.name]) for c in columns}})
+                changes.append({"_id": row.id, **{f"_v_{c.name}": _rewrap(values[c.name], isinstance(c.type, FreeText))
+                                                    for c in columns}})
         statement = update(table).where(table.c.id == bindparam("_id")).values(
             {c.name: bindparam(f"_v_{c.name}", type_=Text) for c in columns})
         for start in range(0, len(changes), BATCH):
@@ -55,7 +59,9 @@ def reencrypt_pii(current_key_id: str) -> int:
     return rewritten
 
 
-def _rewrap(stored: str | None) -> str | None:
+def _rewrap(stored: str | None, free_text: bool = False) -> str | None:
+    if free_text and stored and not key_id_of(stored) and not has_numbers(stored):
+        return stored  # free text without a number (a note beside one that is rewritten)
     return encrypt(decrypt(stored)) if stored else stored
 
 

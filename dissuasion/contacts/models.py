@@ -5,13 +5,14 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.dbtypes import Money, UTCDateTime, enum_column
 from ..core.enums import AppStatus, FailureReason, FraudType, Method, Outcome, Reached
 from ..core.timeutil import now
 from ..extensions import db
+from ..privacy.freetext import FreeText
 from ..privacy.pii import Protected
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ class Contact(db.Model):
     defrauded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     fraud_type: Mapped[FraudType | None] = mapped_column(enum_column(FraudType))
     app_status: Mapped[AppStatus | None] = mapped_column(enum_column(AppStatus))
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(FreeText, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
 
     case: Mapped[Case] = relationship(back_populates="contacts")

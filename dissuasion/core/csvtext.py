@@ -62,6 +62,7 @@ _FORMULA_TEXT = re.compile(r'^\s*="(.*)"\s*$', re.S)
 def csv_rows(data: bytes, find_header: Callable[[list[list[str]]], object] | None = None) -> list[list[str]]:
     """All rows of a CSV file, decoded: comma-separated, or by tabs or semicolons when `find_header` finds the
     header only so."""
+    _check_line_length(data)
     text = decode_text(data)
     if "\x00" in text:
         raise UnreadableFile(_l("文件含有二进制内容，不是 CSV 表格。请确认选择的是导出的名单文件。"))
@@ -87,8 +88,34 @@ def csv_rows(data: bytes, find_header: Callable[[list[list[str]]], object] | Non
     return rows
 
 
-#: A CSV cell may be as large as the upload itself (csv's default limit, 128 KB, would refuse a long 备注).
-csv.field_size_limit(2**31 - 1)
+#: The largest CSV cell read, in characters: Excel's own limit for a cell. csv refuses a longer one while reading it,
+#: before it is built (a 40 MB cell in a 50 MB upload would otherwise be copied several times over).
+MAX_CELL_CHARS = 32_767
+csv.field_size_limit(MAX_CELL_CHARS)
+#: A row with more cells than a worksheet has columns (16,384) is no list's row, and is refused as it is read.
+MAX_ROW_CELLS = 16_384
+#: Cells in a whole file, at most: 200,000 rows of 30 columns (trailing empty cells past 256 are dropped first). A
+#: 50 MB file of commas would otherwise be 25 million cells, 200 MB of references before anything is judged.
+MAX_TABLE_CELLS = 6_000_000
+
+
+#: A line longer than this many bytes is refused before the file is decoded (a row of a list is a few hundred bytes;
+#: a 40 MB cell would otherwise be copied four times over, decoded, buffered and split).
+MAX_LINE_BYTES = 8 * 2**20
+
+
+def _check_line_length(data: bytes) -> None:
+    if len(data) <= MAX_LINE_BYTES:
+        return
+    start, line = 0, 1
+    while (end := data.find(b"\n", start)) >= 0 or start < len(data):
+        stop = end if end >= 0 else len(data)
+        if stop - start > MAX_LINE_BYTES:
+            raise UnreadableFile(_l("第 %(line)s 行超过 %(mb)d MB，远大于名单的一行（可能有一格内容过长，或有一个英文"
+                                    "引号没有结束）。请检查这一行后重新导入。", line=line, mb=MAX_LINE_BYTES // 2**20))
+        if end < 0:
+            break
+        start, line = end + 1, line + 1
 
 
 #: A line ending in more empty cells than this loses them before it is read: Excel writes a comma for every column
@@ -98,13 +125,28 @@ TRAILING_EMPTY_CELLS = 256
 
 def split(text: str, delimiter: str) -> list[list[str]]:
     if delimiter * TRAILING_EMPTY_CELLS in text:
-        text = re.sub(f"{re.escape(delimiter)}{{{TRAILING_EMPTY_CELLS},}}(?=\r?$)", "", text, flags=re.M)
+        # matched only from a run's first delimiter, and never given back: a long run that does not end its line
+        # (8,000 commas, then a value) would otherwise be tried from each of its commas (quadratic; minutes)
+        d = re.escape(delimiter)
+        text = re.sub(f"(?<!{d}){d}{{{TRAILING_EMPTY_CELLS},}}+(?=\r?$)", "", text, flags=re.M)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows, cells = [], 0
     try:
-        return list(reader)
+        for row in reader:
+            cells += len(row)
+            if len(row) > MAX_ROW_CELLS or cells > MAX_TABLE_CELLS:
+                raise UnreadableFile(_l("第 %(line)s 行附近的单元格过多（每行最多 %(row)s 格，整个文件最多 %(all)s "
+                                        "格），不是正常的名单文件。请用 Excel 打开后删去多余的列，另存后再导入。",
+                                        line=reader.line_num, row=f"{MAX_ROW_CELLS:,}", all=f"{MAX_TABLE_CELLS:,}"))
+            rows.append(row)
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise UnreadableFile(_l("第 %(line)s 行附近有一格超过 %(n)s 个字符（Excel 一格最多能存的字数），不是正常的"
+                                    "名单内容，或有一个英文引号没有结束，把后面的内容都读进了这一格。请检查这一行后"
+                                    "重新导入。", line=reader.line_num, n=f"{MAX_CELL_CHARS:,}")) from exc
         raise UnreadableFile(_l("CSV 格式错误：第 %(line)s 行附近无法按 CSV 读取（常见原因是引号不成对）。"
                                 "请用 Excel 打开后另存为 CSV 或 .xlsx 再导入。", line=reader.line_num)) from exc
+    return rows
 
 
 def _swallowed_lines(rows: list[list[str]], delimiter: str) -> tuple[int, int] | None:

@@ -1,12 +1,14 @@
 """Connection set-up per database (STYLE pitfalls): SQLite gets WAL, a busy timeout, foreign keys
 and BEGIN IMMEDIATE, so concurrent writers wait for each other instead of failing at once; and `serialize`, for
 the few writes that must also wait for each other on PostgreSQL."""
+import contextlib
 import contextvars
 import hashlib
+import os
 import sqlite3
 
 from flask import Flask, request
-from sqlalchemy import event, text
+from sqlalchemy import event, make_url, text
 from sqlalchemy.engine import Engine
 
 from ..extensions import db
@@ -29,7 +31,40 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    files = [row[2] for row in cursor.execute("PRAGMA database_list") if row[1] == "main" and row[2]]
     cursor.close()
+    for path in files:
+        private_sqlite_files(path)
+
+
+#: The SQLite database and its WAL hold names and addresses in plain text: this process's user only.
+PRIVATE_FILE = 0o600
+PRIVATE_FOLDER = 0o700
+
+
+def private_sqlite_files(path: str) -> None:
+    """The database file, its WAL and shared-memory file readable and writable by their owner only. SQLite creates
+    the file with the umask's mode (0644 under most); its -wal and -shm copy the database file's mode."""
+    for name in (path, path + "-wal", path + "-shm", path + "-journal"):
+        try:
+            if os.stat(name).st_mode & 0o777 != PRIVATE_FILE:
+                os.chmod(name, PRIVATE_FILE)
+        except FileNotFoundError:
+            continue
+        except PermissionError:  # another user's file (a read-only copy): not ours to change
+            continue
+
+
+def private_instance(app: Flask) -> None:
+    """On every start: the instance folder (keys, the SQLite database, uploads waiting) 0700, and the SQLite file
+    with its WAL 0600, whatever an older version or a copy left them as."""
+    folder = app.instance_path
+    if os.path.isdir(folder) and os.stat(folder).st_mode & 0o777 != PRIVATE_FOLDER:
+        with contextlib.suppress(PermissionError):
+            os.chmod(folder, PRIVATE_FOLDER)
+    url = make_url(app.config.get("SQLALCHEMY_DATABASE_URI", ""))
+    if url.drivername.startswith("sqlite") and url.database and url.database != ":memory:":
+        private_sqlite_files(url.database)
 
 
 @event.listens_for(Engine, "begin")
@@ -73,6 +108,7 @@ def init_app(app: Flask) -> None:
         if token is not None:
             _may_write.reset(token)
 
+    private_instance(app)
     uri = app.config.get("SQLALCHEMY_DATABASE_URI", "")
     if uri.startswith("sqlite"):
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})

@@ -4,13 +4,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.dbtypes import UTCDateTime, enum_column
 from ..core.enums import FollowUpKind, FollowUpStatus, Method
 from ..core.timeutil import now
 from ..extensions import db
+from ..privacy.freetext import FreeText
 
 if TYPE_CHECKING:
     from ..cases.models import Case
@@ -28,7 +29,7 @@ class FollowUp(db.Model):
     status: Mapped[FollowUpStatus] = mapped_column(enum_column(FollowUpStatus), default=FollowUpStatus.PENDING)
     #: Set when the rules created it, so running the rules twice creates it once.
     rule_key: Mapped[str | None] = mapped_column(String(100), unique=True)
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(FreeText, default="")
     #: Reports count follow-ups done by the week this falls in (indexed for them).
     done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))

@@ -39,7 +39,7 @@ from .headers import (
     missing_required,
 )
 from .models import COUNTERS, Push, PushRowError
-from .readers import Table, UnreadableFile, read_table
+from .readers import MAX_CELL_CHARS, Table, UnreadableFile, read_table
 from .routing import route_rows
 from .rows import (
     DUPLICATE,
@@ -248,6 +248,9 @@ def import_rows(rows: list[dict], by=None, source: WarningSource = WarningSource
         for f in fields:
             if isinstance(r.get(f), list | dict):
                 raise ImportRefused(f"第 {number} 条的 {f} 是数组或对象；每个字段须为文字、数字或 null。")
+            if isinstance(r.get(f), str) and len(r[f]) > MAX_CELL_CHARS:
+                raise ImportRefused(f"第 {number} 条的 {f} 有 {len(r[f]):,} 个字符，超过一个字段 {MAX_CELL_CHARS:,} "
+                                    "个字符的上限（与 Excel 一格相同）。请删去过长的内容后重新推送。")
     body = json.dumps(rows, ensure_ascii=False, sort_keys=True, default=str).encode()
     digest = sha256(body)
     if (earlier := earlier_push(digest)) is not None:

@@ -4,9 +4,9 @@ What a file is comes from its content, not its name: an .xlsx is a zip holding a
 .xls an OLE2 compound file, a CSV is text. A file whose content does not match its name is refused.
 Excel cells keep their types (a number typed into the ID column matters: its digits are lost).
 """
-import html
 import io
 import re
+import struct
 import zipfile
 from dataclasses import dataclass
 
@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from ..core.cells import is_blank
 from ..core.csvtext import UnreadableFile, decode_text
 from ..core.csvtext import csv_rows as _csv_rows
+from .bounds import MAX_CELL_CHARS, Bounds, NotXls, check_cells, sheet_extents
 from .headers import find_header, missing_required
 
 
@@ -94,10 +95,11 @@ def _not_excel(filename: str, data: bytes) -> UnreadableFile:
 EMPTY = UnreadableFile(_l("文件是空的，没有任何内容。请检查是否选错了文件。"))
 
 
-#: A sheet whose used range (its <dimension>) spans more cells than this is refused before it is read: the reader
-#: holds the whole range in memory (about 40 bytes a cell), and a stray space in column XFD makes a 5,000-row
-#: list 82 million cells. 20 million is 200,000 rows of 100 columns.
-MAX_SHEET_CELLS = 20_000_000
+#: A sheet whose used range (its <dimension>, or where its cells are) spans more cells than this is refused before it
+#: is read: the reader holds the whole range in memory (32 bytes a cell: 16.7 million, an .xls's A1:IV65536, took
+#: 512 MB), and a stray space in column XFD makes a 5,000-row list 82 million cells. 6 million is 200,000 rows of 30
+#: columns (192 MB in the reader).
+MAX_SHEET_CELLS = 6_000_000
 _SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
 _ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]+)?(\d+)?(?::([A-Z]+)(\d+))?"')
@@ -139,11 +141,6 @@ def sheet_ranges(data: bytes) -> dict[str, tuple[str, int]]:
 #: columns A to Z cannot make a sheet too large alone). Namespaced tags (<x:row r=) match too.
 _ROW_REF = re.compile(rb'row r="(\d+)"')
 _WIDE_REF = re.compile(rb'c r="([A-Z]{2,3})\d')
-#: Excel keeps at most 32,767 characters in a cell; a longer shared string was not written by Excel, and the reader
-#: copies a shared string into every cell that uses it (1,000 cells naming one 1 MB string took 5 GB). A run of
-#: text that long in bytes is counted in characters (CJK takes 3 bytes each, an emoji 4, &amp; 5).
-MAX_CELL_CHARS = 32_767
-_LONG_TEXT = re.compile(rb">([^<]{%d,})" % (MAX_CELL_CHARS + 1))  # from a tag's end: each run is read once
 _CHUNK = 1 << 20
 
 
@@ -166,9 +163,14 @@ def _chunks(archive: zipfile.ZipFile, path: str, overlap: int = 64):
 
 def _extent(archive: zipfile.ZipFile, path: str) -> tuple[int, int, re.Match | None]:
     """(last row, last column, <dimension>) of the worksheet: the row and column of any cell its XML places (the
-    column 0 when all are within A to Z), and its stated range, found near its start."""
+    column 0 when all are within A to Z), and its stated range, found near its start. On the way, a cell's text
+    or a row past its bound is refused (bounds.Bounds, bounds.check_cells)."""
     last_row, widest, dimension = 0, b"", None
-    for number, piece in enumerate(_chunks(archive, path)):
+    bounds = Bounds(path)
+    for number, piece in enumerate(_chunks(archive, path, overlap=4 * MAX_CELL_CHARS + 16)):
+        fresh = piece if number == 0 else piece[4 * MAX_CELL_CHARS + 16:]
+        bounds.feed(fresh)
+        check_cells(piece)
         if number == 0:
             dimension = _DIMENSION.search(piece, 0, 4096)
         if found := _ROW_REF.findall(piece):
@@ -181,11 +183,31 @@ def _extent(archive: zipfile.ZipFile, path: str) -> tuple[int, int, re.Match | N
 
 def _check_shared_strings(archive: zipfile.ZipFile, path: str) -> None:
     # a run of text starting in a piece's last 4 x 32,767 bytes is seen again, from its start, in the next piece
-    for piece in _chunks(archive, path, overlap=4 * MAX_CELL_CHARS + 16):
-        if any(len(html.unescape(run.decode("utf-8", "replace"))) > MAX_CELL_CHARS
-               for run in _LONG_TEXT.findall(piece)):
-            raise UnreadableFile(_l("工作簿里有单元格的文字超过 Excel 允许的 32,767 个字符，不是 Excel 保存的文件或已经"
-                                    "损坏。请用 Excel 打开后重新保存，或删去过长的内容后再导入。"))
+    bounds = Bounds(path)
+    for number, piece in enumerate(_chunks(archive, path, overlap=4 * MAX_CELL_CHARS + 16)):
+        bounds.feed(piece if number == 0 else piece[4 * MAX_CELL_CHARS + 16:])
+        check_cells(piece)
+
+
+def _xls_ranges(data: bytes) -> dict[str, tuple[str, int]]:
+    """sheet_ranges for an .xls, from its records (bounds.sheet_extents); a compound file the scanner cannot follow
+    is left to the reader, which refuses what it cannot read."""
+    try:
+        extents = sheet_extents(data)
+    except (NotXls, struct.error):
+        return {}
+    return {name: (f"A1:{_column_letters(max(columns, 1))}{max(rows, 1)}", max(rows, 1) * max(columns, 1))
+            for name, rows, columns in extents}
+
+
+def _check_ranges(ranges: dict[str, tuple[str, int]]) -> None:
+    """Refuse a workbook any of whose sheets spans more cells than the reader may hold (MAX_SHEET_CELLS)."""
+    for name, (ref, cells) in ranges.items():
+        if cells > MAX_SHEET_CELLS:
+            raise UnreadableFile(_l(
+                "工作表“%(sheet)s”的使用范围是 %(ref)s（约 %(cells)s 个单元格），远大于名单本身：通常是名单右侧"
+                "或下方很远处的某个单元格里有空格或格式。请在 Excel 中删除名单右侧的所有空列和下方的所有空行，"
+                "保存后重新导入。", sheet=name, ref=ref, cells=f"{cells:,}"))
 
 
 def _column_letters(number: int) -> str:
@@ -234,20 +256,20 @@ def _read_workbook(data: bytes, kind: str, max_rows: int) -> Table:
     partial_empty: list[Table] = []  # some known columns, no list: drop-down values, a summary, an empty one
     examples: list[Table] = []  # a 填写示例 or 说明 sheet with a row or two of example
     try:
+        # before the reader opens the book: it reads every shared string as it opens
+        # (an .xls's sheets: the reader builds them all as it opens)
+        ranges = sheet_ranges(data) if kind == "xlsx" else _xls_ranges(data)
+        if kind == "xls":
+            _check_ranges(ranges)
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheets = [m.name for m in book.sheets_metadata if str(m.visible).endswith("Visible")
                   and str(m.typ).endswith("WorkSheet")] or book.sheet_names
         if not sheets:
             raise UnreadableFile(_l("工作簿里没有工作表。"))
         first = None
-        ranges = sheet_ranges(data) if kind == "xlsx" else {}
         for name in sheets:
-            ref, cells = ranges.get(name, ("", 0))
-            if cells > MAX_SHEET_CELLS:
-                raise UnreadableFile(_l(
-                    "工作表“%(sheet)s”的使用范围是 %(ref)s（约 %(cells)s 个单元格），远大于名单本身：通常是名单右侧"
-                    "或下方很远处的某个单元格里有空格或格式。请在 Excel 中删除名单右侧的所有空列和下方的所有空行，"
-                    "保存后重新导入。", sheet=name, ref=ref, cells=f"{cells:,}"))
+            if name in ranges:  # an .xlsx's sheets are built one by one, as they are read: the hidden ones never
+                _check_ranges({name: ranges[name]})
             sheet = book.get_sheet_by_name(name)
             rows, top = _sheet_rows(sheet, max_rows)
             table = Table(rows=rows, first_row=top + 1, sheet=sheet.name, kind=kind)

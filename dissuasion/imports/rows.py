@@ -11,6 +11,7 @@ from operator import itemgetter
 from ..cases.operations import WarningInput
 from ..core import cells
 from ..core.enums import DataFlag, Tier
+from ..privacy.freetext import has_numbers
 from ..privacy.pii import (
     NUMBER_PROBLEMS,
     as_typed,
@@ -171,9 +172,9 @@ class RowChecker:
 def _fallback(row: list, fallback: dict, id_cell, phone_cell) -> tuple:
     """(ID cell, phone cell, other numbers): each number from the first of its columns that holds a valid one
     (手机号码 停机 and 联系电话 13900139000: the 联系电话), else from the first that holds any number. A further
-    column's different number is said in the notes, after its header and masked: notes are plain text, shown and
-    exported without an audited reveal, so a whole number must not land there. Words in a number's column (停机)
-    are said in the notes as they are."""
+    column's different number is said in the notes, after its header: a whole ID or mobile number as it is (the
+    notes are then stored encrypted and shown masked, privacy/freetext.py), anything else masked. Words in a
+    number's column (停机) are said in the notes as they are."""
     chosen, others = {"id_number": id_cell, "phone": phone_cell}, []
     for name, parts in fallback.items():
         said = [(header, row[i], value) for header, i in parts if (value := cells.real(cells.text(row[i])))]
@@ -189,8 +190,13 @@ def _fallback(row: list, fallback: dict, id_cell, phone_cell) -> tuple:
             if not _DIGIT.search(value):
                 others.append(f"{header}：{value}")
             else:
-                masked = mask_id(normalize_id(value)) if name == "id_number" else mask_phone(normalize_phone(value))
-                others.append(f"{header}另有：{masked}")
+                number = normalize_id(value) if name == "id_number" else normalize_phone(value)
+                # a whole ID or mobile number goes in as it is: notes holding one are stored encrypted, shown masked
+                # and revealed with an audit (privacy/freetext.py); a number that rule cannot find in a text (a
+                # landline, a broken one) is masked here
+                if not has_numbers(number):
+                    number = mask_id(number) if name == "id_number" else mask_phone(number)
+                others.append(f"{header}另有：{number}")
     return chosen["id_number"], chosen["phone"], others
 
 

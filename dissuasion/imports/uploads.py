@@ -1,8 +1,10 @@
-"""Uploaded files waiting between the preview and the commit: kept outside anything served.
+"""Uploaded files waiting between the preview and the commit: kept outside anything served, never in plain text.
 
-A file lands in instance/uploads/ under a random name, readable by this process only, beside a small
-JSON note (its name, sha256 and who uploaded it). The commit finds it again by that random token; only
-the same user may commit it. Files older than a day are removed whenever a new one arrives.
+A file lands in instance/uploads/ under a random name, readable by this process only, encrypted with the PII
+key (AES-GCM, privacy.pii.encrypt_bytes: a list is names, ID and phone numbers), beside a small JSON note (its
+name, sha256 and who uploaded it). The commit finds it again by that random token; only the same user may
+commit it. Uploads older than two hours are removed whenever a new one arrives and by the scheduler's job
+(imports.tasks.remove_abandoned_uploads, every few minutes), so an abandoned preview is gone within 2 hours.
 """
 import json
 import os
@@ -14,10 +16,11 @@ from pathlib import Path
 
 from flask import current_app
 
+from ..privacy.pii import PIIKeyError, decrypt_bytes, encrypt_bytes
 from .pipeline import sha256
 
-#: Uploads not committed within this many seconds are removed.
-MAX_AGE_SECONDS = 24 * 3600
+#: Uploads not committed within this many seconds are removed (the preview page says how long it waits).
+MAX_AGE_SECONDS = 2 * 3600
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
 
 
@@ -49,7 +52,7 @@ def save_upload(filename: str, data: bytes, user) -> Upload:
     upload = Upload(token=token, filename=os.path.basename(filename or "")[:255] or "upload",
                     sha256=sha256(data), user_id=user.id, data=data)
     folder = _folder()
-    _write_private(folder / f"{token}.bin", data)
+    _write_private(folder / f"{token}.bin", encrypt_bytes(data))
     note = {"filename": upload.filename, "sha256": upload.sha256, "user_id": user.id}
     _write_private(folder / f"{token}.json", json.dumps(note, ensure_ascii=False).encode())
     return upload
@@ -62,8 +65,8 @@ def load_upload(token: str, user) -> Upload | None:
     folder = _folder()
     try:
         note = json.loads((folder / f"{token}.json").read_text())
-        data = (folder / f"{token}.bin").read_bytes()
-    except (OSError, ValueError):
+        data = decrypt_bytes((folder / f"{token}.bin").read_bytes())
+    except (OSError, ValueError, PIIKeyError):
         return None
     if note.get("user_id") != user.id or sha256(data) != note.get("sha256"):
         return None
@@ -77,7 +80,7 @@ def discard_upload(token: str) -> None:
 
 
 def remove_old_uploads(max_age: int = MAX_AGE_SECONDS) -> int:
-    """Remove uploads older than a day (previews nobody committed)."""
+    """Remove uploads older than two hours (previews nobody committed)."""
     removed, limit = 0, time.time() - max_age
     for path in _folder().iterdir():
         try:

@@ -108,7 +108,7 @@ def commit():
         if done is not None:  # committed already (the button pressed twice, a restored tab)
             flash(_("这个文件已经导入过（批次 #%(id)d），本次没有任何改动。", id=done.id), "warning")
             return redirect(url_for(".push_detail", push_id=done.id))
-        flash(_("找不到刚才上传的文件（可能已超过一天被清理）。请重新上传。"), "error")
+        flash(_("找不到刚才上传的文件（上传后 2 小时内未确认导入的文件会被清理）。请重新上传。"), "error")
         return redirect(url_for(".upload"))
     try:
         summary = import_file(kept.filename, kept.data, by=current_user)

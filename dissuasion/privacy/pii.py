@@ -258,3 +258,23 @@ class Protected(TypeDecorator):
 
     def process_result_value(self, value, dialect):
         return decrypt(value) if value else value
+
+
+def encrypt_bytes(data: bytes) -> bytes:
+    """A file's bytes sealed with the current PII key (AES-GCM): <key id>\\n<nonce><ciphertext>."""
+    config = current_app.config
+    key_id = config["PII_KEY_ID"]
+    nonce = os.urandom(_NONCE_BYTES)
+    return key_id.encode() + b"\n" + nonce + _cipher(config["PII_KEYS"][key_id]).encrypt(nonce, data, _AAD)
+
+
+def decrypt_bytes(sealed: bytes) -> bytes:
+    """The bytes encrypt_bytes sealed; PIIKeyError when the key is gone or the data was changed."""
+    key_id, _sep, raw = sealed.partition(b"\n")
+    key = current_app.config["PII_KEYS"].get(key_id.decode(errors="replace"))
+    if key is None:
+        raise PIIKeyError(f"PII_KEYS 中没有密钥 {key_id.decode(errors='replace')}。")
+    try:
+        return _cipher(key).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _AAD)
+    except InvalidTag as exc:
+        raise PIIKeyError("文件无法解密：密钥与数据不匹配或文件已被改动。") from exc

@@ -5,6 +5,7 @@ these tests and skips them with the reason instead of failing to import.
 """
 import datetime as dt
 import os
+import time
 
 import pyotp
 
@@ -129,5 +130,18 @@ class PageWatch:
         self.pending = None
 
 
+#: The last step whose code was typed, per secret: the server takes a code once per account.
+_used_steps: dict[str, int] = {}
+
+
 def totp_now(secret: str) -> str:
-    return pyotp.TOTP(secret).at(dt.datetime.now(dt.UTC))
+    """A code the server has not seen yet: now's, or the next step's (within its window); if both are used, wait."""
+    totp = pyotp.TOTP(secret)
+    while True:
+        current = totp.timecode(dt.datetime.now(dt.UTC))
+        step = max(current, _used_steps.get(secret, 0) + 1)
+        if step <= current + 1:
+            break
+        time.sleep(1)
+    _used_steps[secret] = step
+    return totp.generate_otp(step)

@@ -17,6 +17,7 @@ from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
 from dissuasion import create_app
+from dissuasion.api.tokens import create_api_token
 from dissuasion.auth.operations import create_user, set_password
 from dissuasion.cases.operations import WarningInput, register_warning
 from dissuasion.cases.rules import ensure_default_rules
@@ -60,7 +61,8 @@ def seed() -> None:
     pcs01 = db.session.scalar(db.select(Precinct).filter_by(code="PCS01"))
     create_user("center01", Role.CENTER, PASSWORD).totp_secret = TOTP_SECRET
     create_user("lead01", Role.LEAD, PASSWORD, precinct=pcs01, display_name="王所长")
-    create_user("officer05", Role.OFFICER, PASSWORD, precinct=pcs01, display_name="孙警官")
+    officer05 = create_user("officer05", Role.OFFICER, PASSWORD, precinct=pcs01, display_name="孙警官")
+    create_api_token(officer05, "E2E 登记脚本")  # revoked on the phone by tests/e2e/test_security_pages.py
     create_user("officer06", Role.OFFICER, PASSWORD, precinct=pcs01, display_name="赵警官")  # leaves: admin journey
     create_user("admin01", Role.ADMIN, PASSWORD).totp_secret = TOTP_SECRET
     communities = {c.name: c for c in pcs01.communities}
