@@ -141,3 +141,35 @@ def test_officers_and_admins_get_no_report_by_api(app, client, make_user, role):
     token = {"Authorization": f"Bearer {api_token(make_user(role, precinct='PCS01'))}"}
     assert client.get("/api/v1/reports/weekly?precinct=PCS01", headers=token).status_code == 404
     assert client.get("/api/v1/feedback?from=2026-11-16&to=2026-11-22", headers=token).status_code == 403
+
+
+def test_one_unanswered_call_on_an_extra_high_case_is_an_attempt_not_a_contact(make_case, make_user, clock, client,
+                                                                              auth):
+    from dissuasion.contacts.operations import log_contact
+    from dissuasion.contacts.validation import parse_contact
+
+    clock(at("2026-11-17 09:00"))
+    officer = make_user("officer", precinct="PCS01")
+    case = make_case(tier="extra_high", precinct="PCS01", assignee=officer)
+    clock(at("2026-11-17 09:10"))  # within its 30 minutes, nobody answers
+    log_contact(case, parse_contact({"method": "phone", "reached": "none", "failure_reason": "no_answer"}, False),
+                officer)
+    db.session.commit()
+    assert case.first_attempt_at == at("2026-11-17 09:10") and case.first_reached_at is None
+    assert case.due_at == case.contact_deadline  # the deadline still binds: a call did not meet it
+    clock(at(REPORT_TIME))
+    assert case.is_overdue()
+    m = compute_report(WEEK)["metrics"]
+    assert m["first_attempt_within_limit_pct"]["extra_high"] == 100.0
+    assert m["first_reach_within_limit_pct"]["extra_high"] == 0.0
+    assert m["median_minutes_to_first_reach"]["extra_high"] is None
+    auth.login(make_user("lead", precinct="PCS01"))
+    html = client.get("/reports/weekly", query_string={"week": WEEK}).get_data(as_text=True)
+    table = re.search(r'<table class="first-contact">(.*?)</table>', html, re.S).group(1)
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", re.search(r"<tr><td>特高危</td>.*?</tr>", table, re.S).group(0))
+    assert cells[:3] == ["特高危", "100.0%", "0.0%"]  # 首次尝试 beside 首次联系上
+    assert "首次尝试" in table and "首次联系上" in table
+    values = xlsx_values(client.get("/reports/weekly.xlsx", query_string={"week": WEEK}).data)
+    assert values["按时首次尝试率 · 特高危"][0] == 100.0 and values["按时首次联系上率 · 特高危"][0] == 0.0
+    labels = list(values)
+    assert labels.index("按时首次联系上率 · 特高危") == labels.index("按时首次尝试率 · 特高危") + 1  # side by side

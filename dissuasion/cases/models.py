@@ -133,7 +133,11 @@ class Case(db.Model):
     due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    first_contact_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: The first contact attempt, reached or not (the case is 处置中 from then on).
+    first_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: The first time the person or a relative was reached: only this meets the contact deadline (预警见人 is about
+    #: reaching the person, not dialling).
+    first_reached_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: Failed contact attempts since the last success, for the retry rules.
     failed_attempts: Mapped[int] = mapped_column(default=0)
     watch_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -51,8 +51,10 @@ def log_contact(case: Case, data: ContactInput, by: User, close: bool = False, v
                       note=data.note)
     db.session.add(contact)
     db.session.flush()
-    if case.is_open and case.first_contact_at is None:
+    if case.is_open and case.first_attempt_at is None:
         start_work(case, by, data.contacted_at)
+    if contact.reached != Reached.NONE and (case.first_reached_at is None or data.contacted_at < case.first_reached_at):
+        case.first_reached_at = data.contacted_at  # only reaching someone meets the contact deadline
     _keep_on_case(case, data)
     complete_followups(case, contact)
     verdict = after_contact(case, contact, rules_by_tier()[case.tier]) if case.is_open else None

@@ -96,7 +96,7 @@ def feedback_rows(period: Period, user: User | None = None) -> list[dict]:
     dates it sent them) falls in the period, with its case's result; times are aware UTC, amounts Decimal."""
     assignee = aliased(User)
     stmt = (select(EarlyWarning.warning_no, Precinct.code, Precinct.name, assignee.display_name, assignee.username,
-                   Case.signed_at, Case.first_contact_at, _deciding_contact(Contact.method),
+                   Case.signed_at, Case.first_attempt_at, _deciding_contact(Contact.method),
                    _deciding_contact(Contact.reached), outcome_of_case(), Case.amount_dissuaded,
                    Case.amount_defrauded, Case.closed_at)
             .join(Case, Case.id == EarlyWarning.case_id)

@@ -39,10 +39,13 @@ def _layout() -> list[tuple[str, str, str]]:
     """(key path, label, unit) in the order of SPEC's list; a dotted key reaches into a per-tier or per-kind dict."""
     rows = [("warnings_received", _l("接收预警"), COUNT), ("persons", _l("涉及人员"), COUNT),
             ("cases_new", _l("新建任务"), COUNT), ("repeat_warnings", _l("重复预警"), COUNT)]
-    for key, label, unit in (("signed_within_limit_pct", _l("按时签收率"), PCT),
-                             ("first_contact_within_limit_pct", _l("按时首次联系率"), PCT),
-                             ("median_minutes_to_first_contact", _l("首次联系用时中位数（分钟）"), MINUTES)):
-        rows += [(f"{key}.{t.value}", f"{label} · {t.label}", unit) for t in Tier]
+    rows += [(f"signed_within_limit_pct.{t.value}", f"{_l('按时签收率')} · {t.label}", PCT) for t in Tier]
+    # 首次尝试 and 首次联系上 side by side, tier by tier: a call nobody answered is an attempt, not a contact
+    for t in Tier:
+        rows += [(f"first_attempt_within_limit_pct.{t.value}", f"{_l('按时首次尝试率')} · {t.label}", PCT),
+                 (f"first_reach_within_limit_pct.{t.value}", f"{_l('按时首次联系上率')} · {t.label}", PCT)]
+    rows += [(f"median_minutes_to_first_reach.{t.value}", f"{_l('首次联系上用时中位数（分钟）')} · {t.label}", MINUTES)
+             for t in Tier]
     rows += [(f"contacts_by_method.{m.value}", f"{_l('劝阻记录')} · {m.label}", COUNT) for m in Method]
     rows.append(("visited_high_pct", _l("高风险预警见人率"), PCT))
     rows += [(f"outcomes.{o.value}", f"{_l('处置结果')} · {o.label}", COUNT) for o in Outcome]
@@ -64,6 +67,25 @@ def metric_rows(report: dict) -> list[MetricRow]:
     """Every scalar metric of the report with the week before."""
     return [MetricRow(key, str(label), unit, _get(report["metrics"], key), _get(report["previous"], key))
             for key, label, unit in _layout()]
+
+
+def first_contact_rows(report: dict) -> list[tuple]:
+    """Per tier: (label, 首次尝试 this week, 首次联系上 this week, the same two the week before), side by side so a
+    tier whose calls went unanswered never reads as contacted."""
+    m, p = report["metrics"], report["previous"]
+    keys = ("first_attempt_within_limit_pct", "first_reach_within_limit_pct")
+    return [(t.label, *(_get(m, f"{k}.{t.value}") for k in keys), *(_get(p, f"{k}.{t.value}") for k in keys))
+            for t in Tier]
+
+
+def chart_has_data(report: dict, by_precinct: list[dict]) -> dict[str, bool]:
+    """Which charts have something to draw (an empty one says 暂无数据 instead of bare axes)."""
+    m, p = report["metrics"], report["previous"]
+    medians = [*(m.get("median_minutes_to_first_reach") or {}).values(),
+               *(p.get("median_minutes_to_first_reach") or {}).values()]
+    return {"outcomes": any(any(r["outcomes"].values()) for r in by_precinct),
+            "first_reach": any(v is not None for v in medians),
+            "fraud_types": any(r["warnings"] or r["dissuaded"] or r["defrauded"] for r in m.get("by_fraud_type", []))}
 
 
 FRAUD_HEADER = (_l("诈骗类型"), _l("预警数"), _l("及时劝阻"), _l("已被骗"), _l("劝阻金额（元）"))

@@ -18,7 +18,7 @@ from .metrics import Scope, outcomes_by_precinct
 from .models import WeeklyReport
 from .operations import export_feedback, export_report, store_report
 from .queries import archive, compute_report, may_read_report, report_target, reportable_precincts
-from .tables import FRAUD_HEADER, fraud_rows, metric_rows
+from .tables import FRAUD_HEADER, chart_has_data, first_contact_rows, fraud_rows, metric_rows
 from .weeks import WeekError, days_period, recent_weeks, week_of, week_period
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -48,6 +48,7 @@ def _render(report: dict, precinct, snapshot: WeeklyReport | None = None):
     return render_template("reports/weekly.html", report=report, precinct=precinct, snapshot=snapshot,
                            rows=metric_rows(report), fraud_header=FRAUD_HEADER, fraud_rows=fraud_rows(report),
                            chart={"report": report, "outcomes_by_precinct": by_precinct}, chart_labels=_chart_labels(),
+                           has_data=chart_has_data(report, by_precinct), first_contact=first_contact_rows(report),
                            weeks=weeks if report["week"] in weeks else [report["week"], *weeks],
                            precincts=reportable_precincts(current_user), week_days=_days(report["week"]))
 
