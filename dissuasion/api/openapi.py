@@ -126,7 +126,7 @@ DOCUMENT = {
                                   _query("assignee", {"type": "string", "enum": ["me"]}),
                                   _query("page", INT), _query("per_page", {**INT, "maximum": 100})])},
         "/cases/{case_id}": {"get": _op("One case with contacts, follow-ups and warnings", 200, _ref("CaseDetail"),
-                                        403, 404, params=[CASE_ID])},
+                                        403, 404, 409, params=[CASE_ID])},
         "/cases/{case_id}/sign": {"post": _op("签收 (sign for)", 200, _ref("Case"), 403, 404, 409,
                                               params=[CASE_ID])},
         "/cases/{case_id}/contacts": {"post": _op(
