@@ -25,7 +25,7 @@ from .forms import (
     destination_choices,
 )
 from .models import Case
-from .operations import REVEALABLE, reveal_number
+from .operations import REVEALABLE, reveal_number, reveal_relative_number
 from .permissions import allowed_actions
 from .scoping import case_or_404
 
@@ -180,7 +180,11 @@ def reveal(case_id: int, field: str):
 def call(case_id: int):
     """Tap-to-call: audit the look at the number, then hand the phone's dialer the tel: link."""
     case = case_or_404(current_user, case_id)
-    number = reveal_number(case, "phone", current_user, purpose="call")
+    relative = request.form.get("relative", type=int)
+    if relative is not None:
+        number = reveal_relative_number(case, relative, current_user)
+    else:
+        number = reveal_number(case, "phone", current_user, purpose="call")
     if not number:
         flash(_("此人没有手机号，请按地址上门或联系亲友。"), "warning")
         return redirect(url_for("cases.detail", case_id=case.id))
