@@ -35,6 +35,7 @@ EXPECTED = {
     "/cases/search": ("GET", CASE_ROLES, 200),
     "/cases/assign": ("POST", {"lead"}, None),
     "/cases/route-group": ("POST", {"center"}, 302),
+    "/cases/route-selected": ("POST", {"center"}, 302),
     "/cases/route-by-directory": ("POST", {"center"}, 302),
     "/cases/<int:case_id>/sign": ("POST", CASE_ROLES, None),
     "/cases/<int:case_id>/assign": ("POST", CASE_ROLES, None),

@@ -60,7 +60,7 @@ def log_contact(case: Case, data: ContactInput, by: User, close: bool = False, v
         case.first_reached_at = data.contacted_at  # only reaching someone meets the contact deadline
     _keep_on_case(case, data)
     if followup is not None and followup.case_id == case.id and followup.status == FollowUpStatus.PENDING:
-        followup.status, followup.done_at, followup.contact = FollowUpStatus.DONE, contact.created_at, contact
+        followup.status, followup.done_at, followup.contact_id = FollowUpStatus.DONE, contact.created_at, contact.id
     complete_followups(case, contact)
     verdict = after_contact(case, contact, rules_by_tier()[case.tier]) if case.is_open else None
     if case.is_open and not close and verdict != GIVE_UP:

@@ -61,7 +61,7 @@ def complete_followups(case: Case, contact: Contact) -> int:
     done = 0
     for followup in case.followups:
         if followup.status == FollowUpStatus.PENDING and done_by(followup, contact):
-            followup.status, followup.done_at, followup.contact = FollowUpStatus.DONE, contact.created_at, contact
+            followup.status, followup.done_at, followup.contact_id = FollowUpStatus.DONE, contact.created_at, contact.id
             done += 1
     return done
 
