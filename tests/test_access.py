@@ -27,6 +27,7 @@ EXPECTED = {
     "/login/totp/setup": ("GET", PUBLIC, 302),
     "/logout": ("POST", set(ROLES), 302),
     "/password": ("GET", set(ROLES), 200),
+    "/account/totp": ("GET", set(ROLES), 200),
     "/lang/<lang>": ("POST", PUBLIC, 302),
     "/cases/": ("GET", CASE_ROLES, 200),
     "/cases/board": ("GET", {"lead"}, 200),
