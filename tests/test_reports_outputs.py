@@ -173,3 +173,45 @@ def test_one_unanswered_call_on_an_extra_high_case_is_an_attempt_not_a_contact(m
     assert values["按时首次尝试率 · 特高危"][0] == 100.0 and values["按时首次联系上率 · 特高危"][0] == 0.0
     labels = list(values)
     assert labels.index("按时首次联系上率 · 特高危") == labels.index("按时首次尝试率 · 特高危") + 1  # side by side
+
+
+def test_the_page_opens_on_the_current_week_to_date_with_last_week_beside_it(new_case, make_user, client, auth,
+                                                                            clock):
+    new_case("2026-11-16 10:00", tier="medium")  # last week (W47)
+    new_case("2026-11-23 09:00", tier="medium")  # this Monday morning (W48)
+    new_case("2026-11-23 09:30", tier="high")
+    clock(at("2026-11-23 11:00"))
+    auth.login(make_user("lead", precinct="PCS01"))
+    html = client.get("/reports/weekly").get_data(as_text=True)
+    report = page_report(html)
+    assert report["week"] == "2026-W48" and "本周至今（截至 2026-11-23 11:00）" in html
+    assert report["metrics"]["cases_new"] == 2 and report["previous"]["cases_new"] == 1
+
+
+def test_an_empty_chart_says_no_data(make_user, client, auth, clock):
+    clock(at(REPORT_TIME))
+    auth.login(make_user("lead", precinct="PCS01"))
+    html = client.get("/reports/weekly", query_string={"week": WEEK}).get_data(as_text=True)
+    assert html.count("暂无数据") == 3 and "<canvas" not in html
+
+
+def test_a_chart_with_data_is_drawn(known_week, make_user, client, auth):
+    auth.login(make_user("lead", precinct="PCS01"))
+    html = client.get("/reports/weekly", query_string={"week": WEEK}).get_data(as_text=True)
+    assert 'id="chart-outcomes"' in html and 'id="chart-first-reach"' in html and "暂无数据" not in html
+
+
+def test_the_county_xlsx_has_a_sheet_per_precinct(known_week, make_user, make_precinct, client, auth):
+    make_precinct("PCS02")
+    auth.login(make_user("center"))
+    book = openpyxl.load_workbook(io.BytesIO(client.get("/reports/weekly.xlsx", query_string={"week": WEEK}).data))
+    names = book.sheetnames
+    assert names[:2] == ["周报", "诈骗类型"] and names[2:] == ["PCS01 PCS01派出所", "PCS02 PCS02派出所"]
+    per = {name: {r[0]: r[1] for r in book[name].iter_rows(min_row=2, values_only=True)} for name in names[2:]}
+    county = {r[0]: r[1] for r in book["周报"].iter_rows(min_row=2, values_only=True)}
+    pcs01 = compute_report(WEEK, known_week["c1"].precinct)["metrics"]
+    assert per["PCS01 PCS01派出所"]["接收预警"] == pcs01["warnings_received"]
+    assert per["PCS01 PCS01派出所"]["接收预警"] + per["PCS02 PCS02派出所"]["接收预警"] <= county["接收预警"]
+    lead_book = openpyxl.load_workbook(io.BytesIO(client.get("/reports/weekly.xlsx", query_string={
+        "week": WEEK, "precinct": "PCS01"}).data))
+    assert lead_book.sheetnames == ["周报", "诈骗类型"]  # a precinct's own report: no per-precinct sheets

@@ -97,6 +97,18 @@ def fraud_rows(report: dict) -> list[list]:
              Decimal(r["amount_dissuaded"])] for r in report["metrics"]["by_fraud_type"]]
 
 
+#: Characters a sheet name may not hold, and its length (Excel's rules).
+_NOT_IN_SHEET_NAMES = str.maketrans({c: "_" for c in "[]:*?/\\"})
+
+
+def precinct_sheet(report: dict, precinct) -> tuple[str, list[str], list[list]]:
+    """One precinct's report as a sheet of the county's .xlsx: named by the precinct (its code keeps names of the
+    same first 31 characters apart), the same rows as the county's first sheet."""
+    name = f"{precinct.code} {precinct.name}".translate(_NOT_IN_SHEET_NAMES)[:31]
+    header = [f"{report['week']} {precinct.name}", str(_l("本周")), str(_l("上周")), str(_l("变化"))]
+    return name, header, [[r.label, r.cell(r.current), r.cell(r.previous), r.change] for r in metric_rows(report)]
+
+
 def report_sheets(report: dict) -> list[tuple[str, list[str], list[list]]]:
     """The .xlsx of a report: the metrics with the week before and the change, then the fraud-type table."""
     title = f"{report['week']} {report['precinct'] or str(_l('全县'))}"
