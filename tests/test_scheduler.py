@@ -122,3 +122,22 @@ def test_cli_run_once_exits(runner, make_case, make_user, clock):
 def test_job_ids_are_stable_and_unique():
     ids = [job.id for job in scheduler.JOBS]
     assert len(ids) == len(set(ids)) and "followups.due" in ids
+
+
+def test_a_job_is_logged_at_info_only_when_it_did_something(app, make_case, make_user, clock, caplog):
+    import logging
+
+    clock(T0)
+    officer = make_user("officer")
+    make_case(tier="high", assignee=officer)
+    db.session.commit()
+    scheduler.run_once(app)  # the Monday reports catch up once
+    caplog.set_level(logging.DEBUG, logger="dissuasion.scheduler")
+    scheduler.run_once(app)  # nothing due now
+    assert len(caplog.records) == len(scheduler.JOBS)  # each still said at DEBUG
+    assert [r for r in caplog.records if r.levelno >= logging.INFO] == []
+    clock(T0 + dt.timedelta(hours=1))  # its 30 minutes to sign have passed
+    caplog.clear()
+    scheduler.run_once(app)
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert said == ["job cases.overdue_sign: 1"]  # the officer was told; the other jobs found nothing
