@@ -39,13 +39,14 @@ def _layout() -> list[tuple[str, str, str]]:
     """(key path, label, unit) in the order of SPEC's list; a dotted key reaches into a per-tier or per-kind dict."""
     rows = [("warnings_received", _l("接收预警"), COUNT), ("persons", _l("涉及人员"), COUNT),
             ("cases_new", _l("新建任务"), COUNT), ("repeat_warnings", _l("重复预警"), COUNT)]
-    rows += [(f"signed_within_limit_pct.{t.value}", f"{_l('按时签收率')} · {t.label}", PCT) for t in Tier]
+    signed, attempt, reach = _l("按时签收率"), _l("按时首次尝试率"), _l("按时首次联系上率")
+    minutes = _l("首次联系上用时中位数（分钟）")
+    rows += [(f"signed_within_limit_pct.{t.value}", f"{signed} · {t.label}", PCT) for t in Tier]
     # 首次尝试 and 首次联系上 side by side, tier by tier: a call nobody answered is an attempt, not a contact
     for t in Tier:
-        rows += [(f"first_attempt_within_limit_pct.{t.value}", f"{_l('按时首次尝试率')} · {t.label}", PCT),
-                 (f"first_reach_within_limit_pct.{t.value}", f"{_l('按时首次联系上率')} · {t.label}", PCT)]
-    rows += [(f"median_minutes_to_first_reach.{t.value}", f"{_l('首次联系上用时中位数（分钟）')} · {t.label}", MINUTES)
-             for t in Tier]
+        rows += [(f"first_attempt_within_limit_pct.{t.value}", f"{attempt} · {t.label}", PCT),
+                 (f"first_reach_within_limit_pct.{t.value}", f"{reach} · {t.label}", PCT)]
+    rows += [(f"median_minutes_to_first_reach.{t.value}", f"{minutes} · {t.label}", MINUTES) for t in Tier]
     rows += [(f"contacts_by_method.{m.value}", f"{_l('劝阻记录')} · {m.label}", COUNT) for m in Method]
     rows.append(("visited_high_pct", _l("高风险预警见人率"), PCT))
     rows += [(f"outcomes.{o.value}", f"{_l('处置结果')} · {o.label}", COUNT) for o in Outcome]
