@@ -96,22 +96,26 @@ def tasks(user: User, page: int = 1, per_page: int = 50, filters: WorklistFilter
     FollowUp = _followup_model()  # noqa: N806
     case_rows = _where(scope_cases(user, select(Case.id.label("cid"), literal(0).label("fid"),
                                                 Case.tier.label("tier"), Case.due_at.label("due"))), f, at)
-    parts = [case_rows]
+    followup_rows = None
     if f.status is None and not f.unrouted:  # a status asked for means cases of that status, not tasks
-        followup_rows = scope_cases(user, select(Case.id.label("cid"), FollowUp.id.label("fid"),
-                                                 Case.tier.label("tier"), FollowUp.due_at.label("due"))
-                                    .select_from(FollowUp).join(Case, Case.id == FollowUp.case_id)).where(
+        followup_rows = _where(scope_cases(user, select(Case.id.label("cid"), FollowUp.id.label("fid"),
+                                                        Case.tier.label("tier"), FollowUp.due_at.label("due"))
+                                           .select_from(FollowUp).join(Case, Case.id == FollowUp.case_id)).where(
             FollowUp.status == FollowUpStatus.PENDING, FollowUp.kind.in_(TASK_KINDS),
-            FollowUp.due_at < end_of_today(at))
-        parts.append(_where(followup_rows, f, at, followups=True))
-    rows = union_all(*parts).subquery() if len(parts) > 1 else case_rows.subquery()
-    rank = sql_case({t.value: t.rank for t in Tier}, value=rows.c.tier, else_=len(Tier))
-    ordered = select(rows.c.cid, rows.c.fid).order_by(sql_case((rows.c.due < at, 0), else_=1), rank, rows.c.due,
-                                                      rows.c.cid, rows.c.fid)
-    total = db.session.scalar(select(func.count()).select_from(rows)) or 0
-    cases_total = total if len(parts) == 1 else (
-        db.session.scalar(select(func.count()).select_from(case_rows.subquery())) or 0)
-    result = Page(max(page, 1), per_page, total, cases_total)
+            FollowUp.due_at < end_of_today(at)), f, at, followups=True)
+    cases_total = db.session.scalar(select(func.count()).select_from(case_rows.subquery())) or 0
+    # the follow-ups due are few (the status and due_at index finds them): most pages need no union at all
+    due = db.session.scalar(select(func.count()).select_from(followup_rows.subquery())) or 0 \
+        if followup_rows is not None else 0
+    if due:
+        rows = union_all(case_rows, followup_rows).subquery()
+        rank = sql_case({t.value: t.rank for t in Tier}, value=rows.c.tier, else_=len(Tier))
+        ordered = select(rows.c.cid, rows.c.fid).order_by(sql_case((rows.c.due < at, 0), else_=1), rank, rows.c.due,
+                                                          rows.c.cid, rows.c.fid)
+    else:  # the cases alone, sorted as the worklist always was (from its indexes)
+        ordered = case_rows.with_only_columns(Case.id, literal(0)).order_by(
+            sql_case((Case.due_at < at, 0), else_=1), TIER_ORDER, Case.due_at, Case.id)
+    result = Page(max(page, 1), per_page, cases_total + due, cases_total)
     pairs = list(db.session.execute(ordered.limit(per_page).offset((result.page - 1) * per_page)))
     cases = {c.id: c for c in db.session.scalars(_with_people(select(Case).where(
         Case.id.in_({cid for cid, _fid in pairs}))))}
