@@ -215,3 +215,18 @@ def test_the_county_xlsx_has_a_sheet_per_precinct(known_week, make_user, make_pr
     lead_book = openpyxl.load_workbook(io.BytesIO(client.get("/reports/weekly.xlsx", query_string={
         "week": WEEK, "precinct": "PCS01"}).data))
     assert lead_book.sheetnames == ["周报", "诈骗类型"]  # a precinct's own report: no per-precinct sheets
+
+
+def test_the_api_gives_the_first_attempt_and_the_first_reach(make_case, make_user, clock, client, bearer):
+    from dissuasion.contacts.operations import log_contact
+    from dissuasion.contacts.validation import parse_contact
+
+    clock(at("2026-11-17 09:00"))
+    officer = make_user("officer", precinct="PCS01")
+    case = make_case(tier="high", precinct="PCS01", assignee=officer)
+    log_contact(case, parse_contact({"method": "phone", "reached": "none", "failure_reason": "no_answer"}, False),
+                officer)
+    db.session.commit()
+    body = client.get(f"/api/v1/cases/{case.id}", headers=bearer(officer)).get_json()
+    assert body["first_attempt_at"] == "2026-11-17T09:00:00+08:00" and body["first_reached_at"] is None
+    assert "first_contact_at" not in body

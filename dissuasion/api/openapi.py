@@ -39,7 +39,7 @@ SCHEMAS = {
         "assignee": {**_obj({"id": INT, "username": STR, "name": STR}), "nullable": True},
         "person": _obj({"name": STR, "id_number_masked": STR, "phone_masked": STR, "away_from_home": BOOL}),
         "sign_deadline": TIME, "contact_deadline": TIME, "due_at": TIME, "overdue": BOOL, "is_repeat": BOOL,
-        "flags": {"type": "array", "items": STR}, "signed_at": TIME, "first_contact_at": TIME,
+        "flags": {"type": "array", "items": STR}, "signed_at": TIME, "first_attempt_at": TIME, "first_reached_at": TIME,
         "outcome": _enum(e.Outcome, nullable=True), "amount_dissuaded": MONEY, "amount_defrauded": MONEY,
         "closed_at": TIME, "watch_until": TIME, "created_at": TIME,
         "followups": {"type": "array", "items": _ref("FollowUp")}, "version": INT},
