@@ -158,7 +158,8 @@ def _one_case(rows: dict, i: int, rng: random.Random, at: dt.datetime, precinct_
         status=status, tier=tier, method=rule["method"], away_from_home=False, is_repeat=False, flags=[],
         failed_attempts=0, version=1, sign_deadline=created + dt.timedelta(minutes=rule["sign_minutes"]),
         contact_deadline=created + dt.timedelta(minutes=rule["contact_minutes"]), due_at=due, signed_at=signed,
-        signed_by_id=officer_id if signed else None, first_contact_at=None if is_open else signed,
+        signed_by_id=officer_id if signed else None, first_attempt_at=None if is_open else signed,
+        first_reached_at=None if is_open else signed,
         outcome=None if is_open else Outcome.SELF_PROTECTED,
         closed_at=None if is_open else created + dt.timedelta(days=2),
         created_at=created, updated_at=created))

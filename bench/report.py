@@ -74,10 +74,7 @@ def rows_for(i: int, rng: random.Random) -> tuple[tuple, tuple, tuple, list[tupl
     defrauded = round(rng.uniform(100, 80_000), 2) if outcome == Outcome.DEFRAUDED else None
     sign_deadline = created + dt.timedelta(minutes=rule["sign_minutes"])
     contact_deadline = created + dt.timedelta(minutes=rule["contact_minutes"])
-    case = (i, i, 1 + i % PRECINCTS, status, tier.value, rule["method"].value, ts(sign_deadline),
-            ts(contact_deadline), ts(contact_deadline) if is_open else None,
-            ts(created + dt.timedelta(minutes=rng.uniform(1, rule["sign_minutes"] * 1.2))), ts(first),
-            outcome and outcome.value, dissuaded, defrauded, ts(closed), ts(created), ts(created))
+    signed = created + dt.timedelta(minutes=rng.uniform(1, rule["sign_minutes"] * 1.2))  # drawn before the contacts
     person = (i, f"bench{i}", ts(created), ts(created))
     fraud = rng.choice(list(FraudType)).value
     warning = (i, f"B{i:09d}", i, i, ts(created), tier.value, fraud, ts(created))
@@ -88,6 +85,11 @@ def rows_for(i: int, rng: random.Random) -> tuple[tuple, tuple, tuple, list[tupl
         method = Method.VISIT if tier in (Tier.EXTRA_HIGH, Tier.HIGH) and k == 2 else rng.choice(list(Method))
         contacts.append((i * CONTACTS_PER_CASE + k, i, method.value, reached.value,
                          ts(first + dt.timedelta(hours=k * 6)), app, ts(first)))
+    reached_at = next((first + dt.timedelta(hours=k * 6) for k, c in enumerate(contacts) if c[3] != "none"), None)
+    case = (i, i, 1 + i % PRECINCTS, status, tier.value, rule["method"].value, ts(sign_deadline),
+            ts(contact_deadline), ts(contact_deadline) if is_open else None,
+            ts(signed), ts(first), ts(reached_at),
+            outcome and outcome.value, dissuaded, defrauded, ts(closed), ts(created), ts(created))
     followup = None
     if i % 10 == 0:
         due = created + dt.timedelta(days=3)
@@ -99,9 +101,9 @@ def rows_for(i: int, rng: random.Random) -> tuple[tuple, tuple, tuple, list[tupl
 
 INSERTS = {
     "cases": "INSERT INTO cases (id, person_id, precinct_id, status, tier, method, sign_deadline, contact_deadline, "
-             "due_at, signed_at, first_contact_at, outcome, amount_dissuaded, amount_defrauded, closed_at, "
-             "created_at, updated_at, away_from_home, is_repeat, flags, failed_attempts, version) "
-             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0,0,'[]',0,1)",
+             "due_at, signed_at, first_attempt_at, first_reached_at, outcome, amount_dissuaded, amount_defrauded, "
+             "closed_at, created_at, updated_at, away_from_home, is_repeat, flags, failed_attempts, version) "
+             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0,0,'[]',0,1)",
     "persons": "INSERT INTO persons (id, match_key, created_at, updated_at, name, sex, id_valid, phone_valid, "
                "registered_address, current_address, away_from_home) VALUES (?,?,?,?,'某人','',0,0,'','',0)",
     "warnings": "INSERT INTO warnings (id, warning_no, person_id, case_id, pushed_at, tier, fraud_type, created_at, "
@@ -167,11 +169,12 @@ FLOOR = [
     "SELECT count(e.id) FROM case_events e JOIN cases c ON c.id = e.case_id "
     "WHERE e.kind = 'reopened' AND e.at >= :s AND e.at < :e",
     "SELECT tier, count(id), sum(signed_at <= sign_deadline), sum(signed_at IS NOT NULL OR sign_deadline <= :e), "
-    "sum(first_contact_at <= contact_deadline), sum(first_contact_at IS NOT NULL OR contact_deadline <= :e) "
+    "sum(first_attempt_at <= contact_deadline), sum(first_attempt_at IS NOT NULL OR contact_deadline <= :e), "
+    "sum(first_reached_at <= contact_deadline), sum(first_reached_at IS NOT NULL OR contact_deadline <= :e) "
     "FROM cases WHERE created_at >= :s AND created_at < :e GROUP BY tier",
     "SELECT tier, avg(m) FROM (SELECT tier, m, row_number() OVER (PARTITION BY tier ORDER BY m) AS rn, "
-    "count(*) OVER (PARTITION BY tier) AS n FROM (SELECT tier, (julianday(first_contact_at) - julianday(created_at)) "
-    "* 1440.0 AS m FROM cases WHERE created_at >= :s AND created_at < :e AND first_contact_at IS NOT NULL)) "
+    "count(*) OVER (PARTITION BY tier) AS n FROM (SELECT tier, (julianday(first_reached_at) - julianday(created_at)) "
+    "* 1440.0 AS m FROM cases WHERE created_at >= :s AND created_at < :e AND first_reached_at IS NOT NULL)) "
     "WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY tier",
     "SELECT o.method, count(o.id) FROM contacts o JOIN cases c ON c.id = o.case_id "
     "WHERE o.contacted_at >= :s AND o.contacted_at < :e GROUP BY o.method",

@@ -35,6 +35,7 @@ BENCHES = {
     "import": ["bench/import_push.py"],
     "worklist": ["bench/worklist.py", "--db", str(OUT / "worklist1000000.db")],
     "report": ["bench/report.py", "--db", str(OUT / "report1000000.db")],
+    "board": ["bench/board.py"],
     "load": ["bench/load.py"],
 }
 IMPORT_LINE = re.compile(r"^(?P<fmt>csv|xlsx)\s+(?P<label>.+?)\s+ours\s+(?P<ours>[\d.]+)s .*?peak\s+(?P<peak>\d+) MB"

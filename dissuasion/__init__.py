@@ -45,6 +45,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from .api.routes import bp as api_bp
     from .audit.views import bp as audit_bp
+    from .auth.account_views import bp as account_bp
     from .auth.token_views import bp as tokens_bp
     from .auth.user_views import bp as users_bp
     from .auth.views import bp as auth_bp
@@ -60,9 +61,8 @@ def register_blueprints(app: Flask) -> None:
     from .prevention.views import bp as prevention_bp
     from .reports.views import bp as reports_bp
 
-    for bp in (main_bp, auth_bp, users_bp, cases_bp, contacts_bp, followups_bp, imports_bp, audit_bp, directory_bp,
-               rules_bp, reports_bp, api_bp, notifications_bp, entry_bp,
-               prevention_bp, tokens_bp):
+    for bp in (main_bp, auth_bp, account_bp, users_bp, cases_bp, contacts_bp, followups_bp, imports_bp, audit_bp,
+               directory_bp, rules_bp, reports_bp, api_bp, notifications_bp, entry_bp, prevention_bp, tokens_bp):
         app.register_blueprint(bp)
 
 

@@ -53,7 +53,8 @@ def run_job(app: Flask, job: Job):
     with app.app_context():
         try:
             result = _function(job)()
-            log.info("job %s: %s", job.id, result)
+            # a minute's run that found nothing to do is not news: the log at INFO says only what happened
+            log.log(logging.INFO if result else logging.DEBUG, "job %s: %s", job.id, result)
             return result
         except Exception:  # noqa: BLE001  (one job's failure must not stop the others)
             db.session.rollback()
@@ -72,6 +73,9 @@ def run_forever(app: Flask) -> None:
     """Run the table until Ctrl-C or SIGTERM; a job still running is let finish."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
+    # APScheduler says "Running job …" and "executed successfully" at INFO every minute for every job: only its
+    # warnings (a missed run, a job still running) are worth a line; run_job logs what a job did.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     scheduler = BlockingScheduler(timezone="UTC", job_defaults={
         "coalesce": True, "max_instances": 1, "misfire_grace_time": 60})
     for job in JOBS:

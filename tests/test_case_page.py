@@ -123,15 +123,16 @@ def test_center_board_lists_the_queue_and_routes_from_it(client, auth, make_user
     auth.login(center)
     page = client.get("/cases/county").get_data(as_text=True)
     assert "无处可去" in page and "PCS02派出所" in page
-    select = page.split(f'id="dest-{case.id}"')[1].split("</select>")[0]
+    select = page.split('id="bulk-destination"')[1].split("</select>")[0]  # one select, in the action bar
+    assert page.count('name="destination"') == 2  # that one and the group's: not one per case
     assert select.split("<option")[1].startswith(' value=""')  # nothing chosen for the center beforehand
     assert '<optgroup label="PCS02派出所">' in select and f'value="c:{pcs02.communities[0].id}"' in select
-    refused = client.post(f"/cases/{case.id}/route", data={"destination": "", "back": "board"})
+    refused = client.post("/cases/route-selected", data={"destination": "", "case_ids": [case.id]})
     assert refused.status_code == 302 and refused.headers["Location"].endswith("/cases/county#unrouted")
-    assert "无处可去：请先选择要分派到的派出所或社区" in client.get("/cases/county").get_data(as_text=True)
+    assert "再选择要分派到的派出所或社区" in client.get("/cases/county").get_data(as_text=True)
     db.session.refresh(case)
     assert case.precinct_id is None
-    response = client.post(f"/cases/{case.id}/route", data={"destination": f"p:{pcs02.id}", "back": "board"})
+    response = client.post("/cases/route-selected", data={"destination": f"p:{pcs02.id}", "case_ids": [case.id]})
     assert response.headers["Location"].endswith("/cases/county#unrouted")  # back at the queue, not the top
     db.session.refresh(case)
     assert case.precinct_id == pcs02.id

@@ -123,3 +123,31 @@ def test_users_disable_stops_an_account_and_frees_its_cases_and_enable_puts_it_b
     assert auth.login(officer).status_code == 302
     missing = runner.invoke(args=["users", "disable", "nobody"])
     assert missing.exit_code != 0 and "没有名为 nobody 的账号" in missing.output
+
+
+SAMPLES_STYLE = """precinct_code,precinct_name,community,community_officer
+PCS01,城东派出所,东门社区,officer01
+PCS01,城东派出所,朝阳社区,officer02
+PCS01,城东派出所,和平社区,officer03
+PCS01,城东派出所,东溪村,officer04
+PCS02,城西派出所,西门社区,officer07
+PCS02,城西派出所,河西社区,officer08
+PCS03,城南派出所,南湖社区,officer13
+PCS04,城北派出所,北关社区,officer19
+"""
+
+
+def test_a_county_directory_numbered_like_the_samples_loads_over_the_demo_and_back(runner, tmp_path):
+    """../shared/samples/directory.csv numbers officer01-06 in PCS01, officer07-12 in PCS02...: the demo's
+    community officers follow it, so neither file is refused after the other."""
+    from dissuasion.cli.demodata import DEMO_DIRECTORY
+
+    assert runner.invoke(args=["demo", "--warnings", "5"]).exit_code == 0
+    county, demo = tmp_path / "county.csv", tmp_path / "demo.csv"
+    county.write_text(SAMPLES_STYLE, encoding="utf-8")
+    demo.write_text(DEMO_DIRECTORY, encoding="utf-8")
+    for path in (county, demo, county):
+        result = runner.invoke(args=["directory", "load", str(path)])
+        assert result.exit_code == 0, result.output
+    officer = db.session.scalar(db.select(User).filter_by(username="officer03"))
+    assert officer.precinct.code == "PCS01"

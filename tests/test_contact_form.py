@@ -26,7 +26,7 @@ def test_officer_logs_a_contact_and_the_case_moves(client, auth, make_user, make
     assert response.status_code == 302
     case = db.session.get(Case, case.id)
     assert case.status == CaseStatus.IN_PROGRESS
-    assert case.first_contact_at == dt.datetime(2026, 11, 16, 1, 10, tzinfo=UTC)  # 09:10 Shanghai
+    assert case.first_attempt_at == dt.datetime(2026, 11, 16, 1, 10, tzinfo=UTC)  # 09:10 Shanghai
 
 
 def test_closing_without_a_required_field_saves_nothing(client, auth, make_user, make_case, clock):

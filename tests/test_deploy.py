@@ -92,3 +92,14 @@ def test_the_deploy_notes_name_every_environment_variable_read():
     notes = (DEPLOY / "README.md").read_text(encoding="utf-8")
     assert not [name for name in sorted(read) if f"`{name}`" not in notes]
     assert "dissuasion/deploy/README.md" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_readme_says_the_one_step_before_its_flask_lines():
+    """A fresh shell after `make run` has no flask on its PATH: the commands block starts by activating the .venv
+    `make run` filled (Makefile: FLASK := .venv/bin/flask), in both languages."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("### 常用命令")[1].split("```bash")[1].split("```")[0]
+    first = block.strip().splitlines()[0]
+    assert first.startswith("source .venv/bin/activate")
+    assert "source .venv/bin/activate" in readme.split("### Commands")[1].split("`flask --app app` …")[0]
+    assert "FLASK  := $(BIN)/flask --app app" in (ROOT / "Makefile").read_text(encoding="utf-8")

@@ -351,3 +351,4 @@ def test_a_stored_name_and_phone_person_takes_the_id_and_the_rows_without_it_in_
     db.session.commit()
     assert summary.counters["persons_created"] == 0 and _count(Person) == 1 and _count(Case) == 1
     assert db.session.scalar(db.select(Person)).id_valid
+

@@ -53,7 +53,7 @@ def test_happy_path_dissuaded_revisits_then_watch_closes(make_case, officer, clo
     assert case.status == CaseStatus.SIGNED and case.due_at == case.contact_deadline
     clock(T0 + 20 * MIN)
     log(case, officer, method=method, outcome="dissuaded", amount_dissuaded="5000", app="registered_now")
-    assert case.status == CaseStatus.IN_PROGRESS and case.first_contact_at == T0 + 20 * MIN
+    assert case.status == CaseStatus.IN_PROGRESS and case.first_attempt_at == T0 + 20 * MIN
     assert case.outcome == Outcome.DISSUADED and case.amount_dissuaded == Decimal("5000.00")
     assert case.watch_until == T0 + 20 * MIN + watch_days * DAY
     due = [T0 + 20 * MIN + d * DAY for d in revisit_days]
@@ -104,7 +104,8 @@ def test_failure_path_three_failed_calls_escalate(make_case, make_user, officer,
         else:
             kind, method, minutes = expected
             assert pending(case) == [(kind, method, at + dt.timedelta(minutes=minutes))]
-            assert case.due_at == at + dt.timedelta(minutes=minutes)
+            # nobody reached yet: the contact deadline still binds when it comes before the next step
+            assert case.due_at == min(case.contact_deadline, at + dt.timedelta(minutes=minutes))
     if tier in ("extra_high", "high", "medium"):
         assert case.method == Method.VISIT
     # the same failure applied twice makes no second follow-up (rule_key)
@@ -159,7 +160,8 @@ def test_lead_reopens_an_unreachable_case(make_case, make_user, officer, clock):
     assert case.status == CaseStatus.IN_PROGRESS and case.outcome is None and case.failed_attempts == 0
     # a deadline again (低: 72 h to the next contact), and the officer is told: before, it could never go overdue
     assert pending(case) == [(FollowUpKind.RETRY, Method.PHONE, T0 + DAY + 72 * HOUR)]
-    assert case.due_at == T0 + DAY + 72 * HOUR
+    # nobody was ever reached: the first-contact deadline (72 h from T0) still binds before the new try's
+    assert case.due_at == case.contact_deadline == T0 + 72 * HOUR
     told = db.session.scalar(db.select(Notification).filter_by(user_id=officer.id).order_by(Notification.id.desc()))
     assert "重新启用" in told.message
 
@@ -232,4 +234,4 @@ def test_a_contact_before_the_warning_was_pushed_is_refused(make_case, officer, 
         log(case, officer, contacted_at="2026-11-15T09:00")
     assert "不能早于预警推送时间" in refused.value.fields["contacted_at"]
     db.session.rollback()
-    assert case.contacts == [] and case.first_contact_at is None
+    assert case.contacts == [] and case.first_attempt_at is None

@@ -111,3 +111,39 @@ def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(app):
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+
+
+def test_upgrading_fills_the_first_attempt_and_the_first_reach_from_the_contacts(fresh_database_url):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url, "SECRET_KEY": "x", "PII_INDEX_KEY": "y",
+                      "PII_KEYS": PII_KEYS, "PII_KEY_ID": "k1"})
+    stamp = "'2026-11-16 01:00:00'"
+    with app.app_context():
+        upgrade(directory=str(MIGRATIONS), revision="f3b8d2a6c1e9")  # first_contact_at: any attempt
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO persons (id, match_key, name, sex, id_valid, phone_valid, registered_address, "
+                f"current_address, away_from_home, created_at, updated_at) VALUES (1, 'k', '张三', '', false, false, "
+                f"'', '', false, {stamp}, {stamp})"))
+            for case_id in (1, 2, 3):
+                conn.execute(text(
+                    "INSERT INTO cases (id, person_id, status, tier, method, away_from_home, is_repeat, flags, "
+                    "sign_deadline, contact_deadline, failed_attempts, created_at, updated_at, version, "
+                    f"first_contact_at) VALUES ({case_id}, 1, 'in_progress', 'extra_high', 'visit', false, false, "
+                    f"'[]', {stamp}, {stamp}, 0, {stamp}, {stamp}, 1, "
+                    f"{'NULL' if case_id == 3 else chr(39) + '2026-11-16 01:20:00' + chr(39)})"))
+            contacts = [(1, "none", "01:20"), (1, "none", "01:50"),  # case 1: two calls nobody answered
+                        (2, "none", "01:20"), (2, "relative", "02:40"), (2, "self", "03:00")]
+            for case_id, reached, when in contacts:
+                conn.execute(text(
+                    "INSERT INTO contacts (case_id, method, reached, relative_relation, contacted_at, note, "
+                    f"created_at) VALUES ({case_id}, 'phone', '{reached}', '', '2026-11-16 {when}:00', '', {stamp})"))
+        upgrade(directory=str(MIGRATIONS))
+        with db.engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, first_attempt_at, first_reached_at FROM cases ORDER BY id")).all()
+        found = {i: (str(a)[11:16] if a else None, str(r)[11:16] if r else None) for i, a, r in rows}
+        assert found == {1: ("01:20", None), 2: ("01:20", "02:40"), 3: (None, None)}
+        downgrade(directory=str(MIGRATIONS), revision="f3b8d2a6c1e9")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM cases WHERE first_contact_at IS NOT NULL")).scalar() == 2
+        downgrade(directory=str(MIGRATIONS), revision="base")
+        db.engine.dispose()

@@ -40,7 +40,9 @@ def new_case(make_case, clock):
     def make(created: str, tier="high", precinct="PCS01", fraud_type=FraudType.OTHER, **fields):
         clock(at(created))
         case = make_case(tier=tier, precinct=precinct, fraud_type=fraud_type)
-        for name in ("signed", "first_contact", "closed"):
+        if "first_contact" in fields:  # a first contact that reached the person: the attempt and the reach
+            fields["first_attempt"] = fields["first_reached"] = fields.pop("first_contact")
+        for name in ("signed", "first_attempt", "first_reached", "closed"):
             if name in fields:
                 setattr(case, f"{name}_at", at(fields.pop(name)))
         if case.closed_at is not None:
@@ -133,8 +135,8 @@ def test_every_metric_of_the_county_for_a_known_week(known_week):
     assert m["repeat_warnings"] == 1
     assert m["signed_within_limit_pct"] == {"extra_high": 0.0, "high": 100.0, "medium": 0.0, "low": 0.0}
     # the unrouted 低 case's 72 h for a first contact run until Monday 10:00, after the report: it counts neither way
-    assert m["first_contact_within_limit_pct"] == {"extra_high": 0.0, "high": 100.0, "medium": 100.0, "low": None}
-    assert m["median_minutes_to_first_contact"] == {"extra_high": None, "high": 45.0, "medium": 30.0, "low": None}
+    assert m["first_reach_within_limit_pct"] == {"extra_high": 0.0, "high": 100.0, "medium": 100.0, "low": None}
+    assert m["median_minutes_to_first_reach"] == {"extra_high": None, "high": 45.0, "medium": 30.0, "low": None}
     assert m["contacts_by_method"] == {"visit": 2, "phone": 2, "sms": 1, "video": 0, "relatives": 0, "other": 0}
     assert m["visited_high_pct"] == 33.3  # c1 seen in person; c6 only through a relative; c2 not at all
     assert m["outcomes"] == {"dissuaded": 2, "self_protected": 1, "defrauded": 1, "false_alarm": 0,
@@ -156,14 +158,14 @@ def test_the_week_before_and_one_precinct(known_week, make_precinct):
     report = compute_report(WEEK)
     p = report["previous"]
     assert p["warnings_received"] == 2 and p["cases_new"] == 2  # c8 and c4 (Sunday 23:50)
-    assert p["median_minutes_to_first_contact"]["medium"] == 90.0
+    assert p["median_minutes_to_first_reach"]["medium"] == 90.0
     assert p["outcomes"]["dissuaded"] == 1 and p["amount_dissuaded"] == "100.00"
     assert p["overdue_now"] is None
     pcs02 = compute_report(WEEK, make_precinct("PCS02"))
     m = pcs02["metrics"]
     assert pcs02["precinct"] == "PCS02"
     assert m["warnings_received"] == 1 and m["outcomes"]["dissuaded"] == 1 and m["amount_dissuaded"] == "300.25"
-    assert m["median_minutes_to_first_contact"]["high"] == 60.0 and m["visited_high_pct"] == 0.0
+    assert m["median_minutes_to_first_reach"]["high"] == 60.0 and m["visited_high_pct"] == 0.0
     assert m["overdue_now"] == 0 and pcs02["previous"]["warnings_received"] == 0
 
 
@@ -173,13 +175,13 @@ def test_a_case_still_inside_its_limits_counts_neither_way_until_they_pass(new_c
     clock(at("2026-11-22 23:00"))
     m = compute_report(WEEK)["metrics"]
     assert m["signed_within_limit_pct"]["medium"] == 100.0  # not 50 %: the second case may still be signed in time
-    assert m["first_contact_within_limit_pct"]["medium"] == 100.0
+    assert m["first_reach_within_limit_pct"]["medium"] == 100.0
     clock(at("2026-11-23 08:00"))
     m = compute_report(WEEK)["metrics"]
     assert m["signed_within_limit_pct"]["medium"] == 50.0  # its 4 h have passed: late
-    assert m["first_contact_within_limit_pct"]["medium"] == 100.0  # its 24 h run until Monday 22:00
+    assert m["first_reach_within_limit_pct"]["medium"] == 100.0  # its 24 h run until Monday 22:00
     clock(at("2026-11-24 08:00"))
-    assert compute_report(WEEK)["metrics"]["first_contact_within_limit_pct"]["medium"] == 50.0
+    assert compute_report(WEEK)["metrics"]["first_reach_within_limit_pct"]["medium"] == 50.0
 
 
 def test_a_case_transferred_or_closed_before_it_was_signed_is_not_late(new_case, clock):
@@ -189,7 +191,7 @@ def test_a_case_transferred_or_closed_before_it_was_signed_is_not_late(new_case,
     clock(at(REPORT_TIME))
     m = compute_report(WEEK)["metrics"]
     assert m["signed_within_limit_pct"]["high"] == 100.0  # was 33.3: two cases never this precinct's to sign
-    assert m["first_contact_within_limit_pct"]["high"] == 100.0
+    assert m["first_reach_within_limit_pct"]["high"] == 100.0
 
 
 def test_money_kept_counts_only_the_cases_closed_dissuaded(new_case, clock):
@@ -217,4 +219,4 @@ def test_money_kept_counts_only_the_cases_closed_dissuaded(new_case, clock):
 def test_a_first_contact_made_before_the_case_was_made_counts_as_at_once(new_case, clock):
     new_case("2026-11-20 12:30", tier="low", signed="2026-11-20 12:40", first_contact="2026-11-20 10:00")
     clock(at(REPORT_TIME))
-    assert compute_report(WEEK)["metrics"]["median_minutes_to_first_contact"]["low"] == 0.0
+    assert compute_report(WEEK)["metrics"]["median_minutes_to_first_reach"]["low"] == 0.0

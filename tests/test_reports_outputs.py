@@ -141,3 +141,95 @@ def test_officers_and_admins_get_no_report_by_api(app, client, make_user, role):
     token = {"Authorization": f"Bearer {api_token(make_user(role, precinct='PCS01'))}"}
     assert client.get("/api/v1/reports/weekly?precinct=PCS01", headers=token).status_code == 404
     assert client.get("/api/v1/feedback?from=2026-11-16&to=2026-11-22", headers=token).status_code == 403
+
+
+def test_one_unanswered_call_on_an_extra_high_case_is_an_attempt_not_a_contact(make_case, make_user, clock, client,
+                                                                              auth):
+    from dissuasion.contacts.operations import log_contact
+    from dissuasion.contacts.validation import parse_contact
+
+    clock(at("2026-11-17 09:00"))
+    officer = make_user("officer", precinct="PCS01")
+    case = make_case(tier="extra_high", precinct="PCS01", assignee=officer)
+    clock(at("2026-11-17 09:10"))  # within its 30 minutes, nobody answers
+    log_contact(case, parse_contact({"method": "phone", "reached": "none", "failure_reason": "no_answer"}, False),
+                officer)
+    db.session.commit()
+    assert case.first_attempt_at == at("2026-11-17 09:10") and case.first_reached_at is None
+    assert case.due_at == case.contact_deadline  # the deadline still binds: a call did not meet it
+    clock(at(REPORT_TIME))
+    assert case.is_overdue()
+    m = compute_report(WEEK)["metrics"]
+    assert m["first_attempt_within_limit_pct"]["extra_high"] == 100.0
+    assert m["first_reach_within_limit_pct"]["extra_high"] == 0.0
+    assert m["median_minutes_to_first_reach"]["extra_high"] is None
+    auth.login(make_user("lead", precinct="PCS01"))
+    html = client.get("/reports/weekly", query_string={"week": WEEK}).get_data(as_text=True)
+    table = re.search(r'<table class="first-contact">(.*?)</table>', html, re.S).group(1)
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", re.search(r"<tr><td>特高危</td>.*?</tr>", table, re.S).group(0))
+    assert cells[:3] == ["特高危", "100.0%", "0.0%"]  # 首次尝试 beside 首次联系上
+    assert "首次尝试" in table and "首次联系上" in table
+    values = xlsx_values(client.get("/reports/weekly.xlsx", query_string={"week": WEEK}).data)
+    assert values["按时首次尝试率 · 特高危"][0] == 100.0 and values["按时首次联系上率 · 特高危"][0] == 0.0
+    labels = list(values)
+    assert labels.index("按时首次联系上率 · 特高危") == labels.index("按时首次尝试率 · 特高危") + 1  # side by side
+
+
+def test_the_page_opens_on_the_current_week_to_date_with_last_week_beside_it(new_case, make_user, client, auth,
+                                                                            clock):
+    new_case("2026-11-16 10:00", tier="medium")  # last week (W47)
+    new_case("2026-11-23 09:00", tier="medium")  # this Monday morning (W48)
+    new_case("2026-11-23 09:30", tier="high")
+    clock(at("2026-11-23 11:00"))
+    auth.login(make_user("lead", precinct="PCS01"))
+    html = client.get("/reports/weekly").get_data(as_text=True)
+    report = page_report(html)
+    assert report["week"] == "2026-W48" and "本周至今（截至 2026-11-23 11:00）" in html
+    assert report["metrics"]["cases_new"] == 2 and report["previous"]["cases_new"] == 1
+
+
+def test_an_empty_chart_says_no_data(make_user, client, auth, clock):
+    clock(at(REPORT_TIME))
+    auth.login(make_user("lead", precinct="PCS01"))
+    html = client.get("/reports/weekly", query_string={"week": WEEK}).get_data(as_text=True)
+    assert html.count("暂无数据") == 3 and "<canvas" not in html
+
+
+def test_a_chart_with_data_is_drawn(known_week, make_user, client, auth):
+    auth.login(make_user("lead", precinct="PCS01"))
+    html = client.get("/reports/weekly", query_string={"week": WEEK}).get_data(as_text=True)
+    assert 'id="chart-outcomes"' in html and 'id="chart-first-reach"' in html and "暂无数据" not in html
+
+
+def test_the_county_xlsx_has_a_sheet_per_precinct(known_week, make_user, make_precinct, client, auth):
+    make_precinct("PCS02")
+    auth.login(make_user("center"))
+    book = openpyxl.load_workbook(io.BytesIO(client.get("/reports/weekly.xlsx", query_string={"week": WEEK}).data))
+    names = book.sheetnames
+    precinct_sheets = [name for name in names if name.startswith("PCS")]
+    assert names[:2] == ["周报", "诈骗类型"] and precinct_sheets == ["PCS01 PCS01派出所", "PCS02 PCS02派出所"]
+    assert names[-2:] == precinct_sheets  # after the county's own sheets (周报, 诈骗类型, 宣传防范)
+    per = {name: {r[0]: r[1] for r in book[name].iter_rows(min_row=2, values_only=True)} for name in precinct_sheets}
+    county = {r[0]: r[1] for r in book["周报"].iter_rows(min_row=2, values_only=True)}
+    pcs01 = compute_report(WEEK, known_week["c1"].precinct)["metrics"]
+    assert per["PCS01 PCS01派出所"]["接收预警"] == pcs01["warnings_received"]
+    assert per["PCS01 PCS01派出所"]["接收预警"] + per["PCS02 PCS02派出所"]["接收预警"] <= county["接收预警"]
+    lead_book = openpyxl.load_workbook(io.BytesIO(client.get("/reports/weekly.xlsx", query_string={
+        "week": WEEK, "precinct": "PCS01"}).data))
+    assert lead_book.sheetnames[:2] == ["周报", "诈骗类型"]
+    assert not any(name.startswith("PCS") for name in lead_book.sheetnames)  # a precinct's own: no per-precinct sheets
+
+
+def test_the_api_gives_the_first_attempt_and_the_first_reach(make_case, make_user, clock, client, bearer):
+    from dissuasion.contacts.operations import log_contact
+    from dissuasion.contacts.validation import parse_contact
+
+    clock(at("2026-11-17 09:00"))
+    officer = make_user("officer", precinct="PCS01")
+    case = make_case(tier="high", precinct="PCS01", assignee=officer)
+    log_contact(case, parse_contact({"method": "phone", "reached": "none", "failure_reason": "no_answer"}, False),
+                officer)
+    db.session.commit()
+    body = client.get(f"/api/v1/cases/{case.id}", headers=bearer(officer)).get_json()
+    assert body["first_attempt_at"] == "2026-11-17T09:00:00+08:00" and body["first_reached_at"] is None
+    assert "first_contact_at" not in body

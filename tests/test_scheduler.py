@@ -43,7 +43,9 @@ def test_run_once_announces_each_thing_once(app, make_case, make_user, clock):
     first = scheduler.run_once(app)
     assert all(result is not None for result in first.values()), first
     assert set(_notes("overdue_sign")) == {(u, "overdue_sign", unsigned.id) for u in (officer.id, lead.id)}
-    assert set(_notes("overdue_contact")) == {(u, "overdue_contact", signed.id) for u in (officer.id, lead.id)}
+    # the failed call did not meet the retry case's contact deadline: only reaching someone does
+    assert set(_notes("overdue_contact")) == {(u, "overdue_contact", c.id) for u in (officer.id, lead.id)
+                                              for c in (signed, retry)}
     assert set(_notes("followup_due")) == {(u, "followup_due", retry.id) for u in (officer.id, lead.id)}
     assert db.session.get(type(watched), watched.id).status == CaseStatus.CLOSED
     before = _notes()
@@ -120,3 +122,24 @@ def test_cli_run_once_exits(runner, make_case, make_user, clock):
 def test_job_ids_are_stable_and_unique():
     ids = [job.id for job in scheduler.JOBS]
     assert len(ids) == len(set(ids)) and "followups.due" in ids
+
+
+def test_a_job_is_logged_at_info_only_when_it_did_something(app, make_case, make_user, clock, caplog, monkeypatch):
+    import logging
+
+    # the migration tests run alembic's fileConfig, which disables the loggers that exist by then
+    monkeypatch.setattr(logging.getLogger("dissuasion.scheduler"), "disabled", False)
+    clock(T0)
+    officer = make_user("officer")
+    make_case(tier="high", assignee=officer)
+    db.session.commit()
+    scheduler.run_once(app)  # the Monday reports catch up once
+    caplog.set_level(logging.DEBUG, logger="dissuasion.scheduler")
+    scheduler.run_once(app)  # nothing due now
+    assert len(caplog.records) == len(scheduler.JOBS)  # each still said at DEBUG
+    assert [r for r in caplog.records if r.levelno >= logging.INFO] == []
+    clock(T0 + dt.timedelta(hours=1))  # its 30 minutes to sign have passed
+    caplog.clear()
+    scheduler.run_once(app)
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert said == ["job cases.overdue_sign: 1"]  # the officer was told; the other jobs found nothing

@@ -39,7 +39,7 @@ SCHEMAS = {
         "assignee": {**_obj({"id": INT, "username": STR, "name": STR}), "nullable": True},
         "person": _obj({"name": STR, "id_number_masked": STR, "phone_masked": STR, "away_from_home": BOOL}),
         "sign_deadline": TIME, "contact_deadline": TIME, "due_at": TIME, "overdue": BOOL, "is_repeat": BOOL,
-        "flags": {"type": "array", "items": STR}, "signed_at": TIME, "first_contact_at": TIME,
+        "flags": {"type": "array", "items": STR}, "signed_at": TIME, "first_attempt_at": TIME, "first_reached_at": TIME,
         "outcome": _enum(e.Outcome, nullable=True), "amount_dissuaded": MONEY, "amount_defrauded": MONEY,
         "closed_at": TIME, "watch_until": TIME, "created_at": TIME,
         "followups": {"type": "array", "items": _ref("FollowUp")}, "version": INT},
@@ -161,7 +161,7 @@ DOCUMENT = {
                                   _query("assignee", {"type": "string", "enum": ["me"]}),
                                   _query("page", INT), _query("per_page", {**INT, "maximum": 100})])},
         "/cases/{case_id}": {"get": _op("One case with contacts, follow-ups and warnings", 200, _ref("CaseDetail"),
-                                        403, 404, params=[CASE_ID])},
+                                        403, 404, 409, params=[CASE_ID])},
         "/cases/{case_id}/sign": {"post": _op("签收 (sign for)", 200, _ref("Case"), 403, 404, 409,
                                               params=[CASE_ID])},
         "/cases/{case_id}/contacts": {"post": _op(

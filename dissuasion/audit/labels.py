@@ -13,6 +13,7 @@ ACTIONS = {
     "login_throttle_clear": _l("解除登录限制"), "account_unlock": _l("解除账号锁定"),
     "reveal_id": _l("查看完整身份证号"), "reveal_phone": _l("查看完整手机号"), "case_search": _l("查询任务"),
     "reveal_notes": _l("查看记录中的完整号码"),
+    "reveal_relative_phone": _l("查看亲友完整电话"),
     "case_sign": _l("签收"), "case_assign": _l("指派"), "case_transfer": _l("移交"), "case_route": _l("分派派出所"),
     "contact_add": _l("登记劝阻记录"), "followup_add": _l("安排回访"), "followup_move": _l("回访改期"),
     "case_close": _l("办结"), "case_close_approved": _l("批准未面见办结"), "case_reopen": _l("重新启用"),

@@ -107,8 +107,9 @@ def _second_step(enrol: bool):
             flash(_refusal(policy.LoginStatus.LOCKED)[0], "error")
             return redirect(url_for("auth.login"))
         form.code.errors.append(_("验证码不正确，请输入验证器应用当前显示的 6 位数字。"))
-    return render_template("auth/totp.html", form=form, enrol=enrol, secret=secret if enrol else None,
-                           uri=policy.totp_uri(secret, user) if enrol else None)
+    uri = policy.totp_uri(secret, user) if enrol else None
+    return render_template("auth/totp.html", form=form, enrol=enrol, secret=secret if enrol else None, uri=uri,
+                           qr=policy.totp_qr_svg(uri) if enrol else None)
 
 
 @bp.route("/login/totp", methods=["GET", "POST"])

@@ -9,7 +9,17 @@ from ..core.decorators import roles_required
 from ..core.enums import Role
 from ..extensions import db
 from . import queue
-from .dispatch import DispatchError, assign, bulk_assign, route, sign_for, transfer
+from .dispatch import (
+    DispatchError,
+    assign,
+    bulk_assign,
+    bulk_sign,
+    eligible_assignees,
+    route,
+    route_many,
+    sign_for,
+    transfer,
+)
 from .forms import (
     CHOOSE_DESTINATION,
     AssignForm,
@@ -22,8 +32,9 @@ from .forms import (
     destination_choices,
 )
 from .models import Case
+from .queries import matching_ids
 from .scoping import case_or_404, scope_cases
-from .views import CASE_ROLES, bp, render_case
+from .views import CASE_ROLES, board_filters, bp, render_case
 
 
 def _attempt(operation, *args, done=None):
@@ -73,21 +84,67 @@ def assign_one(case_id: int):
     return _to_case(case_id)
 
 
+def _selection(form: BulkAssignForm, precinct_id: int | None) -> list[Case] | None:
+    """The cases an action bar acts on: every case the board's filter (kept in the query string) matches when
+    "all matching" is ticked, else the ticked ones; None when nothing was chosen. 404 for a case out of reach."""
+    if form.all_matching.data:
+        ids = set(matching_ids(current_user, board_filters(precinct_id)[1]))
+    else:
+        ids = set(form.case_ids.data or [])
+    if not ids:
+        return None
+    cases = list(db.session.scalars(scope_cases(current_user).where(Case.id.in_(ids)).order_by(Case.id)))
+    if len(cases) != len(ids):
+        abort(404)
+    return cases
+
+
 @bp.post("/assign")
 @roles_required(Role.LEAD)
 def assign_many():
-    """Bulk assign from the lead's board: every ticked case to one officer (or back to the pool)."""
+    """The lead's board: sign for, or assign to one officer (or back to the pool), the ticked cases or all matching."""
     form = BulkAssignForm()
+    form.officer.choices = [("", "")] + [(str(u.id), u.label) for u in eligible_assignees(current_user.precinct_id)]
+    back = redirect(url_for("cases.precinct_board", **request.args))
     if not form.validate_on_submit():
-        flash(_("请先勾选要指派的任务。"), "error")
-        return redirect(url_for("cases.precinct_board"))
-    ids = set(form.case_ids.data)
-    cases = list(db.session.scalars(scope_cases(current_user).where(Case.id.in_(ids))))
-    if len(cases) != len(ids):
-        abort(404)
-    _attempt(bulk_assign, cases, _officer(form.officer.data), current_user,
-             done=lambda n: _("已指派 %(n)d 件任务。", n=n))
-    return redirect(url_for("cases.precinct_board"))
+        abort(400)
+    cases = _selection(form, current_user.precinct_id)
+    if cases is None:
+        flash(_("请先勾选任务，或勾选“全部符合条件的任务”。"), "error")
+        return back
+    if request.form.get("action") == "sign":
+        _attempt(bulk_sign, cases, current_user, done=lambda n: _("已签收 %(n)d 件任务。", n=n))
+    else:
+        _attempt(bulk_assign, cases, _officer(form.officer.data), current_user,
+                 done=lambda n: _("已指派 %(n)d 件任务。", n=n))
+    return back
+
+
+@bp.post("/route-selected")
+@roles_required(Role.CENTER)
+def route_selected():
+    """The county queue's action bar: route the ticked cases (or all matching, up to ROUTE_AT_ONCE) to one place."""
+    form = BulkAssignForm()
+    form.officer.choices = [("", "")]  # the county queue's bar routes; nobody is assigned here
+    route_form = RouteForm()
+    route_form.destination.choices = destination_choices()
+    back = redirect(url_for("cases.center_board", _anchor="unrouted", **request.args))
+    if not form.validate_on_submit():
+        abort(400)
+    cases = _selection(form, None)
+    if cases is None or not route_form.destination.data:
+        flash(_("请先勾选任务（或“全部符合条件的任务”），再选择要分派到的派出所或社区。"), "error")
+        return back
+    if not route_form.validate():
+        flash(_("请选择要分派到的派出所或社区。"), "error")
+        return back
+    limit = current_app.config["ROUTE_AT_ONCE"]
+    precinct, community = destination(route_form.destination.data)
+    chosen = cases[:limit]
+    _attempt(route_many, chosen, [(precinct, community)] * len(chosen), current_user, "selected",
+             done=lambda n: _("已把 %(n)d 件分派到%(name)s。", n=n, name=community.name if community else precinct.name)
+             + _more_left(len(cases) - n))
+    return back
 
 
 @bp.post("/<int:case_id>/transfer")

@@ -42,13 +42,17 @@ def apply_plan(case: Case, tier: Tier, away_from_home: bool, rules: dict | None 
 
 
 def set_due(case: Case) -> None:
-    """The deadline that binds now: sign-for while new, first contact until it happens; none once closed."""
+    """The deadline that binds now: sign-for while new; until someone is reached, the contact deadline (a failed try
+    does not meet it) or a retry or escalation due sooner, and once that deadline has passed the next step the rules
+    scheduled (a lead's reopening gives one); then the next follow-up; none once closed."""
     if not case.is_open:
         case.due_at = None
     elif case.status == CaseStatus.NEW:
         case.due_at = case.sign_deadline
-    elif case.first_contact_at is None:
-        case.due_at = case.contact_deadline
+    elif case.first_reached_at is None:
+        pending = [f.due_at for f in case.followups if f.status == FollowUpStatus.PENDING]
+        late = case.contact_deadline < now() and pending
+        case.due_at = min(pending) if late else min([case.contact_deadline, *pending])
     else:
         # After the first contact the earliest pending follow-up binds (followups.rules schedules them).
         case.due_at = min((f.due_at for f in case.followups if f.status == FollowUpStatus.PENDING), default=None)

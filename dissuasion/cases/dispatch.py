@@ -75,6 +75,16 @@ def assign(case: Case, officer: User | None, by: User) -> bool:
     return True
 
 
+def bulk_sign(cases: list[Case], by: User) -> int:
+    """签收 every new case of the selection (a lead's board); the others are left as they are. Returns how many."""
+    signed = 0
+    for case in cases:
+        if case.status == CaseStatus.NEW:
+            sign_for(case, by)
+            signed += 1
+    return signed
+
+
 def bulk_assign(cases: list[Case], officer: User | None, by: User) -> int:
     """Assign several cases at once (a lead's board); all or nothing; returns how many changed."""
     return sum(assign(case, officer, by) for case in cases)

@@ -5,7 +5,7 @@ from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField,
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from ..core.enums import CaseStatus, Method, Tier
+from ..core.enums import CaseStatus, Method, Tier, WarningSource
 from ..directory.models import Community, Precinct
 from ..extensions import db
 from .dispatch import MAX_REASON
@@ -35,9 +35,18 @@ class AssignForm(FlaskForm):
     submit = SubmitField(_l("指派"))
 
 
+class BoardFilterForm(FilterForm):
+    """The lead's board and the county queue: the worklist's filters, a community and the warnings' source."""
+
+    community = SelectField(_l("社区"), choices=[], default="", validate_choice=False)
+    source = SelectField(_l("预警来源"), choices=lambda: ANY + WarningSource.choices(), default="")
+
+
 class BulkAssignForm(AssignForm):
-    case_ids = SelectMultipleField(_l("任务"), choices=[], coerce=int, validate_choice=False,
-                                   validators=[DataRequired(_l("请先勾选要指派的任务。"))])
+    """The boards' action bar: the ticked cases, or every case the filter matches (all_matching)."""
+
+    case_ids = SelectMultipleField(_l("任务"), choices=[], coerce=int, validate_choice=False)
+    all_matching = BooleanField(_l("全部符合条件的任务"))
     submit = SubmitField(_l("指派所选任务"))
 
 

@@ -96,7 +96,7 @@ def start_work(case: Case, by: User, at: dt.datetime) -> None:
         add_event(case, EventKind.SIGNED, by, from_status=CaseStatus.NEW, to_status=CaseStatus.SIGNED,
                   message=say("首次联系时签收，从所内待分配任务中领取") if took else say("首次联系时签收"),
                   late=case.signed_at > case.sign_deadline)
-    case.first_contact_at = at
+    case.first_attempt_at = at
     move(case, CaseStatus.IN_PROGRESS, by, message=say("首次联系"), late=at > case.contact_deadline)
 
 

@@ -343,8 +343,8 @@ def _update_case(case, group, rules, by, push_id, at, reopen: bool) -> tuple[dic
         change.update(status=CaseStatus.NEW, is_repeat=True, tier=top.tier, method=p.method,
                       away_from_home=top.away_from_home, sign_deadline=p.sign_deadline,
                       contact_deadline=p.contact_deadline, due_at=p.sign_deadline, signed_at=None,
-                      signed_by_id=None, first_contact_at=None, closed_at=None, closed_by_id=None, outcome=None,
-                      failed_attempts=0, _news="assigned")
+                      signed_by_id=None, first_attempt_at=None, first_reached_at=None, closed_at=None,
+                      closed_by_id=None, outcome=None, failed_attempts=0, _news="assigned")
         events.append(_event(case.id, EventKind.REOPENED, actor, at, status, CaseStatus.NEW,
                              warnings=numbers, tier=top.tier.value, push_id=push_id))
         return change, events

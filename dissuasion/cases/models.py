@@ -9,9 +9,21 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.dbtypes import Json, Money, UTCDateTime, enum_column
-from ..core.enums import AppStatus, CaseStatus, EventKind, FraudType, Method, Outcome, Reached, Tier, WarningSource
+from ..core.enums import (
+    AppStatus,
+    CaseStatus,
+    EventKind,
+    FollowUpKind,
+    FollowUpStatus,
+    FraudType,
+    Method,
+    Outcome,
+    Reached,
+    Tier,
+    WarningSource,
+)
 from ..core.i18n import said_text
-from ..core.timeutil import now
+from ..core.timeutil import end_of_today, now
 from ..extensions import db
 from ..privacy.freetext import FreeText
 from ..privacy.pii import Protected, mask_id, mask_phone
@@ -141,7 +153,11 @@ class Case(db.Model):
     due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    first_contact_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: The first contact attempt, reached or not (the case is 处置中 from then on).
+    first_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: The first time the person or a relative was reached: only this meets the contact deadline (预警见人 is about
+    #: reaching the person, not dialling).
+    first_reached_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: Failed contact attempts since the last success, for the retry rules.
     failed_attempts: Mapped[int] = mapped_column(default=0)
     watch_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -190,6 +206,20 @@ class Case(db.Model):
         if any(c.method == Method.VISIT and c.reached != Reached.NONE for c in self.contacts):
             return True
         return any(e.kind == EventKind.CLOSE_APPROVED for e in self.events)
+
+    def due_followup(self, at: dt.datetime | None = None) -> FollowUp | None:
+        """The earliest pending 回访 (or a follow-up an officer planned) due today or overdue: a task of its own."""
+        due = [f for f in self.followups if f.status == FollowUpStatus.PENDING
+               and f.kind in (FollowUpKind.REVISIT, FollowUpKind.MANUAL) and f.due_at < end_of_today(at)]
+        return min(due, key=lambda f: f.due_at, default=None)
+
+    def relatives(self) -> list[Contact]:
+        """The contacts that reached a relative and kept their number, one per number (the latest), for 拨打."""
+        seen: dict[str, Contact] = {}
+        for contact in self.contacts:
+            if contact.relative_phone:
+                seen[contact.relative_phone] = contact
+        return list(seen.values())
 
     def in_watch(self, at: dt.datetime | None = None) -> bool:
         """Within its watch period (关注期): 回访 contacts are still logged, even once closed."""

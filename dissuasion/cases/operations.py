@@ -155,6 +155,16 @@ def _person_names(case_ids: list[int]) -> dict[int, str]:
 REVEALABLE = {"id": "reveal_id", "phone": "reveal_phone", "notes": "reveal_notes"}
 
 
+def reveal_relative_number(case: Case, contact_id: int, by: User | None, purpose: str = "call") -> str:
+    """A relative's full number as a contact on this case recorded it; the look is audited like the person's."""
+    contact = next((c for c in case.contacts if c.id == contact_id and c.relative_phone), None)
+    if contact is None:
+        return ""
+    record("reveal_relative_phone", "case", case.id, user=by, person=case.person_id, contact=contact.id,
+           purpose=purpose)
+    return contact.relative_phone
+
+
 def reveal_number(case: Case, field: str, by: User | None, purpose: str = "view") -> str:
     """The person's full ID or phone number, or for "notes" the numbers in the case's free text (the page shows
     them in place); every look is written to the audit log (SPEC "Who uses it")."""

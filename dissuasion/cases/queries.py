@@ -3,13 +3,13 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import case as sql_case
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, literal, select, union_all
 from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
-from ..core.enums import CaseStatus, Method, Tier
+from ..core.enums import CaseStatus, FollowUpKind, FollowUpStatus, Method, Tier, WarningSource
 from ..core.text import clean_text
-from ..core.timeutil import now
+from ..core.timeutil import end_of_today, now
 from ..extensions import db
 from ..privacy.pii import blind_index, normalize_id, normalize_phone, phone_valid
 from .models import Case, EarlyWarning, Person
@@ -33,6 +33,113 @@ class WorklistFilter:
     pool: bool = False
     #: Only cases held by this user (the API's assignee=me).
     assignee_id: int | None = None
+    #: The lead's board and the county queue: one community, and warnings from one source.
+    community_id: int | None = None
+    source: WarningSource | None = None
+    #: The county queue: only the routing queue (precinct unknown).
+    unrouted: bool = False
+
+
+def _followup_model():
+    """The follow-up model, reached through the relationship cases.models declares (followups/ sits above cases/
+    and owns the rules; the worklist only reads its rows). Resolved when asked: the mappers are complete by then."""
+    return Case.followups.property.mapper.class_
+
+#: Follow-ups that are tasks of their own on 我的任务 and the lead's board (retries and escalations move the case's
+#: own deadline instead).
+TASK_KINDS = (FollowUpKind.REVISIT, FollowUpKind.MANUAL)
+
+
+@dataclass
+class Task:
+    """One row of 我的任务 or the lead's board: a case, or a 回访 due today or overdue (followup set)."""
+
+    case: Case
+    followup: object = None
+
+
+def _where(stmt, f: WorklistFilter, at, followups: bool = False):
+    """The filter bar's conditions on a query of cases (or of follow-ups joined to their cases)."""
+    FollowUp = _followup_model()  # noqa: N806
+    if not followups:
+        stmt = stmt.where(_open() if f.status is None else Case.status == f.status)
+    if f.tier is not None:
+        stmt = stmt.where(Case.tier == f.tier)
+    if f.method is not None:
+        stmt = stmt.where((FollowUp.method if followups else Case.method) == f.method)
+    if f.overdue:
+        stmt = stmt.where((FollowUp.due_at if followups else Case.due_at) < at)
+    if f.pool:
+        stmt = stmt.where(Case.assignee_id.is_(None))
+    if f.assignee_id is not None:
+        stmt = stmt.where(Case.assignee_id == f.assignee_id)
+    if f.community_id is not None:
+        stmt = stmt.where(Case.community_id == f.community_id)
+    if f.source is not None:
+        stmt = stmt.where(exists().where(EarlyWarning.case_id == Case.id, EarlyWarning.source == f.source))
+    if f.unrouted:
+        stmt = stmt.where(Case.precinct_id.is_(None))
+    return stmt
+
+
+def matching_ids(user: User, f: WorklistFilter) -> list[int]:
+    """Every case the filter shows this user ("all N matching" on the boards)."""
+    return list(db.session.scalars(_where(scope_cases(user, select(Case.id)), f, now()).order_by(Case.id)))
+
+
+def tasks(user: User, page: int = 1, per_page: int = 50, filters: WorklistFilter | None = None):
+    """The worklist as tasks: the cases (as worklist) and, as rows of their own, the 回访 due today or overdue on
+    cases within reach, sorted together: overdue first, then tier, then the nearest deadline. The pagination's
+    total counts both; `cases_total` on it counts the cases alone."""
+    f = filters or WorklistFilter()
+    at = now()
+    FollowUp = _followup_model()  # noqa: N806
+    case_rows = _where(scope_cases(user, select(Case.id.label("cid"), literal(0).label("fid"),
+                                                Case.tier.label("tier"), Case.due_at.label("due"))), f, at)
+    followup_rows = None
+    if f.status is None and not f.unrouted:  # a status asked for means cases of that status, not tasks
+        followup_rows = _where(scope_cases(user, select(Case.id.label("cid"), FollowUp.id.label("fid"),
+                                                        Case.tier.label("tier"), FollowUp.due_at.label("due"))
+                                           .select_from(FollowUp).join(Case, Case.id == FollowUp.case_id)).where(
+            FollowUp.status == FollowUpStatus.PENDING, FollowUp.kind.in_(TASK_KINDS),
+            FollowUp.due_at < end_of_today(at)), f, at, followups=True)
+    cases_total = db.session.scalar(select(func.count()).select_from(case_rows.subquery())) or 0
+    # the follow-ups due are few (the status and due_at index finds them): most pages need no union at all
+    due = db.session.scalar(select(func.count()).select_from(followup_rows.subquery())) or 0 \
+        if followup_rows is not None else 0
+    if due:
+        rows = union_all(case_rows, followup_rows).subquery()
+        rank = sql_case({t.value: t.rank for t in Tier}, value=rows.c.tier, else_=len(Tier))
+        ordered = select(rows.c.cid, rows.c.fid).order_by(sql_case((rows.c.due < at, 0), else_=1), rank, rows.c.due,
+                                                          rows.c.cid, rows.c.fid)
+    else:  # the cases alone, sorted as the worklist always was (from its indexes)
+        ordered = case_rows.with_only_columns(Case.id, literal(0)).order_by(
+            sql_case((Case.due_at < at, 0), else_=1), TIER_ORDER, Case.due_at, Case.id)
+    result = Page(max(page, 1), per_page, cases_total + due, cases_total)
+    pairs = list(db.session.execute(ordered.limit(per_page).offset((result.page - 1) * per_page)))
+    cases = {c.id: c for c in db.session.scalars(_with_people(select(Case).where(
+        Case.id.in_({cid for cid, _fid in pairs}))))}
+    followups = {x.id: x for x in db.session.scalars(select(FollowUp).where(
+        FollowUp.id.in_({fid for _cid, fid in pairs if fid})))} if any(fid for _cid, fid in pairs) else {}
+    result.items = [Task(cases[cid], followups.get(fid)) for cid, fid in pairs]
+    return result
+
+
+@dataclass
+class Page:
+    """One page of tasks with the totals the boards show."""
+
+    page: int
+    per_page: int
+    #: Rows in all (cases and due 回访).
+    total: int
+    #: Cases alone (what "all N matching" selects).
+    cases_total: int
+    items: list = None
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
 
 
 def _open():

@@ -26,7 +26,7 @@ def _tell_overdue(kind: str, deadline_of, message) -> int:
     stmt_filter = {"overdue_sign": (Case.status == CaseStatus.NEW, Case.sign_deadline <= now(),
                                     _not_told("overdue_sign", Case.sign_deadline)),
                    "overdue_contact": (Case.status.in_((CaseStatus.SIGNED, CaseStatus.IN_PROGRESS)),
-                                       Case.first_contact_at.is_(None), Case.contact_deadline <= now(),
+                                       Case.first_reached_at.is_(None), Case.contact_deadline <= now(),
                                        _not_told("overdue_contact", Case.contact_deadline))}[kind]
     ids = due_ids(select(Case.id).where(Case.precinct_id.is_not(None), *stmt_filter).limit(BATCH))
     sent = 0
@@ -46,6 +46,7 @@ def notify_overdue_sign() -> int:
 
 
 def notify_overdue_contact() -> int:
-    """Signed cases with no first contact within the limit: the assignee and the leads hear of it, once."""
+    """Signed cases whose person (or a relative) was not reached within the limit (a failed call does not meet it):
+    the assignee and the leads hear of it, once."""
     return _tell_overdue("overdue_contact", lambda c: c.contact_deadline,
                          lambda c: say("首次联系超时：%(name)s（%(tier)s）", name=c.person.name, tier=c.tier))

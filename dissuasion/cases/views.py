@@ -7,16 +7,18 @@ from flask_login import current_user
 
 from ..core.auditlog import record
 from ..core.decorators import roles_required
-from ..core.enums import CaseStatus, Method, Role, Tier
-from ..directory.models import Precinct
+from ..core.enums import CaseStatus, Method, Role, Tier, WarningSource
+from ..directory.models import Community, Precinct
 from ..extensions import db
 from ..privacy.freetext import has_numbers
 from . import queries
 from .countdown import countdown
 from .dispatch import eligible_assignees
 from .forms import (
+    ANY,
     CHOOSE_DESTINATION,
     AssignForm,
+    BoardFilterForm,
     BulkAssignForm,
     FilterForm,
     RequeueForm,
@@ -26,12 +28,14 @@ from .forms import (
     destination_choices,
 )
 from .models import Case
-from .operations import REVEALABLE, free_texts, reveal_number
+from .operations import REVEALABLE, free_texts, reveal_number, reveal_relative_number
 from .permissions import allowed_actions
 from .scoping import case_or_404
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 CASE_ROLES = (Role.OFFICER, Role.LEAD, Role.CENTER)
+#: Rows on a page of the lead's board and the county queue: the first page within three screens at 375 px.
+BOARD_PAGE = 25
 #: Pages that show a full number must not be kept by the browser or a proxy.
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -45,11 +49,27 @@ def _enum_or_none(enum_cls, value):
     return enum_cls(value) if value in enum_cls._value2member_map_ else None
 
 
-def _filters(form: FilterForm) -> queries.WorklistFilter:
+def _filters(form: FilterForm, **more) -> queries.WorklistFilter:
+    community = getattr(form, "community", None)
+    source = getattr(form, "source", None)
     return queries.WorklistFilter(status=_enum_or_none(CaseStatus, form.status.data),
                                   tier=_enum_or_none(Tier, form.tier.data),
                                   method=_enum_or_none(Method, form.method.data),
-                                  overdue=bool(form.overdue.data), pool=bool(form.pool.data))
+                                  overdue=bool(form.overdue.data), pool=bool(form.pool.data),
+                                  community_id=int(community.data) if community and (community.data or "").isdigit()
+                                  else None,
+                                  source=_enum_or_none(WarningSource, source.data) if source else None, **more)
+
+
+def board_filters(precinct_id: int | None = None) -> tuple[BoardFilterForm, queries.WorklistFilter, dict]:
+    """The board's filter bar read from the query string: the form, the filter, and the arguments to keep in links
+    (paging, and the action bar's "all matching")."""
+    form = BoardFilterForm(request.args)
+    communities = db.session.scalars(db.select(Community).where(Community.precinct_id == precinct_id)
+                                     .order_by(Community.name)) if precinct_id else []
+    form.community.choices = ANY + [(str(c.id), c.name) for c in communities]
+    args = {k: v for k, v in request.args.items() if k in form._fields and v}
+    return form, _filters(form, unrouted=precinct_id is None), args
 
 
 @bp.route("/")
@@ -58,7 +78,7 @@ def worklist():
     """The officer's home: who to reach first (overdue, then tier, then nearest deadline)."""
     form = FilterForm(request.args)
     args = {k: v for k, v in request.args.items() if k in form._fields and v}
-    pagination = queries.worklist(current_user, page=request.args.get("page", 1, type=int), filters=_filters(form))
+    pagination = queries.tasks(current_user, page=request.args.get("page", 1, type=int), filters=_filters(form))
     return render_template("cases/worklist.html", pagination=pagination, form=form, args=args,
                            overdue=queries.overdue_count(current_user))
 
@@ -70,13 +90,16 @@ def _officer_choices(precinct_id: int) -> list[tuple[str, str]]:
 @bp.route("/board")
 @roles_required(Role.LEAD)
 def precinct_board():
-    """The lead's home: the precinct's cases by status, the unassigned, the overdue and who holds them."""
+    """The lead's home: the precinct's cases by status, who is behind, and its open cases and due 回访 a page at a
+    time, filtered, to sign or assign in one action."""
+    filter_form, filters, args = board_filters(current_user.precinct_id)
+    page = queries.tasks(current_user, page=request.args.get("page", 1, type=int), per_page=BOARD_PAGE,
+                         filters=filters)
     form = BulkAssignForm()
     form.officer.choices = _officer_choices(current_user.precinct_id)
     return render_template("cases/precinct_board.html", counts=queries.counts_by_status(current_user),
-                           overdue_total=queries.overdue_count(current_user), form=form,
-                           unassigned=queries.unassigned(current_user), overdue=queries.overdue(current_user),
-                           holders=queries.overdue_by_holder(current_user))
+                           overdue_total=queries.overdue_count(current_user), form=form, page=page,
+                           filter_form=filter_form, args=args, holders=queries.overdue_by_holder(current_user))
 
 
 @bp.route("/county")
@@ -90,9 +113,12 @@ def center_board():
     groups: dict[str, list] = {}  # precinct -> its pool and its communities, for the select's option groups
     for choice in route_form.destination.choices:
         groups.setdefault(choice.optgroup, []).append(choice)
+    filter_form, filters, args = board_filters()
+    page = queries.tasks(current_user, page=request.args.get("page", 1, type=int), per_page=BOARD_PAGE,
+                         filters=filters)
     return render_template("cases/center_board.html", precincts=precincts, rows=rows, route_form=route_form,
                            route_groups=list(groups.items()), unrouted_total=queries.unrouted_count(current_user),
-                           unrouted=queries.unrouted(current_user),
+                           page=page, filter_form=filter_form, args=args, bulk=BulkAssignForm(formdata=None),
                            unrouted_groups=queries.unrouted_groups(current_user), requeue_form=RequeueForm())
 
 
@@ -182,7 +208,11 @@ def reveal(case_id: int, field: str):
 def call(case_id: int):
     """Tap-to-call: audit the look at the number, then hand the phone's dialer the tel: link."""
     case = case_or_404(current_user, case_id)
-    number = reveal_number(case, "phone", current_user, purpose="call")
+    relative = request.form.get("relative", type=int)
+    if relative is not None:
+        number = reveal_relative_number(case, relative, current_user)
+    else:
+        number = reveal_number(case, "phone", current_user, purpose="call")
     if not number:
         flash(_("此人没有手机号，请按地址上门或联系亲友。"), "warning")
         return redirect(url_for("cases.detail", case_id=case.id))

@@ -25,13 +25,16 @@ from ..prevention.operations import record_activity, set_app_target
 from ..prevention.validation import parse_activity
 from ..privacy.pii import id_check_digit
 
+#: The demo's directory numbers its community officers as ../shared/samples/directory.csv does (officer01-06 in
+#: PCS01, officer07-12 in PCS02, officer13-18 in PCS03), so a county's own file of that shape loads over the demo:
+#: with officer03 in PCS02 here it was refused (officer03 is PCS01's there).
 DEMO_DIRECTORY = """precinct_code,precinct_name,community,community_officer
 PCS01,城东派出所,东门社区,officer01
 PCS01,城东派出所,朝阳社区,officer02
 PCS01,城东派出所,枫树村,
-PCS02,城西派出所,西门社区,officer03
+PCS02,城西派出所,西门社区,officer07
 PCS02,城西派出所,新华社区,
-PCS03,南湖派出所,南湖社区,officer04
+PCS03,南湖派出所,南湖社区,officer13
 PCS03,南湖派出所,湖滨村,
 """
 

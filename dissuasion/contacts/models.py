@@ -13,7 +13,7 @@ from ..core.enums import AppStatus, FailureReason, FraudType, Method, Outcome, R
 from ..core.timeutil import now
 from ..extensions import db
 from ..privacy.freetext import FreeText
-from ..privacy.pii import Protected
+from ..privacy.pii import Protected, mask_phone
 
 if TYPE_CHECKING:
     from ..auth.models import User
@@ -47,6 +47,10 @@ class Contact(db.Model):
 
     def __repr__(self) -> str:
         return f"<Contact {self.method.value} {self.reached.value} on case {self.case_id}>"
+
+    @property
+    def relative_phone_masked(self) -> str:
+        return mask_phone(self.relative_phone)
 
     @property
     def succeeded(self) -> bool:

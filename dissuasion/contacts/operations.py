@@ -14,7 +14,7 @@ from ..cases.operations import add_event
 from ..cases.permissions import may_approve_close, may_work
 from ..cases.rules import rules_by_tier
 from ..core.auditlog import record
-from ..core.enums import CaseStatus, EventKind, Outcome, Reached
+from ..core.enums import CaseStatus, EventKind, FollowUpStatus, Outcome, Reached
 from ..core.filters import fmt_time
 from ..core.i18n import say
 from ..core.timeutil import local, now
@@ -25,13 +25,16 @@ from .validation import ContactInput, InputError
 
 if TYPE_CHECKING:
     from ..auth.models import User
+    from ..followups.models import FollowUp
 
 #: What a contact tells about the person that the case keeps (the latest contact that says it wins).
 CASE_FIELDS = ("amount_dissuaded", "amount_defrauded", "defrauded_at", "app_status")
 
 
-def log_contact(case: Case, data: ContactInput, by: User, close: bool = False, version=None) -> Contact:
-    """Record one attempt; the first moves the case to 处置中; then the follow-up rules; 办结 closes it."""
+def log_contact(case: Case, data: ContactInput, by: User, close: bool = False, version=None,
+                followup: FollowUp | None = None) -> Contact:
+    """Record one attempt; the first moves the case to 处置中; then the follow-up rules; 办结 closes it.
+    `followup`: the 回访 this contact was logged against (登记回访): it is done by it, whenever it was due."""
     check_version(case, version)
     if not may_work(by, case):
         raise LifecycleError(_("只有责任民警或本所领导可以登记此任务的劝阻记录。"))
@@ -51,9 +54,13 @@ def log_contact(case: Case, data: ContactInput, by: User, close: bool = False, v
                       note=data.note)
     db.session.add(contact)
     db.session.flush()
-    if case.is_open and case.first_contact_at is None:
+    if case.is_open and case.first_attempt_at is None:
         start_work(case, by, data.contacted_at)
+    if contact.reached != Reached.NONE and (case.first_reached_at is None or data.contacted_at < case.first_reached_at):
+        case.first_reached_at = data.contacted_at  # only reaching someone meets the contact deadline
     _keep_on_case(case, data)
+    if followup is not None and followup.case_id == case.id and followup.status == FollowUpStatus.PENDING:
+        followup.status, followup.done_at, followup.contact_id = FollowUpStatus.DONE, contact.created_at, contact.id
     complete_followups(case, contact)
     verdict = after_contact(case, contact, rules_by_tier()[case.tier]) if case.is_open else None
     if case.is_open and not close and verdict != GIVE_UP:

@@ -8,7 +8,8 @@ from ..cases.lifecycle import LifecycleError, StaleCase, approve_close, check_ve
 from ..cases.scoping import case_or_404
 from ..cases.views import CASE_ROLES, NO_STORE, send_back
 from ..core.decorators import roles_required
-from ..core.enums import AppStatus, FailureReason, FraudType, Method, Outcome, Reached
+from ..core.enums import AppStatus, CaseStatus, FailureReason, FollowUpStatus, FraudType, Method, Outcome, Reached
+from ..core.filters import fmt_time
 from ..core.formdata import choice
 from ..core.timeutil import local, now
 from ..extensions import db
@@ -30,14 +31,19 @@ def _to_case(case_id: int):
 def contact(case_id: int):
     """Log a contact: 再次联系 keeps the case open, 办结 closes it with the outcome; errors keep what was typed."""
     case = case_or_404(current_user, case_id)
+    followup = _followup(case, request.values.get("followup", type=int))
     values = dict(request.form) if request.method == "POST" else {
-        "method": case.method.value, "contacted_at": local(now()).strftime("%Y-%m-%dT%H:%M"), "version": case.version}
+        "method": (followup or case).method.value, "contacted_at": local(now()).strftime("%Y-%m-%dT%H:%M"),
+        "version": case.version}
     errors, message = {}, None
-    if request.method == "POST":
+    closed = closed_notice(case)
+    if request.method == "POST" and closed and (request.form.get("action") == "close" or not case.in_watch()):
+        message = closed  # say plainly what happened to it, not "fix the marked fields"
+    elif request.method == "POST":
         closing = request.form.get("action") == "close"
         try:
             log_contact(case, parse_contact(request.form, closing), current_user, close=closing,
-                        version=request.form.get("version"))
+                        version=request.form.get("version"), followup=followup)
             db.session.commit()
         except InputError as exc:
             db.session.rollback()
@@ -48,10 +54,41 @@ def contact(case_id: int):
             if isinstance(exc, StaleCase | StaleDataError):
                 values["version"] = case.version  # they have now seen what changed; a resubmit may go through
         else:
-            flash(_("已办结。") if closing else _("已保存劝阻记录。"), "success")
-            return _to_case(case.id)
+            flash(_("已办结。") if closing else (_("已登记回访。") if followup else _("已保存劝阻记录。")), "success")
+            target = request.form.get("next")  # back to 我的任务 when the 回访 was recorded from there
+            return redirect(target) if _local_path(target) else _to_case(case.id)
     return render_template("contacts/form.html", case=case, values=values, errors=errors, message=message,
+                           closed=closed, followup=followup, next=request.values.get("next", ""),
                            choices={k: e.choices() for k, e in CHOICES.items()}), 400 if message else 200, NO_STORE
+
+
+def _local_path(url: str | None) -> bool:
+    """Only a path on this site (the worklist the officer came from), never another host."""
+    return bool(url) and url.startswith("/") and not url.startswith("//") and "\\" not in url
+
+
+def _followup(case, followup_id: int | None):
+    """The pending follow-up this contact is recorded against (登记回访 from 我的任务 or the case page)."""
+    if followup_id is None:
+        return None
+    return next((f for f in case.followups if f.id == followup_id and f.status == FollowUpStatus.PENDING), None)
+
+
+def closed_notice(case) -> str | None:
+    """For a case no longer open: that it is closed, and what can still be done with it."""
+    if case.is_open:
+        return None
+    when = fmt_time(case.closed_at) if case.closed_at else ""
+    if case.status == CaseStatus.UNREACHABLE:
+        return _("此任务已于 %(at)s 以“无法联系”结束，不能再登记劝阻记录或办结。"
+                 "找到新的联系方式时，请所领导在任务页“重新启用”。", at=when)
+    if case.status == CaseStatus.TRANSFERRED:
+        return _("此任务已移交其他派出所，由接收派出所继续办理，这里不能再登记。")
+    if case.in_watch():
+        return _("此任务已于 %(at)s 办结（%(outcome)s），不能再办结；关注期内（至 %(until)s）仍可在此登记回访。",
+                 at=when, outcome=case.outcome.label if case.outcome else "", until=fmt_time(case.watch_until))
+    return _("此任务已于 %(at)s 办结（%(outcome)s），不能再登记劝阻记录或办结。此人30天内再有预警会自动重新启用；"
+             "如需补充情况，请联系所领导。", at=when, outcome=case.outcome.label if case.outcome else "")
 
 
 def _attempt(case, form: str, operation, *args, done: str):

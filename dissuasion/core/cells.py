@@ -216,6 +216,8 @@ def local_time(cell) -> dt.datetime | None:
     if isinstance(cell, dt.date):
         return _plausible(dt.datetime(cell.year, cell.month, cell.day))
     if isinstance(cell, int | float) and not isinstance(cell, bool):
+        if isinstance(cell, float) and not math.isfinite(cell):  # inf or NaN (JSON's Infinity): no time at all
+            raise ValueError(str(cell))
         if 20000 < cell < 80000:  # an Excel serial date typed as a plain number
             return _plausible(EXCEL_EPOCH + dt.timedelta(days=float(cell)))
         if cell == int(cell) and len(digits := str(int(cell))) in (8, 14):  # 20261116, 20261116083000 as numbers

@@ -2,14 +2,24 @@
 from flask import Flask, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from werkzeug import exceptions
 
 from ..extensions import db, login_manager
 
 #: HTTP status -> the error code API clients switch on (the API's error shape, api/errors.py, uses them too).
 CODES = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
          409: "conflict", 413: "too_large", 500: "server_error"}
-MESSAGES = {400: "请求有误", 403: "没有权限", 404: "页面不存在", 405: "不支持的操作", 413: "文件太大",
+MESSAGES = {400: "请求有误", 403: "没有权限", 404: "页面不存在", 405: "不支持的操作", 409: "冲突", 413: "文件太大",
             500: "服务器出错"}
+
+
+class Conflict(exceptions.Conflict):
+    """409: the thing asked for changed hands meanwhile. The message says what happened (the page shows it with a
+    way back to `back`, an endpoint); `fields` go into the API's error body."""
+
+    def __init__(self, message: str, fields: dict | None = None, back: str | None = None):
+        super().__init__(message)
+        self.fields, self.back = fields or {}, back
 
 
 def _wants_json() -> bool:
@@ -21,12 +31,14 @@ def init_app(app: Flask) -> None:
         code = getattr(error, "code", 500) or 500
         if code >= 500:
             db.session.rollback()
+        conflict = error if isinstance(error, Conflict) else None
         if _wants_json():
-            return jsonify(error={"code": CODES.get(code, str(code)), "message": MESSAGES.get(code, ""),
-                                 "fields": {}}), code
-        return render_template("errors/error.html", code=code), code
+            return jsonify(error={"code": CODES.get(code, str(code)),
+                                  "message": conflict.description if conflict else MESSAGES.get(code, ""),
+                                  "fields": conflict.fields if conflict else {}}), code
+        return render_template("errors/error.html", code=code, conflict=conflict), code
 
-    for code in (400, 403, 404, 405, 413, 500):
+    for code in (400, 403, 404, 405, 409, 413, 500):
         app.register_error_handler(code, handle)
 
     def handle_csrf(error):

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .enums import DataFlag, Outcome, Role
-from .timeutil import local
+from .timeutil import local, now
 
 #: The navigation of each role: (endpoint, label, roles). Entries whose page does not exist yet are skipped.
 NAV = (
@@ -51,6 +51,7 @@ def flag_label(key: str) -> str:
 
 def init_app(app: Flask) -> None:
     app.add_template_global(flag_label)
+    app.add_template_global(now)
     app.add_template_filter(fmt_time, "time")
     app.add_template_filter(fmt_money, "money")
 

@@ -53,3 +53,10 @@ class UTCDateTime(TypeDecorator):
 
     def process_result_value(self, value, dialect):
         return value.replace(tzinfo=UTC) if value is not None else None
+
+
+def end_of_today(at: dt.datetime | None = None) -> dt.datetime:
+    """Midnight at the end of today in Asia/Shanghai (the officers' day), as aware UTC: what is due before it is
+    due today."""
+    day = local(at or now()).date() + dt.timedelta(days=1)
+    return from_local(dt.datetime.combine(day, dt.time()))

@@ -61,7 +61,7 @@ def complete_followups(case: Case, contact: Contact) -> int:
     done = 0
     for followup in case.followups:
         if followup.status == FollowUpStatus.PENDING and done_by(followup, contact):
-            followup.status, followup.done_at, followup.contact = FollowUpStatus.DONE, contact.created_at, contact
+            followup.status, followup.done_at, followup.contact_id = FollowUpStatus.DONE, contact.created_at, contact.id
             done += 1
     return done
 
@@ -127,7 +127,7 @@ def next_contact(case: Case, at: dt.datetime, by: User | None = None) -> FollowU
     """An open case under way with nothing pending gets its next contact, due within the tier's first-contact time
     from `at` (reopened by a lead; reached, but with no result yet): without it the case had no deadline, could never
     go overdue, and nobody was reminded."""
-    if not case.is_open or case.first_contact_at is None or case.outcome is not None or case.watch_until is not None:
+    if not case.is_open or case.first_attempt_at is None or case.outcome is not None or case.watch_until is not None:
         return None  # (a case with a result is watched, and closes when its watch ends)
     if any(f.status == FollowUpStatus.PENDING for f in case.followups):
         return None

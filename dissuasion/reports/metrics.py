@@ -141,42 +141,50 @@ def repeat_warnings(period: Period, scope: Scope) -> int:
 
 def timeliness_by_tier(period: Period, scope: Scope) -> dict:
     """Over the cases created in the week (created_at; a case received by transfer is new in its new precinct),
-    by the case's tier: cases_new (all tiers); signed_within_limit_pct = signed_at ≤ sign_deadline, and
-    first_contact_within_limit_pct = first_contact_at ≤ contact_deadline, each over the tier's new cases whose
-    outcome is known when the report is made: done, or past the limit (a case still inside its limit and not yet
-    signed or contacted counts neither way; one past it counts as not within); median_minutes_to_first_contact
-    from created_at, over the tier's new cases that have a first contact."""
+    by the case's tier: cases_new (all tiers); signed_within_limit_pct = signed_at ≤ sign_deadline;
+    first_attempt_within_limit_pct = first_attempt_at ≤ contact_deadline (a call made, answered or not) and
+    first_reach_within_limit_pct = first_reached_at ≤ contact_deadline (the person or a relative reached: what meets
+    the deadline), each over the tier's new cases whose outcome is known when the report is made: done, or past the
+    limit (a case still inside its limit and not yet signed, tried or reached counts neither way; one past it counts
+    as not within); median_minutes_to_first_reach from created_at, over the tier's new cases reached."""
     at = now()
     # a case transferred or closed before it was signed for (or contacted) left this precinct's hands: past its limit
     # it counts neither way, where it used to count as late
     left = or_(Case.status == CaseStatus.TRANSFERRED, Case.closed_at.isnot(None))
-    signed = func.sum(case((Case.signed_at <= Case.sign_deadline, 1), else_=0))
-    sign_due = func.sum(case((or_(Case.signed_at.isnot(None), and_(Case.sign_deadline <= at, ~left)), 1), else_=0))
-    contacted = func.sum(case((Case.first_contact_at <= Case.contact_deadline, 1), else_=0))
-    contact_due = func.sum(case((or_(Case.first_contact_at.isnot(None), and_(Case.contact_deadline <= at, ~left)), 1),
-                                else_=0))
-    stmt = scope.cases(select(Case.tier, func.count(Case.id), signed, sign_due, contacted, contact_due)
+
+    def within(done, deadline):
+        return (func.sum(case((done <= deadline, 1), else_=0)),
+                func.sum(case((or_(done.isnot(None), and_(deadline <= at, ~left)), 1), else_=0)))
+
+    columns = [*within(Case.signed_at, Case.sign_deadline), *within(Case.first_attempt_at, Case.contact_deadline),
+               *within(Case.first_reached_at, Case.contact_deadline)]
+    stmt = scope.cases(select(Case.tier, func.count(Case.id), *columns)
                        .where(_in(Case.created_at, period)).group_by(Case.tier))
-    rows = {Tier(t): (n, s or 0, sd or 0, c or 0, cd or 0) for t, n, s, sd, c, cd in db.session.execute(stmt)}
-    medians = median_minutes_to_first_contact(period, scope)
-    zero = (0, 0, 0, 0, 0)
+    rows = {Tier(t): (n, *(v or 0 for v in values)) for t, n, *values in db.session.execute(stmt)}
+    medians = median_minutes_to_first_reach(period, scope)
+    zero = (0,) * 7
+
+    def share(i):
+        return {t.value: pct(rows.get(t, zero)[i], rows.get(t, zero)[i + 1]) for t in Tier}
+
     return {
         "cases_new": sum(r[0] for r in rows.values()),
-        "signed_within_limit_pct": {t.value: pct(rows.get(t, zero)[1], rows.get(t, zero)[2]) for t in Tier},
-        "first_contact_within_limit_pct": {t.value: pct(rows.get(t, zero)[3], rows.get(t, zero)[4]) for t in Tier},
-        "median_minutes_to_first_contact": {t.value: medians.get(t) for t in Tier},
+        "signed_within_limit_pct": share(1),
+        "first_attempt_within_limit_pct": share(3),
+        "first_reach_within_limit_pct": share(5),
+        "median_minutes_to_first_reach": {t.value: medians.get(t) for t in Tier},
     }
 
 
-def median_minutes_to_first_contact(period: Period, scope: Scope) -> dict[Tier, float]:
-    """Median minutes from created_at to first_contact_at of the week's new cases (created_at), per tier; the
+def median_minutes_to_first_reach(period: Period, scope: Scope) -> dict[Tier, float]:
+    """Median minutes from created_at to first_reached_at of the week's new cases (created_at), per tier; the
     middle value, or the mean of the two middle values, picked by row number in the database."""
-    minutes = minutes_between(Case.created_at, Case.first_contact_at)
+    minutes = minutes_between(Case.created_at, Case.first_reached_at)
     minutes = case((minutes < 0, 0), else_=minutes)  # reached before the case was made (a call on the push): at once
     ranked = scope.cases(select(Case.tier.label("tier"), minutes.label("m"),
                                 func.row_number().over(partition_by=Case.tier, order_by=minutes).label("rn"),
                                 func.count().over(partition_by=Case.tier).label("n"))
-                         .where(_in(Case.created_at, period), Case.first_contact_at.is_not(None))).subquery()
+                         .where(_in(Case.created_at, period), Case.first_reached_at.is_not(None))).subquery()
     middle = or_(ranked.c.rn == (ranked.c.n + 1) // 2, ranked.c.rn == (ranked.c.n + 2) // 2)
     stmt = select(ranked.c.tier, func.avg(ranked.c.m)).where(middle).group_by(ranked.c.tier)
     return {Tier(t): round(float(m), 1) for t, m in db.session.execute(stmt)}

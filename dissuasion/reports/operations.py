@@ -13,7 +13,7 @@ from ..directory.models import Precinct
 from ..extensions import db
 from .models import WeeklyReport
 from .queries import FEEDBACK_HEADER, compute_report, feedback_rows, feedback_sheet_row
-from .tables import report_sheets
+from .tables import precinct_sheet, report_sheets
 from .weeks import Period
 
 log = logging.getLogger(__name__)
@@ -48,11 +48,16 @@ def store_report(week: str, precinct: Precinct | None, by=None, scheduled: bool 
     return report
 
 
-def export_report(report: dict, by=None) -> bytes:
-    """A report dict as .xlsx (formula-safe); the export is audited."""
+def export_report(report: dict, by=None, user=None) -> bytes:
+    """A report dict as .xlsx (formula-safe); the county's has a sheet per precinct after its own, each that
+    precinct's report within `user`'s reach. The export is audited."""
     record("export", "weekly_report", report["precinct"] or "county", user=by, week=report["week"])
     db.session.flush()
-    return write_xlsx(report_sheets(report))
+    sheets = report_sheets(report)
+    if report["precinct"] is None:
+        for precinct in db.session.scalars(select(Precinct).order_by(Precinct.code)):
+            sheets.append(precinct_sheet(compute_report(report["week"], precinct, user=user), precinct))
+    return write_xlsx(sheets)
 
 
 def export_feedback(period: Period, by=None) -> tuple[bytes, int]:

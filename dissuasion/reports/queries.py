@@ -107,7 +107,7 @@ def feedback_rows(period: Period, user: User | None = None) -> list[dict]:
     assignee = aliased(User)
     stmt = (select(EarlyWarning.warning_no, EarlyWarning.source, Case.status, EarlyWarning.return_reason,
                    EarlyWarning.returned_at, Precinct.code, Precinct.name, assignee.display_name, assignee.username,
-                   Case.signed_at, Case.first_contact_at, _deciding_contact(Contact.method),
+                   Case.signed_at, Case.first_attempt_at, _deciding_contact(Contact.method),
                    _deciding_contact(Contact.reached), outcome_of_case(), Case.amount_dissuaded,
                    Case.amount_defrauded, Case.closed_at)
             .outerjoin(Case, Case.id == EarlyWarning.case_id)

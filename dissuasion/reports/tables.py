@@ -47,10 +47,14 @@ def _layout() -> list[tuple[str, str, str]]:
     rows += [(f"warnings_by_source.{key}", f"{_l('接收预警')} · {label}", COUNT) for key, label in source_labels()]
     rows += [("warnings_returned", _l("退回（非本辖区）"), COUNT), ("persons", _l("涉及人员"), COUNT),
              ("cases_new", _l("新建任务"), COUNT), ("repeat_warnings", _l("重复预警"), COUNT)]
-    for key, label, unit in (("signed_within_limit_pct", _l("按时签收率"), PCT),
-                             ("first_contact_within_limit_pct", _l("按时首次联系率"), PCT),
-                             ("median_minutes_to_first_contact", _l("首次联系用时中位数（分钟）"), MINUTES)):
-        rows += [(f"{key}.{t.value}", f"{label} · {t.label}", unit) for t in Tier]
+    signed, attempt, reach = _l("按时签收率"), _l("按时首次尝试率"), _l("按时首次联系上率")
+    minutes = _l("首次联系上用时中位数（分钟）")
+    rows += [(f"signed_within_limit_pct.{t.value}", f"{signed} · {t.label}", PCT) for t in Tier]
+    # 首次尝试 and 首次联系上 side by side, tier by tier: a call nobody answered is an attempt, not a contact
+    for t in Tier:
+        rows += [(f"first_attempt_within_limit_pct.{t.value}", f"{attempt} · {t.label}", PCT),
+                 (f"first_reach_within_limit_pct.{t.value}", f"{reach} · {t.label}", PCT)]
+    rows += [(f"median_minutes_to_first_reach.{t.value}", f"{minutes} · {t.label}", MINUTES) for t in Tier]
     rows += [(f"contacts_by_method.{m.value}", f"{_l('劝阻记录')} · {m.label}", COUNT) for m in Method]
     rows.append(("visited_high_pct", _l("高风险预警见人率"), PCT))
     rows += [(f"outcomes.{o.value}", f"{_l('处置结果')} · {o.label}", COUNT) for o in Outcome]
@@ -74,6 +78,25 @@ def metric_rows(report: dict) -> list[MetricRow]:
             for key, label, unit in _layout()]
 
 
+def first_contact_rows(report: dict) -> list[tuple]:
+    """Per tier: (label, 首次尝试 this week, 首次联系上 this week, the same two the week before), side by side so a
+    tier whose calls went unanswered never reads as contacted."""
+    m, p = report["metrics"], report["previous"]
+    keys = ("first_attempt_within_limit_pct", "first_reach_within_limit_pct")
+    return [(t.label, *(_get(m, f"{k}.{t.value}") for k in keys), *(_get(p, f"{k}.{t.value}") for k in keys))
+            for t in Tier]
+
+
+def chart_has_data(report: dict, by_precinct: list[dict]) -> dict[str, bool]:
+    """Which charts have something to draw (an empty one says 暂无数据 instead of bare axes)."""
+    m, p = report["metrics"], report["previous"]
+    medians = [*(m.get("median_minutes_to_first_reach") or {}).values(),
+               *(p.get("median_minutes_to_first_reach") or {}).values()]
+    return {"outcomes": any(any(r["outcomes"].values()) for r in by_precinct),
+            "first_reach": any(v is not None for v in medians),
+            "fraud_types": any(r["warnings"] or r["dissuaded"] or r["defrauded"] for r in m.get("by_fraud_type", []))}
+
+
 FRAUD_HEADER = (_l("诈骗类型"), _l("预警数"), _l("及时劝阻"), _l("已被骗"), _l("劝阻金额（元）"))
 
 
@@ -81,6 +104,18 @@ def fraud_rows(report: dict) -> list[list]:
     """The table by fraud type: label, warnings, dissuaded, defrauded, amount dissuaded (Decimal)."""
     return [[FraudType(r["fraud_type"]).label, r["warnings"], r["dissuaded"], r["defrauded"],
              Decimal(r["amount_dissuaded"])] for r in report["metrics"]["by_fraud_type"]]
+
+
+#: Characters a sheet name may not hold, and its length (Excel's rules).
+_NOT_IN_SHEET_NAMES = str.maketrans({c: "_" for c in "[]:*?/\\"})
+
+
+def precinct_sheet(report: dict, precinct) -> tuple[str, list[str], list[list]]:
+    """One precinct's report as a sheet of the county's .xlsx: named by the precinct (its code keeps names of the
+    same first 31 characters apart), the same rows as the county's first sheet."""
+    name = f"{precinct.code} {precinct.name}".translate(_NOT_IN_SHEET_NAMES)[:31]
+    header = [f"{report['week']} {precinct.name}", str(_l("本周")), str(_l("上周")), str(_l("变化"))]
+    return name, header, [[r.label, r.cell(r.current), r.cell(r.previous), r.change] for r in metric_rows(report)]
 
 
 def report_sheets(report: dict) -> list[tuple[str, list[str], list[list]]]:

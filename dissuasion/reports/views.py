@@ -19,7 +19,7 @@ from .models import WeeklyReport
 from .operations import export_feedback, export_report, store_report
 from .prevention import prevention_rows
 from .queries import archive, compute_report, may_read_report, report_target, reportable_precincts
-from .tables import FRAUD_HEADER, fraud_rows, metric_rows
+from .tables import FRAUD_HEADER, chart_has_data, first_contact_rows, fraud_rows, metric_rows
 from .weeks import WeekError, days_period, recent_weeks, week_of, week_period
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -28,11 +28,12 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _week_and_precinct(source) -> tuple[str, object]:
-    """The week (default: last complete) and precinct (default: county for center, own for a lead) asked for;
-    404 for a malformed week or a precinct out of the user's reach."""
+    """The week (default: the current week to date, the week before beside it: on a busy Monday last week's
+    figures are all zeros) and precinct (default: county for center, own for a lead) asked for; 404 for a malformed
+    week or a precinct out of the user's reach."""
     code = source.get("precinct") or (None if current_user.role == Role.CENTER else current_user.precinct.code)
     try:
-        week, precinct = report_target(source.get("week"), code)
+        week, precinct = report_target(source.get("week") or week_of(now()), code)
     except (WeekError, LookupError):
         abort(404)
     if not may_read_report(current_user, precinct):
@@ -49,8 +50,10 @@ def _render(report: dict, precinct, snapshot: WeeklyReport | None = None):
     return render_template("reports/weekly.html", report=report, precinct=precinct, snapshot=snapshot,
                            rows=metric_rows(report), fraud_header=FRAUD_HEADER, fraud_rows=fraud_rows(report),
                            chart={"report": report, "outcomes_by_precinct": by_precinct}, chart_labels=_chart_labels(),
+                           has_data=chart_has_data(report, by_precinct), first_contact=first_contact_rows(report),
                            weeks=weeks if report["week"] in weeks else [report["week"], *weeks],
                            precincts=reportable_precincts(current_user), week_days=_days(report["week"]),
+                           to_date=report["week"] == week_of(now()) and snapshot is None, computed_at=now(),
                            **_prevention(report))
 
 
@@ -86,7 +89,7 @@ def weekly():
 def weekly_export():
     """The report of the page as .xlsx (the same numbers), audited."""
     week, precinct = _week_and_precinct(request.args)
-    data = export_report(compute_report(week, precinct, user=current_user), by=current_user)
+    data = export_report(compute_report(week, precinct, user=current_user), by=current_user, user=current_user)
     db.session.commit()
     name = f"weekly-{week}-{precinct.code if precinct else 'county'}.xlsx"
     return Response(data, mimetype=XLSX, headers={"Content-Disposition": f"attachment; filename={name}"})

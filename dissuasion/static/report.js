@@ -32,15 +32,15 @@
   });
 
   var tierKeys = labels.tiers.map(function (pair) { return pair[0]; });
-  draw("chart-first-contact", {
+  draw("chart-first-reach", {
     type: "bar",
     data: {
       labels: labels.tiers.map(function (pair) { return pair[1]; }),
       datasets: [
         { label: labels.this_week, backgroundColor: "#12325f",
-          data: tierKeys.map(function (k) { return m.median_minutes_to_first_contact[k]; }) },
+          data: tierKeys.map(function (k) { return m.median_minutes_to_first_reach[k]; }) },
         { label: labels.last_week, backgroundColor: "#a9b2c0",
-          data: tierKeys.map(function (k) { return prev.median_minutes_to_first_contact[k]; }) }
+          data: tierKeys.map(function (k) { return prev.median_minutes_to_first_reach[k]; }) }
       ]
     },
     options: { scales: { y: { beginAtZero: true } } }

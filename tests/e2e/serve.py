@@ -24,10 +24,11 @@ from dissuasion.cases.rules import ensure_default_rules
 from dissuasion.cli.demodata import DEMO_DIRECTORY
 from dissuasion.contacts.models import Contact
 from dissuasion.core import timeutil
-from dissuasion.core.enums import AppStatus, CaseStatus, FraudType, Method, Outcome, Reached, Role, Tier
+from dissuasion.core.enums import AppStatus, CaseStatus, FollowUpKind, FraudType, Method, Outcome, Reached, Role, Tier
 from dissuasion.directory.models import Community, Precinct
 from dissuasion.directory.operations import load_directory
 from dissuasion.extensions import db
+from dissuasion.followups.rules import schedule
 
 PASSWORD = "correct-horse-battery"
 #: The center user's authenticator secret: the tests type the code it shows now.
@@ -36,6 +37,10 @@ TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 OFFICER_CASE = "李建国"
 #: The overdue case the lead reassigns from officer02 to officer05.
 LEAD_CASE = "赵秀英"
+#: officer03's case with a 回访 an hour overdue (test_precinct_day.py records it from 我的任务).
+REVISIT_CASE = "钱淑珍"
+#: 低 cases in 城东派出所's pool, for the board's paging and "all matching" (test_precinct_day.py).
+POOL_CASES = 30
 
 
 def config(db_path: str, uploads: str) -> dict:
@@ -76,6 +81,7 @@ def seed() -> None:
     finally:
         timeutil.freeze(None)
     _registered_app_case(communities["枫树村"])
+    seed_precinct_day(pcs01, communities)
     db.session.commit()
 
 
@@ -83,11 +89,29 @@ def _registered_app_case(community: Community) -> None:
     """A case closed an hour ago whose person registered the 国家反诈中心APP in the contact (本次注册): the
     week's APP registrations from cases are never 0, so the prevention journey sees them added to its own."""
     hour_ago = timeutil.now() - dt.timedelta(hours=1)
-    case = register_warning(_warning("E2E0000003", "钱美兰", Tier.MEDIUM, community, "13912345670")).case
+    case = register_warning(_warning("E2E0000009", "钱美兰", Tier.MEDIUM, community, "13912345670")).case
     db.session.add(Contact(case=case, method=Method.PHONE, reached=Reached.SELF, contacted_at=hour_ago,
                            outcome=Outcome.SELF_PROTECTED, app_status=AppStatus.REGISTERED_NOW))
     case.status, case.outcome, case.closed_at, case.due_at = CaseStatus.CLOSED, Outcome.SELF_PROTECTED, hour_ago, None
-    case.first_contact_at = case.signed_at = hour_ago
+    case.first_attempt_at = case.first_reached_at = case.signed_at = hour_ago
+
+
+def seed_precinct_day(pcs01: Precinct, communities: dict) -> None:
+    """officer03 with a 回访 due an hour ago on a case of theirs; officer04 (who turns TOTP on); 30 fresh 低 cases
+    in the pool of 枫树村 (no community officer), sorting after the journeys' overdue cases."""
+    officer03 = create_user("officer03", Role.OFFICER, PASSWORD, precinct=pcs01, display_name="钱警官")
+    create_user("officer04", Role.OFFICER, PASSWORD, precinct=pcs01, display_name="周警官")
+    timeutil.freeze(timeutil.now() - dt.timedelta(hours=6))  # pushed before the 回访's time, as in life
+    try:
+        case = register_warning(_warning("E2E0000003", REVISIT_CASE, Tier.LOW, communities["枫树村"],
+                                         "13912345680")).case
+    finally:
+        timeutil.freeze(None)
+    case.assignee = officer03
+    schedule(case, FollowUpKind.REVISIT, Method.PHONE, timeutil.now() - dt.timedelta(hours=1))
+    for n in range(POOL_CASES):
+        register_warning(_warning(f"E2E10000{n:02d}", f"批量{n:02d}", Tier.LOW, communities["枫树村"],
+                                  f"139000001{n:02d}"))
 
 
 def _exit_with_parent() -> None:

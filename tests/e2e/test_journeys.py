@@ -111,9 +111,17 @@ def test_officer_on_a_phone_works_the_first_case_to_closed(open_page):
     expect(page.get_by_role("heading", name=re.compile(OFFICER_CASE))).to_be_visible()
     watch.check()
 
-    # 直接办结 asks first; answering no sends nothing.
+    # Phone first: the masked number, 拨打 and the address within the first screen; the rest below.
+    for part in (page.locator(".reach .reveal-slot"), page.locator(".reach form.call button"),
+                 page.locator(".reach .address"), page.locator(".reach .main-action")):
+        box = part.bounding_box()
+        assert box and box["y"] + box["height"] <= PHONE["height"], (part, box)
+    expect(page.locator(".reach form.call button")).to_contain_text("拨打")
+
+    # 直接办结 is behind its own button, and asks first; answering no sends nothing.
     asked = []
     page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.locator("details.more > summary", has_text="办结").click()
     page.get_by_label("处置结果").select_option(label="误报")
     page.get_by_role("button", name="办结", exact=True).click()
     expect(page.get_by_role("heading", level=1)).not_to_contain_text("已办结")
@@ -169,10 +177,10 @@ def test_lead_reassigns_an_overdue_case_and_center_reads_the_weekly_report(open_
     expect(case).to_contain_text("officer02")
     case.get_by_label(f"选择 {LEAD_CASE}").check()
     lead.locator("#bulk-assign").get_by_label("责任民警").select_option(label="孙警官")
-    lead.get_by_role("button", name="指派所选任务").click()
+    lead.locator("#bulk-assign").get_by_role("button", name="指派", exact=True).click()
     expect(lead.get_by_role("status")).to_be_visible()
     watch.check()
-    expect(lead.locator(".caselist").first.locator("li", has_text=LEAD_CASE)).to_contain_text("责任民警 孙警官")
+    expect(lead.locator(".caselist").first.locator("li", has_text=LEAD_CASE)).to_contain_text("孙警官")
 
     assert "week" in JOURNAL, "the officer journey (which records the 5,000.00) must run first"
     center, watch = open_page("center")
@@ -184,7 +192,7 @@ def test_lead_reassigns_an_overdue_case_and_center_reads_the_weekly_report(open_
     watch.check()
     stat = center.locator(".report-stats .stat", has_text="劝阻金额")
     expect(stat.locator(".value")).to_have_text("5,000.00")
-    drawn = center.evaluate("""() => ['chart-outcomes', 'chart-first-contact', 'chart-fraud-types'].map((id) => {
+    drawn = center.evaluate("""() => ['chart-outcomes', 'chart-first-reach', 'chart-fraud-types'].map((id) => {
         const canvas = document.getElementById(id), chart = window.Chart && Chart.getChart(canvas);
         const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
         let painted = 0;
