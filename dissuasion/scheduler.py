@@ -34,6 +34,9 @@ JOBS: tuple[Job, ...] = (
     Job("followups.due", "dissuasion.followups.tasks:notify_due_followups"),
     Job("followups.missed", "dissuasion.followups.tasks:mark_missed_followups"),
     Job("followups.watch_ended", "dissuasion.followups.tasks:close_ended_watches"),
+    Job("watch.due", "dissuasion.watch.tasks:notify_due_meetings"),
+    Job("watch.missed", "dissuasion.watch.tasks:notify_missed_meetings"),
+    Job("watch.alarms", "dissuasion.watch.tasks:send_meeting_alarms"),
     # Stores last week's reports once; safe at any time, so a scheduler that was down catches up on start.
     Job("reports.weekly", "dissuasion.reports.tasks:generate_weekly_reports",
         {"trigger": "cron", "day_of_week": "mon", "hour": 8, "minute": 0, "timezone": "Asia/Shanghai"}),

@@ -124,4 +124,4 @@ def money(value) -> str | None:
     return f"{value:.2f}" if value is not None else None
 
 
-from . import cases, openapi, pushes, reports  # noqa: E402,F401  (their routes join this blueprint)
+from . import cases, openapi, pushes, reports, watch  # noqa: E402,F401  (their routes join this blueprint)
