@@ -106,7 +106,8 @@ def _watch_rows(user: User, f: WorklistFilter, at):
     stmt = scope(user, select(literal(0).label("cid"), literal(0).label("fid"), Entry.id.label("wid"),
                               Case.tier.label("tier"), Entry.next_due_at.label("due"))
                  .select_from(Entry).outerjoin(Case, Case.id == Entry.case_id), Entry.precinct_id, Entry.officer_id)
-    stmt = stmt.where(Entry.status == "active", Entry.next_due_at < end_of_today(at))
+    # a meeting is due by the end of its last day (midnight): due today when that midnight ends today
+    stmt = stmt.where(Entry.status == "active", Entry.next_due_at <= end_of_today(at))
     if f.overdue:
         stmt = stmt.where(Entry.next_due_at < at)
     if f.assignee_id is not None:

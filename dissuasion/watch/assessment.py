@@ -10,7 +10,8 @@ Scoring: a percentage scores itself; a count where more is better (warnings, 劝
 largest in the county that month (×100); a count where fewer is better (预警后被骗) scores 100 less that share. An
 indicator with nothing to count (a percentage over no cases) is left out of that row's score, and the weights of
 the others are scaled up to fill its place. score = Σ weight × part ÷ Σ weight, to one decimal; rank 1 is the
-highest score, equal scores share a rank; a row with no score comes last, unranked.
+highest score, equal scores share a rank; a row with no score (nothing counted there that month) comes last,
+unranked.
 """
 from __future__ import annotations
 
@@ -238,6 +239,8 @@ def _score(rows: list[Row], w: dict[str, Decimal]) -> None:
             share = Decimal(r.values[indicator.key]) * 100 / top if top else Decimal(0)
             r.parts[indicator.key] = share if indicator.scoring == "more" else Decimal(100) - share
     for r in rows:
+        if not r.counts:  # nothing at all happened there that month: nothing to assess
+            r.parts = dict.fromkeys(r.parts)
         weighted = [(w[k], part) for k, part in r.parts.items() if part is not None and w[k] > 0]
         total = sum((wt for wt, _p in weighted), Decimal(0))
         r.score = (sum((wt * p for wt, p in weighted), Decimal(0)) / total).quantize(

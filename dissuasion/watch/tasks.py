@@ -23,7 +23,7 @@ def _not_told(column):
 
 def notify_due_meetings() -> int:
     """Meetings due today or overdue: the responsible officer hears of each due once."""
-    still_due = (WatchEntry.status == WatchStatus.ACTIVE, WatchEntry.next_due_at < end_of_today(),
+    still_due = (WatchEntry.status == WatchStatus.ACTIVE, WatchEntry.next_due_at <= end_of_today(),
                  _not_told(WatchEntry.due_told_for))
     ids = due_ids(select(WatchEntry.id).where(*still_due).order_by(WatchEntry.next_due_at).limit(BATCH))
 
