@@ -17,6 +17,7 @@ from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
 from dissuasion import create_app
+from dissuasion.auth.models import User
 from dissuasion.auth.operations import create_user, set_password
 from dissuasion.cases.operations import WarningInput, register_warning
 from dissuasion.cases.rules import ensure_default_rules
@@ -26,6 +27,7 @@ from dissuasion.core.enums import FraudType, Role, Tier
 from dissuasion.directory.models import Community, Precinct
 from dissuasion.directory.operations import load_directory
 from dissuasion.extensions import db
+from dissuasion.watch.operations import EntryInput, create_entry, find_or_create_person, kind_by_code
 
 PASSWORD = "correct-horse-battery"
 #: The center user's authenticator secret: the tests type the code it shows now.
@@ -34,6 +36,10 @@ TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 OFFICER_CASE = "李建国"
 #: The overdue case the lead reassigns from officer02 to officer05.
 LEAD_CASE = "赵秀英"
+#: A person warned twice (重复预警) held by 孙警官: the lead puts them on the watch list from the case page.
+REPEAT_CASE = "周再警"
+#: A person back from abroad on 孙警官's watch list whose weekly meeting was due two days ago.
+WATCHED = "吴回流"
 
 
 def config(db_path: str, uploads: str) -> dict:
@@ -72,6 +78,15 @@ def seed() -> None:
         register_warning(_warning("E2E0000002", LEAD_CASE, Tier.MEDIUM, communities["朝阳社区"], "13912345679"))
     finally:
         timeutil.freeze(None)
+    sun = db.session.scalar(db.select(User).filter_by(username="officer05"))
+    for no in ("E2E0000003", "E2E0000004"):
+        repeat = register_warning(_warning(no, REPEAT_CASE, Tier.LOW, communities["枫树村"], "13912345680"))
+    repeat.case.assignee = sun
+    lead = db.session.scalar(db.select(User).filter_by(username="lead01"))
+    create_entry(find_or_create_person(WATCHED, phone="13912345681"), EntryInput(
+        kind_id=kind_by_code("returnee").id, precinct_id=pcs01.id, officer_id=sun.id,
+        community_id=communities["枫树村"].id, cadre_name="钱书记", cadre_phone="13800002222",
+        starts_on=timeutil.local(timeutil.now()).date() - dt.timedelta(days=8)), lead)
     db.session.commit()
 
 
