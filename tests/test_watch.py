@@ -13,6 +13,7 @@ from dissuasion.core.timeutil import from_local, now
 from dissuasion.extensions import db
 from dissuasion.notifications.models import Notification
 from dissuasion.scheduler import run_once
+from dissuasion.watch.assessment import weights
 from dissuasion.watch.models import WatchEntry, WatchMeeting
 from dissuasion.watch.operations import (
     EntryInput,
@@ -241,3 +242,41 @@ def test_revealing_a_watched_persons_number_is_audited(people, client, auth):
     assert "13700000001" in page
     event = db.session.scalar(db.select(AuditEvent).filter_by(action="reveal_phone", object_type="watch_entry"))
     assert event is not None and event.object_id == str(mine.id)
+
+
+def test_a_lead_puts_someone_on_the_list_by_hand_and_bad_input_says_what_to_fix(people, client, auth):
+    auth.login(people["lead"])
+    assert client.get("/watch/new").status_code == 200
+    kind = kind_by_code("returnee").id
+    base = {"name": "回流丙", "kind": kind, "precinct": people["lead"].precinct_id,
+            "officer": people["officer"].id, "interval_days": 7, "cadre_name": "赵主任"}
+    refused = client.post("/watch/new", data={**base, "phone": "12345"})
+    assert refused.status_code == 400 and "手机号码有误" in refused.get_data(as_text=True)
+    refused = client.post("/watch/new", data={**base, "phone": "13700000009", "interval_days": 0})
+    assert refused.status_code == 400 and "见面间隔须为 1 到 90 天" in refused.get_data(as_text=True)
+    response = client.post("/watch/new", data={**base, "phone": "13700000009"})
+    assert response.status_code == 302
+    entry = db.session.scalar(db.select(WatchEntry))
+    assert (entry.person.name, entry.cadre_name, entry.kind.name) == ("回流丙", "赵主任", "涉诈回流人员")
+    assert db.session.scalar(db.select(AuditEvent).filter_by(action="watch_create", object_id=str(entry.id)))
+
+
+def test_the_register_filters_overdue_entries(people, client, auth, clock):
+    mine, colleague, _theirs = _entries(people)
+    clock(local_at(24))  # both first meetings missed
+    record_meeting(colleague, people["colleague"], now(), "officer", "visit")
+    db.session.commit()
+    auth.login(people["lead"])
+    page = client.get("/watch/?overdue=y").get_data(as_text=True)
+    assert "回流甲" in page and "回流乙" not in page
+    assert "外所回流" not in client.get("/watch/?status=").get_data(as_text=True)
+
+
+def test_the_admin_adds_a_kind_and_sets_the_weights(make_user, client, auth):
+    auth.login(make_user("admin", precinct=None))
+    assert client.post("/watch/settings", data={"action": "kind", "name": "涉诈前科人员"}).status_code == 302
+    assert client.post("/watch/settings", data={"action": "kind", "name": "涉诈前科人员"}).status_code == 400
+    refused = client.post("/watch/settings", data={"action": "weights", "warnings": "abc"})
+    assert refused.status_code == 400 and "权重须为 0 到 100 之间的数" in refused.get_data(as_text=True)
+    assert client.post("/watch/settings", data={"action": "weights", "warnings": "5"}).status_code == 302
+    assert weights()["warnings"] == 5

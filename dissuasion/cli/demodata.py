@@ -22,6 +22,7 @@ from ..directory.operations import load_directory
 from ..extensions import db
 from ..imports.pipeline import import_file
 from ..privacy.pii import id_check_digit
+from ..watch.operations import EntryInput, create_entry, find_or_create_person, kind_by_code
 
 DEMO_DIRECTORY = """precinct_code,precinct_name,community,community_officer
 PCS01,城东派出所,东门社区,officer01
@@ -108,6 +109,16 @@ def demo_push_file(count: int, seed: int = 1) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
+def _demo_watch(precinct: Precinct, officer, lead) -> None:
+    """A person back from abroad on the 东门社区 officer's watch list, with a cadre, their weekly meeting overdue."""
+    community = db.session.scalar(db.select(Community).filter_by(name="东门社区"))
+    person = find_or_create_person("吴回流", phone="13912340001")
+    create_entry(person, EntryInput(kind_id=kind_by_code("returnee").id, precinct_id=precinct.id,
+                                    officer_id=officer.id, community_id=community.id, cadre_name="钱书记",
+                                    cadre_phone="13800002222",
+                                    starts_on=local(now()).date() - dt.timedelta(days=8)), lead)
+
+
 def load_demo(warnings: int = 60) -> dict[str, str]:
     """Fill an empty database; returns {username: password} to print once."""
     ensure_default_rules()
@@ -124,5 +135,6 @@ def load_demo(warnings: int = 60) -> dict[str, str]:
     set_password(officer, passwords[officer.username])
     officer.must_change_password = False
     import_file(DEMO_PUSH_NAME, demo_push_file(warnings), by=users["center01"])
+    _demo_watch(first, officer, users["lead01"])
     record("demo_load", "database", "", warnings=warnings)
     return passwords

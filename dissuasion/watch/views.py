@@ -309,7 +309,9 @@ def settings():
             else:
                 values = {}
                 for indicator in assess.INDICATORS:
-                    raw = (request.form.get(indicator.key) or "").strip()
+                    if indicator.key not in request.form:
+                        continue  # not sent: kept as it is
+                    raw = request.form[indicator.key].strip()
                     try:
                         values[indicator.key] = Decimal(raw) if raw else None
                     except InvalidOperation:
