@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.dbtypes import Json, UTCDateTime, enum_column
 from ..core.enums import LabelledEnum
-from ..core.timeutil import now
+from ..core.timeutil import local, now
 from ..extensions import db
 
 if TYPE_CHECKING:
@@ -137,6 +137,11 @@ class WatchEntry(db.Model):
     @property
     def last_meeting(self) -> WatchMeeting | None:
         return self.meetings[0] if self.meetings else None
+
+    @property
+    def last_day(self) -> dt.date | None:
+        """The last day (Asia/Shanghai) the next meeting may be held on time: due by the midnight that ends it."""
+        return local(self.next_due_at - dt.timedelta(seconds=1)).date() if self.next_due_at else None
 
     def is_overdue(self, at: dt.datetime | None = None) -> bool:
         return self.is_active and self.next_due_at is not None and self.next_due_at < (at or now())

@@ -159,7 +159,7 @@ def from_case(case_id: int):
             flash(message, "error")
         return redirect(url_for("cases.detail", case_id=case.id))
     db.session.commit()
-    flash(_("已列入重点关注，首次见面应在 %(at)s 前。", at=local(entry.next_due_at).strftime("%m-%d %H:%M")),
+    flash(_("已列入重点关注，首次见面最迟在 %(day)s。", day=entry.last_day.strftime("%m-%d")),
           "success")
     return redirect(url_for("watch.entry", entry_id=entry.id))
 
@@ -247,8 +247,8 @@ def reveal(entry_id: int, field: str):
 def _assessment():
     if not assess.may_read(current_user):
         abort(403)
-    try:
-        month = assess.month_period(request.args.get("month"))
+    try:  # the page opens on this month to date (the API's default is the last full month)
+        month = assess.month_period(request.args.get("month") or f"{local(now()):%Y-%m}")
     except assess.MonthError:
         abort(404)
     return assess.assess(month, current_user)
