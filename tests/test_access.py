@@ -81,6 +81,7 @@ EXPECTED = {
     "/watch/<int:entry_id>": ("GET", CASE_ROLES, 200),
     "/watch/<int:entry_id>/meetings": ("POST", CASE_ROLES, 400),  # an empty form: the page says what to fill
     "/watch/<int:entry_id>/reveal/<field>": ("POST", CASE_ROLES, 200),
+    "/watch/<int:entry_id>/edit": ("POST", READERS, 400),  # an empty form: the page says what to fill
     "/watch/<int:entry_id>/end": ("POST", READERS, 302),  # without a reason: back to the entry with a message
     "/watch/assessment": ("GET", READERS, 200),
     "/watch/assessment.xlsx": ("GET", READERS, 200),

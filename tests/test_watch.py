@@ -23,7 +23,7 @@ from dissuasion.watch.operations import (
     kind_by_code,
     record_meeting,
 )
-from dissuasion.watch.tasks import notify_missed_meetings
+from dissuasion.watch.tasks import notify_due_meetings, notify_missed_meetings
 
 MONDAY = from_local(dt.datetime(2026, 11, 16, 9, 0))
 
@@ -280,3 +280,31 @@ def test_the_admin_adds_a_kind_and_sets_the_weights(make_user, client, auth):
     assert refused.status_code == 400 and "权重须为 0 到 100 之间的数" in refused.get_data(as_text=True)
     assert client.post("/watch/settings", data={"action": "weights", "warnings": "5"}).status_code == 302
     assert weights()["warnings"] == 5
+
+
+def test_the_lead_fills_in_the_cadre_and_a_new_interval_moves_the_next_meeting(people, client, auth):
+    entry = _put_on_list(client, auth, people)  # started Monday 11-16, weekly: due by the end of 11-22
+    assert entry.cadre_name == ""
+    auth.login(people["officer"])
+    assert client.post(f"/watch/{entry.id}/edit", data={"officer": people["officer"].id}).status_code == 403
+    auth.logout()
+    auth.login(people["lead"])
+    form = {"officer": people["colleague"].id, "cadre_name": "刘主任", "cadre_phone": "0571-8888 1234",
+            "interval_days": 14}
+    refused = client.post(f"/watch/{entry.id}/edit", data={**form, "cadre_phone": "电话"})
+    assert refused.status_code == 400 and "干部电话有误" in refused.get_data(as_text=True)
+    assert client.post(f"/watch/{entry.id}/edit", data=form).status_code == 302
+    db.session.refresh(entry)
+    assert (entry.officer_id, entry.cadre_name, entry.cadre_phone) == (people["colleague"].id, "刘主任", "057188881234")
+    assert entry.next_due_at == local_at(30, 0)  # two weeks from the start: by the end of 11-29
+    assert db.session.scalar(db.select(AuditEvent).filter_by(action="watch_update", object_id=str(entry.id)))
+
+
+def test_the_officer_hears_once_on_the_day_a_meeting_falls_due(people, client, auth, clock):
+    entry = _put_on_list(client, auth, people)
+    assert notify_due_meetings() == 0  # not due this week's Monday
+    clock(local_at(22, 8))
+    assert notify_due_meetings() == 1
+    assert notify_due_meetings() == 0
+    told = db.session.scalars(db.select(Notification).filter_by(kind="watch_due")).all()
+    assert [n.user_id for n in told] == [entry.officer_id]

@@ -37,6 +37,15 @@ class EntryForm(FlaskForm):
     note = TextAreaField(_l("备注"))
 
 
+class EditForm(FlaskForm):
+    community = SelectField(_l("社区（村）"), choices=[], validate_choice=False)
+    officer = SelectField(_l("责任民警"), choices=[], validate_choice=False)
+    cadre_name = StringField(_l("责任干部姓名"))
+    cadre_phone = StringField(_l("责任干部电话"))
+    interval_days = IntegerField(_l("见面间隔（天）"), validators=[InputRequired(_l("请填写见面间隔天数。"))])
+    ends_on = DateField(_l("结束日期（可不填）"), validators=[Optional()])
+
+
 class MeetingForm(FlaskForm):
     met_at = DateTimeLocalField(_l("见面时间"), format="%Y-%m-%dT%H:%M",
                                 validators=[InputRequired(_l("请填写见面时间。"))])

@@ -174,6 +174,47 @@ def create_entry(person: Person, data: EntryInput, by: User, case: Case | None =
     return entry
 
 
+def update_entry(entry: WatchEntry, data: EntryInput, by: User) -> None:
+    """Change an entry's responsible people, community, interval or end (the case page's one action leaves the
+    cadre to be filled in here); a new interval moves the next meeting to an interval after the last one."""
+    if not entry.is_active:
+        raise WatchError({"": _("该关注已经结束。")})
+    if not may_manage(by, entry.precinct_id):
+        raise WatchError({"": _("只有本所领导或中心可以修改关注。")})
+    errors: dict[str, str] = {}
+    officer = db.session.get(User, data.officer_id) if data.officer_id else None
+    if officer is None or not officer.active or officer.role not in (Role.OFFICER, Role.LEAD) or \
+            officer.precinct_id != entry.precinct_id:
+        errors["officer"] = _("请选择本所的一名责任民警。")
+    community = db.session.get(Community, data.community_id) if data.community_id else None
+    if data.community_id and (community is None or community.precinct_id != entry.precinct_id):
+        errors["community"] = _("所选社区（村）不属于该派出所。")
+    interval = data.interval_days
+    if interval is None or not 1 <= interval <= MAX_INTERVAL_DAYS:
+        errors["interval_days"] = _("见面间隔须为 1 到 %(n)d 天。", n=MAX_INTERVAL_DAYS)
+    if data.ends_on is not None and data.ends_on < entry.starts_on:
+        errors["ends_on"] = _("结束日期不能早于开始日期。")
+    cadre_phone = normalize_phone(data.cadre_phone or "")
+    if data.cadre_phone and not (cadre_phone.isdigit() and 7 <= len(cadre_phone) <= 12):
+        errors["cadre_phone"] = _("干部电话有误，请填写手机或座机号码。")
+    if len(data.cadre_name or "") > 64:
+        errors["cadre_name"] = _("干部姓名太长（64 字以内）。")
+    if errors:
+        raise WatchError(errors)
+    before = {"officer": entry.officer_id, "cadre": entry.cadre_name, "interval": entry.interval_days,
+              "community": entry.community_id, "ends_on": entry.ends_on.isoformat() if entry.ends_on else None}
+    if interval != entry.interval_days:
+        last = entry.last_meeting
+        entry.next_due_at = due_after(local(last.met_at).date() if last else entry.starts_on, interval)
+    entry.officer_id, entry.interval_days, entry.ends_on = officer.id, interval, data.ends_on
+    entry.community_id = community.id if community else None
+    entry.cadre_name, entry.cadre_phone = (data.cadre_name or "").strip(), cadre_phone
+    db.session.flush()
+    record("watch_update", "watch_entry", entry.id, user=by, before=before,
+           after={"officer": entry.officer_id, "cadre": entry.cadre_name, "interval": entry.interval_days,
+                  "community": entry.community_id, "ends_on": entry.ends_on.isoformat() if entry.ends_on else None})
+
+
 def watch_from_case(case: Case, by: User, officer_id: int | None = None, kind_code: str = "repeat") -> WatchEntry:
     """The case page's one action: the case's person on the list as 重复预警关注, in the case's precinct and
     community, met weekly by the officer holding the case (or the one chosen, or the community's officer)."""

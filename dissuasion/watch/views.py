@@ -22,7 +22,7 @@ from ..core.timeutil import from_local, local, now
 from ..directory.models import Precinct
 from ..extensions import db
 from . import assessment as assess
-from .forms import ANY, EndForm, EntryForm, KindForm, MeetingForm, RegisterFilterForm
+from .forms import ANY, EditForm, EndForm, EntryForm, KindForm, MeetingForm, RegisterFilterForm
 from .models import WatchKind, WatchStatus
 from .operations import (
     EntryInput,
@@ -35,6 +35,7 @@ from .operations import (
     may_manage,
     record_meeting,
     reveal_number,
+    update_entry,
     watch_from_case,
 )
 from .queries import RegisterFilter, entry_or_404, register
@@ -168,11 +169,25 @@ def _may_meet(entry) -> bool:
     return entry.is_active and (current_user.id == entry.officer_id or may_manage(current_user, entry.precinct_id))
 
 
+def _edit_form(entry, formdata=None) -> EditForm:
+    form = EditForm(formdata=formdata, community=str(entry.community_id or ""), officer=str(entry.officer_id),
+                    cadre_name=entry.cadre_name, cadre_phone=entry.cadre_phone, interval_days=entry.interval_days,
+                    ends_on=entry.ends_on)
+    form.community.choices = [("", _("请选择…"))] + [(str(c.id), c.name) for c in entry.precinct.communities]
+    officers = db.session.scalars(select(User).where(User.active.is_(True), User.precinct_id == entry.precinct_id,
+                                                     User.role.in_((Role.OFFICER, Role.LEAD)))
+                                  .order_by(User.username))
+    form.officer.choices = [(str(u.id), u.label) for u in officers]
+    return form
+
+
 def _render_entry(entry, meeting_form: MeetingForm | None = None, status: int = 200, revealed: dict | None = None,
-                  form_error: str = ""):
+                  form_error: str = "", edit_form: EditForm | None = None):
     if meeting_form is None:
         meeting_form = MeetingForm(formdata=None, met_at=local(now()).replace(tzinfo=None, second=0, microsecond=0))
+    may_edit = entry.is_active and may_manage(current_user, entry.precinct_id)
     return render_template("watch/entry.html", entry=entry, meeting_form=meeting_form, end_form=EndForm(),
+                           edit_form=edit_form or (_edit_form(entry) if may_edit else None), may_edit=may_edit,
                            may_meet=_may_meet(entry), may_end=entry.is_active and may_manage(
                                current_user, entry.precinct_id), revealed=revealed or {}, at=now(),
                            form_error=form_error), status, NO_STORE
@@ -210,6 +225,34 @@ def meet(entry_id: int):
     target = request.args.get("next", "")
     return redirect(target if target.startswith("/") and not target.startswith("//") else
                     url_for("watch.entry", entry_id=entry.id))
+
+
+@bp.post("/<int:entry_id>/edit")
+@roles_required(*MANAGERS)
+def edit(entry_id: int):
+    """修改: the responsible people, community, interval or end of an entry (leads of its precinct, the center)."""
+    entry = entry_or_404(current_user, entry_id)
+    if not may_manage(current_user, entry.precinct_id):
+        abort(403)
+    form = _edit_form(entry, request.form)
+    if not form.validate_on_submit():
+        return _render_entry(entry, status=400, edit_form=form)
+    try:
+        update_entry(entry, EntryInput(kind_id=entry.kind_id, precinct_id=entry.precinct_id,
+                                       officer_id=_int(form.officer.data), community_id=_int(form.community.data),
+                                       cadre_name=form.cadre_name.data or "", cadre_phone=form.cadre_phone.data or "",
+                                       interval_days=form.interval_days.data, ends_on=form.ends_on.data),
+                     current_user)
+    except WatchError as exc:
+        db.session.rollback()
+        for name, message in exc.errors.items():
+            if name in form._fields:
+                form[name].errors = [message]
+        return _render_entry(db.session.get(type(entry), entry_id), status=400, edit_form=form,
+                             form_error=exc.errors.get("", ""))
+    db.session.commit()
+    flash(_("已保存修改。"), "success")
+    return redirect(url_for("watch.entry", entry_id=entry.id))
 
 
 @bp.post("/<int:entry_id>/end")
