@@ -17,12 +17,16 @@ ACTIONS = {
     "import_preview": _l("导入预览"), "import": _l("导入名单"), "export": _l("导出"),
     "report_generated": _l("生成周报"), "rule_update": _l("修改规则"), "directory_load": _l("导入派出所目录"),
     "backup": _l("备份"), "restore": _l("恢复备份"), "pii_rotate": _l("更换加密密钥"), "demo_load": _l("载入演示数据"),
+    "watch_create": _l("列入重点关注"), "watch_update": _l("修改重点关注"), "watch_meeting": _l("登记见面"),
+    "watch_end": _l("结束关注"), "watch_kind_add": _l("新增关注类别"), "assessment_weights": _l("修改考评权重"),
 }
 
 OBJECTS = {
     "case": _l("任务"), "push": _l("批次"), "user": _l("账号"), "username": _l("用户名"), "file": _l("文件"),
     "api_token": _l("接口令牌"), "database": _l("数据库"), "directory": _l("目录"), "rule": _l("规则"),
     "weekly_report": _l("周报"), "feedback": _l("反馈"), "audit_events": _l("审计日志"),
+    "watch_entry": _l("重点关注"), "watch_kind": _l("关注类别"), "watch_register": _l("重点人员台账"),
+    "assessment": _l("考评"),
 }
 
 
@@ -59,6 +63,10 @@ DETAILS = {
     "max_tries": _l("联系次数"), "escalation": _l("联系失败后"), "followup_days": _l("回访日"),
     "watch_days": _l("关注期（天）"), "away_method": _l("外出务工人员的方式"),
     "away_relatives": _l("外出务工人员另需联系亲友"),
+    # watch lists
+    "case": _l("任务"), "officer": _l("责任民警"), "meeting": _l("见面记录编号"), "flags": _l("情况标记"),
+    "before": _l("修改前"), "after": _l("修改后"), "cadre": _l("责任干部"), "interval": _l("见面间隔（天）"),
+    "community": _l("社区（村）"), "overdue": _l("只看逾期"), "ends_on": _l("结束日期"),
 }
 
 #: Stored values that are words of ours rather than the user's.
