@@ -308,3 +308,20 @@ def test_the_officer_hears_once_on_the_day_a_meeting_falls_due(people, client, a
     assert notify_due_meetings() == 0
     told = db.session.scalars(db.select(Notification).filter_by(kind="watch_due")).all()
     assert [n.user_id for n in told] == [entry.officer_id]
+
+
+def test_an_entry_past_its_end_date_ends_and_leaves_the_worklist(people, clock, app):
+    entry = create_entry(people["case"].person, EntryInput(
+        kind_id=kind_by_code("returnee").id, precinct_id=people["case"].precinct_id, officer_id=people["officer"].id,
+        starts_on=dt.date(2026, 11, 16), ends_on=dt.date(2026, 11, 25)), people["lead"])
+    db.session.commit()
+    clock(local_at(25, 23))
+    run_once(app)
+    assert db.session.get(WatchEntry, entry.id).is_active  # its last day
+    db.session.commit()  # end the read: the jobs write from their own sessions
+    clock(local_at(26, 0))
+    run_once(app)
+    run_once(app)
+    entry = db.session.get(WatchEntry, entry.id)
+    assert not entry.is_active and entry.next_due_at is None
+    assert _watch_rows(people["officer"]) == []

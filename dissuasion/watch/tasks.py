@@ -1,15 +1,17 @@
 """Scheduled jobs on the watch list: a meeting due today is announced to the responsible officer, a meeting not
-held by its time is announced to the precinct's leads (it is overdue on their board until it is held), and an
-alarm flag (失联, 疑似再次出境) not yet told is told to the leads and the center. Each due and each meeting is told
-once, however often the jobs run and in how many processes (core/claims.py, notify_once)."""
+held by its time is announced to the precinct's leads (it is overdue on their board until it is held), an alarm
+flag (失联, 疑似再次出境) not yet told is told to the leads and the center, and an entry past its end date ends.
+Each due and each meeting is told once, however often the jobs run and in how many processes (core/claims.py,
+notify_once)."""
 from __future__ import annotations
 
 from sqlalchemy import or_, select
 
+from ..core.auditlog import record
 from ..core.claims import due_ids, each_claimed
 from ..core.filters import fmt_time
 from ..core.i18n import say
-from ..core.timeutil import end_of_today, now
+from ..core.timeutil import end_of_today, local, now
 from ..notifications.operations import lead_ids, notify_once
 from .models import WatchEntry, WatchMeeting, WatchStatus
 from .operations import alert
@@ -61,3 +63,16 @@ def send_meeting_alarms() -> int:
     still_due = (WatchMeeting.alarm.is_(True), WatchMeeting.alerted_at.is_(None))
     ids = due_ids(select(WatchMeeting.id).where(*still_due).order_by(WatchMeeting.id).limit(BATCH))
     return each_claimed(WatchMeeting, ids, still_due, alert)
+
+
+def end_finished_watches() -> int:
+    """Entries whose last day (ends_on) has passed end by themselves: no meeting falls due after it."""
+    today = local(now()).date()
+    still_due = (WatchEntry.status == WatchStatus.ACTIVE, WatchEntry.ends_on.is_not(None), WatchEntry.ends_on < today)
+    ids = due_ids(select(WatchEntry.id).where(*still_due).limit(BATCH))
+
+    def finish(entry: WatchEntry) -> None:
+        entry.status, entry.ended_at, entry.next_due_at = WatchStatus.ENDED, now(), None
+        record("watch_end", "watch_entry", entry.id, reason="ends_on")
+
+    return each_claimed(WatchEntry, ids, still_due, finish)
