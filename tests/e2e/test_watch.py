@@ -30,6 +30,11 @@ def test_lead_puts_a_repeat_warned_person_on_the_watch_list_from_the_case_page(o
     expect(page.locator("section.watch")).to_contain_text("已列入重点关注")
     expect(page.get_by_role("button", name="列入重点关注（每周见面）")).to_have_count(0)
     watch.check()
+    go(page, watch, "重点关注")  # the 台账 at 375 px: both people, the two responsible people of each
+    expect(page.locator(".watchlist > li")).to_have_count(2)
+    expect(page.locator(".watchlist > li", has_text=WATCHED)).to_contain_text("钱书记")
+    go(page, watch, "考评")  # the table scrolls in its own box; the page does not
+    expect(page.locator("table.assessment").first).to_contain_text("枫树村")
 
 
 def test_officer_records_a_due_meeting_from_the_worklist_row(open_page):
