@@ -325,3 +325,11 @@ def test_an_entry_past_its_end_date_ends_and_leaves_the_worklist(people, clock, 
     entry = db.session.get(WatchEntry, entry.id)
     assert not entry.is_active and entry.next_due_at is None
     assert _watch_rows(people["officer"]) == []
+
+
+def test_a_meeting_recorded_late_moves_nothing_back(people, client, auth, clock):
+    entry = _put_on_list(client, auth, people)
+    clock(local_at(20, 15))
+    record_meeting(entry, people["officer"], local_at(20, 10), "officer", "visit")
+    record_meeting(entry, people["officer"], local_at(17, 10), "cadre", "phone")  # Tuesday's, written down later
+    assert entry.next_due_at == local_at(27, 0)  # still a week after Friday's meeting

@@ -266,7 +266,8 @@ def record_meeting(entry: WatchEntry, by: User, met_at: dt.datetime | None, met_
                            due_at=entry.next_due_at, recorded_by_id=by.id,
                            alarm=any(MeetingFlag(f).alarms for f in chosen))
     db.session.add(meeting)
-    entry.next_due_at = due_after(local(met_at).date(), entry.interval_days)
+    # an interval after this meeting; a meeting recorded late, older than one already recorded, moves nothing back
+    entry.next_due_at = max(d for d in (due_after(local(met_at).date(), entry.interval_days), entry.next_due_at) if d)
     if entry.ends_on is not None and entry.next_due_at > due_after(entry.ends_on, 1):
         entry.next_due_at = None  # nothing falls due after the last day of the watch
     db.session.flush()
