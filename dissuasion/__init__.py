@@ -8,7 +8,7 @@ from .privacy import pii
 
 #: The domains that own tables; each one's models module is imported when the app is built.
 DOMAINS_WITH_MODELS = ("auth", "directory", "cases", "contacts", "followups", "notifications", "imports",
-                       "reports", "prevention")
+                       "reports", "prevention", "watch")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -60,9 +60,11 @@ def register_blueprints(app: Flask) -> None:
     from .notifications.views import bp as notifications_bp
     from .prevention.views import bp as prevention_bp
     from .reports.views import bp as reports_bp
+    from .watch.views import bp as watch_bp
 
     for bp in (main_bp, auth_bp, account_bp, users_bp, cases_bp, contacts_bp, followups_bp, imports_bp, audit_bp,
-               directory_bp, rules_bp, reports_bp, api_bp, notifications_bp, entry_bp, prevention_bp, tokens_bp):
+               directory_bp, rules_bp, reports_bp, api_bp, notifications_bp, entry_bp, prevention_bp, tokens_bp,
+               watch_bp):
         app.register_blueprint(bp)
 
 

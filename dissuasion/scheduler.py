@@ -37,6 +37,10 @@ JOBS: tuple[Job, ...] = (
     # A preview nobody committed leaves a (encrypted) file: gone within two hours of its upload.
     Job("imports.abandoned_uploads", "dissuasion.imports.tasks:remove_abandoned_uploads",
         {"trigger": "interval", "minutes": 10}),
+    Job("watch.due", "dissuasion.watch.tasks:notify_due_meetings"),
+    Job("watch.missed", "dissuasion.watch.tasks:notify_missed_meetings"),
+    Job("watch.alarms", "dissuasion.watch.tasks:send_meeting_alarms"),
+    Job("watch.ended", "dissuasion.watch.tasks:end_finished_watches"),
     # Stores last week's reports once; safe at any time, so a scheduler that was down catches up on start.
     Job("reports.weekly", "dissuasion.reports.tasks:generate_weekly_reports",
         {"trigger": "cron", "day_of_week": "mon", "hour": 8, "minute": 0, "timezone": "Asia/Shanghai"}),

@@ -24,6 +24,7 @@ from dissuasion.core.enums import Role, Tier
 from dissuasion.core.timeutil import now
 from dissuasion.directory.models import Community, Precinct
 from dissuasion.extensions import db
+from dissuasion.watch.operations import ensure_default_kinds
 
 PASSWORD = "correct-horse-battery"
 #: The authenticator secret factory-made admin and center users are enrolled with (they must use TOTP).
@@ -86,6 +87,7 @@ def app(database_url, _schema):
     app.test_client_class = FreshContextClient
     with app.app_context():
         ensure_default_rules()
+        ensure_default_kinds()
         db.session.commit()
         yield app
         db.session.remove()

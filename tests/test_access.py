@@ -12,6 +12,8 @@ from dissuasion.imports.models import Push
 from dissuasion.prevention.models import Activity
 from dissuasion.reports.models import WeeklyReport
 from dissuasion.reports.queries import compute_report
+from dissuasion.watch.models import WatchEntry
+from dissuasion.watch.operations import EntryInput, create_entry, find_or_create_person, kind_by_code
 
 ROLES = ("officer", "lead", "center", "admin")
 CASE_ROLES = {"officer", "lead", "center"}
@@ -85,6 +87,22 @@ EXPECTED = {
     "/imports/": ("GET", {"center"}, 200),
     "/imports/<int:push_id>": ("GET", {"center"}, 200),
     "/imports/<int:push_id>/errors.xlsx": ("GET", {"center"}, 200),
+    "/watch/": ("GET", CASE_ROLES, 200),
+    "/watch/register.xlsx": ("GET", CASE_ROLES, 200),
+    "/watch/new": ("GET", READERS, 200),
+    "/watch/from-case/<int:case_id>": ("POST", READERS, 302),
+    "/watch/<int:entry_id>": ("GET", CASE_ROLES, 200),
+    "/watch/<int:entry_id>/meetings": ("POST", CASE_ROLES, 400),  # an empty form: the page says what to fill
+    "/watch/<int:entry_id>/reveal/<field>": ("POST", CASE_ROLES, 200),
+    "/watch/<int:entry_id>/edit": ("POST", READERS, 400),  # an empty form: the page says what to fill
+    "/watch/<int:entry_id>/end": ("POST", READERS, 302),  # without a reason: back to the entry with a message
+    "/watch/assessment": ("GET", READERS, 200),
+    "/watch/assessment.xlsx": ("GET", READERS, 200),
+    "/watch/settings": ("GET", {"admin"}, 200),
+    "/api/v1/watch": ("GET", TOKEN, 401),
+    "/api/v1/watch/<int:entry_id>": ("GET", TOKEN, 401),
+    "/api/v1/watch/<int:entry_id>/meetings": ("POST", TOKEN, 401),
+    "/api/v1/assessment": ("GET", TOKEN, 401),
     "/api/v1/reports/weekly": ("GET", TOKEN, 401),
     "/api/v1/feedback": ("GET", TOKEN, 401),
     "/api/v1/cases": ("GET", TOKEN, 401),
@@ -127,11 +145,14 @@ def ids(make_case, make_user):
     activity = Activity(precinct_id=case.precinct_id, kind=ActivityKind.LECTURE, held_on=now().date(), place="礼堂",
                         people=10)
     db.session.add_all([report, push, activity])
+    lead = make_user("lead", precinct="PCS01")
+    entry = create_entry(find_or_create_person("关注人", phone="13900001111"), EntryInput(
+        kind_id=kind_by_code("returnee").id, precinct_id=case.precinct_id, officer_id=lead.id), lead)
     db.session.commit()
     return {"case_id": case.id, "user_id": make_user("officer", precinct="PCS01").id, "lang": "en",
             "tier": "high", "field": "id", "report_id": report.id, "push_id": push.id,
             "followup_id": followup.id, "warning_id": case.warnings[0].id, "activity_id": activity.id,
-            "token_id": 1}
+            "token_id": 1, "entry_id": entry.id}
 
 
 def _url(rule: str, ids: dict) -> str:
@@ -141,7 +162,11 @@ def _url(rule: str, ids: dict) -> str:
 @pytest.mark.parametrize("role", (None, *ROLES))
 def test_each_role_is_allowed_or_denied_as_expected(client, auth, make_user, ids, role):
     if role:
-        auth.login(make_user(role, precinct="PCS01"))
+        user = make_user(role, precinct="PCS01")
+        if role == "officer":  # a watch entry is seen by the officer responsible for it
+            db.session.get(WatchEntry, ids["entry_id"]).officer_id = user.id
+            db.session.commit()
+        auth.login(user)
     for rule, (method, allowed, ok_status) in EXPECTED.items():
         if rule == "/logout" or allowed == TOKEN:
             continue  # /logout would end the session the other checks need; both are checked below
@@ -181,5 +206,5 @@ def _page(response, path: str) -> str:
 def test_api_routes_without_a_token_are_401_json(client):
     for rule, (method, allowed, status) in EXPECTED.items():
         if allowed == TOKEN:
-            response = client.open(_url(rule, {"case_id": 1}), method=method)
+            response = client.open(_url(rule, {"case_id": 1, "entry_id": 1}), method=method)
             assert response.status_code == status and response.get_json()["error"]["code"] == "unauthorized", rule

@@ -25,6 +25,11 @@ TIME = {"type": "string", "format": "date-time", "nullable": True, "description"
 MONEY = {"type": "string", "pattern": r"^\d+\.\d{2}$", "nullable": True, "description": "yuan, two decimals"}
 NSTR = {"type": "string", "nullable": True}
 
+_WATCH_MET_BY = {"type": "string", "enum": ["officer", "cadre", "both"]}
+_WATCH_METHOD = {"type": "string", "enum": ["visit", "phone", "video"]}
+_WATCH_FLAG = {"type": "string", "enum": ["new_number", "lost", "left_country", "fraud_again"],
+               "description": "lost and left_country tell the precinct's leads and the center at once"}
+
 SCHEMAS = {
     "Error": _obj({"error": _obj({"code": {**STR, "description": "invalid, unauthorized, forbidden, not_found, "
                                            "stale, conflict, refused, too_large"},
@@ -115,6 +120,22 @@ SCHEMAS = {
                               for c in e.ActivityCount},
                            "note": STR}, ("kind", "held_on")),
     "ActivityList": _obj({"items": {"type": "array", "items": _ref("Activity")}, "total": INT}),
+    "WatchEntry": _obj({
+        "id": INT, "kind": STR, "status": {"type": "string", "enum": ["active", "ended"]},
+        "person": _obj({"name": STR, "id_number_masked": STR, "phone_masked": STR}), "precinct": STR,
+        "community": NSTR, "officer": _obj({"id": INT, "username": STR, "name": STR}),
+        "cadre": _obj({"name": STR, "phone": STR}), "interval_days": INT, "starts_on": STR, "ends_on": NSTR,
+        "next_due_at": TIME, "overdue": BOOL, "last_met_at": TIME, "case_id": {**INT, "nullable": True},
+        "meetings": {"type": "array", "items": _ref("WatchMeeting"), "description": "GET /watch/{id} only"}},
+        ("id", "kind", "status", "person", "precinct", "officer", "cadre", "next_due_at", "overdue")),
+    "WatchMeeting": _obj({"id": INT, "met_at": TIME, "met_by": _WATCH_MET_BY, "method": _WATCH_METHOD,
+                          "place": STR, "observed": STR, "flags": {"type": "array", "items": _WATCH_FLAG},
+                          "due_at": TIME, "on_time": BOOL, "recorded_by": NSTR}),
+    "MeetingInput": _obj({"met_at": {**TIME, "nullable": False}, "met_by": _WATCH_MET_BY, "method": _WATCH_METHOD,
+                          "place": STR, "observed": STR, "flags": {"type": "array", "items": _WATCH_FLAG}},
+                         ("met_at", "met_by", "method")),
+    "Assessment": {"type": "object", "description": "the month's 考评: weights, indicators with their definitions, "
+                   "and rows per community and per precinct (values, parts 0-100, score, rank)"},
     "Feedback": _obj({"from": STR, "to": STR, "items": {"type": "array", "items": {"type": "object"}}}),
 }
 
@@ -143,6 +164,7 @@ def _query(name: str, schema: dict, description: str = "") -> dict:
 
 
 CASE_ID = {"name": "case_id", "in": "path", "required": True, "schema": INT}
+ENTRY_ID = {"name": "entry_id", "in": "path", "required": True, "schema": INT}
 
 DOCUMENT = {
     "openapi": "3.0.3",
@@ -192,6 +214,21 @@ DOCUMENT = {
                                _query("to", STR, "2026-11-22"), _query("precinct", STR, "precinct code")]),
             "post": _op("Record publicity work for the token user's precinct (officer, lead)", 201, _ref("Activity"),
                         400, 403, 422, body=_json(_ref("ActivityInput")))},
+        "/watch": {"get": _op("The watch register (台账) within reach, one item per entry", 200,
+                              _obj({"items": {"type": "array", "items": _ref("WatchEntry")}, "total": INT}), 400,
+                              403, params=[_query("precinct_id", INT), _query("community_id", INT),
+                                           _query("kind_id", INT),
+                                           _query("status", {"type": "string", "enum": ["active", "ended", "all"]}),
+                                           _query("overdue", {"type": "string", "enum": ["true", "false"]})])},
+        "/watch/{entry_id}": {"get": _op("One watch entry with its meetings", 200, _ref("WatchEntry"), 403, 404,
+                                         params=[ENTRY_ID])},
+        "/watch/{entry_id}/meetings": {"post": _op(
+            "Record a meeting with a watched person", 201,
+            _obj({"meeting": _ref("WatchMeeting"), "entry": _ref("WatchEntry")}), 400, 403, 404,
+            body=_json(_ref("MeetingInput")), params=[ENTRY_ID])},
+        "/assessment": {"get": _op("The month's 考评 table (center: county; lead: own precinct's rows)", 200,
+                                   _ref("Assessment"), 400, 403, params=[_query("month", STR,
+                                                                                "2026-11; default last month")])},
         "/openapi.json": {"get": {"summary": "This document", "security": [],
                                   "responses": {"200": {"description": "OK", "content": _json({"type": "object"})}}}},
     },

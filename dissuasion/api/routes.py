@@ -138,4 +138,4 @@ def money(value) -> str | None:
     return f"{value:.2f}" if value is not None else None
 
 
-from . import activities, cases, openapi, pushes, reports, warnings  # noqa: E402,F401  (their routes join this blueprint)
+from . import activities, cases, openapi, pushes, reports, warnings, watch  # noqa: E402,F401  (their routes join this blueprint)

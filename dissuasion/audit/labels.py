@@ -25,6 +25,8 @@ ACTIONS = {
     "case_return_request": _l("申请退回中心"),
     "activity_create": _l("登记宣传工作"), "activity_update": _l("修改宣传工作"),
     "app_target_set": _l("设置APP注册目标"),
+    "watch_create": _l("列入重点关注"), "watch_update": _l("修改重点关注"), "watch_meeting": _l("登记见面"),
+    "watch_end": _l("结束关注"), "watch_kind_add": _l("新增关注类别"), "assessment_weights": _l("修改考评权重"),
 }
 
 OBJECTS = {
@@ -32,6 +34,8 @@ OBJECTS = {
     "api_token": _l("接口令牌"), "database": _l("数据库"), "directory": _l("目录"), "rule": _l("规则"),
     "weekly_report": _l("周报"), "feedback": _l("反馈"), "audit_events": _l("审计日志"), "ip": _l("地址"),
     "activity": _l("宣传工作"), "community": _l("社区"), "work_summary": _l("工作总结"),
+    "watch_entry": _l("重点关注"), "watch_kind": _l("关注类别"), "watch_register": _l("重点人员台账"),
+    "assessment": _l("考评"),
 }
 
 
@@ -76,6 +80,10 @@ DETAILS = {
     "people": _l("受教群众（人次）"), "households": _l("入户走访（户）"), "materials": _l("发放资料（份）"),
     "banners": _l("横幅标语（条）"), "posts": _l("发布信息（条）"), "app_registrations": _l("注册反诈APP（人次）"),
     "officers": _l("出动警力（人）"), "note": _l("备注"), "target": _l("目标人数"), "since": _l("起算日期"),
+    # watch lists
+    "case": _l("任务"), "officer": _l("责任民警"), "meeting": _l("见面记录编号"), "flags": _l("情况标记"),
+    "after": _l("修改后"), "cadre": _l("责任干部"), "interval": _l("见面间隔（天）"),
+    "overdue": _l("只看逾期"), "ends_on": _l("结束日期"),
 }
 
 #: Stored values that are words of ours rather than the user's.

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ..directory.models import Community, Precinct
     from ..followups.models import FollowUp
     from ..imports.models import Push
+    from ..watch.models import WatchEntry
 
 
 class Person(db.Model):
@@ -59,6 +60,8 @@ class Person(db.Model):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
 
     cases: Mapped[list[Case]] = relationship(back_populates="person")
+    #: Watch-list entries (watch/ sits above cases/; the worklist reads their due meetings through this).
+    watch_entries: Mapped[list[WatchEntry]] = relationship(back_populates="person")
 
     def __repr__(self) -> str:
         return f"<Person {self.id} {self.name}>"

@@ -7,6 +7,7 @@ from sqlalchemy import exists, func, literal, select, union_all
 from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
+from ..auth.scoping import scope
 from ..core.enums import CaseStatus, FollowUpKind, FollowUpStatus, Method, Tier, WarningSource
 from ..core.text import clean_text
 from ..core.timeutil import end_of_today, now
@@ -45,6 +46,12 @@ def _followup_model():
     and owns the rules; the worklist only reads its rows). Resolved when asked: the mappers are complete by then."""
     return Case.followups.property.mapper.class_
 
+def _watch_model():
+    """The watch-list entry, reached through Person.watch_entries (watch/ sits above cases/; the worklist only
+    reads the meetings due, as it reads the follow-ups)."""
+    return Person.watch_entries.property.mapper.class_
+
+
 #: Follow-ups that are tasks of their own on 我的任务 and the lead's board (retries and escalations move the case's
 #: own deadline instead).
 TASK_KINDS = (FollowUpKind.REVISIT, FollowUpKind.MANUAL)
@@ -52,10 +59,12 @@ TASK_KINDS = (FollowUpKind.REVISIT, FollowUpKind.MANUAL)
 
 @dataclass
 class Task:
-    """One row of 我的任务 or the lead's board: a case, or a 回访 due today or overdue (followup set)."""
+    """One row of 我的任务 or the lead's board: a case, a 回访 due today or overdue (followup set), or a watch
+    meeting due today or overdue (watch set: a watch-list entry; case is then its case, if any)."""
 
-    case: Case
+    case: Case | None
     followup: object = None
+    watch: object = None
 
 
 def _where(stmt, f: WorklistFilter, at, followups: bool = False):
@@ -87,41 +96,73 @@ def matching_ids(user: User, f: WorklistFilter) -> list[int]:
     return list(db.session.scalars(_where(scope_cases(user, select(Case.id)), f, now()).order_by(Case.id)))
 
 
+def _watch_rows(user: User, f: WorklistFilter, at):
+    """Watch meetings due today or overdue, as worklist rows; None when the filter asks for what a meeting has not
+    (a case status, tier, method, source, the pool or the routing queue)."""
+    if (f.status is not None or f.unrouted or f.tier is not None or f.method is not None or f.pool
+            or f.source is not None):
+        return None
+    Entry = _watch_model()  # noqa: N806
+    stmt = scope(user, select(literal(0).label("cid"), literal(0).label("fid"), Entry.id.label("wid"),
+                              Case.tier.label("tier"), Entry.next_due_at.label("due"))
+                 .select_from(Entry).outerjoin(Case, Case.id == Entry.case_id), Entry.precinct_id, Entry.officer_id)
+    # a meeting is due by the end of its last day (midnight): due today when that midnight ends today
+    stmt = stmt.where(Entry.status == "active", Entry.next_due_at <= end_of_today(at))
+    if f.overdue:
+        stmt = stmt.where(Entry.next_due_at < at)
+    if f.assignee_id is not None:
+        stmt = stmt.where(Entry.officer_id == f.assignee_id)
+    if f.community_id is not None:
+        stmt = stmt.where(Entry.community_id == f.community_id)
+    return stmt
+
+
 def tasks(user: User, page: int = 1, per_page: int = 50, filters: WorklistFilter | None = None):
     """The worklist as tasks: the cases (as worklist) and, as rows of their own, the 回访 due today or overdue on
-    cases within reach, sorted together: overdue first, then tier, then the nearest deadline. The pagination's
-    total counts both; `cases_total` on it counts the cases alone."""
+    cases within reach and the watch meetings due today or overdue, sorted together: overdue first, then tier (a
+    meeting takes its case's, or comes after the tiers), then the nearest deadline. The pagination's total counts
+    every row; `cases_total` on it counts the cases alone."""
     f = filters or WorklistFilter()
     at = now()
     FollowUp = _followup_model()  # noqa: N806
+    Entry = _watch_model()  # noqa: N806
     case_rows = _where(scope_cases(user, select(Case.id.label("cid"), literal(0).label("fid"),
-                                                Case.tier.label("tier"), Case.due_at.label("due"))), f, at)
-    followup_rows = None
+                                                literal(0).label("wid"), Case.tier.label("tier"),
+                                                Case.due_at.label("due"))), f, at)
+    extra = []  # the 回访 and the meetings due: few (indexes find them), so most pages need no union at all
     if f.status is None and not f.unrouted:  # a status asked for means cases of that status, not tasks
-        followup_rows = _where(scope_cases(user, select(Case.id.label("cid"), FollowUp.id.label("fid"),
-                                                        Case.tier.label("tier"), FollowUp.due_at.label("due"))
-                                           .select_from(FollowUp).join(Case, Case.id == FollowUp.case_id)).where(
+        followup_rows = scope_cases(user, select(Case.id.label("cid"), FollowUp.id.label("fid"),
+                                                 literal(0).label("wid"), Case.tier.label("tier"),
+                                                 FollowUp.due_at.label("due"))
+                                    .select_from(FollowUp).join(Case, Case.id == FollowUp.case_id)).where(
             FollowUp.status == FollowUpStatus.PENDING, FollowUp.kind.in_(TASK_KINDS),
-            FollowUp.due_at < end_of_today(at)), f, at, followups=True)
+            FollowUp.due_at < end_of_today(at))
+        extra.append(_where(followup_rows, f, at, followups=True))
+    watch_rows = _watch_rows(user, f, at)
+    if watch_rows is not None:
+        extra.append(watch_rows)
     cases_total = db.session.scalar(select(func.count()).select_from(case_rows.subquery())) or 0
-    # the follow-ups due are few (the status and due_at index finds them): most pages need no union at all
-    due = db.session.scalar(select(func.count()).select_from(followup_rows.subquery())) or 0 \
-        if followup_rows is not None else 0
+    due = sum(db.session.scalar(select(func.count()).select_from(part.subquery())) or 0 for part in extra)
     if due:
-        rows = union_all(case_rows, followup_rows).subquery()
+        rows = union_all(case_rows, *extra).subquery()
         rank = sql_case({t.value: t.rank for t in Tier}, value=rows.c.tier, else_=len(Tier))
-        ordered = select(rows.c.cid, rows.c.fid).order_by(sql_case((rows.c.due < at, 0), else_=1), rank, rows.c.due,
-                                                          rows.c.cid, rows.c.fid)
+        ordered = select(rows.c.cid, rows.c.fid, rows.c.wid).order_by(
+            sql_case((rows.c.due < at, 0), else_=1), rank, rows.c.due, rows.c.cid, rows.c.fid, rows.c.wid)
     else:  # the cases alone, sorted as the worklist always was (from its indexes)
-        ordered = case_rows.with_only_columns(Case.id, literal(0)).order_by(
+        ordered = case_rows.with_only_columns(Case.id, literal(0).label("fid"), literal(0).label("wid")).order_by(
             sql_case((Case.due_at < at, 0), else_=1), TIER_ORDER, Case.due_at, Case.id)
     result = Page(max(page, 1), per_page, cases_total + due, cases_total)
-    pairs = list(db.session.execute(ordered.limit(per_page).offset((result.page - 1) * per_page)))
+    triples = list(db.session.execute(ordered.limit(per_page).offset((result.page - 1) * per_page)))
+    entries = {e.id: e for e in db.session.scalars(select(Entry).where(
+        Entry.id.in_({wid for _c, _f, wid in triples if wid})).options(
+        selectinload(Entry.person), selectinload(Entry.case), selectinload(Entry.kind)))} \
+        if any(wid for _c, _f, wid in triples) else {}
     cases = {c.id: c for c in db.session.scalars(_with_people(select(Case).where(
-        Case.id.in_({cid for cid, _fid in pairs}))))}
+        Case.id.in_({cid for cid, _f, _w in triples if cid}))))}
     followups = {x.id: x for x in db.session.scalars(select(FollowUp).where(
-        FollowUp.id.in_({fid for _cid, fid in pairs if fid})))} if any(fid for _cid, fid in pairs) else {}
-    result.items = [Task(cases[cid], followups.get(fid)) for cid, fid in pairs]
+        FollowUp.id.in_({fid for _c, fid, _w in triples if fid})))} if any(fid for _c, fid, _w in triples) else {}
+    result.items = [Task(entries[wid].case, watch=entries[wid]) if wid else Task(cases[cid], followups.get(fid))
+                    for cid, fid, wid in triples]
     return result
 
 

@@ -24,6 +24,7 @@ from ..imports.pipeline import import_file
 from ..prevention.operations import record_activity, set_app_target
 from ..prevention.validation import parse_activity
 from ..privacy.pii import id_check_digit
+from ..watch.operations import EntryInput, create_entry, find_or_create_person, kind_by_code
 
 #: The demo's directory numbers its community officers as ../shared/samples/directory.csv does (officer01-06 in
 #: PCS01, officer07-12 in PCS02, officer13-18 in PCS03), so a county's own file of that shape loads over the demo:
@@ -129,6 +130,16 @@ def _demo_prevention(officer, lead, admin) -> None:
     set_app_target(community, 200, monday, admin)
 
 
+def _demo_watch(precinct: Precinct, officer, lead) -> None:
+    """A person back from abroad on the 东门社区 officer's watch list, with a cadre, their weekly meeting overdue."""
+    community = db.session.scalar(db.select(Community).filter_by(name="东门社区"))
+    person = find_or_create_person("吴回流", phone="13912340001")
+    create_entry(person, EntryInput(kind_id=kind_by_code("returnee").id, precinct_id=precinct.id,
+                                    officer_id=officer.id, community_id=community.id, cadre_name="钱书记",
+                                    cadre_phone="13800002222",
+                                    starts_on=local(now()).date() - dt.timedelta(days=8)), lead)
+
+
 def load_demo(warnings: int = 60) -> dict[str, str]:
     """Fill an empty database; returns {username: password} to print once."""
     ensure_default_rules()
@@ -146,5 +157,6 @@ def load_demo(warnings: int = 60) -> dict[str, str]:
     officer.must_change_password = False
     import_file(DEMO_PUSH_NAME, demo_push_file(warnings), by=users["center01"])
     _demo_prevention(officer, users["lead01"], users["admin"])
+    _demo_watch(first, officer, users["lead01"])
     record("demo_load", "database", "", warnings=warnings)
     return passwords

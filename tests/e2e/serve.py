@@ -18,6 +18,7 @@ from werkzeug.serving import make_server
 
 from dissuasion import create_app
 from dissuasion.api.tokens import create_api_token
+from dissuasion.auth.models import User
 from dissuasion.auth.operations import create_user, set_password
 from dissuasion.cases.operations import WarningInput, register_warning
 from dissuasion.cases.rules import ensure_default_rules
@@ -29,6 +30,7 @@ from dissuasion.directory.models import Community, Precinct
 from dissuasion.directory.operations import load_directory
 from dissuasion.extensions import db
 from dissuasion.followups.rules import schedule
+from dissuasion.watch.operations import EntryInput, create_entry, find_or_create_person, kind_by_code
 
 PASSWORD = "correct-horse-battery"
 #: The center user's authenticator secret: the tests type the code it shows now.
@@ -41,6 +43,11 @@ LEAD_CASE = "赵秀英"
 REVISIT_CASE = "钱淑珍"
 #: 低 cases in 城东派出所's pool, for the board's paging and "all matching" (test_precinct_day.py).
 POOL_CASES = 30
+#: A person warned twice (重复预警, 中: on the lead's first page, before the 30 低 pool cases) held by 孙警官: the
+#: lead puts them on the watch list from the case page.
+REPEAT_CASE = "周再警"
+#: A person back from abroad on 孙警官's watch list whose weekly meeting was due two days ago.
+WATCHED = "吴回流"
 
 
 def config(db_path: str, uploads: str) -> dict:
@@ -82,6 +89,15 @@ def seed() -> None:
         timeutil.freeze(None)
     _registered_app_case(communities["枫树村"])
     seed_precinct_day(pcs01, communities)
+    sun = db.session.scalar(db.select(User).filter_by(username="officer05"))
+    for no in ("E2E0000005", "E2E0000006"):
+        repeat = register_warning(_warning(no, REPEAT_CASE, Tier.MEDIUM, communities["枫树村"], "13912345682"))
+    repeat.case.assignee = sun
+    lead = db.session.scalar(db.select(User).filter_by(username="lead01"))
+    create_entry(find_or_create_person(WATCHED, phone="13912345681"), EntryInput(
+        kind_id=kind_by_code("returnee").id, precinct_id=pcs01.id, officer_id=sun.id,
+        community_id=communities["枫树村"].id, cadre_name="钱书记", cadre_phone="13800002222",
+        starts_on=timeutil.local(timeutil.now()).date() - dt.timedelta(days=8)), lead)
     db.session.commit()
 
 

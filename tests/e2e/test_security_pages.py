@@ -12,6 +12,7 @@ except ImportError:  # the conftest skips (under CI: fails) these tests and says
 def test_an_officer_revokes_an_api_token_on_a_phone_and_the_admin_sees_it(open_page):
     page, watch = open_page("officer", viewport=PHONE)
     log_in(page, watch, "officer05")
+    page.locator("details.usermenu > summary").click()  # the user's menu under their name: 修改密码, 接口令牌…
     page.get_by_role("link", name="接口令牌").click()
     expect(page.get_by_role("heading", name="我的接口令牌")).to_be_visible()
     watch.check()
