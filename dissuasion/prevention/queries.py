@@ -107,6 +107,14 @@ def totals_by_precinct(first: dt.date, last: dt.date, user=None, precinct_id: in
     return out
 
 
+def activities_by_community(first: dt.date, last: dt.date) -> dict[tuple[int, int | None], int]:
+    """The number of activities held first..last (both included), by (precinct, community); the whole county."""
+    stmt = (select(Activity.precinct_id, Activity.community_id, func.count(Activity.id))
+            .where(Activity.held_on >= first, Activity.held_on <= last)
+            .group_by(Activity.precinct_id, Activity.community_id))
+    return {(p, c): n for p, c, n in db.session.execute(stmt)}
+
+
 def add_totals(rows) -> dict:
     """The sum of several totals (the county of its precincts)."""
     total = empty_totals()

@@ -2,9 +2,18 @@
 knows, each scored 0–100, weighted by the admin's weights (AssessmentWeight, defaults below), a score and a rank.
 
 Every indicator is counted over the calendar month in Asia/Shanghai (its first 00:00 to the next month's first
-00:00), over cases by their community (a case with none counts under its precinct as 未定社区) and watch entries by
-theirs; the definitions follow the weekly report's (reports/metrics.py) and are shown on the page as written here.
-Publicity counts and APP registration targets belong to the prevention domain, not merged yet: not indicators here.
+00:00), over cases by their community (a case with none counts under its precinct as 未定社区), watch entries and
+publicity activities by theirs (an activity held outside a community, at a market or a bank, likewise under 未定社区);
+the definitions follow the weekly report's (reports/metrics.py) and the prevention domain's (prevention/queries.py)
+and are shown on the page as written here.
+
+宣传工作 counts the activities held that month (one entry of the publicity log is one, whatever its type or the
+people it reached: every type records the activity, not every type records people). APP注册完成率 is the community's
+registrations to date against its target: a target has a start day and no end, so any share of it per month would be
+invented; the registrations from the target's day to the month's end (cases' 本次注册 and activities' registrations,
+as prevention.queries.app_progress counts them) over the target, capped at the target, so the table at a month's end
+shows what the prevention board showed that day. A community without a target (or a target of 0, or one that starts
+after the month) has nothing to count; a precinct adds its communities' (capped) registrations and targets.
 
 Scoring: a percentage scores itself; a count where more is better (warnings, 劝阻金额) scores its share of the
 largest in the county that month (×100); a count where fewer is better (预警后被骗) scores 100 less that share. An
@@ -32,6 +41,14 @@ from ..core.timeutil import from_local, local, now
 from ..directory.models import Community, Precinct
 from ..extensions import db
 from ..followups.models import FollowUp
+from ..prevention.models import AppTarget
+from ..prevention.queries import (
+    activities_by_community,
+    activity_app_registrations,
+    case_app_registrations,
+    local_days,
+    utc_span,
+)
 from ..reports.metrics import fen_sum, pct, yuan
 from .models import AssessmentWeight, WatchEntry, WatchMeeting, WatchStatus
 from .operations import WatchError
@@ -49,24 +66,33 @@ class Indicator:
     definition: str
 
 
-#: The indicators in the table's order, with their default weights (they sum to 100).
+#: The indicators in the table's order, with their default weights (they sum to 100: the eight of issue 25 gave up 20
+#: of theirs to the two of the prevention log, 10 each: 预警见人率 25→20, 按时签收率 15→10, 回访 15→10, 见面 10→5).
 INDICATORS: tuple[Indicator, ...] = (
     Indicator("warnings", _l("预警数"), "more", Decimal("0"),
               _l("当月推送（推送时间在当月）、落在该社区任务上的预警条数。反映工作量，默认权重 0。")),
-    Indicator("visited_high_pct", _l("预警见人率"), "pct", Decimal("25"),
+    Indicator("visited_high_pct", _l("预警见人率"), "pct", Decimal("20"),
               _l("当月新建的特高危、高风险任务中，有一次面见且见到本人的比例（见面可在月后，算到计算时为止）。")),
-    Indicator("signed_on_time_pct", _l("按时签收率"), "pct", Decimal("15"),
+    Indicator("signed_on_time_pct", _l("按时签收率"), "pct", Decimal("10"),
               _l("当月新建的任务中，在签收期限内签收的比例；分母为已签收或已过期限的任务（期限前移交、办结的不计）。")),
     Indicator("reached_on_time_pct", _l("按时首次联系率"), "pct", Decimal("15"),
               _l("当月新建的任务中，在联系期限内联系到本人或亲友的比例；分母为已联系到或已过期限的任务（期限前移交、办结的不计）。")),
-    Indicator("revisits_on_time_pct", _l("回访按时完成率"), "pct", Decimal("15"),
+    Indicator("revisits_on_time_pct", _l("回访按时完成率"), "pct", Decimal("10"),
               _l("到期时间在当月且已到期的回访中，在到期时间前完成的比例（取消的不计）。")),
     Indicator("amount_dissuaded", _l("劝阻金额"), "more", Decimal("10"),
               _l("当月以“及时劝阻”办结的任务的劝阻金额合计（元）；得分为占全县当月最高者的比例。")),
     Indicator("defrauded", _l("预警后被骗"), "fewer", Decimal("10"),
               _l("当月以“已被骗”办结的任务数；得分为 100 减去占全县当月最高者的比例，无人被骗得 100。")),
-    Indicator("meetings_on_time_pct", _l("重点人员按时见面率"), "pct", Decimal("10"),
+    Indicator("meetings_on_time_pct", _l("重点人员按时见面率"), "pct", Decimal("5"),
               _l("应见面时间在当月的重点关注见面中（已见面的，及到期未见面仍在关注中的），在应见面时间前见面的比例。")),
+    Indicator("publicity", _l("宣传工作"), "more", Decimal("10"),
+              _l("开展日期在当月的宣传工作登记场次（每登记一次算一场，不论类型和覆盖人数）；不在社区开展的（如集市、银行）"
+                 "计入该所“未定社区”。得分为占全县当月最高者的比例。")),
+    Indicator("app_target_pct", _l("APP注册完成率"), "pct", Decimal("10"),
+              _l("国家反诈中心APP注册人数占社区注册目标的比例：从目标的起始日累计到当月末（本月算到现在），"
+                 "注册人数为预警任务中“本次注册”的人加宣传工作登记的注册人次，与“注册目标”页的进度算法相同；"
+                 "超过目标按 100% 计。目标没有截止日期，按累计完成率计，不折算到每月。没有目标的社区不计此项；"
+                 "派出所为各社区之和（超额部分不抵其他社区）。")),
 )
 BY_KEY = {i.key: i for i in INDICATORS}
 
@@ -214,6 +240,22 @@ def _raw(month: Month) -> dict[tuple, dict]:
                    WatchEntry.next_due_at < at).group_by(*where))
     for p, c, missed in db.session.execute(stmt):
         _add(raw, (p, c), "meetings_on_time_pct", 0, missed)
+
+    first, last = local_days(month.start, month.end)
+    for (p, c), n in activities_by_community(first, last).items():
+        _add(raw, (p, c), "publicity", n)
+    targets = db.session.execute(
+        select(Community.precinct_id, AppTarget.community_id, AppTarget.target, AppTarget.since)
+        .join(Community, Community.id == AppTarget.community_id)
+        .where(AppTarget.target > 0, AppTarget.since <= last))
+    counted: dict[dt.date, tuple[dict, dict]] = {}  # one pair of queries per start day, as app_progress does
+    for p, c, target, since in targets:
+        if since not in counted:
+            counted[since] = (case_app_registrations(*utc_span(since, last)),
+                              activity_app_registrations(since, last))
+        cases, acts = counted[since]
+        registered = cases.get((p, c), 0) + acts.get((p, c), 0)
+        _add(raw, (p, c), "app_target_pct", min(registered, target), target)
     return raw
 
 
