@@ -107,15 +107,29 @@ def _local(at: dt.datetime) -> str:
     return at.astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
 
 
-def contact_form(kind: str, tier: str, version: str, csrf: str, marker: str, rng: random.Random) -> dict:
-    """The fields a user fills in for one kind of contact (the form's own rules: contact/validation.py)."""
+#: A warning's push time on the case page (its first line: number, tier, then the time in Asia/Shanghai).
+PUSHED = re.compile(r'</strong> <span class="badge tier-\w+">[^<]*</span> '
+                    r'<span class="hint">(\d{4}-\d\d-\d\d \d\d:\d\d)</span>')
+
+
+def pushed_at(case_page: str) -> dt.datetime | None:
+    """The earliest push time of the case's warnings: a contact may not be dated before it (the app refuses it)."""
+    times = [dt.datetime.strptime(t, "%Y-%m-%d %H:%M").replace(tzinfo=SHANGHAI) for t in PUSHED.findall(case_page)]
+    return min(times) if times else None
+
+
+def contact_form(kind: str, tier: str, version: str, csrf: str, marker: str, rng: random.Random,
+                 earliest: dt.datetime | None = None) -> dict:
+    """The fields a user fills in for one kind of contact (the form's own rules: contact/validation.py); a call
+    logged late is never dated before the case's warning was pushed (`earliest`)."""
     at = dt.datetime.now(dt.UTC)
     visit = tier in VISIT_TIERS
     data = {"csrf_token": csrf, "version": version, "note": marker, "action": "again", "outcome": ""}
     if kind == "failed":
         late = dt.timedelta(minutes=rng.uniform(5, 90))
+        when = at - late if earliest is None else max(at - late, min(at, earliest + dt.timedelta(minutes=1)))
         data |= {"method": "visit" if visit else "phone", "reached": "none",
-                 "failure_reason": "not_home" if visit else "no_answer", "contacted_at": _local(at - late)}
+                 "failure_reason": "not_home" if visit else "no_answer", "contacted_at": _local(when)}
         return data
     data |= {"method": "visit" if visit else "phone", "reached": "self", "app": "registered_now",
              "contacted_at": _local(at - dt.timedelta(minutes=rng.uniform(1, 10)))}
@@ -158,7 +172,8 @@ async def officer(run: Run, base: str, username: str, password: str, start_at: f
             if picked is None or not await pause():
                 continue
             case_id, tier = picked
-            await run.request(client, "case page", "GET", f"/cases/{case_id}")
+            shown = await run.request(client, "case page", "GET", f"/cases/{case_id}")
+            earliest = pushed_at(shown.text) if shown is not None and shown.status == 200 else None
             if not await pause():
                 break
             form = await run.request(client, "contact form", "GET", f"/cases/{case_id}/contact")
@@ -168,7 +183,7 @@ async def officer(run: Run, base: str, username: str, password: str, start_at: f
             kind = rng.choices([k for k, _ in CONTACTS], [w for _, w in CONTACTS])[0]
             marker = f"{run.marker}:{username}:{n}"
             version = VERSION.search(form.text)
-            data = contact_form(kind, tier, version.group(1) if version else "", _csrf(form), marker, rng)
+            data = contact_form(kind, tier, version.group(1) if version else "", _csrf(form), marker, rng, earliest)
             posted = await run.request(client, "contact post", "POST", f"/cases/{case_id}/contact", expect=302,
                                        data=data)
             ok = posted is not None and posted.status == 302

@@ -102,13 +102,13 @@ def rows_for(i: int, rng: random.Random) -> tuple[tuple, tuple, tuple, list[tupl
 INSERTS = {
     "cases": "INSERT INTO cases (id, person_id, precinct_id, status, tier, method, sign_deadline, contact_deadline, "
              "due_at, signed_at, first_attempt_at, first_reached_at, outcome, amount_dissuaded, amount_defrauded, "
-             "closed_at, created_at, updated_at, away_from_home, is_repeat, flags, failed_attempts, version) "
-             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0,0,'[]',0,1)",
+             "closed_at, created_at, updated_at, away_from_home, is_repeat, flags, failed_attempts, version, "
+             "return_request_reason) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0,0,'[]',0,1,'')",
     "persons": "INSERT INTO persons (id, match_key, created_at, updated_at, name, sex, id_valid, phone_valid, "
                "registered_address, current_address, away_from_home) VALUES (?,?,?,?,'某人','',0,0,'','',0)",
     "warnings": "INSERT INTO warnings (id, warning_no, person_id, case_id, pushed_at, tier, fraud_type, created_at, "
-                "source, reason, fraud_type_text, precinct_text, community_text, away_from_home, notes, flags) "
-                "VALUES (?,?,?,?,?,?,?,?,'push','','','','',0,'','[]')",
+                "source, reason, fraud_type_text, precinct_text, community_text, away_from_home, notes, flags, "
+                "reported_by, return_reason) VALUES (?,?,?,?,?,?,?,?,'push','','','','',0,'','[]','','')",
     "contacts": "INSERT INTO contacts (id, case_id, method, reached, contacted_at, app_status, created_at, "
                 "relative_relation, note) VALUES (?,?,?,?,?,?,?,'','')",
     "followups": "INSERT INTO followups (id, case_id, kind, method, due_at, status, done_at, created_at, note) "

@@ -121,10 +121,14 @@ def _sql(value):
 
 
 def _insert(conn, table: str, rows: list[dict]) -> None:
-    """executemany straight into sqlite3: the column types' per-value work would triple the fill time."""
-    columns = list(rows[0])
+    """executemany straight into sqlite3: the column types' per-value work would triple the fill time. Columns the
+    rows leave out get their model's plain default (a column added later, e.g. cases.return_request_reason)."""
+    from dissuasion.extensions import db
+    defaults = {c.name: c.default.arg for c in db.metadata.tables[table].columns
+                if c.default is not None and not callable(c.default.arg) and c.name not in rows[0]}
+    columns = list(rows[0]) + list(defaults)
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
-    conn.executemany(sql, ({k: _sql(row.get(k)) for k in columns} for row in rows))
+    conn.executemany(sql, ({k: _sql(row.get(k, defaults.get(k))) for k in columns} for row in rows))
 
 
 def _rows(i: int, rng: random.Random, now: dt.datetime, officers, communities) -> tuple[dict, dict, dict, list]:
