@@ -5,12 +5,12 @@ of the file, so the pipeline decides those.
 """
 import datetime as dt
 import re
-from dataclasses import dataclass, field
-from operator import itemgetter
+from dataclasses import dataclass, field, fields
+from operator import attrgetter, itemgetter
 
 from ..cases.operations import WarningInput
 from ..core import cells
-from ..core.enums import DataFlag, Tier
+from ..core.enums import DataFlag, FraudType, Tier, WarningSource
 from ..privacy.freetext import has_numbers
 from ..privacy.pii import (
     NUMBER_PROBLEMS,
@@ -88,6 +88,37 @@ class RowResult(WarningInput):
 
     def note(self, field_: str, code: str, value: str = "", verdict: str = "note") -> None:
         self.problems.append(Problem(field_, code, value, verdict))
+
+
+#: RowResult's fields, in the order `pack` lists them.
+_PACKED = tuple(f.name for f in fields(RowResult))
+_values_of = attrgetter(*_PACKED)
+#: Where the enums and the raw cells sit in a packed row: enums travel as their values (pickling an enum member
+#: costs as much as judging half a row), the raw cells not at all (the receiver has the same row).
+_TIER, _FRAUD, _SOURCE, _RAW = (_PACKED.index(n) for n in ("tier", "fraud_type", "source", "raw"))
+_TIERS, _FRAUDS, _SOURCES = ({m.value: m for m in e} for e in (Tier, FraudType, WarningSource))
+
+
+def pack(r: RowResult) -> tuple:
+    """A judged row as a tuple of plain values, to send from one process to another (see `unpack`)."""
+    values = list(_values_of(r))
+    values[_TIER] = r.tier.value if r.tier is not None else None
+    values[_FRAUD] = r.fraud_type.value if r.fraud_type is not None else None
+    values[_SOURCE] = r.source.value if r.source is not None else None
+    values[_RAW] = None
+    return tuple(values)
+
+
+def unpack(values: tuple, raw: list) -> RowResult:
+    """The RowResult `pack` was given, with its raw cells (the row as read) given back."""
+    r = RowResult.__new__(RowResult)
+    for name, value in zip(_PACKED, values, strict=True):
+        setattr(r, name, value)
+    r.tier = _TIERS[values[_TIER]] if values[_TIER] is not None else None
+    r.fraud_type = _FRAUDS[values[_FRAUD]] if values[_FRAUD] is not None else None
+    r.source = _SOURCES[values[_SOURCE]] if values[_SOURCE] is not None else None
+    r.raw = raw
+    return r
 
 
 #: The fields check_row reads, in the order RowChecker hands them over.
