@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from blinker import Namespace
 from sqlalchemy import bindparam, select, update
 
-from ..core.bulk import bulk_insert, in_values, page_cache, reserve_ids
+from ..core.bulk import bulk_insert, in_values, indexes_built_after, page_cache, reserve_ids
 from ..core.database import serialize
 from ..core.enums import CaseStatus, EventKind, Tier
 from ..core.timeutil import now
@@ -82,7 +82,9 @@ def merge_warnings(items: list, by=None, push_id: int | None = None, checked: bo
         if not duplicate:
             fresh.append(item)
     if fresh:
-        with page_cache(BIG_WRITE_CACHE_MB) if len(fresh) >= BIG_WRITE else nullcontext():
+        tables = (Person.__table__, Case.__table__, EarlyWarning.__table__)
+        with page_cache(BIG_WRITE_CACHE_MB) if len(fresh) >= BIG_WRITE else nullcontext(), \
+                indexes_built_after(tables, len(fresh)):
             person_of = _persons(fresh, result)
             stage_written.send("persons")
             case_of = _cases(fresh, person_of, by, push_id, at, result)

@@ -102,6 +102,45 @@ def page_cache(megabytes: int):
         conn.exec_driver_sql(f"PRAGMA cache_size={int(before)}")
 
 
+#: A write of fewer rows than this keeps the indexes as they are (see indexes_built_after).
+REBUILD_MIN_ROWS = 10_000
+
+
+@contextmanager
+def indexes_built_after(tables: Sequence[Table], rows: int):
+    """Write `rows` rows into `tables` without their secondary indexes, and build those indexes afterwards, in the
+    same transaction (SQLite's DDL is transactional: a push rolled back leaves every index as it was). Only on
+    SQLite, and only for a table holding fewer rows than the write brings (a first import, a push bigger than the
+    database): there one sort per index afterwards costs less than keeping each index in order row by row; into a
+    big table it costs more, and the table keeps its indexes. Unique indexes always stay: they are the checks.
+    The same indexes, by their own CREATE statements, exist afterwards whatever happens inside."""
+    conn = db.session.connection()
+    if conn.dialect.name != "sqlite" or rows < REBUILD_MIN_ROWS:
+        yield
+        return
+    dropped: list[str] = []
+    for table in tables:
+        pk = table.primary_key.columns.values()[0]
+        if (conn.execute(select(func.coalesce(func.max(pk), 0))).scalar_one() or 0) >= rows:
+            continue
+        for name, sql in conn.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL "
+                "AND upper(sql) NOT LIKE 'CREATE UNIQUE%' ORDER BY name", (table.name,)).all():
+            conn.exec_driver_sql(f'DROP INDEX "{name}"')
+            dropped.append(sql)
+    try:
+        yield
+    except BaseException:
+        try:  # the caller will roll back, which brings them back too; but not a half-done state in between
+            for sql in dropped:
+                conn.exec_driver_sql(sql)
+        except Exception:  # noqa: S110 - the first error is the one to report
+            pass
+        raise
+    for sql in dropped:
+        conn.exec_driver_sql(sql)
+
+
 def gc_paused(work):
     """Run `work` with the cyclic garbage collector paused. A push builds a few hundred thousand objects that
     all stay alive until it is written; the collector would walk them again and again for nothing (a
