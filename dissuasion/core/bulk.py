@@ -43,8 +43,8 @@ def bulk_insert(table: Table, rows: Iterable[dict]) -> None:
     if copy:  # COPY takes the columns in their own order
         order = range(len(columns))
         preparer = dialect.identifier_preparer
-        statement = (f"COPY {preparer.format_table(table)} ({', '.join(preparer.quote(table.c[k].name) for k in columns)})"
-                     " FROM STDIN")
+        names = ", ".join(preparer.quote(table.c[k].name) for k in columns)
+        statement = f"COPY {preparer.format_table(table)} ({names}) FROM STDIN"
     else:
         order = [columns.index(name) for name in compiled.positiontup] if compiled.positional else range(len(columns))
     while batch := list(islice(rows, BATCH)):
@@ -138,7 +138,7 @@ def indexes_built_after(tables: Sequence[Table], rows: int):
     SQLite, and only for a table holding fewer rows than the write brings (a first import, a push bigger than the
     database): there one sort per index afterwards costs less than keeping each index in order row by row; into a
     big table it costs more, and the table keeps its indexes. Unique indexes always stay: they are the checks.
-    The same indexes, by their own CREATE statements, exist afterwards whatever happens inside."""
+    Afterwards the same indexes exist, made by their own CREATE statements."""
     conn = db.session.connection()
     if conn.dialect.name != "sqlite" or rows < REBUILD_MIN_ROWS:
         yield
@@ -153,15 +153,7 @@ def indexes_built_after(tables: Sequence[Table], rows: int):
                 "AND upper(sql) NOT LIKE 'CREATE UNIQUE%' ORDER BY name", (table.name,)).all():
             conn.exec_driver_sql(f'DROP INDEX "{name}"')
             dropped.append(sql)
-    try:
-        yield
-    except BaseException:
-        try:  # the caller will roll back, which brings them back too; but not a half-done state in between
-            for sql in dropped:
-                conn.exec_driver_sql(sql)
-        except Exception:  # noqa: S110 - the first error is the one to report
-            pass
-        raise
+    yield  # an error inside is followed by the caller's rollback, which brings the indexes back with the rest
     for sql in dropped:
         conn.exec_driver_sql(sql)
 

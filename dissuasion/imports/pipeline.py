@@ -22,8 +22,8 @@ from ..core import cells
 from ..core.auditlog import record
 from ..core.bulk import bulk_insert, gc_paused
 from ..core.database import serialize
-from ..core.parallel import Forked
 from ..core.enums import WarningSource
+from ..core.parallel import Forked
 from ..core.timeutil import from_local, local
 from ..directory.routing import Router
 from ..extensions import db
