@@ -165,18 +165,19 @@ def _run_sampled(command: list[str], env: dict | None = None) -> tuple[str, floa
     the command's own peak RSS when higher)."""
     import threading
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
-    peak = [0]
+    peak, done = [0], threading.Event()
 
-    def sample() -> None:
-        while proc.poll() is None:
+    def sample() -> None:  # (never proc.poll(): that would reap the process before wait4 reads its usage)
+        while not done.is_set():
             peak[0] = max(peak[0], _tree_pss_kb(proc.pid))
-            time.sleep(0.02)
+            done.wait(0.02)
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
     out, err = proc.stdout.read(), proc.stderr.read()
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    done.set()
     sampler.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode:
         raise subprocess.CalledProcessError(proc.returncode, command, out, err)
     return out, max(peak[0], usage.ru_maxrss) / 1024

@@ -139,15 +139,21 @@ def judge(filename: str, digest: str, table: Table) -> Analysis:
     end = len(table.rows)
     if end - start >= PARALLEL_ROWS:  # the last rows on the other core, while this process judges the first
         middle = start + int((end - start) * (1 - CHILD_SHARE))
-        other = Forked(rows.packed, middle, end)
+        shared: dict = {}
+
+        def receive(piece) -> tuple[list[RowResult], list[tuple[RowResult, int]]]:
+            offsets, packed, shifted = piece
+            more = unpack(packed, [table.rows[offset] for offset in offsets], shared)
+            return more, [(more[i], extra) for i, extra in shifted]
+        other = Forked(rows.packed, middle, end, receive=receive)
         try:
             results, maybe_shifted = rows(start, middle)
-            more, more_shifted = other.result()
+            pieces = other.result()
         finally:
             other.cancel()
-        base = len(results)
-        results += [unpack(values, table.rows[offset]) for offset, values in more]
-        maybe_shifted += [(results[base + i], extra) for i, extra in more_shifted]
+        for more, more_shifted in pieces:
+            results += more
+            maybe_shifted += more_shifted
         if len(results) > max_rows:
             raise _too_many(max_rows)
     else:
@@ -209,13 +215,20 @@ class _RowsJudged:
                 raise _too_many(max_rows)
         return results, maybe_shifted
 
-    def packed(self, begin: int, end: int) -> tuple[list[tuple[int, tuple]], list[tuple[int, int]]]:
-        """The same, as plain values for the process that asked: (the row's offset in the table, the packed
-        result) for each row judged, and (the index in those, extra cells) for each row that may be shifted."""
-        results, maybe_shifted = self(begin, end)
-        position = {id(r): i for i, r in enumerate(results)}
-        return ([(r.row_number - self.table.first_row, pack(r)) for r in results],
-                [(position[id(r)], extra) for r, extra in maybe_shifted])
+    def packed(self, begin: int, end: int):
+        """The same, as plain values for the process that asked, a piece of PIECE_ROWS rows at a time: each judged
+        row's offset in the table, the results packed (rows.pack), and (the index in those, extra cells) for each
+        row that may be shifted."""
+        first_row = self.table.first_row
+        for piece in range(begin, end, PIECE_ROWS):
+            results, maybe_shifted = self(piece, min(piece + PIECE_ROWS, end))
+            position = {id(r): i for i, r in enumerate(results)}
+            yield ([r.row_number - first_row for r in results], pack(results),
+                   [(position[id(r)], extra) for r, extra in maybe_shifted])
+
+
+#: The child sends its judged rows in pieces of this many, so that it never holds them all.
+PIECE_ROWS = 4000
 
 
 def _shifted(result: RowResult, extra: int) -> None:
