@@ -231,3 +231,15 @@ def test_copy_on_postgresql_stores_what_insert_stores(directory, monkeypatch):
     by_copy = import_and_read(data)
     assert {"persons", "cases", "warnings", "push_row_errors"} <= set(copied)
     assert by_copy == by_insert
+
+
+def test_a_push_tells_its_progress_at_each_stage(directory):
+    told = []
+    import_file("messy.csv", messy_csv(), progress=lambda stage, done, total: told.append((stage, done, total)))
+    db.session.commit()
+    stages = [stage for stage, _done, _total in told]
+    assert stages == ["judged", "persons", "cases", "warnings", "written"]
+    judged, written = told[0], told[-1]
+    pushed = db.session.scalars(select(Push)).one()
+    assert judged[1] == judged[2] == written[1] == pushed.rows_total
+    assert told[1][1] == pushed.imported
