@@ -243,3 +243,16 @@ def test_a_push_tells_its_progress_at_each_stage(directory):
     pushed = db.session.scalars(select(Push)).one()
     assert judged[1] == judged[2] == written[1] == pushed.rows_total
     assert told[1][1] == pushed.imported
+
+
+def test_a_note_repeated_on_many_rows_is_encrypted_on_each_with_its_own_nonce(directory):
+    note = "家属电话13900139000"
+    rows = [pf.row(n, 备注=note if n % 2 else "已核实") for n in range(1, 7)]
+    import_file("notes.csv", pf.csv_bytes(rows))
+    db.session.commit()
+    stored_notes = db.session.execute(text("SELECT notes FROM warnings ORDER BY row_number")).scalars().all()
+    sealed = [n for n in stored_notes if n.startswith("v1:")]
+    assert len(sealed) == 3 and len(set(sealed)) == 3  # every ciphertext differs
+    assert [n for n in stored_notes if not n.startswith("v1:")] == ["已核实"] * 3
+    assert [w.notes for w in db.session.scalars(select(EarlyWarning).order_by(EarlyWarning.row_number))] == [
+        note, "已核实"] * 3
