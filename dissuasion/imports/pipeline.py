@@ -209,9 +209,12 @@ class _RowsJudged:
         warning_column, name_column, max_rows = self.warning_column, self.name_column, self.max_rows
         for offset in range(begin, end):
             row = rows[offset]
-            if (cells.is_blank(row) or is_totals(row, warning_column) or _repeated_header(row, warning_column)
-                    or is_not_a_record(row, warning_column, name_column)):
-                continue
+            number = row[warning_column] if warning_column < len(row) else None
+            if not (number.__class__ is str and number.isascii() and number.strip()
+                    and number.strip().lower() != "warning_id"):  # (a warning number: a record, every data row)
+                if (cells.is_blank(row) or is_totals(row, warning_column) or _repeated_header(row, warning_column)
+                        or is_not_a_record(row, warning_column, name_column)):
+                    continue
             result = check_row(row, first_row + offset)
             if width and len(row) > width:
                 if any(c.strip() for c in row[width:]):
