@@ -74,7 +74,7 @@ def stored() -> dict:
 
 
 def import_and_read(data: bytes) -> tuple[dict, dict]:
-    summary = import_file("messy.csv", data)
+    summary = import_file("messy.xlsx" if data.startswith(b"PK") else "messy.csv", data)
     db.session.commit()
     result = summary.as_json() | {"push_id": None}, stored()
     for table in (PushRowError, EarlyWarning, Case, Person, Push):
@@ -111,6 +111,18 @@ def test_a_file_judged_on_two_cores_stores_exactly_what_one_core_stores(director
     assert summary["rejected"] and summary["duplicates"] and summary["flagged"] and summary["unrouted"]
     assert {e["code"] for e in summary["errors"]} >= {"shifted", "tier", "duplicate", "precinct", "amount"}
     assert rows["persons"] < len(rows["warnings"])  # the same person's rows joined one person and one case
+
+
+def test_a_workbook_judged_on_two_cores_stores_exactly_what_one_core_stores(directory, monkeypatch, forks):
+    data = pf.xlsx_bytes(messy_rows(), title="预警名单", totals=True, numeric_ids=True, numeric_phones=True)
+    monkeypatch.setattr(pipeline, "PARALLEL_ROWS", 10**9)
+    one_core = import_and_read(data)
+    monkeypatch.setattr(pipeline, "PARALLEL_ROWS", 10)
+    monkeypatch.setattr(pipeline, "PIECE_ROWS", 7)  # several pieces, values repeated across them
+    two_cores = import_and_read(data)
+    assert len(forks) == 1
+    assert two_cores == one_core
+    assert one_core[0]["flagged"] and one_core[0]["rejected"]
 
 
 def test_a_child_that_fails_changes_nothing_the_rows_are_judged_here(directory, monkeypatch, forks):
