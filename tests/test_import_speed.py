@@ -1,6 +1,6 @@
 """The import's fast paths (issue 23) store exactly what the plain paths store: judging on two cores (a forked child
-judges the last rows), the secondary indexes built after a big push on SQLite, and COPY on PostgreSQL. The sizes
-at which they start are lowered here so that small files take them."""
+judges the last rows; off unless IMPORT_JUDGE_PROCESSES is 2), the secondary indexes built after a big push on
+SQLite, and COPY on PostgreSQL. The sizes at which they start are lowered here so that small files take them."""
 import os
 
 import pytest
@@ -84,8 +84,9 @@ def import_and_read(data: bytes) -> tuple[dict, dict]:
 
 
 @pytest.fixture
-def forks(monkeypatch):
-    """How many children this process forked (their pids), and whether each gave its result."""
+def forks(app, monkeypatch):
+    """Judging on two processes (IMPORT_JUDGE_PROCESSES, off by default), and the children forked (their pids)."""
+    monkeypatch.setitem(app.config, "IMPORT_JUDGE_PROCESSES", 2)
     made = []
     fork = os.fork
 
@@ -268,3 +269,11 @@ def test_a_note_repeated_on_many_rows_is_encrypted_on_each_with_its_own_nonce(di
     assert [n for n in stored_notes if not n.startswith("v1:")] == ["已核实"] * 3
     assert [w.notes for w in db.session.scalars(select(EarlyWarning).order_by(EarlyWarning.row_number))] == [
         note, "已核实"] * 3
+
+
+def test_one_process_judges_by_default(directory, monkeypatch):
+    made = []
+    monkeypatch.setattr(parallel.os, "fork", lambda: made.append(1) or os.fork())
+    monkeypatch.setattr(pipeline, "PARALLEL_ROWS", 10)
+    import_and_read(messy_csv())
+    assert not made

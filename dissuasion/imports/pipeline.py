@@ -143,7 +143,8 @@ def judge(filename: str, digest: str, table: Table, progress: Progress | None = 
     width = _csv_width(table, header, start)
     rows = _RowsJudged(table, header, check_row, width, max_rows)
     end = len(table.rows)
-    if end - start >= PARALLEL_ROWS:  # the last rows on the other core, while this process judges the first
+    if end - start >= PARALLEL_ROWS and current_app.config["IMPORT_JUDGE_PROCESSES"] > 1:
+        # the last rows on the other core, while this process judges the first
         share = CHILD_SHARE if table.kind in ("csv", "json") else WORKBOOK_CHILD_SHARE
         middle = start + int((end - start) * (1 - share))
         shared: dict = {}
@@ -183,8 +184,11 @@ def judge(filename: str, digest: str, table: Table, progress: Progress | None = 
     return analysis
 
 
-#: A file with this many rows or more is judged on two cores (a forked child judges the last rows); below it
-#: starting the child costs more than it saves.
+#: With IMPORT_JUDGE_PROCESSES = 2, a file with this many rows or more is judged on two cores (a forked child judges
+#: the last rows); below it starting the child costs more than it saves. Off by default (1): on this project's
+#: 2-core machine, once each text is read once per file (RowChecker.memo), the copy-on-write faults of forking a
+#: 300 MB process and sending the rows back cost more than the child saves (100,000 CSV rows: analyse 1.6-1.7 s on
+#: one process, 2.0-2.2 s on two; XLSX 3.7 s and 3.9 s).
 PARALLEL_ROWS = 5000
 #: The child's share of the rows: less than half, since its rows cost it more (copying the pages it touches, and
 #: pickling its results) and cost this process their unpickling (100,000 rows on 2 cores: 1.5 s serial, about
