@@ -41,6 +41,8 @@ BENCHES = {
 IMPORT_LINE = re.compile(r"^(?P<fmt>csv|xlsx)\s+(?P<label>.+?)\s+ours\s+(?P<ours>[\d.]+)s .*?peak\s+(?P<peak>\d+) MB"
                          r" \| floor\s+(?P<floor>[\d.]+)s", re.M)
 IMPORT_RATIO, IMPORT_PEAK_MB = 2.0, 500
+#: Issue 23: through `flask --app app import-list`, start-up included (bench/import_push.py's CLI lines).
+IMPORT_CLI_RATIO = 4.0
 NOTES = ROOT / "bench" / "NOTES.md"
 NOTES_MARK = "<!-- below: bench/NOTES.md -->"
 
@@ -50,8 +52,9 @@ def import_results(output: str) -> list[dict]:
     rows = []
     for m in IMPORT_LINE.finditer(output):
         ours, floor = float(m["ours"]), float(m["floor"])
+        ratio = IMPORT_CLI_RATIO if m["label"].startswith("CLI") else IMPORT_RATIO
         rows.append({"name": f"import 100,000 rows, {m['fmt']}, {m['label']}", "figure": ours, "unit": "s",
-                     "target": round(IMPORT_RATIO * floor, 2), "floor": floor, "met": ours <= IMPORT_RATIO * floor,
+                     "target": round(ratio * floor, 2), "floor": floor, "met": ours <= ratio * floor,
                      "note": f"{100_000 / ours:,.0f} rows/s"})
         rows.append({"name": f"import peak memory, {m['fmt']}, {m['label']}", "figure": float(m["peak"]),
                      "unit": "MB", "target": IMPORT_PEAK_MB, "floor": None, "met": float(m["peak"]) < IMPORT_PEAK_MB,

@@ -17,6 +17,8 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 50 * 1024 * 1024,
     "IMPORT_MAX_ROWS": 200_000,
     "IMPORT_MAX_UNCOMPRESSED": 500 * 1024 * 1024,
+    # 2: a big file's rows are judged by this process and a forked child together (imports/pipeline.judge); 1: here.
+    "IMPORT_JUDGE_PROCESSES": 1,
     # Uploads waiting between preview and commit (default: instance/uploads; never a served folder).
     "IMPORT_UPLOAD_FOLDER": None,
     "BABEL_DEFAULT_LOCALE": "zh_CN",

@@ -11,7 +11,6 @@ import enum
 import hmac
 
 import pyotp
-import segno
 from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import func, select
@@ -210,6 +209,8 @@ def totp_uri(secret: str, user: User) -> str:
 def totp_qr_svg(uri: str) -> Markup:
     """The otpauth:// URI as a QR code, drawn here as inline SVG (no outside service, nothing fetched), for the
     authenticator app's camera."""
+    import segno  # only the TOTP page draws a QR code
+
     return Markup(segno.make(uri, error="m").svg_inline(scale=5, border=2, dark="#000", light="#fff",
                                                         title=TOTP_ISSUER))
 

@@ -10,13 +10,14 @@ Writes go through Core executemany with primary keys reserved beforehand (nothin
 """
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from blinker import Namespace
 from sqlalchemy import bindparam, select, update
 
-from ..core.bulk import bulk_insert, in_values, page_cache, reserve_ids
+from ..core.bulk import bulk_insert, in_values, indexes_built_after, page_cache, reserve_ids
 from ..core.database import serialize
 from ..core.enums import CaseStatus, EventKind, Tier
 from ..core.timeutil import now
@@ -62,12 +63,14 @@ stage_written = Namespace().signal("merge-stage-written")
 MERGE_LOCK = "cases.merge_warnings"
 
 
-def merge_warnings(items: list, by=None, push_id: int | None = None, checked: bool = False) -> MergeResult:
+def merge_warnings(items: list, by=None, push_id: int | None = None, checked: bool = False,
+                   progress: Callable[[str, int, int], None] | None = None) -> MergeResult:
     """Store warnings (WarningInput-like objects, in file order) and attach them to cases.
 
     One merge at a time (the lock is held until the caller commits): two at once could each find a person, a
     warning number or an open case missing and both create it. `checked`: the caller holds the lock already
     and has dropped, under it, the numbers stored before or repeated, so they are not looked up again.
+    `progress(stage, rows written, rows in all)` is told at the end of each stage ('persons', 'cases', 'warnings').
     """
     serialize(MERGE_LOCK)
     db.session.flush()
@@ -82,13 +85,15 @@ def merge_warnings(items: list, by=None, push_id: int | None = None, checked: bo
         if not duplicate:
             fresh.append(item)
     if fresh:
-        with page_cache(BIG_WRITE_CACHE_MB) if len(fresh) >= BIG_WRITE else nullcontext():
+        tables = (Person.__table__, Case.__table__, EarlyWarning.__table__)
+        with page_cache(BIG_WRITE_CACHE_MB) if len(fresh) >= BIG_WRITE else nullcontext(), \
+                indexes_built_after(tables, len(fresh)):
             person_of = _persons(fresh, result)
-            stage_written.send("persons")
+            _stage_done("persons", len(fresh), progress)
             case_of = _cases(fresh, person_of, by, push_id, at, result)
-            stage_written.send("cases")
+            _stage_done("cases", len(fresh), progress)
             warning_ids = _insert_warnings(fresh, person_of, case_of, by, push_id, at)
-            stage_written.send("warnings")
+            _stage_done("warnings", len(fresh), progress)
         _expire_changed(set(case_of.values()), set(person_of.values()))
     else:
         case_of, warning_ids = {}, {}
@@ -97,6 +102,12 @@ def merge_warnings(items: list, by=None, push_id: int | None = None, checked: bo
         result.warning_ids.append(None if duplicate else warning_ids.get(key))
         result.case_ids.append(None if duplicate else case_of.get(key))
     return result
+
+
+def _stage_done(stage: str, rows: int, progress) -> None:
+    stage_written.send(stage)
+    if progress is not None:
+        progress(stage, rows, rows)
 
 
 # --- persons -------------------------------------------------------------------------------------

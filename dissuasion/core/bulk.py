@@ -24,7 +24,8 @@ BATCH = 10_000
 
 def bulk_insert(table: Table, rows: Iterable[dict]) -> None:
     """INSERT every row (all with the same keys) in the current transaction. Rows may come from a
-    generator: they are consumed a batch at a time, so a push never holds all its row dicts at once."""
+    generator: they are consumed a batch at a time, so a push never holds all its row dicts at once.
+    On PostgreSQL a big batch goes in by COPY (see _copy)."""
     rows = iter(rows)
     first = next(rows, None)
     if first is None:
@@ -38,7 +39,14 @@ def bulk_insert(table: Table, rows: Iterable[dict]) -> None:
     columns = keys + list(defaults)
     compiled = insert(table).compile(dialect=dialect, column_keys=columns)
     binders = [_column_binder(table.c[k].type, dialect) for k in columns]
-    order = [columns.index(name) for name in compiled.positiontup] if compiled.positional else range(len(columns))
+    copy = dialect.name == "postgresql"
+    if copy:  # COPY takes the columns in their own order
+        order = range(len(columns))
+        preparer = dialect.identifier_preparer
+        names = ", ".join(preparer.quote(table.c[k].name) for k in columns)
+        statement = f"COPY {preparer.format_table(table)} ({names}) FROM STDIN"
+    else:
+        order = [columns.index(name) for name in compiled.positiontup] if compiled.positional else range(len(columns))
     while batch := list(islice(rows, BATCH)):
         values = []
         for index in order:
@@ -46,9 +54,26 @@ def bulk_insert(table: Table, rows: Iterable[dict]) -> None:
             column = list(map(itemgetter(name), batch)) if index < len(keys) else [defaults[name]] * len(batch)
             values.append(binders[index](column))
         params = list(zip(*values, strict=True))
-        if not compiled.positional:
+        if copy and len(params) >= COPY_MIN_ROWS:
+            _copy(conn, statement, params)
+            continue
+        if copy or not compiled.positional:
             params = [dict(zip(columns, p, strict=True)) for p in params]
         conn.exec_driver_sql(compiled.string, params)
+
+
+#: On PostgreSQL a batch of this many rows or more goes in by COPY (a push); fewer, by executemany.
+COPY_MIN_ROWS = 500
+
+
+def _copy(conn, statement: str, rows: list[tuple]) -> None:
+    """The rows by PostgreSQL's COPY through psycopg 3, in the session's transaction: what the INSERT would store
+    (the same values, adapted by the same driver), with the same checks (a unique or foreign key violated fails
+    the statement, and the push rolls back whole), several times faster than one INSERT per row."""
+    with conn.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        write = copy.write_row
+        for row in rows:
+            write(row)
 
 
 def _column_binder(type_, dialect):
@@ -100,6 +125,37 @@ def page_cache(megabytes: int):
         yield
     finally:
         conn.exec_driver_sql(f"PRAGMA cache_size={int(before)}")
+
+
+#: A write of fewer rows than this keeps the indexes as they are (see indexes_built_after).
+REBUILD_MIN_ROWS = 10_000
+
+
+@contextmanager
+def indexes_built_after(tables: Sequence[Table], rows: int):
+    """Write `rows` rows into `tables` without their secondary indexes, and build those indexes afterwards, in the
+    same transaction (SQLite's DDL is transactional: a push rolled back leaves every index as it was). Only on
+    SQLite, and only for a table holding fewer rows than the write brings (a first import, a push bigger than the
+    database): there one sort per index afterwards costs less than keeping each index in order row by row; into a
+    big table it costs more, and the table keeps its indexes. Unique indexes always stay: they are the checks.
+    Afterwards the same indexes exist, made by their own CREATE statements."""
+    conn = db.session.connection()
+    if conn.dialect.name != "sqlite" or rows < REBUILD_MIN_ROWS:
+        yield
+        return
+    dropped: list[str] = []
+    for table in tables:
+        pk = table.primary_key.columns.values()[0]
+        if (conn.execute(select(func.coalesce(func.max(pk), 0))).scalar_one() or 0) >= rows:
+            continue
+        for name, sql in conn.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL "
+                "AND upper(sql) NOT LIKE 'CREATE UNIQUE%' ORDER BY name", (table.name,)).all():
+            conn.exec_driver_sql(f'DROP INDEX "{name}"')
+            dropped.append(sql)
+    yield  # an error inside is followed by the caller's rollback, which brings the indexes back with the rest
+    for sql in dropped:
+        conn.exec_driver_sql(sql)
 
 
 def gc_paused(work):

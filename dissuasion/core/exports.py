@@ -10,10 +10,6 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 import xlsxwriter
-from docx import Document
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml.ns import qn
-from docx.shared import Pt
 
 from .enums import Role
 
@@ -81,7 +77,13 @@ def _write_cell(sheet, r: int, c: int, value, money, when) -> None:
 
 def write_docx(text: str) -> bytes:
     """A Word document of plain text: the first line as the centred title, each further line a paragraph, in a
-    font Chinese Word installations have (宋体, set for East Asian text too)."""
+    font Chinese Word installations have (宋体, set for East Asian text too). python-docx is imported here: only
+    the report's .docx needs it, and importing it costs every CLI command and worker start a tenth of a second."""
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
     document = Document()
     style = document.styles["Normal"]
     style.font.name = "宋体"

@@ -5,12 +5,12 @@ of the file, so the pipeline decides those.
 """
 import datetime as dt
 import re
-from dataclasses import dataclass, field
-from operator import itemgetter
+from dataclasses import dataclass, field, fields
+from operator import attrgetter, itemgetter
 
 from ..cases.operations import WarningInput
 from ..core import cells
-from ..core.enums import DataFlag, Tier
+from ..core.enums import DataFlag, FraudType, Tier, WarningSource
 from ..privacy.freetext import has_numbers
 from ..privacy.pii import (
     NUMBER_PROBLEMS,
@@ -90,6 +90,62 @@ class RowResult(WarningInput):
         self.problems.append(Problem(field_, code, value, verdict))
 
 
+#: RowResult's fields, in the order `pack` lists them.
+_PACKED = tuple(f.name for f in fields(RowResult))
+_values_of = attrgetter(*_PACKED)
+#: Enums travel as their values (pickling an enum member costs as much as judging half a row), the raw cells not at
+#: all (the receiver has the same rows).
+_ENUMS = {_PACKED.index(name): enum for name, enum in (("tier", Tier), ("fraud_type", FraudType),
+                                                         ("source", WarningSource))}
+_RAW = _PACKED.index("raw")
+#: Fields whose values repeat from row to row (RowChecker reads each text once per file and shares the result):
+#: sent once each, with an index per row, so that the receiver shares them too.
+_SHARED = tuple(_PACKED.index(name) for name in (
+    "name", "sex", "reason", "fraud_type_text", "registered_address", "current_address", "precinct_text",
+    "community_text", "notes", "pushed_at", "verdict"))
+
+
+def pack(results: list[RowResult]) -> list:
+    """Judged rows as columns of plain values, to send from one process to another (see `unpack`)."""
+    if not results:
+        return []
+    columns: list = list(zip(*map(_values_of, results), strict=True))
+    for index in _ENUMS:
+        columns[index] = [None if v is None else v.value for v in columns[index]]
+    columns[_RAW] = None
+    for index in _SHARED:
+        distinct: dict = {}
+        numbers = [distinct.setdefault(v, len(distinct)) for v in columns[index]]
+        columns[index] = (list(distinct), numbers)
+    return columns
+
+
+def unpack(columns: list, raws: list[list], shared: dict | None = None) -> list[RowResult]:
+    """The RowResults `pack` was given, each with its raw cells (the rows as read) given back. `shared`: the values
+    of earlier pieces, so that a value repeated across pieces is one object (a push holds less)."""
+    if not columns:
+        return []
+    shared = {} if shared is None else shared
+    columns = list(columns)
+    for index, enum in _ENUMS.items():
+        members = {m.value: m for m in enum}
+        columns[index] = [None if v is None else members[v] for v in columns[index]]
+    for index in _SHARED:
+        distinct, numbers = columns[index]
+        known = shared.setdefault(index, {})
+        distinct = [known.setdefault(v, v) for v in distinct]
+        columns[index] = [distinct[n] for n in numbers]
+    columns[_RAW] = raws
+    results = []
+    new = RowResult.__new__
+    for values in zip(*columns, strict=True):
+        r = new(RowResult)
+        for name, value in zip(_PACKED, values):  # noqa: B905 - the same length by construction
+            setattr(r, name, value)
+        results.append(r)
+    return results
+
+
 #: The fields check_row reads, in the order RowChecker hands them over.
 FIELDS = ("warning_id", "name", "sex", "id_number", "phone", "tier", "pushed_at", "reason", "fraud_type",
           "amount_at_risk", "registered_address", "current_address", "precinct", "community", "away_from_home",
@@ -115,6 +171,21 @@ class RowChecker:
         amount_column = columns.get("amount_at_risk")
         self.amount_in_wan = bool(headers and amount_column is not None and amount_column < len(headers)
                                   and amounts_in_wan(headers[amount_column]))
+        #: What each text cell of a column was read as, for this file: a push repeats its times, places, tiers,
+        #: reasons and addresses on many rows, and reading one again costs more than looking it up.
+        self.memo: dict[str, dict] = {name: {} for name in (
+            "name", "sex", "tier", "pushed_at", "reason", "fraud_type", "amount", "address", "place", "away",
+            "notes")}
+
+    def _amount(self, cell):
+        """The amount a cell says (yuan), or _UNREADABLE."""
+        try:
+            value = cells.amount(cell)
+        except ValueError:
+            return _UNREADABLE
+        if self.amount_in_wan and value is not None and not cells.says_unit(cell):
+            value = (value * 10000).quantize(value)
+        return value
 
     def __call__(self, row: list, row_number: int) -> RowResult:
         """Normalise a data row and judge what the row alone can tell: rejected or flagged."""
@@ -131,42 +202,86 @@ class RowChecker:
             r.note("warning_id", "warning_id_long", r.warning_no[:64] + "…", verdict=REJECTED)
         elif _lost_digits(warning_id, r.warning_no):
             r.note("warning_id", "warning_id_lost_digits", r.warning_no, verdict=REJECTED)
-        r.name = cells.real(cells.name(name), cells.NAME_PLACEHOLDERS)[:64]
-        r.sex = cells.sex(sex)
+        once, memo = _once, self.memo
+        r.name = once(memo["name"], _name, name)
+        r.sex = once(memo["sex"], cells.sex, sex)
         others = []
         if self.fallback:
             id_number, phone, others = _fallback(cells_, self.fallback, id_number, phone)
         if said := _read_numbers(r, id_number, phone, self.today):
             others = [*said, *others]
-        r.tier = cells.tier(tier)
-        try:
-            r.pushed_at = cells.local_time(pushed_at)
-        except ValueError:
+        r.tier = once(memo["tier"], cells.tier, tier)
+        when = once(memo["pushed_at"], _time, pushed_at)
+        if when is _UNREADABLE:
             r.note("pushed_at", "pushed_at", text(pushed_at))
-        r.reason = text(reason)[:500]
-        r.fraud_type, r.fraud_type_text = cells.fraud_type(fraud_type)
-        try:
-            r.amount_at_risk = cells.amount(amount)
-            if self.amount_in_wan and r.amount_at_risk is not None and not cells.says_unit(amount):
-                r.amount_at_risk = (r.amount_at_risk * 10000).quantize(r.amount_at_risk)
-        except ValueError:
+        else:
+            r.pushed_at = when
+        r.reason = once(memo["reason"], _reason, reason)
+        r.fraud_type, r.fraud_type_text = once(memo["fraud_type"], cells.fraud_type, fraud_type)
+        value = once(memo["amount"], self._amount, amount)
+        if value is _UNREADABLE:
             r.note("amount_at_risk", "amount", text(amount))
-        real = cells.real
-        r.registered_address = real(text(registered))[:500]
-        r.current_address = real(text(current))[:500]
-        r.precinct_text = real(text(precinct))[:100]
-        r.community_text = real(text(community))[:100]
-        away_value = cells.away(away)
+        else:
+            r.amount_at_risk = value
+        address, place = memo["address"], memo["place"]
+        r.registered_address = once(address, _address, registered)
+        r.current_address = once(address, _address, current)
+        r.precinct_text = once(place, _place, precinct)
+        r.community_text = once(place, _place, community)
+        away_value = once(memo["away"], cells.away, away)
         if away_value is None:
             r.note("away_from_home", "away", text(away))
         r.away_from_home = bool(away_value)
-        r.notes = text(notes)[:1000]
+        r.notes = once(memo["notes"], _notes, notes)
         for name, parts in self.joined.items():
             setattr(r, name, _join(cells_, parts)[:1000 if name == "notes" else 500])
         if others:
             r.notes = "；".join([r.notes, *others] if r.notes else others)[:1000]
         _judge(r, tier)
         return r
+
+
+#: A cell that does not read as what its column holds (a time, an amount): noted as such.
+_UNREADABLE = object()
+
+
+def _once(memo: dict, read, cell):
+    """read(cell), remembered for text cells (those of a CSV, most of a workbook's): the same text reads the same.
+    Other cells (numbers, dates) are read each time: 1 and 1.0 and True are one key to a dict."""
+    if cell.__class__ is not str:
+        return read(cell)
+    try:
+        return memo[cell]
+    except KeyError:
+        value = memo[cell] = read(cell)
+        return value
+
+
+def _name(cell) -> str:
+    return cells.real(cells.name(cell), cells.NAME_PLACEHOLDERS)[:64]
+
+
+def _time(cell):
+    try:
+        return cells.local_time(cell)
+    except ValueError:
+        return _UNREADABLE
+
+
+def _reason(cell) -> str:
+    return cells.text(cell)[:500]
+
+
+def _address(cell) -> str:
+    return cells.real(cells.text(cell))[:500]
+
+
+def _place(cell) -> str:
+    return cells.real(cells.text(cell))[:100]
+
+
+def _notes(cell) -> str:
+    return cells.text(cell)[:1000]
 
 
 def _fallback(row: list, fallback: dict, id_cell, phone_cell) -> tuple:

@@ -61,8 +61,19 @@ class FreeText(TypeDecorator):
         return value
 
     def bind_many(self, values: list) -> list:
-        """process_bind_param for a whole column of a bulk insert (each ciphertext its own nonce)."""
-        return [self.process_bind_param(v, None) for v in values]
+        """process_bind_param for a whole column of a bulk insert (each ciphertext its own nonce). Whether a text
+        holds a number is looked for once per distinct text: a push repeats its few reasons on every row."""
+        plain: dict[str, bool] = {}
+        out = []
+        for value in values:
+            if value:
+                keep = plain.get(value)
+                if keep is None:
+                    keep = plain[value] = not (value.startswith(CIPHER_PREFIX) or has_numbers(value))
+                if not keep:
+                    value = encrypt(value)
+            out.append(value)
+        return out
 
     def process_result_value(self, value, dialect):
         return decrypt(value) if value else value
