@@ -99,7 +99,7 @@ class Meter:
 
     def __init__(self, engine):
         self.cpu, self.sql, self.statements = defaultdict(list), defaultdict(list), 0
-        self.profiler = cProfile.Profile() if args.profile else None
+        self.profiler = cProfile.Profile(time.process_time) if args.profile else None
         self.printing, self.printed = False, set()
         event.listen(engine, "before_cursor_execute", self._count)
 
@@ -211,6 +211,7 @@ def measure(url: str) -> None:
             print(f"  {kind:<16} {len(cpu):>5} {statistics.median(cpu) * 1000:>11.2f} "
                   f"{statistics.mean(cpu) * 1000:>8.2f} {statistics.mean(sql):>8.1f}")
     if meter.profiler is not None:
+        meter.profiler.dump_stats("/tmp/c_profile.out")
         pstats.Stats(meter.profiler).sort_stats("tottime").print_stats(30)
         pstats.Stats(meter.profiler).sort_stats("cumtime").print_stats(40)
 
