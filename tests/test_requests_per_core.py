@@ -6,6 +6,8 @@ import random
 import sys
 from pathlib import Path
 
+from sqlalchemy import event
+
 from dissuasion.api.tokens import create_api_token
 from dissuasion.auth.models import ApiToken
 from dissuasion.auth.operations import revoke_token
@@ -113,3 +115,59 @@ def test_the_load_generator_never_dates_a_contact_before_the_push():
             dated = dt.datetime.strptime(data["contacted_at"], "%Y-%m-%dT%H:%M").replace(tzinfo=SHANGHAI)
             assert dated >= pushed, (kind, data["contacted_at"])
             assert dated <= at + dt.timedelta(minutes=2)  # the form's clock skew
+
+
+class _Statements:
+    """The SQL statements the app sends while the block runs."""
+
+    def __enter__(self):
+        self.sql: list[str] = []
+        event.listen(db.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def _seen(self, _conn, _cursor, statement, *_args):
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA")):
+            self.sql.append(statement)  # (SQLite's BEGIN IMMEDIATE goes through the cursor)
+
+    def __exit__(self, *_exc):
+        event.remove(db.engine, "before_cursor_execute", self._seen)
+
+
+def test_the_officers_pages_take_few_queries(client, auth, make_user, make_case, bearer):
+    """Per-request work (issue 23): the worklist asked the database 12 times (three counts, the overdue count, the
+    rows, their people and holders one query each, the header's bell, token link and precinct each their own); the
+    header now comes with the user, the counts in one query, the rows with their people."""
+    officer = make_user("officer")
+    cases = [make_case(tier=t, assignee=officer) for t in ("extra_high", "high", "medium", "low")]
+    make_case(tier="high")  # the precinct's pool
+    auth.login(officer)
+    headers = bearer(officer)
+    budget = {"/cases/": 4, f"/cases/{cases[0].id}": 8, f"/cases/{cases[0].id}/contact": 2}
+    for path, most in budget.items():
+        with _Statements() as seen:
+            page = client.get(path)
+        assert page.status_code == 200 and officer.username in page.get_data(as_text=True)
+        assert len(seen.sql) <= most, (path, len(seen.sql), seen.sql)
+    for path, most in {"/api/v1/cases": 6, f"/api/v1/cases/{cases[1].id}": 6}.items():
+        client.get(path, headers=headers)  # the token's first use from this address is audited, once
+        with _Statements() as seen:
+            answer = client.get(path, headers=headers)
+        assert answer.status_code == 200
+        assert len(seen.sql) <= most, (path, len(seen.sql), seen.sql)
+        assert not any(s.lstrip().upper().startswith(("UPDATE", "INSERT")) for s in seen.sql), seen.sql  # a read
+
+
+def test_the_header_still_shows_the_bell_and_the_token_link(client, auth, make_user, make_case, bearer):
+    """The bell's count and 接口令牌 now come with the user's own query: the same figures as before."""
+    from dissuasion.notifications.models import Notification
+
+    officer = make_user("officer")
+    auth.login(officer)
+    page = client.get("/cases/").get_data(as_text=True)
+    assert "/account/tokens" not in page and 'class="badge">' not in page.split('class="bell"')[1].split("</a>")[0]
+    bearer(officer)
+    db.session.add_all([Notification(user_id=officer.id, kind="assigned", message=f"任务 {n}") for n in range(3)])
+    db.session.commit()
+    page = client.get("/cases/").get_data(as_text=True)
+    bell = page.split('class="bell"')[1].split("</a>")[0]
+    assert "/account/tokens" in page and '<span class="badge">3</span>' in bell
