@@ -28,7 +28,8 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 CSRF = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
 VERSION = re.compile(r'name="version" value="(\d*)"')
 TOKEN = re.compile(r'name="token"[^>]*?value="([^"]+)"|value="([^"]+)"[^>]*?name="token"')
-ROW = re.compile(r"<li[^>]*>(.*?)</li>", re.S)
+#: A case's row on the worklist (not a 回访 or a meeting due: those rows carry no pool badge, whoever holds the case).
+ROW = re.compile(r"<li(?![^>]*task-)[^>]*>(.*?)</li>", re.S)
 CASE_LINK = re.compile(r'class="name" href="/cases/(\d+)"')
 TIER = re.compile(r"tier-(\w+)")
 VISIT_TIERS = ("extra_high", "high")
@@ -201,7 +202,9 @@ async def officer(run: Run, base: str, username: str, password: str, start_at: f
             if picked is None or not await pause():
                 continue
             case_id, tier = picked
-            shown = await run.request(client, "case page", "GET", f"/cases/{case_id}", conflict_ok=from_pool)
+            # 409 (taken by a colleague) is the app's answer for a case that changed hands: a pool case signed for
+            # a moment before, and, rarely, an own case re-routed meanwhile (a push's repeat warning)
+            shown = await run.request(client, "case page", "GET", f"/cases/{case_id}", conflict_ok=True)
             if shown is None or shown.status != 200:
                 continue
             earliest = pushed_at(shown.text)
@@ -212,8 +215,7 @@ async def officer(run: Run, base: str, username: str, password: str, start_at: f
                                            conflict_ok=True, data={"csrf_token": _csrf(shown)})
                 if signed is None or signed.status != 302:
                     continue
-            form = await run.request(client, "contact form", "GET", f"/cases/{case_id}/contact",
-                                     conflict_ok=from_pool)
+            form = await run.request(client, "contact form", "GET", f"/cases/{case_id}/contact", conflict_ok=True)
             if form is None or form.status != 200 or not await pause():
                 continue
             n += 1
@@ -222,7 +224,7 @@ async def officer(run: Run, base: str, username: str, password: str, start_at: f
             version = VERSION.search(form.text)
             data = contact_form(kind, tier, version.group(1) if version else "", _csrf(form), marker, rng, earliest)
             posted = await run.request(client, "contact post", "POST", f"/cases/{case_id}/contact", expect=302,
-                                       conflict_ok=from_pool, data=data)
+                                       conflict_ok=True, data=data)
             ok = posted is not None and posted.status == 302
             run.posted[marker] = {"case": case_id, "kind": kind, "tier": tier, "ok": ok}
             if ok:

@@ -41,6 +41,10 @@ def parse_args():
     ap.add_argument("--rounds", type=int, default=6, help="rounds of worklist, case, form, post per officer")
     ap.add_argument("--profile", default="", help="a kind to profile with cProfile")
     ap.add_argument("--sql", default="", help="a kind whose first request's SQL statements are printed")
+    ap.add_argument("--calls", action="store_true",
+                    help="also count the Python and C function calls per request (sys.setprofile): a figure the "
+                         "other tenants of the machine cannot disturb, unlike CPU time (the CPU column is then "
+                         "inflated by the counting)")
     return ap.parse_args()
 
 
@@ -99,6 +103,7 @@ class Meter:
 
     def __init__(self, engine):
         self.cpu, self.sql, self.statements = defaultdict(list), defaultdict(list), 0
+        self.calls, self._calls = defaultdict(list), 0
         self.profiler = cProfile.Profile(time.process_time) if args.profile else None
         self.printing, self.printed = False, set()
         event.listen(engine, "before_cursor_execute", self._count)
@@ -107,6 +112,10 @@ class Meter:
         self.statements += 1
         if self.printing:
             print("    " + " ".join(statement.split())[:300])
+
+    def _count_call(self, _frame, what, _arg):
+        if what in ("call", "c_call"):
+            self._calls += 1
 
     def run(self, kind: str, call):
         n = self.statements
@@ -117,9 +126,15 @@ class Meter:
         profiling = self.profiler is not None and kind == args.profile
         if profiling:
             self.profiler.enable()
+        if args.calls:
+            self._calls = 0
+            sys.setprofile(self._count_call)
         t = time.process_time()
         response = call()
         self.cpu[kind].append(time.process_time() - t)
+        if args.calls:
+            sys.setprofile(None)
+            self.calls[kind].append(self._calls)
         if profiling:
             self.profiler.disable()
         self.sql[kind].append(self.statements - n)
@@ -203,13 +218,15 @@ def measure(url: str) -> None:
                 print(f"  API contact answered {answer.status_code}: {answer.get_data(as_text=True)[:200]}",
                       flush=True)
     print(f"code: {args.tree.resolve()} ({_commit(args.tree)}); {args.officers} officers x {args.rounds} rounds")
-    print(f"  {'kind':<16} {'n':>5} {'CPU ms p50':>11} {'mean':>8} {'SQL/req':>8}")
+    print(f"  {'kind':<16} {'n':>5} {'CPU ms p50':>11} {'mean':>8} {'SQL/req':>8}"
+          + (f" {'calls/req p50':>14}" if args.calls else ""))
     for kind in ("worklist", "case page", "contact form", "contact post", "API worklist", "API case",
                  "API contact"):
         cpu, sql = meter.cpu[kind], meter.sql[kind]
         if cpu:
             print(f"  {kind:<16} {len(cpu):>5} {statistics.median(cpu) * 1000:>11.2f} "
-                  f"{statistics.mean(cpu) * 1000:>8.2f} {statistics.mean(sql):>8.1f}")
+                  f"{statistics.mean(cpu) * 1000:>8.2f} {statistics.mean(sql):>8.1f}"
+                  + (f" {statistics.median(meter.calls[kind]):>14,.0f}" if args.calls else ""))
     if meter.profiler is not None:
         meter.profiler.dump_stats("/tmp/c_profile.out")
         pstats.Stats(meter.profiler).sort_stats("tottime").print_stats(30)
