@@ -86,6 +86,12 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/test",
                     help="a database to connect to for CREATE/DROP DATABASE")
     ap.add_argument("--keep-db", action="store_true")
+    ap.add_argument("--pool-share", type=float, default=0.1,
+                    help="share of an officer's steps that take a case from the precinct's pool (409 when a "
+                         "colleague took it first: counted as a conflict, not an error)")
+    ap.add_argument("--tree", type=Path, default=ROOT,
+                    help="the checkout whose app is served (migrations, gunicorn, scheduler); the load generator "
+                         "and the check stay this one's, so two versions of the app meet the same load")
     return ap.parse_args()
 
 
@@ -97,7 +103,7 @@ def free_port() -> int:
 
 def prepare(args, env: dict, url: str) -> None:
     started = time.perf_counter()
-    load_seed.upgrade(BIN / "flask", env, ROOT)
+    load_seed.upgrade(BIN / "flask", env, args.tree)
     seeded = load_seed.seed(url, (SHARED / "samples" / "directory.csv").read_bytes(), args.users,
                             args.open_per_officer, args.closed)
     print(f"schema and seed: {seeded.cases:,} cases ({seeded.open_cases:,} open), {len(seeded.officers)} officers, "
@@ -129,10 +135,10 @@ def serve_and_load(args, env: dict):
     """Start the scheduler and gunicorn, run the users, stop both; returns the run and its CPU figures."""
     for name in ("access.log", "gunicorn.log", "scheduler.log"):
         (LOGS / name).unlink(missing_ok=True)
-    scheduler = subprocess.Popen([str(BIN / "flask"), "--app", "app", "scheduler"], cwd=ROOT, env=env,
+    scheduler = subprocess.Popen([str(BIN / "flask"), "--app", "app", "scheduler"], cwd=args.tree, env=env,
                                  stdout=(LOGS / "scheduler.log").open("w"), stderr=subprocess.STDOUT)
-    web = subprocess.Popen([str(BIN / "gunicorn"), "-c", "dissuasion/deploy/gunicorn.conf.py", "app:app"], cwd=ROOT,
-                           env=env, stdout=(LOGS / "gunicorn.log").open("w"), stderr=subprocess.STDOUT)
+    web = subprocess.Popen([str(BIN / "gunicorn"), "-c", "dissuasion/deploy/gunicorn.conf.py", "app:app"],
+                           cwd=args.tree, env=env, stdout=(LOGS / "gunicorn.log").open("w"), stderr=subprocess.STDOUT)
     base = f"http://{env['GUNICORN_BIND']}"
     try:
         wait_healthy(base, web)
@@ -173,7 +179,8 @@ async def load(args, base: str) -> load_users.Run:
     ramp_end, stop_at = now + args.ramp, now + args.ramp + args.duration
     run = load_users.Run(marker=f"load:{time.strftime('%H%M%S')}", steady_from=ramp_end)
     officers = [load_users.officer(run, base, u, load_seed.PASSWORD, now + args.ramp * i / max(1, args.users),
-                                   stop_at, tuple(args.think), seed=i) for i, u in enumerate(args.seeded.officers)]
+                                   stop_at, tuple(args.think), seed=i, pool_share=args.pool_share)
+                for i, u in enumerate(args.seeded.officers)]
     staff = [load_users.center(run, base, u, load_seed.PASSWORD, args.files[i], ramp_end + 5 * i, stop_at,
                                args.push_every) for i, u in enumerate(args.seeded.center[:args.staff])]
     await asyncio.gather(*officers, *staff)
@@ -241,9 +248,9 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)] if ordered else float("nan")
 
 
-def _row(label: str, times: list[float], errors: int) -> str:
+def _row(label: str, times: list[float], errors: int, conflicts: int = 0) -> str:
     return (f"  {label:<24} {len(times):>7,} {percentile(times, 50):>8.0f} {percentile(times, 95):>8.0f} "
-            f"{percentile(times, 99):>8.0f} {max(times, default=float('nan')):>8.0f} {errors:>7}")
+            f"{percentile(times, 99):>8.0f} {max(times, default=float('nan')):>8.0f} {conflicts:>9} {errors:>7}")
 
 
 #: gunicorn's access log lines: method, path, status, microseconds (gunicorn.conf.py's access_log_format).
@@ -262,18 +269,26 @@ def server_times() -> dict[str, list[float]]:
 
 
 def _table(samples: list, title: str) -> None:
-    by_kind, errors = defaultdict(list), defaultdict(int)
+    by_kind, errors, conflicts = defaultdict(list), defaultdict(int), defaultdict(int)
+    statuses = defaultdict(lambda: defaultdict(int))
     for s in samples:
         by_kind[s.kind].append(s.ms)
         errors[s.kind] += not s.ok
+        conflicts[s.kind] += s.conflict
+        statuses[s.kind][s.status] += 1
     print(title)
-    print(f"  {'kind':<24} {'n':>7} {'p50':>8} {'p95':>8} {'p99':>8} {'max':>8} {'errors':>7}")
-    for kind in sorted(by_kind, key=lambda k: (k in load_users.STAFF_KINDS, k)):
-        print(_row(kind, by_kind[kind], errors[kind]))
+    print(f"  {'kind':<24} {'n':>7} {'p50':>8} {'p95':>8} {'p99':>8} {'max':>8} {'conflicts':>9} {'errors':>7}")
+    kinds = sorted(by_kind, key=lambda k: (k in load_users.STAFF_KINDS, k))
+    for kind in kinds:
+        print(_row(kind, by_kind[kind], errors[kind], conflicts[kind]))
     officer = [s for s in samples if s.kind not in load_users.STAFF_KINDS and not s.kind.startswith("login")]
-    print(_row("officers' pages", [s.ms for s in officer], sum(not s.ok for s in officer)))
+    print(_row("officers' pages", [s.ms for s in officer], sum(not s.ok for s in officer),
+               sum(s.conflict for s in officer)))
     work = [s for s in samples if not s.kind.startswith("login")]
-    print(_row("every request but logins", [s.ms for s in work], sum(not s.ok for s in work)))
+    print(_row("every request but logins", [s.ms for s in work], sum(not s.ok for s in work),
+               sum(s.conflict for s in work)))
+    print("  answers by status (0: no answer): " + "; ".join(
+        f"{kind} " + ", ".join(f"{status} x{n:,}" for status, n in sorted(statuses[kind].items())) for kind in kinds))
 
 
 def _server_side() -> None:
@@ -291,8 +306,11 @@ def report(args, run: load_users.Run, window: dict, url: str) -> None:
     _table(steady, f"\nsteady phase, {args.duration:.0f} s: {len(steady):,} requests "
                    f"({len(steady) / args.duration:.1f}/s); times in ms, client side (loopback):")
     _server_side()
-    for kind, detail in run.errors[:10]:
-        print(f"  error: {kind}: {detail}")
+    grouped = defaultdict(list)  # the same refusal on many cases is one line, with how often and two examples
+    for kind, detail in run.errors:
+        grouped[(kind, NUMBER.sub("/N", re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d", "<time>", detail)))].append(detail)
+    for (kind, _shape), details in sorted(grouped.items(), key=lambda kv: -len(kv[1]))[:15]:
+        print(f"  error x{len(details)}: {kind}: {details[0]}" + (f" (also: {details[1]})" if len(details) > 1 else ""))
     for push in run.pushes:
         print(f"  push {push['file']}: preview + commit {push['seconds']:.1f} s (push #{push['push']})")
     cpu, seconds = window["cpu"], window["seconds"]
@@ -311,13 +329,15 @@ def report(args, run: load_users.Run, window: dict, url: str) -> None:
         print("  " + line)
     work = [s.ms for s in steady if not s.kind.startswith("login")]
     p95, n_errors = percentile(work, 95), sum(not s.ok for s in run.samples)
+    n_conflicts = sum(s.conflict for s in run.samples)
     login_times = [s.ms for s in run.samples if s.kind.startswith("login")]
     setup = (f"{args.users} officers + {args.staff} staff ({args.push_rows:,}-row pushes), {args.duration:.0f} s, "
              f"{args.workers} workers, PostgreSQL")
     emit(f"load: p95 of the steady phase, every request but logins ({setup})", round(p95, 1), "ms", TARGET_P95_MS,
          note=f"p50 {percentile(work, 50):.0f} ms, p99 {percentile(work, 99):.0f} ms, {len(work):,} requests; "
               f"logins during the ramp p95 {percentile(login_times, 95):.0f} ms")
-    emit("load: errors (logins included)", n_errors, "requests", 0)
+    emit("load: errors (logins included)", n_errors, "requests", 0,
+         note=f"{n_conflicts} conflicts (409: a pool case a colleague had just taken) not counted as errors")
     lost = len(verdict.lost) + len(verdict.duplicated) + len(verdict.followups_missing) + len(
         verdict.followups_unexpected) + verdict.followups_duplicated + verdict.notifications_duplicated
     emit("load: contacts and follow-ups lost or duplicated", lost, "rows", 0,

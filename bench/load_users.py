@@ -28,7 +28,8 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 CSRF = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
 VERSION = re.compile(r'name="version" value="(\d*)"')
 TOKEN = re.compile(r'name="token"[^>]*?value="([^"]+)"|value="([^"]+)"[^>]*?name="token"')
-ROW = re.compile(r"<li[^>]*>(.*?)</li>", re.S)
+#: A case's row on the worklist (not a 回访 or a meeting due: those rows carry no pool badge, whoever holds the case).
+ROW = re.compile(r"<li(?![^>]*task-)[^>]*>(.*?)</li>", re.S)
 CASE_LINK = re.compile(r'class="name" href="/cases/(\d+)"')
 TIER = re.compile(r"tier-(\w+)")
 VISIT_TIERS = ("extra_high", "high")
@@ -45,6 +46,18 @@ class Sample:
     ok: bool
     #: seconds after the start of the steady phase (negative: during the ramp)
     at: float
+    #: the HTTP status (0: no answer)
+    status: int = 0
+    #: 409 where a conflict is a possible answer (a pool case a colleague has just taken): not an error
+    conflict: bool = False
+
+
+#: What an error page says (the form's message, the field errors, the flash): reported with the error.
+SAID = re.compile(r'<(?:div|p) class="(?:flash flash-\w+(?: closed-notice)?|error)"[^>]*>(.*?)</(?:div|p)>', re.S)
+
+
+def said(text: str) -> str:
+    return " | ".join(" ".join(m.split()) for m in SAID.findall(text))[:300]
 
 
 @dataclass
@@ -69,7 +82,8 @@ class Run:
     fallbacks: int = 0
 
     async def request(self, client: aiohttp.ClientSession, kind: str, method: str, url: str, expect: int = 200,
-                      **kwargs) -> Page | None:
+                      conflict_ok: bool = False, **kwargs) -> Page | None:
+        """One request; an answer other than `expect` is an error, except 409 when `conflict_ok` (a conflict)."""
         started, began = time.perf_counter(), time.monotonic()
         try:
             async with client.request(method, url, allow_redirects=False, **kwargs) as response:
@@ -78,10 +92,12 @@ class Run:
             self.samples.append(Sample(kind, (time.perf_counter() - started) * 1000, False, began - self.steady_from))
             self.errors.append((kind, f"{type(exc).__name__}: {exc}"[:200]))
             return None
-        ok = page.status == expect
-        self.samples.append(Sample(kind, (time.perf_counter() - started) * 1000, ok, began - self.steady_from))
+        conflict = conflict_ok and page.status == 409
+        ok = page.status == expect or conflict
+        self.samples.append(Sample(kind, (time.perf_counter() - started) * 1000, ok, began - self.steady_from,
+                                   page.status, conflict))
         if not ok:
-            self.errors.append((kind, f"HTTP {page.status} on {method} {url}"))
+            self.errors.append((kind, f"HTTP {page.status} on {method} {url}: {said(page.text)}"))
         return page
 
 
@@ -118,39 +134,52 @@ def pushed_at(case_page: str) -> dt.datetime | None:
     return min(times) if times else None
 
 
+def _not_before(when: dt.datetime, at: dt.datetime, earliest: dt.datetime | None) -> dt.datetime:
+    """`when`, but never before the case's push: `earliest` is the push time as the case page shows it (to the
+    minute), so the next whole minute is after the push; the form (minutes only) then reads it as that minute. At
+    most a minute ahead of now (the form allows two minutes of clock skew)."""
+    if earliest is None:
+        return when
+    return min(max(when, earliest + dt.timedelta(minutes=1)), at + dt.timedelta(minutes=1))
+
+
 def contact_form(kind: str, tier: str, version: str, csrf: str, marker: str, rng: random.Random,
                  earliest: dt.datetime | None = None) -> dict:
-    """The fields a user fills in for one kind of contact (the form's own rules: contact/validation.py); a call
-    logged late is never dated before the case's warning was pushed (`earliest`)."""
+    """The fields a user fills in for one kind of contact (the form's own rules: contact/validation.py); no contact
+    is dated before the case's warning was pushed (`earliest`): neither a call logged late nor a 劝阻 logged a few
+    minutes after it happened (a case pushed a minute ago; the app refuses those, by design)."""
     at = dt.datetime.now(dt.UTC)
     visit = tier in VISIT_TIERS
     data = {"csrf_token": csrf, "version": version, "note": marker, "action": "again", "outcome": ""}
     if kind == "failed":
-        late = dt.timedelta(minutes=rng.uniform(5, 90))
-        when = at - late if earliest is None else max(at - late, min(at, earliest + dt.timedelta(minutes=1)))
+        when = _not_before(at - dt.timedelta(minutes=rng.uniform(5, 90)), at, earliest)
         data |= {"method": "visit" if visit else "phone", "reached": "none",
                  "failure_reason": "not_home" if visit else "no_answer", "contacted_at": _local(when)}
         return data
+    when = _not_before(at - dt.timedelta(minutes=rng.uniform(1, 10)), at, earliest)
     data |= {"method": "visit" if visit else "phone", "reached": "self", "app": "registered_now",
-             "contacted_at": _local(at - dt.timedelta(minutes=rng.uniform(1, 10)))}
+             "contacted_at": _local(when)}
     if kind == "dissuaded":
         return data | {"outcome": "dissuaded", "amount_dissuaded": f"{rng.randrange(500, 50_000)}.00"}
     return data | {"outcome": "self_protected", "action": "close"}
 
 
-def pick_case(page: str, rng: random.Random) -> tuple[int, str] | None:
-    """One of the first few cases on the worklist that are the officer's own (the pool is left to the leads)."""
-    own = []
+def pick_case(page: str, rng: random.Random, pool: bool = False) -> tuple[int, str] | None:
+    """One of the first few cases on the worklist that are the officer's own, or with `pool` one of the first
+    few of the precinct's pool (which a colleague may take first)."""
+    found = []
     for row in ROW.findall(page):
         link, tier = CASE_LINK.search(row), TIER.search(row)
-        if link and tier and "badge pool" not in row:
-            own.append((int(link.group(1)), tier.group(1)))
-    return rng.choice(own[:5]) if own else None
+        if link and tier and ("badge pool" in row) == pool:
+            found.append((int(link.group(1)), tier.group(1)))
+    return rng.choice(found[:5]) if found else None
 
 
 async def officer(run: Run, base: str, username: str, password: str, start_at: float, stop_at: float,
-                  think: tuple[float, float], seed: int) -> None:
-    """One officer's shift: log in at start_at, work cases until stop_at."""
+                  think: tuple[float, float], seed: int, pool_share: float = 0.0) -> None:
+    """One officer's shift: log in at start_at, work cases until stop_at. With the chance `pool_share` a step
+    takes a case from the precinct's pool (签收并领取 on the case page) before logging the contact: a colleague
+    may have taken it a moment before, and the app answers 409, which is a conflict, not an error."""
     rng = random.Random(seed)
     await asyncio.sleep(max(0.0, start_at - time.monotonic()))
     async with session(base, 60) as client:
@@ -164,19 +193,29 @@ async def officer(run: Run, base: str, username: str, password: str, start_at: f
 
         while await pause():
             page = await run.request(client, "worklist", "GET", "/cases/")
-            picked = pick_case(page.text, rng) if page is not None and page.status == 200 else None
-            if picked is None:
+            from_pool = rng.random() < pool_share
+            picked = pick_case(page.text, rng, from_pool) if page is not None and page.status == 200 else None
+            if picked is None and not from_pool:
                 run.fallbacks += 1
                 page = await run.request(client, "worklist", "GET", "/cases/?page=2")
                 picked = pick_case(page.text, rng) if page is not None and page.status == 200 else None
             if picked is None or not await pause():
                 continue
             case_id, tier = picked
-            shown = await run.request(client, "case page", "GET", f"/cases/{case_id}")
-            earliest = pushed_at(shown.text) if shown is not None and shown.status == 200 else None
+            # 409 (taken by a colleague) is the app's answer for a case that changed hands: a pool case signed for
+            # a moment before, and, rarely, an own case re-routed meanwhile (a push's repeat warning)
+            shown = await run.request(client, "case page", "GET", f"/cases/{case_id}", conflict_ok=True)
+            if shown is None or shown.status != 200:
+                continue
+            earliest = pushed_at(shown.text)
             if not await pause():
                 break
-            form = await run.request(client, "contact form", "GET", f"/cases/{case_id}/contact")
+            if from_pool:
+                signed = await run.request(client, "sign for (pool)", "POST", f"/cases/{case_id}/sign", expect=302,
+                                           conflict_ok=True, data={"csrf_token": _csrf(shown)})
+                if signed is None or signed.status != 302:
+                    continue
+            form = await run.request(client, "contact form", "GET", f"/cases/{case_id}/contact", conflict_ok=True)
             if form is None or form.status != 200 or not await pause():
                 continue
             n += 1
@@ -185,7 +224,7 @@ async def officer(run: Run, base: str, username: str, password: str, start_at: f
             version = VERSION.search(form.text)
             data = contact_form(kind, tier, version.group(1) if version else "", _csrf(form), marker, rng, earliest)
             posted = await run.request(client, "contact post", "POST", f"/cases/{case_id}/contact", expect=302,
-                                       data=data)
+                                       conflict_ok=True, data=data)
             ok = posted is not None and posted.status == 302
             run.posted[marker] = {"case": case_id, "kind": kind, "tier": tier, "ok": ok}
             if ok:

@@ -4,11 +4,14 @@
   has exactly one 劝阻记录 event on its case's timeline;
 * every follow-up the rules must have made for those contacts exists exactly once, and no other was made: the
   expected rule keys are worked out again here from the contacts, in the order they were logged, by the rules of
-  followups/rules.py (a retry while tries are left, then the escalation steps; the tier's 回访 after 劝阻);
+  followups/rules.py (a retry while tries are left, then the escalation steps; the tier's 回访 after 劝阻; and,
+  since issue 20, the next contact of an open case left with nothing pending and no result, e.g. once every
+  escalation step has been tried: `next:<case>:<time>`);
 * no notification was sent twice (the scheduler ran beside four web workers the whole time).
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -16,9 +19,10 @@ from sqlalchemy import func, select
 
 from dissuasion.cases.models import Case, CaseEvent, RuleSetting
 from dissuasion.contacts.models import Contact
-from dissuasion.core.enums import EventKind, Outcome, Reached
+from dissuasion.core.enums import EventKind, FollowUpKind, Method, Outcome, Reached
 from dissuasion.extensions import db
 from dissuasion.followups.models import FollowUp
+from dissuasion.followups.rules import done_by
 from dissuasion.notifications.models import Notification
 
 GIVE_UP = "unreachable"
@@ -105,27 +109,56 @@ def _check_events(v: Verdict, case_ids: list[int]) -> None:
         n for c, n in events.items() if c not in contacts)
 
 
+@dataclass
+class _Due:
+    """A follow-up the check expects, as the completion rule (followups.rules.done_by) reads it."""
+
+    kind: FollowUpKind
+    method: Method
+    due_at: object
+
+
 def expected_keys(case: Case, contacts: list[Contact], rule: RuleSetting) -> list[str]:
-    """The rule keys followups/rules.py gives these contacts, logged in this order on an open case."""
+    """The rule keys followups/rules.py gives these contacts, logged in this order on an open case (the load test's
+    contacts: a failed try, a 劝阻 that keeps the case open, or an 办结 that closes it)."""
     keys, attempts, failures = [], 0, 0  # the seeded and the imported cases start with no failed tries
+    pending: list[_Due] = []
+    has_result = False  # a 劝阻 or 自主防范: the case is watched and gets no "next contact"
     for contact in contacts:
+        pending = [f for f in pending if not done_by(f, contact)]
+        closing = contact.outcome is not None and contact.outcome != Outcome.DISSUADED  # the generator's 办结
         if contact.reached == Reached.NONE:
             attempts += 1
             failures += 1
-            if attempts < rule.max_tries:
-                keys.append(f"retry:{case.id}:{failures}")
-                continue
+            step_after = dt.timedelta(minutes=rule.retry_minutes or rule.contact_minutes)
             steps = list(rule.escalation or [])
             index = attempts - rule.max_tries
-            if index < len(steps):
+            if attempts < rule.max_tries:
+                keys.append(f"retry:{case.id}:{failures}")
+                pending.append(_Due(FollowUpKind.RETRY, case.method, contact.contacted_at + step_after))
+            elif index < len(steps):
                 if steps[index] == GIVE_UP:
                     break  # the case closed as 无法联系; nothing is logged on it after that
+                method = Method(steps[index])
+                if method == Method.VISIT and case.away_from_home:
+                    method = Method.RELATIVES
                 keys.append(f"escalation:{case.id}:{failures}")
-            continue
-        attempts = 0
-        if contact.outcome == Outcome.DISSUADED:
-            keys += [f"revisit:{case.id}:{contact.id}:{day}" for day in rule.followup_days or []]
+                pending.append(_Due(FollowUpKind.ESCALATION, method, contact.contacted_at + step_after))
+        else:
+            attempts = 0
+            has_result = has_result or contact.outcome in (Outcome.DISSUADED, Outcome.SELF_PROTECTED)
+            if contact.outcome == Outcome.DISSUADED:
+                keys += [f"revisit:{case.id}:{contact.id}:{day}" for day in rule.followup_days or []]
+                pending += [_Due(FollowUpKind.REVISIT, Method.PHONE, contact.contacted_at + dt.timedelta(days=day))
+                            for day in rule.followup_days or []]
+        if closing:
+            break
+        if not has_result and not pending:  # issue 20: an open case under way always has its next contact due
+            keys.append(f"next:{case.id}:{int(contact.contacted_at.timestamp())}")
+            pending.append(_Due(FollowUpKind.RETRY, case.method, contact.contacted_at + dt.timedelta(
+                minutes=rule.contact_minutes)))
     return keys
+
 
 
 def _check_followups(v: Verdict, case_ids: list[int]) -> None:

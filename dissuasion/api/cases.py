@@ -5,8 +5,7 @@ from __future__ import annotations
 from flask import g, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..cases import queries
@@ -15,6 +14,7 @@ from ..cases.lifecycle import LifecycleError, StaleCase, check_version, close_wi
 from ..cases.models import Case
 from ..cases.permissions import may_work
 from ..cases.scoping import case_or_404
+from ..contacts.models import Contact
 from ..contacts.operations import log_contact
 from ..contacts.validation import InputError, parse_contact
 from ..core.database import writes_on_get
@@ -53,11 +53,17 @@ def list_cases():
     """The token user's worklist, in the worklist's order: overdue first, then tier, then deadline."""
     page = max(request.args.get("page", 1, type=int), 1)
     per_page = min(max(request.args.get("per_page", 50, type=int), 1), MAX_PER_PAGE)
-    pagination = queries.worklist(g.api_user, page=page, per_page=per_page, filters=_filters(request.args))
-    ids = [c.id for c in pagination.items]
-    db.session.scalars(select(Case).where(Case.id.in_(ids)).options(selectinload(Case.followups))).all()
+    pagination = queries.worklist(g.api_user, page=page, per_page=per_page, filters=_filters(request.args),
+                                  options=(joinedload(Case.precinct), joinedload(Case.community),
+                                           selectinload(Case.followups)))
     return respond({"items": [case_json(c) for c in pagination.items], "total": pagination.total,
                     "page": page, "per_page": per_page})
+
+
+#: What case_detail_json reads, loaded with the case: its many-to-one rows joined, each collection in one query.
+DETAIL_LOADS = (joinedload(Case.person), joinedload(Case.precinct), joinedload(Case.community),
+                joinedload(Case.assignee), selectinload(Case.followups), selectinload(Case.warnings),
+                selectinload(Case.contacts).joinedload(Contact.officer))
 
 
 @bp.get("/cases/<int:case_id>")
@@ -65,7 +71,7 @@ def list_cases():
 @roles(*CASE_ROLES)
 def get_case(case_id: int):
     """One case with its contacts, follow-ups and warnings (numbers masked)."""
-    return respond(case_detail_json(case_or_404(g.api_user, case_id)))
+    return respond(case_detail_json(case_or_404(g.api_user, case_id, *DETAIL_LOADS)))
 
 
 def _workable(case_id: int) -> Case:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..auth.models import ApiToken
 from ..auth.operations import UserError, revoke_token
@@ -56,13 +57,20 @@ def tokens_of(user: User | None = None) -> list[ApiToken]:
     return list(db.session.scalars(stmt))
 
 
+#: `last_used_at` is written at most this often: writing it on every request made each read a write and a commit.
+#: The token's validity is read from its row on every request all the same (a revoked token is refused at once).
+LAST_USED_EVERY = dt.timedelta(minutes=1)
+
+
 def token_user(header: str, ip: str = "") -> User | None:
-    """The active user of a valid, unexpired, unrevoked `Bearer …` header (its last use noted), or None. A use from
-    another address than the last one is audited (a token copied off the pushing system's host shows up)."""
+    """The active user of a valid, unexpired, unrevoked `Bearer …` header (its last use noted, to the minute), or
+    None. A use from another address than the last one is audited (a token copied off the pushing system's host
+    shows up)."""
     scheme, _sep, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    row = db.session.scalar(select(ApiToken).filter_by(token_hash=digest(token.strip())))
+    row = db.session.scalar(select(ApiToken).filter_by(token_hash=digest(token.strip()))
+                            .options(joinedload(ApiToken.user)))
     at = now()
     if row is None or not row.usable(at):
         return None
@@ -70,5 +78,6 @@ def token_user(header: str, ip: str = "") -> User | None:
         record("api_token_new_address", "api_token", row.id, user=row.user, name=row.name, ip=ip,
                previous_ip=row.last_used_ip or None)
         row.last_used_ip = ip[:64]
-    row.last_used_at = at
+    if row.last_used_at is None or at - row.last_used_at >= LAST_USED_EVERY or at < row.last_used_at:
+        row.last_used_at = at
     return row.user

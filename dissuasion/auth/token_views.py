@@ -4,6 +4,7 @@ account's on its user page (auth/user_edit.html reads tokens_of_user). Tokens ar
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import exists
 
 from ..core.decorators import roles_required
 from ..core.enums import Role
@@ -11,6 +12,7 @@ from ..core.timeutil import now
 from ..extensions import db
 from .models import ApiToken, User
 from .operations import revoke_token
+from .session import HEADER_FIGURES, header_figure
 
 bp = Blueprint("tokens", __name__)
 
@@ -55,10 +57,14 @@ def _revoke(token: ApiToken | None, owner_id: int) -> None:
 
 
 def init_app(app: Flask) -> None:
+    HEADER_FIGURES["holds_api_tokens"] = lambda user_id: exists().where(ApiToken.user_id == user_id)
+
     @app.context_processor
     def inject_token_link():
-        """Whether the header links 接口令牌: only for someone who holds a token."""
+        """Whether the header links 接口令牌: only for someone who holds a token (loaded with the user)."""
         if request.path.startswith("/api/") or not current_user.is_authenticated:
             return {}
-        held = db.session.scalar(db.select(ApiToken.id).filter_by(user_id=current_user.id).limit(1))
-        return {"holds_api_tokens": held is not None}
+        held = header_figure("holds_api_tokens", current_user)
+        if held is None:
+            held = db.session.scalar(db.select(ApiToken.id).filter_by(user_id=current_user.id).limit(1)) is not None
+        return {"holds_api_tokens": held}

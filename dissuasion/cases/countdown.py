@@ -2,8 +2,7 @@
 import datetime as dt
 import math
 
-from flask_babel import gettext as _
-
+from ..core.i18n import gettext as _
 from ..core.timeutil import now
 
 

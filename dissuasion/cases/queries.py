@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import case as sql_case
 from sqlalchemy import exists, func, literal, select, union_all
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..auth.models import User
 from ..auth.scoping import scope
@@ -117,11 +117,13 @@ def _watch_rows(user: User, f: WorklistFilter, at):
     return stmt
 
 
-def tasks(user: User, page: int = 1, per_page: int = 50, filters: WorklistFilter | None = None):
+def tasks(user: User, page: int = 1, per_page: int = 50, filters: WorklistFilter | None = None,
+          with_overdue: bool = False):
     """The worklist as tasks: the cases (as worklist) and, as rows of their own, the 回访 due today or overdue on
     cases within reach and the watch meetings due today or overdue, sorted together: overdue first, then tier (a
     meeting takes its case's, or comes after the tiers), then the nearest deadline. The pagination's total counts
-    every row; `cases_total` on it counts the cases alone."""
+    every row; `cases_total` on it counts the cases alone; with `with_overdue`, `overdue` is overdue_count(user),
+    counted in the same query as the totals."""
     f = filters or WorklistFilter()
     at = now()
     FollowUp = _followup_model()  # noqa: N806
@@ -141,8 +143,12 @@ def tasks(user: User, page: int = 1, per_page: int = 50, filters: WorklistFilter
     watch_rows = _watch_rows(user, f, at)
     if watch_rows is not None:
         extra.append(watch_rows)
-    cases_total = db.session.scalar(select(func.count()).select_from(case_rows.subquery())) or 0
-    due = sum(db.session.scalar(select(func.count()).select_from(part.subquery())) or 0 for part in extra)
+    # every count in one round trip: the cases, each kind of extra row, and the overdue figure of the page's header
+    counts = [select(func.count()).select_from(part.subquery()).scalar_subquery() for part in (case_rows, *extra)]
+    if with_overdue:
+        counts.append(_overdue_count_stmt(user).scalar_subquery())
+    figures = [n or 0 for n in db.session.execute(select(*counts)).one()]
+    cases_total, due = figures[0], sum(figures[1:1 + len(extra)])
     if due:
         rows = union_all(case_rows, *extra).subquery()
         rank = sql_case({t.value: t.rank for t in Tier}, value=rows.c.tier, else_=len(Tier))
@@ -151,13 +157,13 @@ def tasks(user: User, page: int = 1, per_page: int = 50, filters: WorklistFilter
     else:  # the cases alone, sorted as the worklist always was (from its indexes)
         ordered = case_rows.with_only_columns(Case.id, literal(0).label("fid"), literal(0).label("wid")).order_by(
             sql_case((Case.due_at < at, 0), else_=1), TIER_ORDER, Case.due_at, Case.id)
-    result = Page(max(page, 1), per_page, cases_total + due, cases_total)
+    result = Page(max(page, 1), per_page, cases_total + due, cases_total, overdue=figures[-1] if with_overdue else None)
     triples = list(db.session.execute(ordered.limit(per_page).offset((result.page - 1) * per_page)))
     entries = {e.id: e for e in db.session.scalars(select(Entry).where(
         Entry.id.in_({wid for _c, _f, wid in triples if wid})).options(
         selectinload(Entry.person), selectinload(Entry.case), selectinload(Entry.kind)))} \
         if any(wid for _c, _f, wid in triples) else {}
-    cases = {c.id: c for c in db.session.scalars(_with_people(select(Case).where(
+    cases = {c.id: c for c in db.session.scalars(_people_joined(select(Case).where(
         Case.id.in_({cid for cid, _f, _w in triples if cid}))))}
     followups = {x.id: x for x in db.session.scalars(select(FollowUp).where(
         FollowUp.id.in_({fid for _c, fid, _w in triples if fid})))} if any(fid for _c, fid, _w in triples) else {}
@@ -177,6 +183,8 @@ class Page:
     #: Cases alone (what "all N matching" selects).
     cases_total: int
     items: list = None
+    #: Open cases within reach past their deadline (tasks(with_overdue=True)), whatever the filter.
+    overdue: int | None = None
 
     @property
     def pages(self) -> int:
@@ -195,10 +203,18 @@ def _with_people(stmt):
     return stmt.options(selectinload(Case.person), selectinload(Case.assignee))
 
 
-def worklist(user: User, page: int = 1, per_page: int = 50, filters: WorklistFilter | None = None):
+def _people_joined(stmt):
+    """Rows fetched by id show the person and the holder: joined in the same query (the ids are already chosen, so
+    nothing is joined before a sort; see _with_people)."""
+    return stmt.options(joinedload(Case.person), joinedload(Case.assignee))
+
+
+def worklist(user: User, page: int = 1, per_page: int = 50, filters: WorklistFilter | None = None,
+             options: tuple = ()):
     """Cases this user may work on (open ones unless a status is asked for): overdue first, then tier, deadline.
 
-    Two steps: the page's ids, sorted and counted from the worklist indexes alone, then those 50 rows.
+    Two steps: the page's ids, sorted and counted from the worklist indexes alone, then those 50 rows (with the
+    loader `options` a caller needs besides the person and the holder).
     """
     f = filters or WorklistFilter()
     at = now()
@@ -217,7 +233,8 @@ def worklist(user: User, page: int = 1, per_page: int = 50, filters: WorklistFil
     pagination = db.paginate(stmt.order_by(overdue_first, TIER_ORDER, Case.due_at, Case.id),
                              page=page, per_page=per_page, error_out=False)
     ids = list(pagination.items)
-    rows = {c.id: c for c in db.session.scalars(_with_people(select(Case).where(Case.id.in_(ids))))}
+    rows = {c.id: c for c in db.session.scalars(_people_joined(select(Case).where(Case.id.in_(ids))).options(
+        *options))}
     pagination.items = [rows[i] for i in ids]
     return pagination
 
@@ -229,9 +246,12 @@ def counts_by_status(user: User) -> dict[CaseStatus, int]:
     return {s: counts.get(s, 0) for s in CaseStatus}
 
 
+def _overdue_count_stmt(user: User):
+    return scope_cases(user, select(func.count()).select_from(Case)).where(_open(), Case.due_at < now())
+
+
 def overdue_count(user: User) -> int:
-    stmt = scope_cases(user, select(func.count()).select_from(Case)).where(_open(), Case.due_at < now())
-    return db.session.scalar(stmt) or 0
+    return db.session.scalar(_overdue_count_stmt(user)) or 0
 
 
 def unassigned(user: User, limit: int = BOARD_ROWS) -> list[Case]:

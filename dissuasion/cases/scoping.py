@@ -26,10 +26,11 @@ def scope_cases(user: User, stmt: Select | None = None) -> Select:
     return scope(user, select(Case) if stmt is None else stmt, Case.precinct_id, Case.assignee_id)
 
 
-def case_or_404(user: User, case_id: int) -> Case:
+def case_or_404(user: User, case_id: int, *options) -> Case:
     """The case if this user may see it; otherwise 404, so a guessed id reveals nothing, except to an officer of its
-    precinct when a colleague has just taken it from the pool: 409, saying who took it and when."""
-    case = db.session.scalar(scope_cases(user).where(Case.id == case_id))
+    precinct when a colleague has just taken it from the pool: 409, saying who took it and when. `options`: loader
+    options for what the caller shows (the person, …), loaded in the same query."""
+    case = db.session.scalar(scope_cases(user).where(Case.id == case_id).options(*options))
     if case is None:
         taken_from_pool(user, case_id)
         abort(404)

@@ -54,6 +54,16 @@ def log_contact(case: Case, data: ContactInput, by: User, close: bool = False, v
                       note=data.note)
     db.session.add(contact)
     db.session.flush()
+    with db.session.no_autoflush:  # the case's changes go out in one UPDATE (and the timeline's rows in one INSERT)
+        _apply(case, contact, data, by, close, followup)
+    db.session.flush()
+    return contact
+
+
+def _apply(case: Case, contact: Contact, data: ContactInput, by: User, close: bool,
+           followup: FollowUp | None) -> None:
+    """What a contact does to its case: the moves, the follow-up rules, the timeline, the audit record, closing.
+    Everything it reads is the case's own rows (loaded through its relationships) or rows other requests wrote."""
     if case.is_open and case.first_attempt_at is None:
         start_work(case, by, data.contacted_at)
     if contact.reached != Reached.NONE and (case.first_reached_at is None or data.contacted_at < case.first_reached_at):
@@ -72,8 +82,6 @@ def log_contact(case: Case, data: ContactInput, by: User, close: bool = False, v
     elif verdict == GIVE_UP:
         close_case(case, Outcome.UNREACHABLE, None, reason=say("联系失败次数已达规则上限"))
     set_due(case)
-    db.session.flush()
-    return contact
 
 
 def _keep_on_case(case: Case, data: ContactInput) -> None:

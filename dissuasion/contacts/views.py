@@ -2,9 +2,11 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..cases.lifecycle import LifecycleError, StaleCase, approve_close, check_version, close_without_contact
+from ..cases.models import Case
 from ..cases.scoping import case_or_404
 from ..cases.views import CASE_ROLES, NO_STORE, send_back
 from ..core.decorators import roles_required
@@ -30,7 +32,7 @@ def _to_case(case_id: int):
 @roles_required(*CASE_ROLES)
 def contact(case_id: int):
     """Log a contact: 再次联系 keeps the case open, 办结 closes it with the outcome; errors keep what was typed."""
-    case = case_or_404(current_user, case_id)
+    case = case_or_404(current_user, case_id, joinedload(Case.person))
     followup = _followup(case, request.values.get("followup", type=int))
     values = dict(request.form) if request.method == "POST" else {
         "method": (followup or case).method.value, "contacted_at": local(now()).strftime("%Y-%m-%dT%H:%M"),
@@ -56,7 +58,7 @@ def contact(case_id: int):
         else:
             flash(_("已办结。") if closing else (_("已登记回访。") if followup else _("已保存劝阻记录。")), "success")
             target = request.form.get("next")  # back to 我的任务 when the 回访 was recorded from there
-            return redirect(target) if _local_path(target) else _to_case(case.id)
+            return redirect(target) if _local_path(target) else _to_case(case_id)  # (case.id would reload it)
     return render_template("contacts/form.html", case=case, values=values, errors=errors, message=message,
                            closed=closed, followup=followup, next=request.values.get("next", ""),
                            choices={k: e.choices() for k, e in CHOICES.items()}), 400 if message else 200, NO_STORE

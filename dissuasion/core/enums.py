@@ -8,8 +8,12 @@ import enum
 
 from flask_babel import lazy_gettext as _l
 
+from .catalog import kept_translations
+
 #: Each enum's labels, made once: they are lazy strings, translated each time they are shown.
 _LABELS: dict[type, dict] = {}
+#: Each enum's labels in each catalog (the catalogs live as long as the process: one per language).
+_TRANSLATED: dict[tuple, dict] = {}
 
 
 class LabelledEnum(enum.StrEnum):
@@ -17,10 +21,20 @@ class LabelledEnum(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        labels = _LABELS.get(type(self))
+        catalog = kept_translations()
+        if catalog is not None:  # translated once per enum and catalog (a worklist page shows some 300 labels)
+            translated = _TRANSLATED.get((type(self), catalog))
+            if translated is None:
+                translated = _TRANSLATED[type(self), catalog] = {m: str(v) for m, v in self._lazy_labels().items()}
+            return translated[self]
+        return str(self._lazy_labels()[self])
+
+    @classmethod
+    def _lazy_labels(cls) -> dict:
+        labels = _LABELS.get(cls)
         if labels is None:
-            labels = _LABELS[type(self)] = self._labels()
-        return str(labels[self])
+            labels = _LABELS[cls] = cls._labels()
+        return labels
 
     @classmethod
     def _labels(cls) -> dict:

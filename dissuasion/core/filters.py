@@ -60,4 +60,6 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def inject_roles():
-        return {"Role": Role, "Outcome": Outcome, "me": current_user, "nav": nav_for(current_user)}
+        # the user itself, not the proxy: a page reads `me` dozens of times, each a lookup through werkzeug's proxy
+        me = current_user._get_current_object()
+        return {"Role": Role, "Outcome": Outcome, "me": me, "nav": nav_for(me)}

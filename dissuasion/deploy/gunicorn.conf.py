@@ -14,6 +14,10 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # threads would only share one core's GIL. nginx buffers requests and responses (proxy_request_buffering,
 # proxy_buffering), so a slow phone connection never holds a worker. Two per core keeps both cores busy
 # while one worker waits on PostgreSQL; each worker holds at most one database connection.
+# Measured (issue 23, bench/load.py, 200 officers, 2 shared cores, one sitting): gthread with 2 threads a worker
+# served 10% more than sync (57 vs 52 requests/s, both short of the 62 offered on a machine 93-96% busy with other
+# tenants) but 3 requests died on a reset keep-alive connection, which sync (one request per connection) never
+# has; the long requests threads would help with (a push's commit) move out of the web workers as jobs (issue 23).
 worker_class = "sync"
 workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * multiprocessing.cpu_count())
 
@@ -25,7 +29,8 @@ max_requests = 2000
 max_requests_jitter = 200
 
 # Off: each worker builds its own app, so no database connection or open file crosses a fork, and
-# `systemctl reload` (HUP) loads new code. The first start's instance/config.py is written under a file lock
+# `systemctl reload` (HUP) loads new code. (Issue 23 did not measure it: it changes start-up and memory; a request
+# runs the same code either way.) The first start's instance/config.py is written under a file lock
 # (dissuasion/config.py), so workers starting together agree on the keys.
 preload_app = False
 

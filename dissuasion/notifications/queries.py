@@ -15,6 +15,12 @@ if TYPE_CHECKING:
 LIST_LIMIT = 200
 
 
+def unread_count_of(user_id):
+    """The unread count of the user whose id is `user_id` (a column): a scalar subquery for the user's own query."""
+    return select(func.count()).select_from(Notification).where(Notification.user_id == user_id,
+                                                               Notification.read_at.is_(None)).scalar_subquery()
+
+
 def unread_count(user: User) -> int:
     """For the bell on every page: one count on the (user_id, read_at) index."""
     stmt = select(func.count()).select_from(Notification).where(Notification.user_id == user.id,

@@ -2,6 +2,7 @@
 from flask import Blueprint, Flask, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from ..auth.session import HEADER_FIGURES, header_figure
 from ..extensions import db
 from . import queries
 from .operations import mark_read
@@ -28,9 +29,12 @@ def read():
 
 
 def init_app(app: Flask) -> None:
+    HEADER_FIGURES["unread_notifications"] = queries.unread_count_of
+
     @app.context_processor
     def inject_unread():
-        """The bell's count, for pages only (the API and anonymous pages do not ask)."""
+        """The bell's count, for pages only (the API and anonymous pages do not ask); loaded with the user."""
         if request.path.startswith("/api/") or not current_user.is_authenticated:
             return {}
-        return {"unread_notifications": queries.unread_count(current_user)}
+        count = header_figure("unread_notifications", current_user)
+        return {"unread_notifications": queries.unread_count(current_user) if count is None else count}

@@ -1,0 +1,173 @@
+"""Issue 23 (requests per core): an API token's last use is written at most once a minute, yet shown, and a revoked
+token is refused at once; the load test's checker expects the follow-ups the rules make, and its contacts are never
+dated before their case's warning was pushed."""
+import datetime as dt
+import random
+import sys
+from pathlib import Path
+
+from sqlalchemy import event
+
+from dissuasion.api.tokens import create_api_token
+from dissuasion.auth.models import ApiToken
+from dissuasion.auth.operations import revoke_token
+from dissuasion.contacts.operations import log_contact
+from dissuasion.contacts.validation import ContactInput
+from dissuasion.core.enums import FailureReason, Method, Reached
+from dissuasion.core.timeutil import local, now
+from dissuasion.extensions import db
+from dissuasion.followups.models import FollowUp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.load_users import SHANGHAI, contact_form  # noqa: E402
+from bench.load_verify import expected_keys  # noqa: E402
+
+T0 = dt.datetime(2026, 12, 7, 2, 0, 0, tzinfo=dt.UTC)
+
+
+def _token(user) -> tuple[dict, int]:
+    token = create_api_token(user, "push")
+    db.session.commit()
+    row = db.session.scalar(db.select(ApiToken).filter_by(user_id=user.id))
+    return {"Authorization": f"Bearer {token}"}, row.id
+
+
+def _last_used(token_id: int) -> dt.datetime | None:
+    db.session.expire_all()
+    return db.session.get(ApiToken, token_id).last_used_at
+
+
+def test_a_tokens_last_use_is_written_at_most_once_a_minute_and_still_shown(client, auth, make_user, clock):
+    clock(T0)
+    officer = make_user("officer")
+    headers, token_id = _token(officer)
+    assert client.get("/api/v1/cases", headers=headers).status_code == 200
+    assert _last_used(token_id) == T0
+    clock(T0 + dt.timedelta(seconds=40))  # within the minute: reading the worklist writes nothing
+    assert client.get("/api/v1/cases", headers=headers).status_code == 200
+    assert _last_used(token_id) == T0
+    clock(T0 + dt.timedelta(seconds=75))
+    assert client.get("/api/v1/cases", headers=headers).status_code == 200
+    assert _last_used(token_id) == T0 + dt.timedelta(seconds=75)
+    auth.login(officer)
+    page = client.get("/account/tokens").get_data(as_text=True)
+    assert local(T0 + dt.timedelta(seconds=75)).strftime("%H:%M") in page  # 上次使用, to the minute
+
+
+def test_a_revoked_token_is_refused_at_once_even_within_the_minute(client, make_user, clock):
+    clock(T0)
+    officer = make_user("officer")
+    headers, token_id = _token(officer)
+    assert client.get("/api/v1/cases", headers=headers).status_code == 200
+    clock(T0 + dt.timedelta(seconds=10))
+    revoke_token(db.session.get(ApiToken, token_id), None)
+    db.session.commit()
+    assert client.get("/api/v1/cases", headers=headers).status_code == 401
+
+
+def test_a_stopped_accounts_token_is_refused_at_once_within_the_minute(client, make_user, clock):
+    clock(T0)
+    officer = make_user("officer")
+    headers, _id = _token(officer)
+    assert client.get("/api/v1/cases", headers=headers).status_code == 200
+    officer.active = False
+    db.session.commit()
+    clock(T0 + dt.timedelta(seconds=5))
+    assert client.get("/api/v1/cases", headers=headers).status_code == 401
+
+
+def _failed(at: dt.datetime, method: Method) -> ContactInput:
+    return ContactInput(method=method, reached=Reached.NONE, contacted_at=at,
+                        failure_reason=FailureReason.NOT_HOME if method == Method.VISIT else FailureReason.NO_ANSWER)
+
+
+def test_the_load_checker_expects_the_next_contact_once_every_escalation_step_is_tried(make_user, make_case, clock):
+    """特高危: one try, then relatives, then a visit; the fourth failed try leaves nothing pending, and since issue
+    20 the case gets its next contact (next:…). The checker once called that follow-up unexpected."""
+    clock(T0)
+    officer = make_user("officer")
+    case = make_case(tier="extra_high", assignee=officer)
+    for minutes in (5, 10, 15, 20, 25):
+        clock(T0 + dt.timedelta(minutes=minutes))
+        log_contact(case, _failed(now(), Method.VISIT), officer, version=case.version)
+        db.session.commit()
+    made = sorted(db.session.scalars(db.select(FollowUp.rule_key).filter_by(case_id=case.id)))
+    assert any(k.startswith("next:") for k in made)
+    contacts = sorted(case.contacts, key=lambda c: c.id)
+    assert sorted(expected_keys(case, contacts, _rule(case))) == made
+
+
+def _rule(case):
+    from dissuasion.cases.rules import rules_by_tier
+    return rules_by_tier()[case.tier]
+
+
+def test_the_load_generator_never_dates_a_contact_before_the_push():
+    """A case pushed a minute ago: neither a late failed call nor a 劝阻 logged 'a few minutes ago' may be dated
+    before it (the app refuses such a contact: that was most of the load test's 400s)."""
+    rng = random.Random(1)
+    at = dt.datetime.now(dt.UTC)
+    pushed = (at - dt.timedelta(seconds=50)).astimezone(SHANGHAI)
+    earliest = pushed.replace(second=0, microsecond=0)  # the case page shows the push time to the minute
+    for _ in range(200):
+        for kind in ("failed", "dissuaded", "close"):
+            data = contact_form(kind, "high", "1", "x", "m", rng, earliest)
+            dated = dt.datetime.strptime(data["contacted_at"], "%Y-%m-%dT%H:%M").replace(tzinfo=SHANGHAI)
+            assert dated >= pushed, (kind, data["contacted_at"])
+            assert dated <= at + dt.timedelta(minutes=2)  # the form's clock skew
+
+
+class _Statements:
+    """The SQL statements the app sends while the block runs."""
+
+    def __enter__(self):
+        self.sql: list[str] = []
+        event.listen(db.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def _seen(self, _conn, _cursor, statement, *_args):
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA")):
+            self.sql.append(statement)  # (SQLite's BEGIN IMMEDIATE goes through the cursor)
+
+    def __exit__(self, *_exc):
+        event.remove(db.engine, "before_cursor_execute", self._seen)
+
+
+def test_the_officers_pages_take_few_queries(client, auth, make_user, make_case, bearer):
+    """Per-request work (issue 23): the worklist asked the database 12 times (three counts, the overdue count, the
+    rows, their people and holders one query each, the header's bell, token link and precinct each their own); the
+    header now comes with the user, the counts in one query, the rows with their people."""
+    officer = make_user("officer")
+    cases = [make_case(tier=t, assignee=officer) for t in ("extra_high", "high", "medium", "low")]
+    make_case(tier="high")  # the precinct's pool
+    auth.login(officer)
+    headers = bearer(officer)
+    budget = {"/cases/": 4, f"/cases/{cases[0].id}": 8, f"/cases/{cases[0].id}/contact": 2}
+    for path, most in budget.items():
+        with _Statements() as seen:
+            page = client.get(path)
+        assert page.status_code == 200 and officer.username in page.get_data(as_text=True)
+        assert len(seen.sql) <= most, (path, len(seen.sql), seen.sql)
+    for path, most in {"/api/v1/cases": 6, f"/api/v1/cases/{cases[1].id}": 6}.items():
+        client.get(path, headers=headers)  # the token's first use from this address is audited, once
+        with _Statements() as seen:
+            answer = client.get(path, headers=headers)
+        assert answer.status_code == 200
+        assert len(seen.sql) <= most, (path, len(seen.sql), seen.sql)
+        assert not any(s.lstrip().upper().startswith(("UPDATE", "INSERT")) for s in seen.sql), seen.sql  # a read
+
+
+def test_the_header_still_shows_the_bell_and_the_token_link(client, auth, make_user, make_case, bearer):
+    """The bell's count and 接口令牌 now come with the user's own query: the same figures as before."""
+    from dissuasion.notifications.models import Notification
+
+    officer = make_user("officer")
+    auth.login(officer)
+    page = client.get("/cases/").get_data(as_text=True)
+    assert "/account/tokens" not in page and 'class="badge">' not in page.split('class="bell"')[1].split("</a>")[0]
+    bearer(officer)
+    db.session.add_all([Notification(user_id=officer.id, kind="assigned", message=f"任务 {n}") for n in range(3)])
+    db.session.commit()
+    page = client.get("/cases/").get_data(as_text=True)
+    bell = page.split('class="bell"')[1].split("</a>")[0]
+    assert "/account/tokens" in page and '<span class="badge">3</span>' in bell
