@@ -67,6 +67,8 @@ class Run:
     posted: dict[str, dict] = field(default_factory=dict)
     pushes: list[dict] = field(default_factory=list)
     fallbacks: int = 0
+    #: answers 409 (a pool case another officer took first, a stale copy): the app said no, as it should
+    conflicts: int = 0
 
     async def request(self, client: aiohttp.ClientSession, kind: str, method: str, url: str, expect: int = 200,
                       **kwargs) -> Page | None:
