@@ -322,8 +322,8 @@ def report(args, run: load_users.Run, window: dict, url: str) -> None:
     work = [s.ms for s in steady if not s.kind.startswith("login")]
     p95, n_errors = percentile(work, 95), sum(not s.ok for s in run.samples)
     login_times = [s.ms for s in run.samples if s.kind.startswith("login")]
-    setup = (f"{args.users} officers ({args.mode}) + {args.staff} staff ({args.push_rows:,}-row pushes), {args.duration:.0f} s, "
-             f"{args.workers} workers, PostgreSQL")
+    setup = (f"{args.users} officers ({args.mode}) + {args.staff} staff ({args.push_rows:,}-row pushes), "
+             f"{args.duration:.0f} s, {args.workers} workers, PostgreSQL")
     emit(f"load: p95 of the steady phase, every request but logins ({setup})", round(p95, 1), "ms", TARGET_P95_MS,
          note=f"p50 {percentile(work, 50):.0f} ms, p99 {percentile(work, 99):.0f} ms, {len(work):,} requests; "
               f"logins during the ramp p95 {percentile(login_times, 95):.0f} ms")

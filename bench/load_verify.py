@@ -4,7 +4,8 @@
   has exactly one 劝阻记录 event on its case's timeline;
 * every follow-up the rules must have made for those contacts exists exactly once, and no other was made: the
   expected rule keys are worked out again here from the contacts, in the order they were logged, by the rules of
-  followups/rules.py (a retry while tries are left, then the escalation steps; the tier's 回访 after 劝阻);
+  followups/rules.py (a retry while tries are left, then the escalation steps, then once every step was tried the
+  next contact, due within the tier's first-contact time; the tier's 回访 after 劝阻);
 * no notification was sent twice (the scheduler ran beside four web workers the whole time).
 """
 from __future__ import annotations
@@ -56,7 +57,10 @@ class Verdict:
             f"contacts without exactly one timeline event: {self.contact_events_wrong}",
             f"follow-ups the rules must have made: {self.followups_expected:,}; "
             f"missing: {len(self.followups_missing)}; unexpected: {len(self.followups_unexpected)}; "
-            f"duplicated: {self.followups_duplicated}",
+            f"duplicated: {self.followups_duplicated}"
+            + (f" (unexpected, the first: {', '.join(self.followups_unexpected[:8])})"
+               if self.followups_unexpected else "")
+            + (f" (missing, the first: {', '.join(self.followups_missing[:8])})" if self.followups_missing else ""),
             f"notifications: {self.notifications:,} (duplicated: {self.notifications_duplicated}); follow-ups "
             f"announced by the scheduler: {self.followups_notified:,}",
         ]
@@ -121,6 +125,9 @@ def expected_keys(case: Case, contacts: list[Contact], rule: RuleSetting) -> lis
                 if steps[index] == GIVE_UP:
                     break  # the case closed as 无法联系; nothing is logged on it after that
                 keys.append(f"escalation:{case.id}:{failures}")
+            else:  # every step tried: the lead is told, and the case's next contact is due (contacts.operations
+                # next_contact: an open case with nothing pending must keep a deadline)
+                keys.append(f"next:{case.id}:{int(contact.contacted_at.timestamp())}")
             continue
         attempts = 0
         if contact.outcome == Outcome.DISSUADED:
