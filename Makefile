@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+# pytest-xdist workers for make test: every core (the browser tests then run in one process of their own)
+TEST_JOBS ?= auto
 FLASK  := $(BIN)/flask --app app
 
 .DEFAULT_GOAL := help
@@ -39,8 +41,11 @@ run: $(VENV)/.runtime translations  ## venv, dependencies, schema, demo data (fi
 	  trap 'kill -TERM $$sched 2>/dev/null; wait $$sched' EXIT; trap 'exit 130' INT TERM; \
 	  $(FLASK) run --host $(HOST) --port $(PORT) --no-reload --no-debugger
 
-test: $(VENV)/.dev translations  ## venv, dependencies, the whole test suite
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+test: $(VENV)/.dev translations  ## venv, dependencies, the whole test suite (on every core; TEST_JOBS=0: one process)
+	@# the suite on every core, then the browser tests in one process (one server, one Chromium, in file order);
+	@# exit 5 (nothing selected, e.g. PYTEST_ARGS names only browser tests) is no failure of either half
+	$(BIN)/pytest -q -n $(TEST_JOBS) -m "not e2e" $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(BIN)/pytest -q -m e2e $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 bench: $(VENV)/.dev translations  ## every benchmark (import, worklist, report, load; reads ../shared, needs PostgreSQL) -> bench/RESULTS.md
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)

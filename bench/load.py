@@ -40,7 +40,7 @@ LOGS = OUT / "load"
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
-from bench import load_seed, load_users  # noqa: E402
+from bench import load_api, load_seed, load_users  # noqa: E402
 from bench.load_verify import verify  # noqa: E402
 from bench.results import emit  # noqa: E402
 
@@ -78,7 +78,11 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--think", type=float, nargs=2, default=(2.0, 6.0), metavar=("MIN", "MAX"),
                     help="seconds an officer takes between two requests")
     ap.add_argument("--push-rows", type=int, default=10_000)
-    ap.add_argument("--push-every", type=float, default=60, help="seconds between two pushes of one staff member")
+    ap.add_argument("--push-every", type=float, default=40,
+                    help="seconds between two pushes of one staff member (2 staff: a push every 20 s)")
+    ap.add_argument("--mode", choices=("api", "pages"), default="api",
+                    help="officers work through the API (issue 23's load: worklist, case, contact back to back, "
+                         "then 2-6 s) or through the pages (think time between every request)")
     ap.add_argument("--open-per-officer", type=int, default=40)
     ap.add_argument("--closed", type=int, default=40_000, help="closed cases of the past year")
     ap.add_argument("--workers", type=int, default=4)
@@ -178,9 +182,14 @@ async def load(args, base: str) -> load_users.Run:
     now = time.monotonic()
     ramp_end, stop_at = now + args.ramp, now + args.ramp + args.duration
     run = load_users.Run(marker=f"load:{time.strftime('%H%M%S')}", steady_from=ramp_end)
-    officers = [load_users.officer(run, base, u, load_seed.PASSWORD, now + args.ramp * i / max(1, args.users),
-                                   stop_at, tuple(args.think), seed=i, pool_share=args.pool_share)
-                for i, u in enumerate(args.seeded.officers)]
+    if args.mode == "api":
+        officers = [load_api.officer(run, base, u, args.seeded.tokens[u], now + args.ramp * i / max(1, args.users),
+                                     stop_at, tuple(args.think), seed=i, pool_share=args.pool_share)
+                    for i, u in enumerate(args.seeded.officers)]
+    else:
+        officers = [load_users.officer(run, base, u, load_seed.PASSWORD, now + args.ramp * i / max(1, args.users),
+                                       stop_at, tuple(args.think), seed=i, pool_share=args.pool_share)
+                    for i, u in enumerate(args.seeded.officers)]
     staff = [load_users.center(run, base, u, load_seed.PASSWORD, args.files[i], ramp_end + 5 * i, stop_at,
                                args.push_every) for i, u in enumerate(args.seeded.center[:args.staff])]
     await asyncio.gather(*officers, *staff)
@@ -318,7 +327,8 @@ def report(args, run: load_users.Run, window: dict, url: str) -> None:
     print(f"CPU seconds in the {seconds:.0f} s of the run: " + ", ".join(f"{k} {cpu[k]:.0f}" for k in (
         "gunicorn", "PostgreSQL backends", "scheduler", "load generator"))
           + f"; the machine was {share:.0f}% busy (every tenant); most database connections {window['connections']}")
-    print(f"officers found no own case on the worklist's first page {run.fallbacks} times")
+    print(f"officers found no case to work on the worklist's first page {run.fallbacks} times; answers 409 "
+          f"(a pool case another officer took first; conflicts, not errors): {sum(s.conflict for s in run.samples)}")
     from dissuasion.extensions import db
 
     with load_seed.app_for(url).app_context():
@@ -331,8 +341,8 @@ def report(args, run: load_users.Run, window: dict, url: str) -> None:
     p95, n_errors = percentile(work, 95), sum(not s.ok for s in run.samples)
     n_conflicts = sum(s.conflict for s in run.samples)
     login_times = [s.ms for s in run.samples if s.kind.startswith("login")]
-    setup = (f"{args.users} officers + {args.staff} staff ({args.push_rows:,}-row pushes), {args.duration:.0f} s, "
-             f"{args.workers} workers, PostgreSQL")
+    setup = (f"{args.users} officers ({args.mode}) + {args.staff} staff ({args.push_rows:,}-row pushes), "
+             f"{args.duration:.0f} s, {args.workers} workers, PostgreSQL")
     emit(f"load: p95 of the steady phase, every request but logins ({setup})", round(p95, 1), "ms", TARGET_P95_MS,
          note=f"p50 {percentile(work, 50):.0f} ms, p99 {percentile(work, 99):.0f} ms, {len(work):,} requests; "
               f"logins during the ramp p95 {percentile(login_times, 95):.0f} ms")

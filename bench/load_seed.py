@@ -22,6 +22,7 @@ import psycopg
 from sqlalchemy import text
 
 from dissuasion import create_app
+from dissuasion.api.tokens import create_api_token
 from dissuasion.auth.models import User
 from dissuasion.auth.passwords import hash_password
 from dissuasion.cases.models import Case, CaseEvent, EarlyWarning, Person
@@ -45,6 +46,8 @@ SECRETS = {"SECRET_KEY": "load-secret", "PII_INDEX_KEY": "load-index", "PII_KEY_
 class Seeded:
     officers: list[str] = field(default_factory=list)
     center: list[str] = field(default_factory=list)
+    #: officer's username -> an API token of theirs (the API load, bench/load_api.py)
+    tokens: dict[str, str] = field(default_factory=dict)
     cases: int = 0
     open_cases: int = 0
 
@@ -78,6 +81,8 @@ def seed(url: str, directory_csv: bytes, users: int, open_per_officer: int, clos
         load_directory(directory_csv)
         db.session.commit()
         _cases(rng, precincts, open_per_officer, closed, out)
+        for user in db.session.scalars(db.select(User).where(User.username.in_(out.officers))):
+            out.tokens[user.username] = create_api_token(user, "load test")
         for table in ("persons", "cases", "warnings", "case_events"):
             db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                     f"(SELECT max(id) FROM {table}))"))

@@ -10,7 +10,7 @@ from pathlib import Path
 import pyotp
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 
 from dissuasion import create_app
 from dissuasion.auth.login import TOTP_ROLES
@@ -34,11 +34,26 @@ PII_KEYS = {"k1": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", "k2": "ZmVkY2J
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
+def database_url(tmp_path_factory, worker_id) -> str:
+    """SQLite in a temporary folder (one per xdist worker), or TEST_DATABASE_URL; with several workers
+    (`make test` runs `pytest -n auto`), each worker gets a database of its own beside it, made and dropped here."""
     url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
-    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+    if not url:
+        yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+        return
+    url = url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+    if worker_id == "master":
+        yield url
+        return
+    own = make_url(url).set(database=f"{make_url(url).database}_{worker_id}")
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{own.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{own.database}"'))
+    yield own.render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{own.database}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")

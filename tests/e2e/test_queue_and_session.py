@@ -26,8 +26,11 @@ def test_center_routes_a_group_from_the_queue_and_reads_the_result_beside_it(ope
         return [f.querySelector("a.button").getAttribute("aria-disabled"), f.querySelector("[type=submit]").disabled,
                 getComputedStyle(f.querySelector("a.button")).pointerEvents]; }""")
     assert state == ["true", True, "none"]  # 换一个文件 cannot be followed away from an import under way
-    while not held:
+    for _ in range(600):  # the held commit reaches the route within 30 s, or the test fails (never hangs)
+        if held:
+            break
         page.wait_for_timeout(50)
+    assert held, "the commit never left the page"
     held[0].continue_()
     page.unroute("**/imports/commit")
     expect(page.get_by_role("heading", name=re.compile(r"推送批次 #\d+"))).to_be_visible()
