@@ -62,12 +62,14 @@ stage_written = Namespace().signal("merge-stage-written")
 MERGE_LOCK = "cases.merge_warnings"
 
 
-def merge_warnings(items: list, by=None, push_id: int | None = None, checked: bool = False) -> MergeResult:
+def merge_warnings(items: list, by=None, push_id: int | None = None, checked: bool = False,
+                   progress=None) -> MergeResult:
     """Store warnings (WarningInput-like objects, in file order) and attach them to cases.
 
     One merge at a time (the lock is held until the caller commits): two at once could each find a person, a
     warning number or an open case missing and both create it. `checked`: the caller holds the lock already
     and has dropped, under it, the numbers stored before or repeated, so they are not looked up again.
+    `progress(stage, done, total)`, if given, is told as each stage has written its rows (a job shows it).
     """
     serialize(MERGE_LOCK)
     db.session.flush()
@@ -84,11 +86,11 @@ def merge_warnings(items: list, by=None, push_id: int | None = None, checked: bo
     if fresh:
         with page_cache(BIG_WRITE_CACHE_MB) if len(fresh) >= BIG_WRITE else nullcontext():
             person_of = _persons(fresh, result)
-            stage_written.send("persons")
+            _stage_written("persons", len(fresh), progress)
             case_of = _cases(fresh, person_of, by, push_id, at, result)
-            stage_written.send("cases")
+            _stage_written("cases", len(fresh), progress)
             warning_ids = _insert_warnings(fresh, person_of, case_of, by, push_id, at)
-            stage_written.send("warnings")
+            _stage_written("warnings", len(fresh), progress)
         _expire_changed(set(case_of.values()), set(person_of.values()))
     else:
         case_of, warning_ids = {}, {}
@@ -97,6 +99,12 @@ def merge_warnings(items: list, by=None, push_id: int | None = None, checked: bo
         result.warning_ids.append(None if duplicate else warning_ids.get(key))
         result.case_ids.append(None if duplicate else case_of.get(key))
     return result
+
+
+def _stage_written(stage: str, rows: int, progress) -> None:
+    stage_written.send(stage)
+    if progress:
+        progress(stage, rows, rows)
 
 
 # --- persons -------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import flask_babel
@@ -53,6 +54,11 @@ from .rows import (
     is_totals,
     message,
 )
+
+#: progress(stage, done, total): told at each stage's start and end, and every JUDGE_EVERY rows while judging (a job
+#: shows it to the user: jobs/progress.py). Stages: read, judge, write, persons, cases, warnings (cases/merge.py).
+Progress = Callable[[str, int, int], None] | None
+JUDGE_EVERY = 2000
 
 
 class ImportRefused(ValueError):
@@ -111,17 +117,19 @@ def sha256(data: bytes) -> str:
 
 
 @gc_paused
-def analyse(filename: str, data: bytes) -> Analysis:
+def analyse(filename: str, data: bytes, progress: Progress = None) -> Analysis:
     """Read a file and judge every row (duplicates and routing included); writes nothing."""
     config = current_app.config
+    if progress:
+        progress("read", 0, len(data))
     try:
         table = read_table(filename, data, config["IMPORT_MAX_ROWS"], config["IMPORT_MAX_UNCOMPRESSED"])
     except UnreadableFile as exc:
         raise ImportRefused(*exc.args) from exc
-    return judge(filename, sha256(data), table)
+    return judge(filename, sha256(data), table, progress)
 
 
-def judge(filename: str, digest: str, table: Table) -> Analysis:
+def judge(filename: str, digest: str, table: Table, progress: Progress = None) -> Analysis:
     header = find_header(table.rows)
     if header is None:
         raise ImportRefused(_l("找不到表头：前 20 行中没有一行包含至少 3 个已知列名（如 预警编号、姓名、身份证号、"
@@ -135,7 +143,10 @@ def judge(filename: str, digest: str, table: Table) -> Analysis:
     warning_column, name_column = header.columns["warning_id"], header.columns.get("name")
     width = _csv_width(table, header, start)
     maybe_shifted: list[tuple[RowResult, int]] = []
+    to_judge = len(table.rows) - start
     for offset, row in enumerate(table.rows[start:], start=start):
+        if progress and (offset - start) % JUDGE_EVERY == 0:
+            progress("judge", offset - start, to_judge)
         if (cells.is_blank(row) or is_totals(row, warning_column) or _repeated_header(row, warning_column)
                 or is_not_a_record(row, warning_column, name_column)):
             continue
@@ -162,6 +173,8 @@ def judge(filename: str, digest: str, table: Table) -> Analysis:
     for r in results:
         if not r.problems:
             r.raw = []  # only rows with problems go into the error report; a big push holds less
+    if progress:
+        progress("judge", to_judge, to_judge)
     return analysis
 
 
@@ -218,16 +231,18 @@ def _someone_else(name: str | None, this: str) -> str:
 
 
 @gc_paused
-def import_file(filename: str, data: bytes, by=None, source: WarningSource = WarningSource.PUSH) -> ImportSummary:
+def import_file(filename: str, data: bytes, by=None, source: WarningSource = WarningSource.PUSH,
+                progress: Progress = None) -> ImportSummary:
     """Import a pushed file; the same file (sha256) again changes nothing."""
     digest = sha256(data)
     if (earlier := earlier_push(digest)) is not None:
         return _duplicate_file(earlier, filename, by)
-    return write(analyse(filename, data), by, source)
+    return write(analyse(filename, data, progress), by, source, progress)
 
 
 @gc_paused
-def import_rows(rows: list[dict], by=None, source: WarningSource = WarningSource.API) -> ImportSummary:
+def import_rows(rows: list[dict], by=None, source: WarningSource = WarningSource.API,
+                progress: Progress = None) -> ImportSummary:
     """Import JSON rows (the API): the same contract as a file, with English field names as the header."""
     if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
         raise ImportRefused("rows 必须是一个非空的对象数组，每个对象是一条预警（字段见 /api/v1/openapi.json）。")
@@ -256,7 +271,7 @@ def import_rows(rows: list[dict], by=None, source: WarningSource = WarningSource
     if (earlier := earlier_push(digest)) is not None:
         return _duplicate_file(earlier, "api.json", by)
     table = Table(rows=[fields] + [[_json_cell(f, r.get(f)) for f in fields] for r in rows], first_row=0, kind="json")
-    return write(judge("api.json", digest, table), by, source)
+    return write(judge("api.json", digest, table, progress), by, source, progress)
 
 
 def _json_cell(field_: str, value):
@@ -281,7 +296,8 @@ def _duplicate_file(earlier: Push, filename: str, by) -> ImportSummary:
                          message=f"这个文件已于 {when} 导入过（批次 #{earlier.id}），本次没有任何改动。")
 
 
-def write(analysis: Analysis, by=None, source: WarningSource = WarningSource.PUSH) -> ImportSummary:
+def write(analysis: Analysis, by=None, source: WarningSource = WarningSource.PUSH,
+          progress: Progress = None) -> ImportSummary:
     """Write a judged file: the push, its warnings, persons and cases, its row errors, the notifications."""
     serialize(MERGE_LOCK)  # pushes take turns; the same file committed twice at once is then seen as a duplicate
     if (earlier := earlier_push(analysis.sha256)) is not None:
@@ -296,7 +312,9 @@ def write(analysis: Analysis, by=None, source: WarningSource = WarningSource.PUS
     for r in accepted:  # the rows become the warnings: times to UTC, and where they came from
         r.pushed_at = from_local(r.pushed_at) if r.pushed_at else None
         r.source = source
-    merged = merge_warnings(accepted, by=by, push_id=push.id, checked=True)
+    if progress:
+        progress("write", 0, len(accepted))
+    merged = merge_warnings(accepted, by=by, push_id=push.id, checked=True, progress=progress)
     counts = analysis.counts() | {"persons_created": merged.persons_created, "cases_created": merged.cases_created,
                                   "cases_updated": merged.cases_updated, "cases_escalated": merged.cases_escalated}
     for name, value in counts.items():
@@ -305,6 +323,8 @@ def write(analysis: Analysis, by=None, source: WarningSource = WarningSource.PUS
     _store_errors(push.id, analysis)
     announce(merged)
     db.session.flush()
+    if progress:
+        progress("write", len(accepted), len(accepted))
     record("import", "push", push.id, user=by, file_name=push.file_name, status="committed",
            **{k: counts[k] for k in ("rows_total", "imported", "rejected", "duplicates")})
     with flask_babel.force_locale("zh_CN"):  # the CLI's and the API's words (the push page says its own)
