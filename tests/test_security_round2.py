@@ -7,7 +7,6 @@ import datetime as dt
 import io
 import os
 import stat
-import time
 from pathlib import Path
 
 import pyotp

@@ -20,7 +20,7 @@ from ..imports.uploads import COMMIT_JOB, save_upload
 from ..jobs import progress as job_progress
 from ..jobs.models import FAILED, Job
 from ..jobs.operations import enqueue
-from ..jobs.runner import run as run_job
+from ..jobs.runner import run_inline
 from .errors import ApiError
 from .routes import bp, request_json, respond, roles
 
@@ -76,7 +76,7 @@ def _queued(filename: str, data: bytes, payload: dict):
     job = enqueue(COMMIT_JOB, upload.token, by=g.api_user, payload={**payload, "file_name": upload.filename})
     db.session.commit()
     if current_app.config["JOBS_INLINE"]:  # tests: no worker process
-        run_job(job.id, commit_upload)
+        run_inline(job.id, commit_upload)
     url = url_for("api.push_job", job_id=job.id)
     body, status = respond(_job_body(db.session.get(Job, job.id)), 202)
     return body, status, {"Location": url}

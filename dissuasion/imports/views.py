@@ -15,7 +15,7 @@ from ..extensions import db
 from ..jobs import progress as job_progress
 from ..jobs.models import FAILED, QUEUED, Job
 from ..jobs.operations import enqueue, job_of
-from ..jobs.runner import run as run_job
+from ..jobs.runner import run_inline
 from .forms import CommitForm, UploadForm
 from .headers import NAME_OF_LABEL
 from .models import PendingUpload, Push, PushRowError
@@ -122,7 +122,7 @@ def commit():
     job = enqueue(COMMIT_JOB, token, by=current_user, payload={"source": "push", "file_name": _file_name(token)})
     db.session.commit()
     if current_app.config["JOBS_INLINE"]:  # tests: no worker process
-        run_job(job.id, commit_upload)
+        run_inline(job.id, commit_upload)
         return _outcome(db.session.get(Job, job.id))
     return redirect(url_for(".job_status", job_id=job.id))
 

@@ -59,6 +59,12 @@ def claim_next(kinds) -> Job | None:
     return None
 
 
+def start(job: Job) -> None:
+    """Running, one more attempt (a claim does the same in one conditional UPDATE)."""
+    at = now()
+    job.state, job.attempts, job.started_at, job.heartbeat_at = RUNNING, job.attempts + 1, at, at
+
+
 def finish(job: Job, result: dict) -> None:
     """Done: its result kept for the page and the API (in the job's own transaction, with what it wrote)."""
     job.state, job.result, job.error, job.finished_at = DONE, result, "", now()

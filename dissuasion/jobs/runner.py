@@ -19,7 +19,7 @@ from flask import Flask, current_app
 from ..extensions import db
 from . import progress as progress_store
 from .models import Job
-from .operations import claim_next, fail, finish, retry_or_fail
+from .operations import claim_next, fail, finish, retry_or_fail, start
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Job, Callable[[str, int, int], None]], dict]
@@ -74,6 +74,14 @@ def run(job_id: int, handler: Handler) -> str:
         progress_store.forget(job_id)
     log.info("job %s (%s): %s", job_id, job.kind, job.state)
     return job.state
+
+
+def run_inline(job_id: int, handler: Handler) -> str:
+    """Run a queued job at once in this process (JOBS_INLINE: tests), as a worker would after claiming it."""
+    job = db.session.get(Job, job_id)
+    start(job)
+    db.session.commit()
+    return run(job_id, handler)
 
 
 def _ended(heartbeat: _Heartbeat, job_id: int, record: Callable[[Job], None]) -> None:
