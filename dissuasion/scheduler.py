@@ -224,7 +224,8 @@ def run_forever(app: Flask) -> None:
         signal.signal(signum, stop)
     try:
         run_once(app)  # no need to wait a minute for what is already due
-        scheduler.start()
+        if not workers_stop.is_set():  # (a SIGTERM during that first run: stop now)
+            scheduler.start()
     finally:
         workers_stop.set()
         for thread in workers:

@@ -2,8 +2,14 @@
 by a worker of either; no host keeps anything of it. One scheduler is active: a second stands by until the first
 is gone. The issue asks this of PostgreSQL; the same holds of one SQLite file, so both runs of the suite check it."""
 import io
+import json
 import logging
+import os
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -14,7 +20,7 @@ from dissuasion.extensions import db
 from dissuasion.imports.models import PendingUpload, Push
 from dissuasion.jobs.models import Job
 from tests import pushfiles as pf
-from tests.conftest import Auth, FreshContextClient, _test_config
+from tests.conftest import PII_KEYS, Auth, FreshContextClient, _test_config
 
 
 @pytest.fixture
@@ -78,3 +84,44 @@ def test_a_second_scheduler_stands_by_while_the_first_lives_and_takes_over_when_
         waiting.join(timeout=10)
         first.release()
         second.release()
+
+
+def test_a_standby_scheduler_process_takes_over_when_the_active_one_is_killed(app, database_url, tmp_path):
+    """Two real `flask --app app scheduler` processes on PostgreSQL: the second logs that it stands by; SIGKILL the
+    first (no clean exit: its connection just drops) and the second takes over."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the advisory lock of PostgreSQL (on SQLite, one box, the lock is a file: tested above)")
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret", "PII_INDEX_KEY": "test-index-key",
+           "PII_KEYS": json.dumps(PII_KEYS), "PII_KEY_ID": "k2", "PYTHONUNBUFFERED": "1"}
+    flask = str(Path(sys.executable).parent / "flask")
+    logs = {name: tmp_path / f"{name}.log" for name in ("first", "second")}
+
+    def start(name):
+        with logs[name].open("w") as out:  # the child keeps its own copy of the file
+            return subprocess.Popen([flask, "--app", "app", "scheduler"], cwd=root, env=env, stdout=out,
+                                    stderr=subprocess.STDOUT)
+
+    def wait_for(name, text, seconds=60):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if text in logs[name].read_text(errors="replace"):
+                return True
+            time.sleep(0.2)
+        return False
+
+    db.session.commit()
+    first = start("first")
+    second = None
+    try:
+        assert wait_for("first", "this is the active scheduler"), logs["first"].read_text()
+        second = start("second")
+        assert wait_for("second", "standing by"), logs["second"].read_text()
+        first.kill()
+        first.wait(timeout=10)
+        assert wait_for("second", "taking over", 30), logs["second"].read_text()
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                process.wait(timeout=30)
