@@ -6,11 +6,12 @@ import re
 from tests.pushfiles import row, xlsx_bytes
 
 from .browser import DESKTOP, PHONE, totp_now
+from .conftest import SCREENSHOTS
 from .serve import HOLD_JOBS, PASSWORD, TOTP_SECRET
-from .test_journeys import expect, go, log_in
+from .test_journeys import commit_and_follow, expect, go, log_in
 
 
-def test_center_routes_a_group_from_the_queue_and_reads_the_result_beside_it(open_page, tmp_path):
+def test_center_routes_a_group_from_the_queue_and_reads_the_result_beside_it(open_page, tmp_path, server_folder):
     page, watch = open_page("center", viewport=PHONE)
     log_in(page, watch, "center01", totp=True)
     go(page, watch, "导入名单")
@@ -18,20 +19,23 @@ def test_center_routes_a_group_from_the_queue_and_reads_the_result_beside_it(ope
     path.write_bytes(xlsx_bytes([row(n, 所属派出所="城南派出所") for n in (301, 302, 303)]))
     page.get_by_label(re.compile("预警名单文件")).set_input_files(path)
     page.get_by_role("button", name="上传并预览").click()
-    held = []  # the commit is held on its way to the server: the page as it is while the import runs
-    page.route("**/imports/commit", lambda route: held.append(route))
-    page.get_by_role("button", name="确认导入").click(no_wait_after=True)
-    # (locators wait for the pending navigation; evaluate reads the page as it is)
-    state = page.evaluate("""() => { const f = document.getElementById("commit-form");
-        return [f.querySelector("a.button").getAttribute("aria-disabled"), f.querySelector("[type=submit]").disabled,
-                getComputedStyle(f.querySelector("a.button")).pointerEvents]; }""")
-    assert state == ["true", True, "none"]  # 换一个文件 cannot be followed away from an import under way
-    while not held:
-        page.wait_for_timeout(50)
-    held[0].continue_()
-    page.unroute("**/imports/commit")
-    expect(page.get_by_role("heading", name=re.compile(r"推送批次 #\d+"))).to_be_visible()
-    watch.check()
+    held = []  # the commit is held on its way to the server: the page as it is while the import is queued
+
+    def press():
+        page.route("**/imports/commit", lambda route: held.append(route))
+        page.get_by_role("button", name="确认导入").click(no_wait_after=True)
+        # (locators wait for the pending navigation; evaluate reads the page as it is)
+        state = page.evaluate("""() => { const f = document.getElementById("commit-form");
+            return [f.querySelector("a.button").getAttribute("aria-disabled"),
+                    f.querySelector("[type=submit]").disabled,
+                    getComputedStyle(f.querySelector("a.button")).pointerEvents]; }""")
+        assert state == ["true", True, "none"]  # 换一个文件 cannot be followed away from an import under way
+        while not held:
+            page.wait_for_timeout(50)
+        held[0].continue_()
+        page.unroute("**/imports/commit")
+
+    commit_and_follow(page, watch, server_folder, press)
 
     go(page, watch, "全县看板")
     group = page.locator("table.groups tr", has_text="城南派出所")
@@ -116,9 +120,11 @@ def test_center_follows_a_commit_on_its_progress_page_to_the_push(open_page, tmp
         watch.check()  # at 375 px: no sideways scrolling
         expect(page.get_by_role("status")).to_contain_text("排队中")
         expect(page.locator("progress#job-progress")).to_be_visible()
-        page.screenshot(path=tmp_path / "progress-phone.png")
+        SCREENSHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / "commit-progress-phone.png")
         page.set_viewport_size(DESKTOP)
         expect(page.locator("progress#job-progress")).to_be_visible()
+        page.screenshot(path=SCREENSHOTS / "commit-progress-desktop.png")
         page.wait_for_timeout(1500)
         assert any("/imports/jobs/" in url for url in asked)  # the page asks for news every second
         assert "/imports/jobs/" in page.url  # and stays while the job waits
