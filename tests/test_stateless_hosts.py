@@ -59,7 +59,8 @@ def test_a_preview_on_one_host_is_committed_through_the_other(two_hosts, make_us
     assert not any((tmp_path / host).exists() and any((tmp_path / host).rglob("*")) for host in ("host-a", "host-b"))
 
 
-def test_a_second_scheduler_stands_by_while_the_first_lives_and_takes_over_when_it_is_gone(app, tmp_path, caplog):
+def test_a_second_scheduler_stands_by_while_the_first_lives_and_takes_over_when_it_is_gone(app, tmp_path, caplog,
+                                                                                          monkeypatch):
     app.instance_path = str(tmp_path / "instance")  # SQLite's lock file; PostgreSQL's lock is in the database
     first, second = scheduler.SchedulerLock(app), scheduler.SchedulerLock(app)
     assert first.try_acquire()
@@ -69,6 +70,8 @@ def test_a_second_scheduler_stands_by_while_the_first_lives_and_takes_over_when_
         if scheduler.wait_for_lock(second, stop, retry=0.05):
             took.set()
 
+    # (alembic's fileConfig, run by the migration tests, disables the loggers that existed before it)
+    monkeypatch.setattr(logging.getLogger("dissuasion.scheduler"), "disabled", False)
     caplog.set_level(logging.INFO, logger="dissuasion.scheduler")
     waiting = threading.Thread(target=stand_by)
     waiting.start()
