@@ -3,6 +3,7 @@ and the scheduled removal of uploads whose preview was never committed (imports/
 import json
 
 from ..auth.models import User
+from ..core.bulk import gc_paused
 from ..core.enums import WarningSource
 from ..extensions import db
 from ..jobs.runner import JobRefused
@@ -22,6 +23,7 @@ def remove_abandoned_uploads() -> int:
     return removed
 
 
+@gc_paused  # (as import_file: a push's objects all live until written; unpickling the judgement makes them too)
 def commit_upload(job, progress) -> dict:
     """Import a kept upload in one transaction with its job's end: the preview's judgement when it can still be
     used, else the file read and judged again; the upload goes with the commit. Returns SPEC's summary."""
