@@ -11,6 +11,7 @@ JOBS_MAX_ATTEMPTS runs.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 
@@ -101,8 +102,21 @@ def work_one(handlers: dict[str, Handler]) -> int | None:
     return job.id
 
 
+def lower_priority(nice: int) -> None:
+    """This thread (Linux schedules threads one by one) gives way to the web workers on a shared host: a big
+    commit takes a little longer, the officers' pages do not wait behind it."""
+    if nice <= 0:
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
+    except (AttributeError, OSError):  # not Linux, or not allowed: run at the usual priority
+        log.info("job worker: priority unchanged")
+
+
 def work_forever(app: Flask, handlers: dict[str, Handler], stop: threading.Event, poll: float = 1.0) -> None:
     """Claim and run jobs until `stop` is set; look again every `poll` seconds when there are none."""
+    lower_priority(app.config["JOBS_NICE"])
     while not stop.is_set():
         ran = None
         with app.app_context():
