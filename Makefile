@@ -36,7 +36,8 @@ run: $(VENV)/.runtime translations  ## venv, dependencies, schema, demo data (fi
 	$(FLASK) db upgrade
 	$(FLASK) demo
 	@echo "预警劝阻 running at http://$(HOST):$(PORT)/  (Ctrl-C stops the web server and the scheduler)"
-	@# The scheduler is its own process (never inside the web server); it stops with the web server.
+	@# The scheduler is its own process (never inside the web server); it also runs the commits staff confirm on
+	@# the import page (queued jobs), so one box needs no worker process. It stops with the web server.
 	@$(FLASK) scheduler & sched=$$!; \
 	  trap 'kill -TERM $$sched 2>/dev/null; wait $$sched' EXIT; trap 'exit 130' INT TERM; \
 	  $(FLASK) run --host $(HOST) --port $(PORT) --no-reload --no-debugger

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import random
 import re
 import time
@@ -270,6 +271,18 @@ async def _push(run: Run, client: aiohttp.ClientSession, path: Path) -> None:
                                   data={"token": token.group(1) or token.group(2), "csrf_token": _csrf(preview)})
     if committed is None or committed.status != 302:
         return
-    await run.request(client, "import: push page", "GET", committed.location)
+    location = committed.location
+    while "/imports/jobs/" in location:  # a commit is a job (issue 23): its page's script asks every second
+        await asyncio.sleep(1.0)
+        status = await run.request(client, "import: job progress", "GET", location.split("?")[0] + ".json")
+        if status is None:
+            return
+        finished = json.loads(status.text).get("url")
+        if finished:
+            outcome = await run.request(client, "import: job outcome", "GET", finished, expect=302)
+            if outcome is None or outcome.status != 302:
+                return
+            location = outcome.location
+    await run.request(client, "import: push page", "GET", location)
     run.pushes.append({"file": path.name, "seconds": time.perf_counter() - began,
-                       "push": committed.location.rstrip("/").rsplit("/", 1)[-1]})
+                       "push": location.rstrip("/").rsplit("/", 1)[-1]})

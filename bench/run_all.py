@@ -37,6 +37,7 @@ BENCHES = {
     "report": ["bench/report.py", "--db", str(OUT / "report1000000.db")],
     "board": ["bench/board.py"],
     "load": ["bench/load.py"],
+    "commit_job": ["bench/commit_job.py"],
 }
 IMPORT_LINE = re.compile(r"^(?P<fmt>csv|xlsx)\s+(?P<label>.+?)\s+ours\s+(?P<ours>[\d.]+)s .*?peak\s+(?P<peak>\d+) MB"
                          r" \| floor\s+(?P<floor>[\d.]+)s", re.M)

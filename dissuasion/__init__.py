@@ -8,7 +8,7 @@ from .privacy import pii
 
 #: The domains that own tables; each one's models module is imported when the app is built.
 DOMAINS_WITH_MODELS = ("auth", "directory", "cases", "contacts", "followups", "notifications", "imports",
-                       "reports", "prevention", "watch")
+                       "reports", "prevention", "watch", "jobs")
 
 
 def create_app(test_config: dict | None = None) -> Flask:

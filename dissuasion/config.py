@@ -19,8 +19,22 @@ DEFAULTS = {
     "IMPORT_MAX_UNCOMPRESSED": 500 * 1024 * 1024,
     # 2: a big file's rows are judged by this process and a forked child together (imports/pipeline.judge); 1: here.
     "IMPORT_JUDGE_PROCESSES": 1,
-    # Uploads waiting between preview and commit (default: instance/uploads; never a served folder).
-    "IMPORT_UPLOAD_FOLDER": None,
+    # A push through the API of more rows than this (JSON) or a bigger body (a file) is committed as a job: 202 and
+    # a status URL (a client may ask for it on any push with `Prefer: respond-async`).
+    "IMPORT_ASYNC_ROWS": 5000,
+    "IMPORT_ASYNC_BYTES": 1024 * 1024,
+    # The preview's judgement is used by its commit within this many seconds; after that the file is judged again.
+    "IMPORT_ANALYSIS_MAX_AGE": 30 * 60,
+    # Jobs (dissuasion/jobs): a running job whose worker is silent this long is taken again, up to this many runs.
+    "JOBS_LEASE_SECONDS": 60,
+    "JOBS_HEARTBEAT_SECONDS": 10,
+    "JOBS_MAX_ATTEMPTS": 3,
+    # A job worker thread's nice increment: web requests on the same host go first (0: off).
+    "JOBS_NICE": 10,
+    # Tests: a job queued by a request runs at once inside it (no worker process).
+    "JOBS_INLINE": False,
+    # SQLite only: where running jobs write their progress (default instance/job_progress.db).
+    "JOBS_PROGRESS_FILE": None,
     "BABEL_DEFAULT_LOCALE": "zh_CN",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
     "LANGUAGES": ("zh_CN", "en"),

@@ -1,19 +1,32 @@
-"""The one scheduler process (`flask --app app scheduler`): a table of jobs with stable ids.
+"""The one scheduler process (`flask --app app scheduler`): a table of jobs with stable ids, and the worker
+processes (`flask --app app worker`) that run the jobs web requests queue (jobs/: a push committed from the page).
 
 Never started by web workers (STYLE pitfalls: APScheduler runs a job once per process that starts it).
 Every job is safe to run twice and in two processes at once (claims.py), so `--run-once` from cron beside
 a running scheduler does no harm. Jobs live in `<domain>/tasks.py`, take no arguments and commit per row.
+
+One scheduler is active at a time: a second one, started on another host, stands by until the first dies
+(`SchedulerLock`: a PostgreSQL session-level advisory lock held on a connection of its own for the process' life;
+on SQLite, one box, a file lock in instance/). The active scheduler also runs queued jobs in a thread of its own,
+so `make run` on one box needs nothing else; `flask --app app worker` adds workers on any host (claims with
+FOR UPDATE SKIP LOCKED, so any number of them is safe). A standby scheduler runs nothing.
 """
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import importlib
 import logging
 import signal
+import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from flask import Flask
+from sqlalchemy import text
 
 from .extensions import db
+from .jobs.runner import work_forever, work_one
 
 log = logging.getLogger(__name__)
 EVERY_MINUTE = {"trigger": "interval", "minutes": 1}
@@ -47,9 +60,111 @@ JOBS: tuple[Job, ...] = (
 )
 
 
+#: What each kind of queued job runs (jobs/runner.py): a function (job, progress) -> result.
+JOB_KINDS: dict[str, str] = {
+    "imports.commit": "dissuasion.imports.tasks:commit_upload",
+}
+
+
 def _function(job: Job):
-    module, _sep, name = job.func.partition(":")
+    return _resolve(job.func)
+
+
+def _resolve(path: str):
+    module, _sep, name = path.partition(":")
     return getattr(importlib.import_module(module), name)
+
+
+def job_handlers() -> dict:
+    return {kind: _resolve(path) for kind, path in JOB_KINDS.items()}
+
+
+def work_once(app: Flask) -> int | None:
+    """Run the next queued job, if any (tests, and `flask worker --once`); its id."""
+    with app.app_context():
+        try:
+            return work_one(job_handlers())
+        finally:
+            db.session.remove()
+
+
+def start_workers(app: Flask, count: int = 1) -> tuple[threading.Event, list[threading.Thread]]:
+    """Threads that claim and run queued jobs until the event is set."""
+    stop, handlers = threading.Event(), job_handlers()
+    threads = [threading.Thread(target=work_forever, args=(app, handlers, stop), daemon=True, name=f"jobs-{n}")
+               for n in range(count)]
+    for thread in threads:
+        thread.start()
+    return stop, threads
+
+
+#: A standby scheduler tries the lock again this often (seconds).
+STANDBY_RETRY = 5.0
+SCHEDULER_LOCK = "dissuasion.scheduler"
+
+
+class SchedulerLock:
+    """The right to be the active scheduler, held until the process ends (or release()).
+
+    PostgreSQL: pg_try_advisory_lock on a connection of its own (session level: it goes when the connection does,
+    so a dead scheduler's lock is free again as soon as PostgreSQL notices the connection gone). SQLite (one box):
+    an flock on instance/scheduler.lock, gone with the process.
+    """
+
+    def __init__(self, app: Flask):
+        self.app, self._conn, self._file = app, None, None
+
+    def try_acquire(self) -> bool:
+        with self.app.app_context():
+            if db.engine.dialect.name == "postgresql":
+                return self._try_postgresql()
+            return self._try_file()
+
+    def _try_postgresql(self) -> bool:
+        key = int.from_bytes(hashlib.sha256(SCHEDULER_LOCK.encode()).digest()[:8], "big", signed=True)
+        if self._conn is None:
+            self._conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        if self._conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar():
+            return True
+        self._conn.close()
+        self._conn = None
+        return False
+
+    def _try_file(self) -> bool:
+        path = Path(self.app.instance_path) / "scheduler.lock"
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        handle = path.open("a")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        self._file = handle
+        return True
+
+    def release(self) -> None:
+        if self._conn is not None:
+            self._conn.close()  # the session ends, its advisory lock with it
+        if self._file is not None:
+            self._file.close()
+        self._conn = self._file = None
+
+
+def wait_for_lock(lock: SchedulerLock, stop: threading.Event, retry: float = STANDBY_RETRY) -> bool:
+    """Take the scheduler lock, standing by while another scheduler holds it; False if stopped meanwhile."""
+    standing_by = False
+    while not stop.is_set():
+        if lock.try_acquire():
+            if standing_by:
+                log.warning("taking over: the active scheduler is gone, this one runs the jobs now")
+            else:
+                log.info("scheduler lock taken: this is the active scheduler")
+            return True
+        if not standing_by:
+            log.warning("standing by: another scheduler is active; trying again every %.0f s", retry)
+            standing_by = True
+        stop.wait(retry)
+    return False
 
 
 def run_job(app: Flask, job: Job):
@@ -74,8 +189,20 @@ def run_once(app: Flask) -> dict[str, object]:
 
 
 def run_forever(app: Flask) -> None:
-    """Run the table until Ctrl-C or SIGTERM; a job still running is let finish."""
+    """Stand by until this is the active scheduler, then run the table and the queued jobs until Ctrl-C or
+    SIGTERM; a job still running is let finish."""
     from apscheduler.schedulers.blocking import BlockingScheduler
+
+    stopping, lock = threading.Event(), SchedulerLock(app)
+
+    def stop_waiting(signum, _frame):
+        log.info("signal %s: stopping the scheduler", signum)
+        stopping.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stop_waiting)
+    if not wait_for_lock(lock, stopping):
+        return
 
     # APScheduler says "Running job …" and "executed successfully" at INFO every minute for every job: only its
     # warnings (a missed run, a job still running) are worth a line; run_job logs what a job did.
@@ -85,12 +212,37 @@ def run_forever(app: Flask) -> None:
     for job in JOBS:
         scheduler.add_job(run_job, args=(app, job), id=job.id, name=job.id, replace_existing=True, **job.trigger)
 
+    workers_stop, workers = start_workers(app)
+
     def stop(signum, _frame):
         log.info("signal %s: stopping the scheduler", signum)
+        workers_stop.set()
         if scheduler.running:
             scheduler.shutdown(wait=True)
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, stop)
-    run_once(app)  # no need to wait a minute for what is already due
-    scheduler.start()
+    try:
+        run_once(app)  # no need to wait a minute for what is already due
+        if not workers_stop.is_set():  # (a SIGTERM during that first run: stop now)
+            scheduler.start()
+    finally:
+        workers_stop.set()
+        for thread in workers:
+            thread.join()  # a job under way is let finish (its transaction commits or rolls back whole)
+        lock.release()
+
+
+def work(app: Flask, threads: int = 1) -> None:
+    """A worker process: run queued jobs until Ctrl-C or SIGTERM (any number, on any host)."""
+    stop, workers = start_workers(app, threads)
+
+    def on_signal(signum, _frame):
+        log.info("signal %s: stopping the worker after its current job", signum)
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, on_signal)
+    while any(thread.is_alive() for thread in workers):
+        for thread in workers:
+            thread.join(timeout=1)

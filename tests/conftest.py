@@ -70,6 +70,7 @@ def _schema(database_url):
 
 
 def _test_config(database_url: str) -> dict:
+    folder = Path(database_url.removeprefix("sqlite:///")).parent if database_url.startswith("sqlite") else None
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
@@ -81,6 +82,9 @@ def _test_config(database_url: str) -> dict:
         "SERVER_NAME": "localhost",
         # argon2id at its cheapest: hundreds of test accounts would otherwise cost 0.2 s each (auth/passwords.py)
         "PASSWORD_HASH_CHEAP": True,
+        # a commit queued by a request runs at once inside it (tests/test_import_jobs.py runs real workers)
+        "JOBS_INLINE": True,
+        "JOBS_PROGRESS_FILE": str(folder / "job_progress.db") if folder else None,
     }
 
 

@@ -9,6 +9,7 @@ from dissuasion.core.timeutil import now
 from dissuasion.extensions import db
 from dissuasion.followups.rules import schedule
 from dissuasion.imports.models import Push
+from dissuasion.jobs.models import Job
 from dissuasion.prevention.models import Activity
 from dissuasion.reports.models import WeeklyReport
 from dissuasion.reports.queries import compute_report
@@ -87,6 +88,8 @@ EXPECTED = {
     "/imports/": ("GET", {"center"}, 200),
     "/imports/<int:push_id>": ("GET", {"center"}, 200),
     "/imports/<int:push_id>/errors.xlsx": ("GET", {"center"}, 200),
+    "/imports/jobs/<int:job_id>": ("GET", {"center"}, 200),  # a commit still queued: its progress page
+    "/imports/jobs/<int:job_id>.json": ("GET", {"center"}, 200),
     "/watch/": ("GET", CASE_ROLES, 200),
     "/watch/register.xlsx": ("GET", CASE_ROLES, 200),
     "/watch/new": ("GET", READERS, 200),
@@ -111,6 +114,7 @@ EXPECTED = {
     "/api/v1/cases/<int:case_id>/contacts": ("POST", TOKEN, 401),
     "/api/v1/cases/<int:case_id>/close": ("POST", TOKEN, 401),
     "/api/v1/pushes": ("POST", TOKEN, 401),
+    "/api/v1/pushes/jobs/<int:job_id>": ("GET", TOKEN, 401),
     "/api/v1/warnings": ("POST", TOKEN, 401),
     "/warnings/new": ("GET", {"lead", "center"}, 200),
     "/warnings/returns": ("GET", {"center"}, 200),
@@ -144,7 +148,8 @@ def ids(make_case, make_user):
     push = Push(file_name="名单.csv", sha256="0" * 64)
     activity = Activity(precinct_id=case.precinct_id, kind=ActivityKind.LECTURE, held_on=now().date(), place="礼堂",
                         people=10)
-    db.session.add_all([report, push, activity])
+    job = Job(kind="imports.commit", ref="", payload={"file_name": "名单.csv"})
+    db.session.add_all([report, push, activity, job])
     lead = make_user("lead", precinct="PCS01")
     entry = create_entry(find_or_create_person("关注人", phone="13900001111"), EntryInput(
         kind_id=kind_by_code("returnee").id, precinct_id=case.precinct_id, officer_id=lead.id), lead)
@@ -152,7 +157,7 @@ def ids(make_case, make_user):
     return {"case_id": case.id, "user_id": make_user("officer", precinct="PCS01").id, "lang": "en",
             "tier": "high", "field": "id", "report_id": report.id, "push_id": push.id,
             "followup_id": followup.id, "warning_id": case.warnings[0].id, "activity_id": activity.id,
-            "token_id": 1, "entry_id": entry.id}
+            "token_id": 1, "entry_id": entry.id, "job_id": job.id}
 
 
 def _url(rule: str, ids: dict) -> str:
@@ -206,5 +211,5 @@ def _page(response, path: str) -> str:
 def test_api_routes_without_a_token_are_401_json(client):
     for rule, (method, allowed, status) in EXPECTED.items():
         if allowed == TOKEN:
-            response = client.open(_url(rule, {"case_id": 1, "entry_id": 1}), method=method)
+            response = client.open(_url(rule, {"case_id": 1, "entry_id": 1, "job_id": 1}), method=method)
             assert response.status_code == status and response.get_json()["error"]["code"] == "unauthorized", rule

@@ -250,12 +250,14 @@ def test_a_push_tells_its_progress_at_each_stage(directory):
     told = []
     import_file("messy.csv", messy_csv(), progress=lambda stage, done, total: told.append((stage, done, total)))
     db.session.commit()
-    stages = [stage for stage, _done, _total in told]
-    assert stages == ["judged", "persons", "cases", "warnings", "written"]
-    judged, written = told[0], told[-1]
+    stages = list(dict.fromkeys(stage for stage, _done, _total in told))
+    assert stages == ["read", "judge", "write", "persons", "cases", "warnings"]
+    judged = [t for t in told if t[0] == "judge"][-1]
+    written = told[-1]
     pushed = db.session.scalars(select(Push)).one()
-    assert judged[1] == judged[2] == written[1] == pushed.rows_total
-    assert told[1][1] == pushed.imported
+    assert written[0] == "write" and written[1] == written[2] == pushed.imported
+    assert judged[1] == judged[2] >= pushed.rows_total
+    assert [t for t in told if t[0] == "persons"][0][1] == pushed.imported
 
 
 def test_a_note_repeated_on_many_rows_is_encrypted_on_each_with_its_own_nonce(directory):

@@ -7,7 +7,6 @@ import datetime as dt
 import io
 import os
 import stat
-import time
 from pathlib import Path
 
 import pyotp
@@ -25,6 +24,7 @@ from dissuasion.core.auditlog import AuditEvent
 from dissuasion.core.timeutil import local, now
 from dissuasion.extensions import db
 from dissuasion.imports import uploads
+from dissuasion.imports.models import PendingUpload
 from dissuasion.imports.pipeline import import_file
 from dissuasion.privacy.freetext import mask_numbers, numbers_of
 from tests import pushfiles as pf
@@ -279,36 +279,36 @@ def test_existing_notes_with_a_number_are_encrypted_by_the_migration(app, make_c
 
 # --- 4. Uploads waiting for a commit ------------------------------------------------------------------------------
 
-def test_an_upload_waits_encrypted_and_a_grep_of_the_instance_folder_finds_no_number(
+def test_an_upload_waits_encrypted_in_the_database_and_nothing_lands_in_the_instance_folder(
         client, auth, make_user, app, tmp_path, directory, database_file_bytes):
-    app.config["IMPORT_UPLOAD_FOLDER"] = str(tmp_path / "instance" / "uploads")
+    app.instance_path = str(tmp_path / "instance")
     auth.login(make_user("center", precinct=None))
     data = pf.csv_bytes([pf.row(1, 手机号=MOBILE, 身份证号=ID)])
     page = client.post("/imports/preview", data={"file": (io.BytesIO(data), "名单.csv")},
                        content_type="multipart/form-data").get_data(as_text=True)
     assert "预览" in page or "导入" in page
-    files = [p for p in (tmp_path / "instance").rglob("*") if p.is_file()]
-    assert any(p.suffix == ".bin" for p in files)
-    for path in files:
-        content = path.read_bytes()
-        assert MOBILE.encode() not in content and ID.encode() not in content and "测试1".encode() not in content
-    assert MOBILE.encode() not in database_file_bytes()
+    assert not (tmp_path / "instance").exists()  # no web host keeps anything of it: the commit may land elsewhere
+    kept = db.session.scalar(select(PendingUpload))
+    assert kept.data and kept.analysis  # the file and the preview's judgement of it, sealed
+    for sealed in (kept.data, kept.analysis):
+        assert MOBILE.encode() not in sealed and ID.encode() not in sealed and "测试1".encode() not in sealed
+    assert MOBILE.encode() not in database_file_bytes() and "测试1".encode() not in database_file_bytes()
     token = page.split('name="token" type="hidden" value="')[1].split('"')[0]
     assert client.post("/imports/commit", data={"token": token}).status_code == 302  # and it still commits
+    assert db.session.scalar(select(PendingUpload)) is None  # gone with the commit
 
 
-def test_an_abandoned_preview_is_removed_within_two_hours_by_the_scheduler(app, make_user, tmp_path):
+def test_an_abandoned_preview_is_removed_within_two_hours_by_the_scheduler(app, make_user, clock):
     from dissuasion import scheduler
     from dissuasion.imports.tasks import remove_abandoned_uploads
 
-    app.config["IMPORT_UPLOAD_FOLDER"] = str(tmp_path / "uploads")
     user = make_user("center", precinct=None)
+    clock(now())
     upload = uploads.save_upload("a.csv", b"data", user)
+    db.session.commit()
     assert uploads.load_upload(upload.token, user).data == b"data"
-    old = time.time() - 2 * 3600 - 1
-    for path in (tmp_path / "uploads").iterdir():
-        os.utime(path, (old, old))
-    assert remove_abandoned_uploads() == 2 and uploads.load_upload(upload.token, user) is None
+    clock(now() + dt.timedelta(hours=2, seconds=1))
+    assert remove_abandoned_uploads() == 1 and uploads.load_upload(upload.token, user) is None
     job = next(j for j in scheduler.JOBS if j.id == "imports.abandoned_uploads")
     assert job.trigger["minutes"] <= 120 - 2 * 60 + 10  # runs every 10 minutes at most
 

@@ -85,6 +85,14 @@ SCHEMAS = {
                          **dict.fromkeys(COUNTERS, INT), "push_id": INT,
                          "errors": {"type": "array", "items": _obj({"row": INT, "column": STR, "code": STR,
                                                                     "message": STR})}}),
+    "PushJob": _obj({
+        "job_id": INT, "state": {"type": "string", "enum": ["queued", "running", "done", "failed"]},
+        "status_url": STR, "attempts": INT,
+        "progress": _obj({"stage": {"type": "string", "description": "read, judge, write, persons, cases, warnings"},
+                          "done": INT, "total": INT}),
+        "result": {**_ref("PushSummary"), "nullable": True, "description": "SPEC's summary, once done"},
+        "error": {**_obj({"code": STR, "message": STR}), "nullable": True,
+                  "description": "failed: nothing was written; the message (Chinese) says what to fix"}}),
     "WarningInput": _obj({
         "source": {"type": "string", "enum": [m.value for m in e.WarningSource.hand_entry()],
                    "description": "银行阻截 bank, 96110 hotline_96110, 110 police_110, 亲友报告 relative, "
@@ -197,8 +205,18 @@ DOCUMENT = {
                                                                                         "format": "binary"}})},
                                        "application/json": {"schema": {"oneOf": [
                                            _obj({"rows": {"type": "array", "items": _ref("PushRow")}}, ("rows",)),
-                                           {"type": "array", "items": _ref("PushRow")}]}}}),
+                                           {"type": "array", "items": _ref("PushRow")}]}}},
+                                   params=[{"name": "Prefer", "in": "header", "required": False, "schema": STR,
+                                            "description": "respond-async: commit it as a job (202) whatever its "
+                                                           "size"}]),
+                             "description": "A push of more than IMPORT_ASYNC_ROWS rows (5,000) or a body over "
+                                            "IMPORT_ASYNC_BYTES (1 MiB), or sent with Prefer: respond-async, is "
+                                            "committed by a worker: 202, Location: its status URL.",
                              }},
+        "/pushes/jobs/{job_id}": {"get": _op("A push committed by a worker: state, progress, the summary once done",
+                                             200, _ref("PushJob"), 403, 404, params=[
+                                                 {"name": "job_id", "in": "path", "required": True,
+                                                  "schema": INT}])},
         "/warnings": {"post": _op("录入预警: a warning entered by hand (center, lead); the same rules as a pushed row",
                                   201, _ref("WarningEntered"), 400, 403, 422, body=_json(_ref("WarningInput")))},
         "/reports/weekly": {"get": _op("The weekly report (center: any precinct or the county; lead: own)", 200,
@@ -233,6 +251,10 @@ DOCUMENT = {
                                   "responses": {"200": {"description": "OK", "content": _json({"type": "object"})}}}},
     },
 }
+
+DOCUMENT["paths"]["/pushes"]["post"]["responses"]["202"] = {
+    "description": "Accepted: committed by a worker; poll the URL in Location (and status_url)",
+    "headers": {"Location": {"schema": STR}}, "content": _json(_ref("PushJob"))}
 
 
 @bp.get("/openapi.json")

@@ -150,13 +150,32 @@ def scheduler(run_once: bool) -> None:
         for job_id, result in jobs.run_once(current_app._get_current_object()).items():
             click.echo(f"{job_id}: {result}")
         return
-    click.echo("调度进程已启动（每分钟运行一次任务，Ctrl-C 停止）。")
+    click.echo("调度进程已启动（每分钟运行一次定时任务，并执行排队的导入；"
+               "另一个调度进程在运行时本进程待命；Ctrl-C 停止）。")
     jobs.run_forever(current_app._get_current_object())
     click.echo("调度进程已停止。")
 
 
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run the next queued job, if any, then exit.")
+@click.option("--threads", default=1, show_default=True, help="Jobs run at once by this process.")
+def worker(once: bool, threads: int) -> None:
+    """A job worker: runs queued jobs (pushes committed from the page, big API pushes); start any number, on any
+    host, beside the one scheduler (Ctrl-C stops it after its current job)."""
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = current_app._get_current_object()
+    if once:
+        click.echo(f"job: {jobs.work_once(app)}")
+        return
+    click.echo("任务进程已启动（每秒查看一次排队的任务，Ctrl-C 停止）。")
+    jobs.work(app, threads)
+    click.echo("任务进程已停止。")
+
+
 def init_app(app: Flask) -> None:
-    for command in (users_cli, directory_cli, demo, init_rules, scheduler):
+    for command in (users_cli, directory_cli, demo, init_rules, scheduler, worker):
         app.cli.add_command(command)
     init_security_commands(app)
     app.cli.add_command(api_token_cli)

@@ -5,7 +5,7 @@ import datetime as dt
 import json
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.dbtypes import Json, UTCDateTime, enum_column
@@ -95,3 +95,29 @@ class PushRowError(db.Model):
     def cells(self) -> list[str]:
         """The original cells, decrypted (for the error report staff fix and re-import)."""
         return json.loads(decrypt(self.raw["enc"])) if isinstance(self.raw, dict) and self.raw.get("enc") else []
+
+
+class PendingUpload(db.Model):
+    """A file uploaded for a preview, waiting for its commit: in the database, so the commit may land on any web
+    host and runs on any worker; sealed with the PII key (it is names, ID and phone numbers). Removed on commit and
+    after two hours (imports/uploads.py)."""
+
+    __tablename__ = "pending_uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The random token the preview's form carries.
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    #: Only this user may commit it.
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now, index=True)
+    #: The file's bytes, encrypted (privacy.pii.encrypt_bytes).
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    #: The preview's judgement of every row, encrypted, so the commit need not read and judge the file again.
+    analysis: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: The code's analysis format when it was stored: another version is judged again.
+    analysis_version: Mapped[str] = mapped_column(String(40), default="")
+
+    def __repr__(self) -> str:
+        return f"<PendingUpload {self.id} {self.file_name}>"

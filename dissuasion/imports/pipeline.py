@@ -58,6 +58,11 @@ from .rows import (
     unpack,
 )
 
+#: progress(stage, done, total): told at each stage's start and end, and every JUDGE_EVERY rows while judging (a job
+#: shows it to the user: jobs/progress.py). Stages: read, judge, write, persons, cases, warnings (cases/merge.py).
+Progress = Callable[[str, int, int], None] | None
+JUDGE_EVERY = 2000
+
 
 class ImportRefused(ValueError):
     """The whole file is refused and nothing is written; the message says why and what to do (lazy: in the user's
@@ -114,15 +119,12 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-#: Told how far a push has got, at each stage's end: (stage, rows done, rows in all). Stages: "judged" (rows read and
-#: judged), then "persons", "cases", "warnings" (rows written; cases.merge), then "written" (the push complete).
-Progress = Callable[[str, int, int], None]
-
-
 @gc_paused
-def analyse(filename: str, data: bytes, progress: Progress | None = None) -> Analysis:
+def analyse(filename: str, data: bytes, progress: Progress = None) -> Analysis:
     """Read a file and judge every row (duplicates and routing included); writes nothing."""
     config = current_app.config
+    if progress:
+        progress("read", 0, len(data))
     try:
         table = read_table(filename, data, config["IMPORT_MAX_ROWS"], config["IMPORT_MAX_UNCOMPRESSED"])
     except UnreadableFile as exc:
@@ -130,7 +132,7 @@ def analyse(filename: str, data: bytes, progress: Progress | None = None) -> Ana
     return judge(filename, sha256(data), table, progress)
 
 
-def judge(filename: str, digest: str, table: Table, progress: Progress | None = None) -> Analysis:
+def judge(filename: str, digest: str, table: Table, progress: Progress = None) -> Analysis:
     header = find_header(table.rows)
     if header is None:
         raise ImportRefused(_l("找不到表头：前 20 行中没有一行包含至少 3 个已知列名（如 预警编号、姓名、身份证号、"
@@ -142,6 +144,7 @@ def judge(filename: str, digest: str, table: Table, progress: Progress | None = 
     start = header.index + header.rows_used
     width = _csv_width(table, header, start)
     rows = _RowsJudged(table, header, check_row, width, max_rows)
+    to_judge = len(table.rows) - start
     end = len(table.rows)
     if end - start >= PARALLEL_ROWS and current_app.config["IMPORT_JUDGE_PROCESSES"] > 1:
         # the last rows on the other core, while this process judges the first
@@ -155,7 +158,7 @@ def judge(filename: str, digest: str, table: Table, progress: Progress | None = 
             return more, [(more[i], extra) for i, extra in shifted]
         other = Forked(rows.packed, middle, end, receive=receive)
         try:
-            results, maybe_shifted = rows(start, middle)
+            results, maybe_shifted = rows(start, middle, progress, to_judge)
             pieces = other.result()
         finally:
             other.cancel()
@@ -165,7 +168,7 @@ def judge(filename: str, digest: str, table: Table, progress: Progress | None = 
         if len(results) > max_rows:
             raise _too_many(max_rows)
     else:
-        results, maybe_shifted = rows(start, end)
+        results, maybe_shifted = rows(start, end, progress, to_judge)
     if not results:
         raise ImportRefused(_l("文件只有表头，没有任何数据行。请确认导出的名单里有人员。"))
     analysis = Analysis(filename=filename, sha256=digest, header=header, header_row=table.first_row + header.index,
@@ -179,8 +182,8 @@ def judge(filename: str, digest: str, table: Table, progress: Progress | None = 
     for r in results:
         if not r.problems:
             r.raw = []  # only rows with problems go into the error report; a big push holds less
-    if progress is not None:
-        progress("judged", len(results), len(results))
+    if progress:
+        progress("judge", to_judge, to_judge)
     return analysis
 
 
@@ -211,11 +214,15 @@ class _RowsJudged:
         self.table, self.check_row, self.width, self.max_rows = table, check_row, width, max_rows
         self.warning_column, self.name_column = header.columns["warning_id"], header.columns.get("name")
 
-    def __call__(self, begin: int, end: int) -> tuple[list[RowResult], list[tuple[RowResult, int]]]:
+    def __call__(self, begin: int, end: int, progress: Progress = None,
+                 total: int = 0) -> tuple[list[RowResult], list[tuple[RowResult, int]]]:
+        """`progress` is told every JUDGE_EVERY rows (this process only: a forked child tells nobody)."""
         results, maybe_shifted = [], []
         rows, first_row, check_row, width = self.table.rows, self.table.first_row, self.check_row, self.width
         warning_column, name_column, max_rows = self.warning_column, self.name_column, self.max_rows
         for offset in range(begin, end):
+            if progress and (offset - begin) % JUDGE_EVERY == 0:
+                progress("judge", offset - begin, total)
             row = rows[offset]
             number = row[warning_column] if warning_column < len(row) else None
             if not (number.__class__ is str and number.isascii() and number.strip()
@@ -304,7 +311,7 @@ def _someone_else(name: str | None, this: str) -> str:
 
 @gc_paused
 def import_file(filename: str, data: bytes, by=None, source: WarningSource = WarningSource.PUSH,
-                progress: Progress | None = None) -> ImportSummary:
+                progress: Progress = None) -> ImportSummary:
     """Import a pushed file; the same file (sha256) again changes nothing."""
     digest = sha256(data)
     if (earlier := earlier_push(digest)) is not None:
@@ -314,7 +321,7 @@ def import_file(filename: str, data: bytes, by=None, source: WarningSource = War
 
 @gc_paused
 def import_rows(rows: list[dict], by=None, source: WarningSource = WarningSource.API,
-                progress: Progress | None = None) -> ImportSummary:
+                progress: Progress = None) -> ImportSummary:
     """Import JSON rows (the API): the same contract as a file, with English field names as the header."""
     if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
         raise ImportRefused("rows 必须是一个非空的对象数组，每个对象是一条预警（字段见 /api/v1/openapi.json）。")
@@ -369,7 +376,7 @@ def _duplicate_file(earlier: Push, filename: str, by) -> ImportSummary:
 
 
 def write(analysis: Analysis, by=None, source: WarningSource = WarningSource.PUSH,
-          progress: Progress | None = None) -> ImportSummary:
+          progress: Progress = None) -> ImportSummary:
     """Write a judged file: the push, its warnings, persons and cases, its row errors, the notifications."""
     serialize(MERGE_LOCK)  # pushes take turns; the same file committed twice at once is then seen as a duplicate
     if (earlier := earlier_push(analysis.sha256)) is not None:
@@ -384,6 +391,8 @@ def write(analysis: Analysis, by=None, source: WarningSource = WarningSource.PUS
     for r in accepted:  # the rows become the warnings: times to UTC, and where they came from
         r.pushed_at = from_local(r.pushed_at) if r.pushed_at else None
         r.source = source
+    if progress:
+        progress("write", 0, len(accepted))
     merged = merge_warnings(accepted, by=by, push_id=push.id, checked=True, progress=progress)
     counts = analysis.counts() | {"persons_created": merged.persons_created, "cases_created": merged.cases_created,
                                   "cases_updated": merged.cases_updated, "cases_escalated": merged.cases_escalated}
@@ -393,10 +402,10 @@ def write(analysis: Analysis, by=None, source: WarningSource = WarningSource.PUS
     _store_errors(push.id, analysis)
     announce(merged)
     db.session.flush()
+    if progress:
+        progress("write", len(accepted), len(accepted))
     record("import", "push", push.id, user=by, file_name=push.file_name, status="committed",
            **{k: counts[k] for k in ("rows_total", "imported", "rejected", "duplicates")})
-    if progress is not None:
-        progress("written", counts["rows_total"], counts["rows_total"])
     with flask_babel.force_locale("zh_CN"):  # the CLI's and the API's words (the push page says its own)
         message = committed_message(counts)
     return ImportSummary(status="committed", counters=counts, errors=errors, push_id=push.id, message=message)

@@ -1,7 +1,48 @@
-"""The imports' scheduled job: uploads whose preview was never committed are removed (imports/uploads.py)."""
-from .uploads import remove_old_uploads
+"""The imports' jobs: the commit of an upload (a job run by a worker process, not the web worker that queued it),
+and the scheduled removal of uploads whose preview was never committed (imports/uploads.py)."""
+import json
+
+from ..auth.models import User
+from ..core.bulk import gc_paused
+from ..core.enums import WarningSource
+from ..extensions import db
+from ..jobs.runner import JobRefused
+from .pipeline import ImportRefused, analyse, import_rows, write
+from .uploads import discard_upload, kept_analysis, load_upload, remove_old_uploads
+
+#: The upload's file name when an API push of JSON rows is kept as a job (its body is the rows).
+API_ROWS = "api.json"
+#: The upload of this job is gone: removed after two hours (its worker was down that long) or committed already.
+UPLOAD_GONE = "找不到要导入的文件（上传后 2 小时内未完成导入的文件会被清理）。请重新上传。"
 
 
 def remove_abandoned_uploads() -> int:
-    """Remove the uploads older than two hours (a preview nobody committed); returns how many files went."""
-    return remove_old_uploads()
+    """Remove the uploads older than two hours (a preview nobody committed); returns how many went."""
+    removed = remove_old_uploads()
+    db.session.commit()
+    return removed
+
+
+@gc_paused  # (as import_file: a push's objects all live until written; unpickling the judgement makes them too)
+def commit_upload(job, progress) -> dict:
+    """Import a kept upload in one transaction with its job's end: the preview's judgement when it can still be
+    used, else the file read and judged again; the upload goes with the commit. Returns SPEC's summary."""
+    upload = load_upload(job.ref, None)
+    if upload is None:
+        raise JobRefused(UPLOAD_GONE)
+    by = db.session.get(User, job.created_by_id) if job.created_by_id else None
+    source = WarningSource(job.payload.get("source", WarningSource.PUSH.value))
+    try:
+        if upload.filename == API_ROWS and job.payload.get("rows"):
+            summary = import_rows(json.loads(upload.data), by=by, source=source, progress=progress)
+        else:
+            analysis = kept_analysis(upload.token)
+            if analysis is not None:
+                progress("judge", len(analysis.results), len(analysis.results))
+            else:
+                analysis = analyse(upload.filename, upload.data, progress=progress)
+            summary = write(analysis, by, source, progress=progress)
+    except ImportRefused as exc:
+        raise JobRefused(str(exc)) from exc
+    discard_upload(upload.token)
+    return summary.as_json()

@@ -1,5 +1,6 @@
-"""Center staff import the center's lists: upload, preview (nothing written), commit; pushes and their errors."""
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+"""Center staff import the center's lists: upload, preview (nothing written), commit (a job a worker process runs,
+followed on its progress page); pushes and their errors."""
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -11,13 +12,18 @@ from ..core.decorators import roles_required
 from ..core.enums import Role
 from ..core.exports import export_allowed
 from ..extensions import db
+from ..jobs import progress as job_progress
+from ..jobs.models import FAILED, QUEUED, Job
+from ..jobs.operations import enqueue, job_of
+from ..jobs.runner import run_inline
 from .forms import CommitForm, UploadForm
 from .headers import NAME_OF_LABEL
-from .models import Push, PushRowError
-from .pipeline import ImportRefused, analyse, committed_message, earlier_push, import_file
+from .models import PendingUpload, Push, PushRowError
+from .pipeline import ImportRefused, analyse, committed_message, earlier_push, sha256
 from .report import export_error_report
 from .rows import DUPLICATE, FLAGGED, REJECTED, UNROUTED
-from .uploads import discard_upload, load_upload, save_upload
+from .tasks import commit_upload
+from .uploads import COMMIT_JOB, save_upload, upload_exists
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -74,14 +80,14 @@ def preview():
     form = UploadForm()
     if not form.validate_on_submit():
         return _upload_page(form, status=400)
-    kept = save_upload(form.file.data.filename, form.file.data.read(), current_user)
+    filename, data = form.file.data.filename, form.file.data.read()
     try:
-        analysis = analyse(kept.filename, kept.data)
+        analysis = analyse(filename, data)
     except ImportRefused as exc:
-        discard_upload(kept.token)
-        record("import_preview", "file", "", success=False, file_name=kept.filename, sha256=kept.sha256)
+        record("import_preview", "file", "", success=False, file_name=filename, sha256=sha256(data))
         db.session.commit()
         return _upload_page(UploadForm(formdata=None), str(exc), 422)
+    kept = save_upload(filename, data, current_user, analysis)  # with its judgement: the commit writes it as is
     earlier = earlier_push(kept.sha256)
     record("import_preview", "file", "", file_name=kept.filename, sha256=kept.sha256,
            rows_total=len(analysis.results))
@@ -100,34 +106,98 @@ def preview():
 @bp.route("/commit", methods=["POST"])
 @roles_required(Role.CENTER)
 def commit():
-    """Import the previewed file in one transaction, then show its push."""
+    """Queue the previewed file's import (a worker process writes it in one transaction); show its progress."""
     form = CommitForm()
-    kept = load_upload(form.token.data, current_user) if form.validate_on_submit() else None
-    if kept is None:
+    token = form.token.data if form.validate_on_submit() else ""
+    queued = job_of(COMMIT_JOB, token) if token else None
+    if queued is not None and not queued.finished and queued.created_by_id == current_user.id:
+        return redirect(url_for(".job_status", job_id=queued.id))  # pressed twice while it runs
+    if not token or not upload_exists(token, current_user):
         done = earlier_push(form.sha256.data) if form.sha256.data else None
         if done is not None:  # committed already (the button pressed twice, a restored tab)
             flash(_("这个文件已经导入过（批次 #%(id)d），本次没有任何改动。", id=done.id), "warning")
             return redirect(url_for(".push_detail", push_id=done.id))
         flash(_("找不到刚才上传的文件（上传后 2 小时内未确认导入的文件会被清理）。请重新上传。"), "error")
         return redirect(url_for(".upload"))
-    try:
-        summary = import_file(kept.filename, kept.data, by=current_user)
-    except ImportRefused as exc:
-        db.session.rollback()
-        discard_upload(kept.token)
-        flash(str(exc), "error")
-        return redirect(url_for(".upload"))
+    job = enqueue(COMMIT_JOB, token, by=current_user, payload={"source": "push", "file_name": _file_name(token)})
     db.session.commit()
-    discard_upload(kept.token)
-    flash(_said(summary), "warning" if summary.status == "duplicate_file" else "success")
-    return redirect(url_for(".push_detail", push_id=summary.push_id))
+    if current_app.config["JOBS_INLINE"]:  # tests: no worker process
+        run_inline(job.id, commit_upload)
+        return _outcome(db.session.get(Job, job.id))
+    return redirect(url_for(".job_status", job_id=job.id))
 
 
-def _said(summary) -> str:
-    """The outcome of a commit in the user's language (the CLI and the API give summary.message, in Chinese)."""
-    if summary.status == "duplicate_file":
-        return _("这个文件已经导入过（批次 #%(id)d），本次没有任何改动。", id=summary.push_id)
-    return committed_message(summary.counters)
+def _file_name(token: str) -> str:
+    return db.session.scalar(db.select(PendingUpload.file_name).filter_by(token=token)) or ""
+
+
+def _said(result: dict) -> str:
+    """The outcome of a commit in the user's language (the CLI and the API give the summary's message, in
+    Chinese)."""
+    if result["status"] == "duplicate_file":
+        return _("这个文件已经导入过（批次 #%(id)d），本次没有任何改动。", id=result["push_id"])
+    return committed_message(result)
+
+
+def _job_or_404(job_id: int) -> Job:
+    job = db.session.get(Job, job_id)
+    if job is None or job.kind != COMMIT_JOB:
+        abort(404)
+    return job
+
+
+def _outcome(job: Job):
+    """A finished commit: its push (with what it did), or why the file was refused and what to fix."""
+    if job.state == FAILED:
+        return render_template("imports/job.html", job=job, status=_status(job)), 200
+    flash(_said(job.result), "warning" if job.result["status"] == "duplicate_file" else "success")
+    return redirect(url_for(".push_detail", push_id=job.result["push_id"]))
+
+
+#: Where a stage puts the progress bar (percent at its start, and its width): judging is half, writing the rest.
+STAGES = {"read": (2, 3), "judge": (5, 45), "write": (50, 15), "persons": (65, 15), "cases": (80, 15),
+          "warnings": (95, 5)}
+
+
+def _status(job: Job) -> dict:
+    """What the progress page and its JSON say: the state, the stage, rows judged and written, a percent."""
+    seen = job_progress.read(job) if not job.finished else {"stage": "", "done": 0, "total": 0}
+    stage, done, total = seen["stage"], seen["done"] or 0, seen["total"] or 0
+    start, width = STAGES.get(stage, (0, 0))
+    percent = 100 if job.state == "done" else start + (width * done // total if total and stage == "judge" else 0)
+    if job.state == QUEUED:
+        text = _("排队中，等待导入进程开始…") if job.attempts == 0 else _("上一次导入中断，已撤回，马上重新开始…")
+    elif stage == "judge":
+        text = _("正在检查每一行：%(done)s / %(total)s 行", done=f"{done:,}", total=f"{total:,}")
+    elif stage in ("write", "persons", "cases", "warnings"):
+        steps = {"write": 0, "persons": 1, "cases": 2, "warnings": 3}
+        text = _("正在写入 %(total)s 条预警（人员、任务、预警，第 %(step)d/3 步）", total=f"{total:,}",
+                 step=min(steps[stage] + 1, 3))
+    elif job.state == "running":
+        text = _("正在读取文件…")
+    else:
+        text = ""
+    return {"id": job.id, "state": job.state, "stage": stage, "done": done, "total": total, "percent": percent,
+            "text": text, "error": job.error if job.state == FAILED else "",
+            "url": url_for(".job_status", job_id=job.id) if job.finished else None}
+
+
+@bp.route("/jobs/<int:job_id>")
+@roles_required(Role.CENTER)
+def job_status(job_id: int):
+    """A commit under way: its progress (the page polls job_progress_json; without JS it reloads itself); once
+    finished, its outcome."""
+    job = _job_or_404(job_id)
+    if job.finished:
+        return _outcome(job)
+    return render_template("imports/job.html", job=job, status=_status(job))
+
+
+@bp.route("/jobs/<int:job_id>.json")
+@roles_required(Role.CENTER)
+def job_status_json(job_id: int):
+    """The progress of a commit, for its page's script: state, stage, rows done of total, percent, text."""
+    return jsonify(_status(_job_or_404(job_id)))
 
 
 @bp.route("/")

@@ -1,6 +1,7 @@
 // Import pages: drop a file anywhere on the upload page, upload it with a real progress bar, then show the
-// preview the server sends back; on the preview, an indeterminate bar while the server imports.
-// Without JS the plain form posts do the same, without the bars.
+// preview the server sends back; on the preview, an indeterminate bar while the commit is queued; on the commit's
+// progress page, rows judged and written, asked every second, then its outcome.
+// Without JS the plain form posts do the same, and the progress page reloads itself (meta refresh).
 (function () {
   "use strict";
 
@@ -99,7 +100,30 @@
     document.getElementById("upload-status").textContent = files[0].name;
   });
 
+  function follow(card) {
+    var bar = document.getElementById("job-progress");
+    var status = document.getElementById("job-status");
+    function ask() {
+      fetch(card.dataset.statusUrl, {headers: {"Accept": "application/json"}, credentials: "same-origin"})
+        .then(function (r) {
+          if (!r.ok || !/json/.test(r.headers.get("Content-Type") || "")) { throw new Error(String(r.status)); }
+          return r.json();
+        })
+        .then(function (s) {
+          if (s.url) { window.location.assign(s.url); return; }  // finished: its page shows the outcome
+          bar.value = s.percent;
+          bar.textContent = s.percent + "%";
+          status.textContent = s.text;
+          window.setTimeout(ask, 1000);
+        })
+        .catch(function () { window.setTimeout(function () { window.location.reload(); }, 3000); });
+    }
+    window.setTimeout(ask, 500);
+  }
+
   function init() {
+    var job = document.getElementById("job");
+    if (job && !job.dataset.ready) { job.dataset.ready = "1"; follow(job); }
     var form = document.getElementById("upload-form");
     if (form && !form.dataset.ready) { form.dataset.ready = "1"; upload(form); }
     var commit = document.getElementById("commit-form");

@@ -91,8 +91,19 @@ def _start_server(tmp: Path):
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory) -> str:
+def server(served) -> str:
     """The base URL of a real server on its own seeded database (tests/e2e/serve.py), stopped at the end."""
+    return served[0]
+
+
+@pytest.fixture(scope="session")
+def server_folder(served) -> Path:
+    """The server's folder (its database; a test holds its job worker with serve.HOLD_JOBS there)."""
+    return served[1]
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory):
     process = None
     for attempt in range(3):  # the port may be taken between choosing and binding it: choose again
         tmp = tmp_path_factory.mktemp(f"e2e-server-{attempt}")
@@ -102,7 +113,7 @@ def server(tmp_path_factory) -> str:
         except RuntimeError:
             if attempt == 2:
                 raise
-    yield url
+    yield url, tmp
     process.terminate()
     try:
         process.wait(timeout=10)

@@ -4,7 +4,9 @@
 
 A fresh SQLite database built by the migrations (as `flask db upgrade` builds it), seeded through the
 project's own operations (directory, users, warnings), then served by werkzeug on 127.0.0.1 until killed.
-The app runs as in production (CSRF on, real clock); only the secrets and paths come from here.
+The app runs as in production (CSRF on, real clock); only the secrets and paths come from here. A job worker runs
+beside it (as the scheduler process does beside `make run`), except while the file HOLD_JOBS exists in the
+database's folder: a test that wants to see a commit's progress page before the commit is done creates it.
 """
 import argparse
 import datetime as dt
@@ -12,11 +14,12 @@ import os
 import threading
 import time
 from decimal import Decimal
+from pathlib import Path
 
 from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
-from dissuasion import create_app
+from dissuasion import create_app, scheduler
 from dissuasion.api.tokens import create_api_token
 from dissuasion.auth.models import User
 from dissuasion.auth.operations import create_user, set_password
@@ -30,6 +33,7 @@ from dissuasion.directory.models import Community, Precinct
 from dissuasion.directory.operations import load_directory
 from dissuasion.extensions import db
 from dissuasion.followups.rules import schedule
+from dissuasion.jobs.runner import work_one
 from dissuasion.watch.operations import EntryInput, create_entry, find_or_create_person, kind_by_code
 
 PASSWORD = "correct-horse-battery"
@@ -48,13 +52,16 @@ POOL_CASES = 30
 REPEAT_CASE = "周再警"
 #: A person back from abroad on 孙警官's watch list whose weekly meeting was due two days ago.
 WATCHED = "吴回流"
+#: While this file exists beside the database, the server's job worker takes no job.
+HOLD_JOBS = "hold-jobs"
 
 
 def config(db_path: str, uploads: str) -> dict:
     return {
         "SECRET_KEY": "e2e-secret", "PII_INDEX_KEY": "e2e-index-key",
         "PII_KEYS": {"k1": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}, "PII_KEY_ID": "k1",
-        "SQLALCHEMY_DATABASE_URI": "sqlite:///" + db_path, "IMPORT_UPLOAD_FOLDER": uploads,
+        "SQLALCHEMY_DATABASE_URI": "sqlite:///" + db_path,
+        "JOBS_PROGRESS_FILE": str(Path(db_path).parent / "job_progress.db"),
         "PASSWORD_HASH_CHEAP": True,  # a test server: argon2id at its cheapest (auth/passwords.py)
     }
 
@@ -138,6 +145,23 @@ def _exit_with_parent() -> None:
     os._exit(0)
 
 
+def _work_jobs(app, hold: Path) -> None:
+    """The job worker of this server: a commit from the page is run here, as a worker process would."""
+    handlers = scheduler.job_handlers()
+    while True:
+        ran = None
+        if not hold.exists():
+            with app.app_context():
+                try:
+                    ran = work_one(handlers)
+                except Exception as exc:  # noqa: BLE001  (the log shows it; the next poll tries again)
+                    print(f"job worker: {exc!r}", flush=True)
+                finally:
+                    db.session.remove()
+        if ran is None:
+            time.sleep(0.3)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", required=True)
@@ -149,6 +173,7 @@ def main() -> None:
     with app.app_context():
         upgrade()
         seed()
+    threading.Thread(target=_work_jobs, args=(app, Path(args.db).parent / HOLD_JOBS), daemon=True).start()
     server = make_server("127.0.0.1", args.port, app, threaded=True)
     print(f"serving on http://127.0.0.1:{args.port}", flush=True)
     server.serve_forever()

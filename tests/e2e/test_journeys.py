@@ -14,7 +14,7 @@ from dissuasion.reports.weeks import week_of
 from tests.pushfiles import row, xlsx_bytes
 
 from .browser import PHONE, totp_now
-from .serve import LEAD_CASE, OFFICER_CASE, PASSWORD, TOTP_SECRET
+from .serve import HOLD_JOBS, LEAD_CASE, OFFICER_CASE, PASSWORD, TOTP_SECRET
 
 try:
     from playwright.sync_api import expect
@@ -48,6 +48,20 @@ def go(page, watch, link: str) -> None:
     watch.check()
 
 
+def commit_and_follow(page, watch, server_folder: Path, press=None) -> None:
+    """确认导入, then its progress page (the server's job worker held until the page is checked), then the push."""
+    hold = server_folder / HOLD_JOBS
+    hold.touch()
+    try:
+        (press or (lambda: page.get_by_role("button", name="确认导入").click()))()
+        expect(page.get_by_role("heading", name=re.compile("正在导入"))).to_be_visible()
+        watch.check()
+    finally:
+        hold.unlink()
+    expect(page.get_by_role("heading", name=re.compile(r"推送批次 #\d+"))).to_be_visible()
+    watch.check()
+
+
 def saved(download, folder: Path) -> Path:
     """Keep a download under the name the server gave it; that name must be an .xlsx."""
     path = folder / download.suggested_filename
@@ -64,7 +78,7 @@ def _push_file(path: Path) -> Path:
     return path
 
 
-def test_center_imports_a_push_and_downloads_its_error_report(open_page, tmp_path):
+def test_center_imports_a_push_and_downloads_its_error_report(open_page, tmp_path, server_folder):
     page, watch = open_page("center")
     log_in(page, watch, "center01", totp=True)
     go(page, watch, "导入名单")
@@ -79,9 +93,7 @@ def test_center_imports_a_push_and_downloads_its_error_report(open_page, tmp_pat
     expect(page.locator("table.problems")).to_contain_text("风险等级为空")
     expect(page.locator("table.preview-rows")).to_contain_text("YJ0000101")
 
-    page.get_by_role("button", name="确认导入").click()
-    expect(page.get_by_role("heading", name=re.compile(r"推送批次 #\d+"))).to_be_visible()
-    watch.check()
+    commit_and_follow(page, watch, server_folder)
     push_heading = page.get_by_role("heading", level=1).inner_text()
 
     go(page, watch, "推送批次")

@@ -1,0 +1,131 @@
+"""Running jobs: claim one, run its kind's function in one transaction with a heartbeat beside it, record how it
+ended. The scheduler process runs `work_forever` in a thread of its own (scheduler.py); `flask --app app worker`
+runs it on any other host; tests call `work_one` or `run` directly.
+
+A kind's function takes (job, progress) and returns the result to keep (JSON); it writes through db.session and
+never commits: its writes and the job's `done` are committed together, so a worker killed mid-way leaves nothing
+half-written, and its job, silent past the lease, is taken again. Raising JobRefused fails the job at once with
+that message (a file refused is refused again if retried); any other exception is retried, up to
+JOBS_MAX_ATTEMPTS runs.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+
+from flask import Flask, current_app
+
+from ..extensions import db
+from . import progress as progress_store
+from .models import Job
+from .operations import claim_next, fail, finish, retry_or_fail, start
+
+log = logging.getLogger(__name__)
+Handler = Callable[[Job, Callable[[str, int, int], None]], dict]
+
+
+class JobRefused(Exception):
+    """The job's input is refused (a list that is not one): failed at once, the message says what to fix."""
+
+
+class _Heartbeat(threading.Thread):
+    """Says every few seconds that the worker lives, on the progress channel (not the job's transaction)."""
+
+    def __init__(self, channel: progress_store.Progress, every: float):
+        super().__init__(daemon=True, name=f"job-{channel.job_id}-heartbeat")
+        self.channel, self.every, self.stopped = channel, every, threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.every):
+            try:
+                self.channel.beat()
+            except Exception:  # noqa: BLE001  (a missed beat is not the job's failure)
+                log.warning("job %s: heartbeat not written", self.channel.job_id, exc_info=True)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(timeout=10)
+
+
+def run(job_id: int, handler: Handler) -> str:
+    """Run a claimed job to its end; returns its state (done, failed, or queued again)."""
+    channel = progress_store.Progress(job_id)
+    heartbeat = _Heartbeat(channel, current_app.config["JOBS_HEARTBEAT_SECONDS"])
+    heartbeat.start()
+    try:
+        job = db.session.get(Job, job_id)
+        result = handler(job, channel)
+        heartbeat.stop()
+        finish(job, result)
+        db.session.commit()
+    except JobRefused as exc:
+        refusal = str(exc)
+        _ended(heartbeat, job_id, lambda job: fail(job, refusal))
+    except Exception as exc:  # noqa: BLE001  (the job is retried or failed; the worker goes on)
+        log.exception("job %s failed", job_id)
+        reason = f"{type(exc).__name__}: {exc}"[:500]
+        _ended(heartbeat, job_id, lambda job: retry_or_fail(job, reason))
+    finally:
+        heartbeat.stop()
+        channel.close()
+    job = db.session.get(Job, job_id)
+    if job.finished:
+        progress_store.forget(job_id)
+    log.info("job %s (%s): %s", job_id, job.kind, job.state)
+    return job.state
+
+
+def run_inline(job_id: int, handler: Handler) -> str:
+    """Run a queued job at once in this process (JOBS_INLINE: tests), as a worker would after claiming it."""
+    job = db.session.get(Job, job_id)
+    start(job)
+    db.session.commit()
+    return run(job_id, handler)
+
+
+def _ended(heartbeat: _Heartbeat, job_id: int, record: Callable[[Job], None]) -> None:
+    db.session.rollback()  # nothing the job wrote stays
+    heartbeat.stop()
+    record(db.session.get(Job, job_id))
+    db.session.commit()
+
+
+def work_one(handlers: dict[str, Handler]) -> int | None:
+    """Claim and run the next job of these kinds; its id, or None when there was none."""
+    job = claim_next(handlers)
+    db.session.commit()
+    if job is None:
+        return None
+    run(job.id, handlers[job.kind])
+    return job.id
+
+
+def lower_priority(nice: int) -> None:
+    """This thread (Linux schedules threads one by one) gives way to the web workers on a shared host: a big
+    commit takes a little longer, the officers' pages do not wait behind it."""
+    if nice <= 0:
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
+    except (AttributeError, OSError):  # not Linux, or not allowed: run at the usual priority
+        log.info("job worker: priority unchanged")
+
+
+def work_forever(app: Flask, handlers: dict[str, Handler], stop: threading.Event, poll: float = 1.0) -> None:
+    """Claim and run jobs until `stop` is set; look again every `poll` seconds when there are none."""
+    lower_priority(app.config["JOBS_NICE"])
+    while not stop.is_set():
+        ran = None
+        with app.app_context():
+            try:
+                ran = work_one(handlers)
+            except Exception:  # noqa: BLE001  (the database gone for a moment: try again later)
+                db.session.rollback()
+                log.exception("claiming a job failed")
+            finally:
+                db.session.remove()
+        if ran is None:
+            stop.wait(poll)

@@ -1,0 +1,223 @@
+"""A push committed from the page, or pushed big through the API, is a job a worker process runs (issue 23 item 2):
+queued by the request, claimed and written by a worker in one transaction, followed on a progress page; a worker
+killed mid-way leaves nothing and the job is taken again; a refused file fails at once with what to fix."""
+import datetime as dt
+import io
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from dissuasion import scheduler
+from dissuasion.cases import merge
+from dissuasion.cases.models import Case, EarlyWarning
+from dissuasion.core.timeutil import now
+from dissuasion.extensions import db
+from dissuasion.imports import tasks
+from dissuasion.imports.models import PendingUpload, Push
+from dissuasion.jobs.models import Job
+from tests import pushfiles as pf
+
+
+@pytest.fixture
+def directory(make_precinct):
+    return make_precinct("PCS01", name="城东派出所", communities=("东门社区",))
+
+
+@pytest.fixture
+def center(auth, make_user, directory):
+    user = make_user("center")
+    auth.login(user)
+    return user
+
+
+@pytest.fixture
+def queued_only(app):
+    """Requests only queue jobs, as in production: a worker (scheduler.work_once here) runs them."""
+    app.config["JOBS_INLINE"] = False
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _preview(client, data: bytes) -> str:
+    page = client.post("/imports/preview", data={"file": (io.BytesIO(data), "名单.csv")},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    return page.split('name="token" type="hidden" value="')[1].split('"')[0]
+
+
+def _work(app):
+    """What a worker process does next (the test's own transaction ends first, as another process would see)."""
+    db.session.commit()
+    return scheduler.work_once(app)
+
+
+def _job() -> Job:
+    db.session.expire_all()
+    return db.session.scalar(select(Job).order_by(Job.id.desc()))
+
+
+def test_a_commit_from_the_page_is_queued_and_a_worker_writes_it(app, client, center, queued_only):
+    token = _preview(client, pf.csv_bytes([pf.row(n) for n in range(1, 6)] + [pf.row(6, 风险等级="")]))
+    response = client.post("/imports/commit", data={"token": token})
+    job = _job()
+    assert response.headers["Location"].endswith(f"/imports/jobs/{job.id}")
+    assert job.state == "queued" and _count(Push) == 0  # the web request wrote nothing but the job
+    page = client.get(f"/imports/jobs/{job.id}").get_data(as_text=True)
+    assert "正在导入" in page and "排队中" in page and 'id="job-progress"' in page
+    assert '<noscript><meta http-equiv="refresh"' in page  # without JS the page reloads itself
+    assert client.get(f"/imports/jobs/{job.id}.json").get_json()["state"] == "queued"
+    assert client.post("/imports/commit", data={"token": token}).headers["Location"].endswith(
+        f"/imports/jobs/{job.id}")  # pressed twice: the same job, not a second one
+    assert _count(Job) == 1
+
+    assert _work(app) == job.id
+    status = client.get(f"/imports/jobs/{job.id}.json").get_json()
+    assert status["state"] == "done" and status["percent"] == 100 and status["url"]
+    done = client.get(status["url"], follow_redirects=True).get_data(as_text=True)
+    push = db.session.scalar(select(Push))
+    assert f"推送批次 #{push.id}" in done and "已导入 5 条预警" in done and "拒收 1 行" in done
+    assert (push.imported, push.rejected, push.uploaded_by_id) == (5, 1, center.id)
+    assert _count(PendingUpload) == 0 and _work(app) is None
+
+
+def test_the_commit_writes_the_previews_judgement_without_reading_the_file_again(client, center, monkeypatch):
+    token = _preview(client, pf.csv_bytes([pf.row(1), pf.row(2)]))
+    monkeypatch.setattr(tasks, "analyse", lambda *a, **k: pytest.fail("the file was read and judged again"))
+    client.post("/imports/commit", data={"token": token})
+    assert _count(EarlyWarning) == 2 and _job().state == "done"
+
+
+def test_a_judgement_too_old_is_made_again(app, client, center, monkeypatch, clock):
+    app.config["IMPORT_ANALYSIS_MAX_AGE"] = 60
+    clock(now())
+    token = _preview(client, pf.csv_bytes([pf.row(1), pf.row(2)]))
+    judged = []
+    real = tasks.analyse
+    monkeypatch.setattr(tasks, "analyse", lambda *a, **k: judged.append(1) or real(*a, **k))
+    clock(now() + dt.timedelta(seconds=app.config["IMPORT_ANALYSIS_MAX_AGE"] + 1))
+    client.post("/imports/commit", data={"token": token})
+    assert judged == [1] and _count(EarlyWarning) == 2
+
+
+def test_a_worker_that_fails_mid_write_leaves_nothing_and_the_job_runs_again(app, client, center, queued_only):
+    token = _preview(client, pf.csv_bytes([pf.row(n) for n in range(1, 11)]))
+    client.post("/imports/commit", data={"token": token})
+
+    def die(stage):
+        if stage == "cases":
+            raise RuntimeError("worker killed")
+
+    db.session.commit()
+    with merge.stage_written.connected_to(die):
+        _work(app)
+    job = _job()
+    assert (job.state, job.attempts) == ("queued", 1) and "worker killed" in job.error
+    assert _count(Push) == 0 and _count(EarlyWarning) == 0 and _count(Case) == 0  # not a row of it stayed
+    page = client.get(f"/imports/jobs/{job.id}").get_data(as_text=True)
+    assert "上一次导入中断，已撤回" in page
+    _work(app)
+    job = _job()
+    assert (job.state, job.attempts) == ("done", 2) and _count(EarlyWarning) == 10 and _count(Push) == 1
+
+
+def test_a_job_whose_worker_went_silent_is_taken_again_then_given_up_with_its_reason(app, client, center,
+                                                                                    queued_only, clock):
+    clock(now())
+    client.post("/imports/commit", data={"token": _preview(client, pf.csv_bytes([pf.row(1)]))})
+    job = _job()
+    job.state, job.attempts, job.heartbeat_at, job.started_at = "running", 1, now(), now()  # a worker on it
+    db.session.commit()
+    assert _work(app) is None  # alive: nobody else takes it
+    clock(now() + dt.timedelta(seconds=app.config["JOBS_LEASE_SECONDS"] + 1))
+    job = _job()
+    job.attempts = app.config["JOBS_MAX_ATTEMPTS"]  # …and it was the last run allowed
+    db.session.commit()
+    assert _work(app) is None
+    job = _job()
+    assert job.state == "failed" and "已尝试 3 次仍未完成" in job.error and _count(Push) == 0
+    page = client.get(f"/imports/jobs/{job.id}").get_data(as_text=True)
+    assert "文件未导入" in page and "已尝试 3 次仍未完成" in page and "改正后重新上传" in page
+
+
+def test_a_silent_worker_s_job_is_run_again_by_another(app, client, center, queued_only, clock):
+    clock(now())
+    client.post("/imports/commit", data={"token": _preview(client, pf.csv_bytes([pf.row(1)]))})
+    job = _job()
+    job.state, job.attempts, job.heartbeat_at, job.started_at = "running", 1, now(), now()
+    db.session.commit()
+    clock(now() + dt.timedelta(seconds=app.config["JOBS_LEASE_SECONDS"] + 1))
+    assert _work(app) == job.id
+    job = _job()
+    assert (job.state, job.attempts) == ("done", 2) and _count(EarlyWarning) == 1
+
+
+def test_the_progress_page_shows_rows_written_while_the_write_transaction_runs(app, client, center, queued_only):
+    client.post("/imports/commit", data={"token": _preview(client, pf.csv_bytes([pf.row(n) for n in range(1, 21)]))})
+    job_id = _job().id
+    db.session.commit()
+    reached, go_on = threading.Event(), threading.Event()
+
+    def pause(stage):
+        if stage == "cases" and threading.current_thread().name == "worker":
+            reached.set()
+            go_on.wait(timeout=30)
+
+    worker = threading.Thread(target=scheduler.work_once, args=(app,), name="worker")
+    with merge.stage_written.connected_to(pause):
+        worker.start()
+        try:
+            assert reached.wait(timeout=30)
+            seen = client.get(f"/imports/jobs/{job_id}.json").get_json()  # another connection, mid-transaction
+        finally:
+            go_on.set()
+            worker.join(timeout=60)
+    assert seen["state"] == "running" and seen["stage"] == "persons" and seen["total"] == 20  # cases under way
+    assert 50 < seen["percent"] < 100 and "正在写入 20 条预警" in seen["text"]
+    assert _job().state == "done"
+
+
+# --- the API ---------------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def token(make_user, directory, bearer):
+    return bearer(make_user("center"))
+
+
+def test_a_big_api_push_answers_202_with_a_status_url_and_a_worker_commits_it(app, client, token, queued_only):
+    app.config["IMPORT_ASYNC_ROWS"] = 3
+    rows = [{"warning_id": f"J{n:04d}", "name": f"赵{n}", "phone": f"139{n:08d}", "tier": "medium",
+             "precinct": "城东派出所", "community": "东门社区"} for n in range(1, 6)]
+    response = client.post("/api/v1/pushes", headers=token, json={"rows": rows})
+    assert response.status_code == 202, response.get_json()
+    body = response.get_json()
+    assert response.headers["Location"].endswith(body["status_url"]) and body["state"] == "queued"
+    assert _count(EarlyWarning) == 0
+    status = client.get(body["status_url"], headers=token)
+    assert status.status_code == 200 and status.get_json()["state"] == "queued"
+    _work(app)
+    done = client.get(body["status_url"], headers=token).get_json()
+    assert done["state"] == "done" and done["result"]["status"] == "committed" and done["result"]["imported"] == 5
+    assert _count(EarlyWarning) == 5
+    small = client.post("/api/v1/pushes", headers=token, json={"rows": [{**rows[0], "warning_id": "S1"}]})
+    assert small.status_code == 201  # a small push stays synchronous
+
+
+def test_prefer_respond_async_queues_a_file_and_a_refused_one_fails_at_once_with_the_reason(app, client, token):
+    response = client.post("/api/v1/pushes", headers={**token, "Prefer": "respond-async"},
+                           data={"file": (io.BytesIO("标题\n甲,乙\n1,2\n".encode()), "other.csv")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 202
+    body = client.get(response.headers["Location"], headers=token).get_json()
+    assert body["state"] == "failed" and body["attempts"] == 1  # refused: not run again
+    assert body["error"]["code"] == "refused" and "找不到表头" in body["error"]["message"]
+    assert _count(Push) == 0
+
+
+def test_another_role_cannot_read_a_push_job(client, token, make_user, bearer):
+    response = client.post("/api/v1/pushes", headers={**token, "Prefer": "respond-async"},
+                           data={"file": (io.BytesIO(pf.csv_bytes([pf.row(1)])), "a.csv")},
+                           content_type="multipart/form-data")
+    officer = bearer(make_user("officer"))
+    assert client.get(response.headers["Location"], headers=officer).status_code == 403
