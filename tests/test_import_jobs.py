@@ -221,3 +221,25 @@ def test_another_role_cannot_read_a_push_job(client, token, make_user, bearer):
                            content_type="multipart/form-data")
     officer = bearer(make_user("officer"))
     assert client.get(response.headers["Location"], headers=officer).status_code == 403
+
+
+class _Boom:
+    """What a forged judgement would carry: an object whose unpickling calls a function (here os.getcwd)."""
+
+    def __reduce__(self):
+        import os
+        return (os.getcwd, ())
+
+
+def test_a_sealed_judgement_names_no_function(app):
+    """Even sealed with our key, a judgement that names a function is refused before anything is called, and the
+    upload's file is then judged again (uploads._unseal reads only this package's classes and plain values)."""
+    import pickle
+    import zlib
+
+    from dissuasion.imports import uploads
+    from dissuasion.privacy.pii import encrypt_bytes
+
+    forged = encrypt_bytes(zlib.compress(pickle.dumps((None, [_Boom()]))))
+    with pytest.raises(pickle.UnpicklingError, match="os.getcwd|posix.getcwd"):
+        uploads._unseal(forged)
