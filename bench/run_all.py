@@ -77,7 +77,7 @@ def run_one(name: str) -> tuple[list[dict], float, int]:
     output = log.read_text()
     results = import_results(output) if name == "import" else parse(output)
     for r in results:
-        print(f"   {r['name']}: {r['figure']} {r['unit']} (target {r['target']}) {'met' if r['met'] else 'MISSED'}")
+        print(f"   {r['name']}: {r['figure']} {r['unit']} (target {r['target']}) {_verdict(r).strip('*')}")
     if done.returncode != 0 or not results:
         print(f"   {name} failed (exit {done.returncode}); last lines:\n" + "\n".join(output.splitlines()[-15:]))
     return results, time.perf_counter() - started, done.returncode
@@ -149,6 +149,13 @@ def rescore(path: Path) -> None:
     add_notes(path)
 
 
+def _verdict(r: dict) -> str:
+    """met, missed, or nothing for a figure given for information (no target)."""
+    if r["target"] is None:
+        return ""
+    return "met" if r["met"] else "**missed**"
+
+
 def _rows(runs: dict) -> list[str]:
     lines = []
     for name, (results, _seconds, code) in runs.items():
@@ -157,7 +164,7 @@ def _rows(runs: dict) -> list[str]:
         for r in results:
             note = f" ({r['note']})" if r.get("note") else ""
             lines.append(f"| {r['name']}{note} | {_fmt(r['figure'], r['unit'])} | {_fmt(r['target'], r['unit'])} | "
-                         f"{_fmt(r['floor'], r['unit'])} | {_ratio(r)} | {'met' if r['met'] else '**missed**'} |")
+                         f"{_fmt(r['floor'], r['unit'])} | {_ratio(r)} | {_verdict(r)} |")
     return lines
 
 
@@ -190,7 +197,8 @@ def main() -> None:
     info["load average at end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     write_results(args.out, info, started, runs)
     print(f"wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
-    missed = [r["name"] for results, _s, _c in runs.values() for r in results if not r["met"]]
+    missed = [r["name"] for results, _s, _c in runs.values() for r in results
+              if r["target"] is not None and not r["met"]]
     print(f"{len(missed)} figure(s) missed their target" if missed else "every target met")
 
 

@@ -20,6 +20,11 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # has; the long requests threads would help with (a push's commit) move out of the web workers as jobs (issue 23).
 worker_class = "sync"
 workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * multiprocessing.cpu_count())
+# Threads a worker (more than 1: gunicorn's gthread worker): a request waiting on PostgreSQL lets another run.
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# No keep-alive towards the client: nginx talks HTTP/1.0 to us (a connection per request) and a connection held
+# open would only race its own closing (a reset) when a client comes back after the timeout.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "0"))
 
 # A 200,000-row push is imported inside its request (one transaction); on a small server that takes a minute.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
