@@ -14,7 +14,6 @@ FOR UPDATE SKIP LOCKED, so any number of them is safe). A standby scheduler runs
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import importlib
 import logging
 import signal
@@ -25,6 +24,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import text
 
+from .core.database import advisory_key
 from .extensions import db
 from .jobs.runner import work_forever, work_one
 
@@ -121,7 +121,7 @@ class SchedulerLock:
             return self._try_file()
 
     def _try_postgresql(self) -> bool:
-        key = int.from_bytes(hashlib.sha256(SCHEDULER_LOCK.encode()).digest()[:8], "big", signed=True)
+        key = advisory_key(SCHEDULER_LOCK)
         if self._conn is None:
             self._conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         if self._conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar():

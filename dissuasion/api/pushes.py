@@ -15,12 +15,10 @@ from flask_babel import gettext as _
 from ..core.enums import Role, WarningSource
 from ..extensions import db
 from ..imports.pipeline import ImportRefused, import_file, import_rows
-from ..imports.tasks import API_ROWS, commit_upload
+from ..imports.tasks import API_ROWS, queue_commit
 from ..imports.uploads import COMMIT_JOB, save_upload
 from ..jobs import progress as job_progress
 from ..jobs.models import FAILED, Job
-from ..jobs.operations import enqueue
-from ..jobs.runner import run_inline
 from .errors import ApiError
 from .routes import bp, request_json, respond, roles
 
@@ -73,17 +71,14 @@ def push():
 def _queued(filename: str, data: bytes, payload: dict):
     """Keep the push and queue its commit: 202, Location: the job's status URL."""
     upload = save_upload(filename, data, g.api_user)
-    job = enqueue(COMMIT_JOB, upload.token, by=g.api_user, payload={**payload, "file_name": upload.filename})
-    db.session.commit()
-    if current_app.config["JOBS_INLINE"]:  # tests: no worker process
-        run_inline(job.id, commit_upload)
+    job = queue_commit(upload.token, g.api_user, {**payload, "file_name": upload.filename})
     url = url_for("api.push_job", job_id=job.id)
-    body, status = respond(_job_body(db.session.get(Job, job.id)), 202)
+    body, status = respond(_job_body(job), 202)
     return body, status, {"Location": url}
 
 
 def _job_body(job: Job) -> dict:
-    seen = job_progress.read(job) if not job.finished else {"stage": "", "done": 0, "total": 0}
+    seen = job_progress.shown(job)
     body = {"job_id": job.id, "state": job.state, "status_url": url_for("api.push_job", job_id=job.id),
             "attempts": job.attempts,
             "progress": {"stage": seen["stage"], "done": seen["done"] or 0, "total": seen["total"] or 0},

@@ -83,8 +83,12 @@ def serialize(name: str) -> None:
     SQLite needs none: every write transaction starts with BEGIN IMMEDIATE, so writers already take turns.
     """
     if db.session.get_bind().dialect.name == "postgresql":
-        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(name)})
+
+
+def advisory_key(name: str) -> int:
+    """The 64-bit key of PostgreSQL's advisory locks for a lock's name (the same name, the same lock)."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
 def writes_on_get(view):

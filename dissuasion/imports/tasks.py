@@ -2,18 +2,32 @@
 and the scheduled removal of uploads whose preview was never committed (imports/uploads.py)."""
 import json
 
+from flask import current_app
+
 from ..auth.models import User
 from ..core.bulk import gc_paused
 from ..core.enums import WarningSource
 from ..extensions import db
-from ..jobs.runner import JobRefused
+from ..jobs.models import Job
+from ..jobs.operations import enqueue
+from ..jobs.runner import JobRefused, run_inline
 from .pipeline import ImportRefused, analyse, import_rows, write
-from .uploads import discard_upload, kept_analysis, load_upload, remove_old_uploads
+from .uploads import COMMIT_JOB, discard_upload, kept_analysis, load_upload, remove_old_uploads
 
 #: The upload's file name when an API push of JSON rows is kept as a job (its body is the rows).
 API_ROWS = "api.json"
 #: The upload of this job is gone: removed after two hours (its worker was down that long) or committed already.
 UPLOAD_GONE = "找不到要导入的文件（上传后 2 小时内未完成导入的文件会被清理）。请重新上传。"
+
+
+def queue_commit(token: str, by, payload: dict):
+    """Queue the commit of a kept upload, committed so a worker sees it; with JOBS_INLINE (tests, no worker
+    process) it is run here at once. Returns the job as it stands."""
+    job = enqueue(COMMIT_JOB, token, by=by, payload=payload)
+    db.session.commit()
+    if current_app.config["JOBS_INLINE"]:
+        run_inline(job.id, commit_upload)
+    return db.session.get(Job, job.id)
 
 
 def remove_abandoned_uploads() -> int:

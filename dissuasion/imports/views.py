@@ -14,15 +14,14 @@ from ..core.exports import export_allowed
 from ..extensions import db
 from ..jobs import progress as job_progress
 from ..jobs.models import FAILED, QUEUED, Job
-from ..jobs.operations import enqueue, job_of
-from ..jobs.runner import run_inline
+from ..jobs.operations import job_of
 from .forms import CommitForm, UploadForm
 from .headers import NAME_OF_LABEL
 from .models import PendingUpload, Push, PushRowError
 from .pipeline import ImportRefused, analyse, committed_message, earlier_push, sha256
 from .report import export_error_report
 from .rows import DUPLICATE, FLAGGED, REJECTED, UNROUTED
-from .tasks import commit_upload
+from .tasks import queue_commit
 from .uploads import COMMIT_JOB, save_upload, upload_exists
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
@@ -119,11 +118,9 @@ def commit():
             return redirect(url_for(".push_detail", push_id=done.id))
         flash(_("找不到刚才上传的文件（上传后 2 小时内未确认导入的文件会被清理）。请重新上传。"), "error")
         return redirect(url_for(".upload"))
-    job = enqueue(COMMIT_JOB, token, by=current_user, payload={"source": "push", "file_name": _file_name(token)})
-    db.session.commit()
-    if current_app.config["JOBS_INLINE"]:  # tests: no worker process
-        run_inline(job.id, commit_upload)
-        return _outcome(db.session.get(Job, job.id))
+    job = queue_commit(token, current_user, {"source": "push", "file_name": _file_name(token)})
+    if current_app.config["JOBS_INLINE"]:  # tests: it ran at once, no worker process
+        return _outcome(job)
     return redirect(url_for(".job_status", job_id=job.id))
 
 
@@ -161,7 +158,7 @@ STAGES = {"read": (2, 3), "judge": (5, 45), "write": (50, 15), "persons": (65, 1
 
 def _status(job: Job) -> dict:
     """What the progress page and its JSON say: the state, the stage, rows judged and written, a percent."""
-    seen = job_progress.read(job) if not job.finished else {"stage": "", "done": 0, "total": 0}
+    seen = job_progress.shown(job)
     stage, done, total = seen["stage"], seen["done"] or 0, seen["total"] or 0
     start, width = STAGES.get(stage, (0, 0))
     percent = 100 if job.state == "done" else start + (width * done // total if total and stage == "judge" else 0)

@@ -119,6 +119,11 @@ def read(job) -> dict:
     return found
 
 
+def shown(job) -> dict:
+    """What the progress page and the API show of a job: its last report while it runs, nothing once it ended."""
+    return read(job) if not job.finished else {"stage": "", "done": 0, "total": 0, "beat_at": None}
+
+
 def forget(job_id: int) -> None:
     """Drop what SQLite's progress file holds for a finished job (PostgreSQL keeps it on the row)."""
     if _on_postgresql():
