@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from blinker import Namespace
 from sqlalchemy import bindparam, select, update
 
-from ..core.bulk import bulk_insert, in_values, indexes_built_after, page_cache, reserve_ids
+from ..core.bulk import bulk_insert, bulk_insert_rows, in_values, indexes_built_after, page_cache, reserve_ids
 from ..core.database import serialize
 from ..core.enums import CaseStatus, EventKind, Tier
 from ..core.timeutil import now
@@ -123,13 +123,22 @@ class _Indexes:
                                                   i.registered_address or i.current_address, self.id_index[id(i)])
                           for i in items}
 
+    def person_row(self, item) -> tuple:
+        """Every person column (_PERSON_COLUMNS), the same for every row (bulk inserts need one shape); None where
+        unknown."""
+        key = id(item)
+        return (item.name, item.sex, item.registered_address, item.current_address, item.away_from_home,
+                item.id_number or None, bool(item.id_number) and item.id_valid, self.id_index[key],
+                item.phone or None, bool(item.phone) and item.phone_valid, self.phone_index[key])
+
     def person_values(self, item) -> dict:
-        """Every person column, the same keys for every row (bulk inserts need one shape); None where unknown."""
-        return {"name": item.name, "sex": item.sex, "registered_address": item.registered_address,
-                "current_address": item.current_address, "away_from_home": item.away_from_home,
-                "id_number": item.id_number or None, "id_valid": bool(item.id_number) and item.id_valid,
-                "id_index": self.id_index[id(item)], "phone": item.phone or None,
-                "phone_valid": bool(item.phone) and item.phone_valid, "phone_index": self.phone_index[id(item)]}
+        """person_row as {column: value}."""
+        return dict(zip(_PERSON_COLUMNS, self.person_row(item), strict=True))
+
+
+#: A person's columns as _Indexes.person_row gives them.
+_PERSON_COLUMNS = ("name", "sex", "registered_address", "current_address", "away_from_home", "id_number", "id_valid",
+                   "id_index", "phone", "phone_valid", "phone_index")
 
 
 def _persons(items: list, result: MergeResult) -> dict[int, int]:
@@ -148,17 +157,23 @@ def _persons(items: list, result: MergeResult) -> dict[int, int]:
             more.setdefault(key, [latest[key]]).append(item)
         latest[key] = item  # the last row about a person carries the newest details
 
-    def values(key: str) -> dict:  # made as they are written: a push of 100,000 persons never holds them all
+    def values(key: str) -> dict:
         row = indexes.person_values(latest[key])
         if key in more:
             _numbers_from_earlier_rows(row, more[key], indexes)
         return row
 
+    def new_rows():  # made as they are written: a push of 100,000 persons never holds them all
+        person_row = indexes.person_row
+        for key in new_keys:
+            yield (known[key], key, *(person_row(latest[key]) if key not in more
+                                      else map(values(key).__getitem__, _PERSON_COLUMNS)))
+
     new_keys = [k for k in latest if k not in known]
     stale = [(known[k], values(k)) for k in latest if k in known]
     if new_keys:
         known.update(zip(new_keys, reserve_ids(Person.__table__, len(new_keys)), strict=True))
-        _insert_all(Person.__table__, ({"id": known[k], "match_key": k, **values(k)} for k in new_keys))
+        bulk_insert_rows(Person.__table__, ("id", "match_key", *_PERSON_COLUMNS), new_rows())
         result.persons_created = len(new_keys)
     if upgrades:
         db.session.execute(update(Person.__table__).where(Person.__table__.c.id == bindparam("pid")).values(
@@ -384,6 +399,12 @@ def _apply_case_changes(changes: list[dict]) -> None:
         db.session.execute(stmt, rows)
 
 
+#: The columns of a new case, in the order _insert_cases gives them.
+_CASE_COLUMNS = ("id", "person_id", "precinct_id", "community_id", "assignee_id", "status", "tier", "method",
+                 "away_from_home", "is_repeat", "flags", "sign_deadline", "contact_deadline", "due_at", "failed_attempts",
+                 "created_at", "updated_at", "version")
+
+
 def _insert_cases(groups, rules, push_id, at, result) -> dict[int, int]:
     """Open a case per group (person); returns item -> case id. Rows are made as they are written: a push
     of 100,000 new cases never holds all their rows at once."""
@@ -406,15 +427,11 @@ def _insert_cases(groups, rules, push_id, at, result) -> dict[int, int]:
             key = (id(top.precinct), id(top.community))
             precinct_id, community_id, assignee_id = places.get(key) or places.setdefault(key, place(top))
             result.news[cid] = (assignee_id, precinct_id, top.tier, "assigned")
-            yield {"id": cid, "person_id": person_id, "precinct_id": precinct_id,
-                   "community_id": community_id, "assignee_id": assignee_id,
-                   "status": CaseStatus.NEW, "tier": top.tier, "method": p.method,
-                   "away_from_home": top.away_from_home, "is_repeat": False,
-                   "flags": sorted(set().union(*(i.flags for i in group))), "sign_deadline": p.sign_deadline,
-                   "contact_deadline": p.contact_deadline, "due_at": p.sign_deadline, "failed_attempts": 0,
-                   "created_at": at, "updated_at": at, "version": 1}
+            yield (cid, person_id, precinct_id, community_id, assignee_id, CaseStatus.NEW, top.tier, p.method,
+                   top.away_from_home, False, sorted(set().union(*(i.flags for i in group))), p.sign_deadline,
+                   p.contact_deadline, p.sign_deadline, 0, at, at, 1)
 
-    _insert_all(Case.__table__, rows())
+    bulk_insert_rows(Case.__table__, _CASE_COLUMNS, rows())
     result.cases_created = len(groups)
     return {id(i): cid for cid, (_person, group) in zip(ids, groups, strict=True) for i in group}
 
@@ -426,18 +443,21 @@ def _event(case_id, kind, actor, at, from_status=None, to_status=None, **data) -
 
 # --- warnings ------------------------------------------------------------------------------------
 
+#: The columns of a warning the merge writes, in the order _insert_warnings gives them.
+_WARNING_COLUMNS = ("id", "warning_no", "source", "push_id", "row_number", "person_id", "case_id", "pushed_at", "tier",
+                    "reason", "fraud_type", "fraud_type_text", "amount_at_risk", "precinct_text", "community_text",
+                    "away_from_home", "notes", "flags", "created_by_id", "created_at", "reported_by", "returned_at",
+                    "returned_by_id", "return_reason")
+
+
 def _insert_warnings(items, person_of, case_of, by, push_id, at) -> dict[int, int]:
     ids = reserve_ids(EarlyWarning.__table__, len(items))
     actor = by.id if by else None
-    rows = ({"id": wid, "warning_no": i.warning_no, "source": i.source, "push_id": push_id,
-             "row_number": i.row_number, "person_id": person_of[id(i)], "case_id": case_of[id(i)],
-             "pushed_at": i.pushed_at or at, "tier": i.tier, "reason": i.reason, "fraud_type": i.fraud_type,
-             "fraud_type_text": i.fraud_type_text, "amount_at_risk": i.amount_at_risk,
-             "precinct_text": i.precinct_text, "community_text": i.community_text,
-             "away_from_home": i.away_from_home, "notes": i.notes, "flags": list(i.flags), "created_by_id": actor,
-             "created_at": at, "reported_by": getattr(i, "reported_by", ""), "returned_at": None,
-             "returned_by_id": None, "return_reason": ""} for wid, i in zip(ids, items, strict=True))
-    _insert_all(EarlyWarning.__table__, rows)
+    rows = ((wid, i.warning_no, i.source, push_id, i.row_number, person_of[id(i)], case_of[id(i)], i.pushed_at or at,
+             i.tier, i.reason, i.fraud_type, i.fraud_type_text, i.amount_at_risk, i.precinct_text, i.community_text,
+             i.away_from_home, i.notes, list(i.flags), actor, at, getattr(i, "reported_by", ""), None, None, "")
+            for wid, i in zip(ids, items, strict=True))
+    bulk_insert_rows(EarlyWarning.__table__, _WARNING_COLUMNS, rows)
     return {id(i): wid for wid, i in zip(ids, items, strict=True)}
 
 
