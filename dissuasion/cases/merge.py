@@ -401,8 +401,8 @@ def _apply_case_changes(changes: list[dict]) -> None:
 
 #: The columns of a new case, in the order _insert_cases gives them.
 _CASE_COLUMNS = ("id", "person_id", "precinct_id", "community_id", "assignee_id", "status", "tier", "method",
-                 "away_from_home", "is_repeat", "flags", "sign_deadline", "contact_deadline", "due_at", "failed_attempts",
-                 "created_at", "updated_at", "version")
+                 "away_from_home", "is_repeat", "flags", "sign_deadline", "contact_deadline", "due_at",
+                 "failed_attempts", "created_at", "updated_at", "version")
 
 
 def _insert_cases(groups, rules, push_id, at, result) -> dict[int, int]:
