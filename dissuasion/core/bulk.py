@@ -97,6 +97,9 @@ def _column_binder(type_, dialect):
     many = getattr(type_, "bind_many", None)
     if many is not None:
         return many
+    own = getattr(type_, "column_binder", None)
+    if own is not None and (binder := own(dialect)) is not None:
+        return binder
     process = type_.dialect_impl(dialect).bind_processor(dialect)
     if process is None:
         return _unchanged
