@@ -329,3 +329,33 @@ def test_a_failed_cli_import_leaves_no_rows_and_the_checks_on(runner, directory,
     assert _foreign_keys_checked() == 1
     for table in (Push, Person, Case, EarlyWarning, PushRowError):
         assert db.session.scalar(select(table.id)) is None
+
+
+def test_numbers_stored_are_looked_up_again_at_the_write_only_when_something_could_have_come_in_between(
+        directory, monkeypatch):
+    """import_file judges and writes in one transaction: on SQLite that transaction holds the write lock from its
+    first statement, so the numbers found stored while judging are looked up once; a judgement kept from before
+    (the commit job) and PostgreSQL (whose lock is taken at the write) look them up again."""
+    asked = []
+    lookup = pipeline.stored_warning_names
+    monkeypatch.setattr(pipeline, "stored_warning_names", lambda numbers: asked.append(1) or lookup(numbers))
+    import_file("first.csv", pf.csv_bytes([pf.row(n) for n in range(1, 6)]))
+    db.session.commit()
+    sqlite = db.session.get_bind().dialect.name == "sqlite"
+    assert len(asked) == (1 if sqlite else 2)
+    asked.clear()
+    data = pf.csv_bytes([pf.row(n) for n in range(3, 9)])  # 3-5 stored already
+    summary = import_file("again.csv", data)
+    db.session.commit()
+    assert summary.counters["duplicates"] == 3 and summary.counters["imported"] == 3
+    assert len(asked) == (1 if sqlite else 2)
+    asked.clear()
+    analysis = pipeline.analyse("kept.csv", pf.csv_bytes([pf.row(n) for n in range(8, 12)]))
+    db.session.commit()
+    import_file("between.csv", pf.csv_bytes([pf.row(10)]))  # stored after the judgement was kept
+    db.session.commit()
+    asked.clear()
+    summary = pipeline.write(analysis)
+    db.session.commit()
+    assert len(asked) == 1
+    assert summary.counters["duplicates"] == 2 and summary.counters["imported"] == 2  # 8 (above) and 10

@@ -78,6 +78,20 @@ def _sqlite_begin_immediate(conn) -> None:
             conn.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if checks else 'OFF'}")
             info[_CHECKS_KEY] = checks
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _may_write.get() else "BEGIN")
+        info[_LOCKED_KEY] = _may_write.get()
+
+
+#: In a SQLite connection's pool record: whether its current transaction began with BEGIN IMMEDIATE.
+_LOCKED_KEY = "dissuasion.write_locked"
+
+
+def holds_write_lock() -> bool:
+    """Whether the current transaction has held the database's write lock since it began, so that nothing another
+    process writes can have come in between its reads: on SQLite, a transaction begun for writing (BEGIN
+    IMMEDIATE). False outside a transaction, and on PostgreSQL (where `serialize` is the lock, taken when asked)."""
+    if not db.session().in_transaction() or db.session.get_bind().dialect.name != "sqlite":
+        return False
+    return bool(db.session.connection().connection.info.get(_LOCKED_KEY))
 
 
 #: Whether SQLite checks foreign keys in the transactions this context begins (always, but for a bulk import: see

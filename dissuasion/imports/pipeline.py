@@ -22,7 +22,7 @@ from ..cases.operations import announce
 from ..core import cells
 from ..core.auditlog import record
 from ..core.bulk import bulk_insert, gc_paused
-from ..core.database import serialize
+from ..core.database import holds_write_lock, serialize
 from ..core.enums import WarningSource
 from ..core.parallel import Forked
 from ..core.timeutil import from_local, local
@@ -316,7 +316,8 @@ def import_file(filename: str, data: bytes, by=None, source: WarningSource = War
     digest = sha256(data)
     if (earlier := earlier_push(digest)) is not None:
         return _duplicate_file(earlier, filename, by)
-    return write(analyse(filename, data, progress), by, source, progress)
+    locked = holds_write_lock()  # SQLite: since earlier_push began this transaction; the judging's reads stay true
+    return write(analyse(filename, data, progress), by, source, progress, judged_under_lock=locked)
 
 
 @gc_paused
@@ -350,7 +351,8 @@ def import_rows(rows: list[dict], by=None, source: WarningSource = WarningSource
     if (earlier := earlier_push(digest)) is not None:
         return _duplicate_file(earlier, "api.json", by)
     table = Table(rows=[fields] + [[_json_cell(f, r.get(f)) for f in fields] for r in rows], first_row=0, kind="json")
-    return write(judge("api.json", digest, table, progress), by, source, progress)
+    locked = holds_write_lock()
+    return write(judge("api.json", digest, table, progress), by, source, progress, judged_under_lock=locked)
 
 
 def _json_cell(field_: str, value):
@@ -376,12 +378,15 @@ def _duplicate_file(earlier: Push, filename: str, by) -> ImportSummary:
 
 
 def write(analysis: Analysis, by=None, source: WarningSource = WarningSource.PUSH,
-          progress: Progress = None) -> ImportSummary:
-    """Write a judged file: the push, its warnings, persons and cases, its row errors, the notifications."""
+          progress: Progress = None, judged_under_lock: bool = False) -> ImportSummary:
+    """Write a judged file: the push, its warnings, persons and cases, its row errors, the notifications.
+    `judged_under_lock`: the analysis was made in this transaction with the write lock held since before it
+    (core.database.holds_write_lock), so the numbers it found stored are still all that are."""
     serialize(MERGE_LOCK)  # pushes take turns; the same file committed twice at once is then seen as a duplicate
     if (earlier := earlier_push(analysis.sha256)) is not None:
         return _duplicate_file(earlier, analysis.filename, by)
-    _mark_duplicates(analysis)  # again, under the lock: another push may have stored some of these numbers since
+    if not judged_under_lock:
+        _mark_duplicates(analysis)  # again, under the lock: another push may have stored some of these numbers since
     push = Push(file_name=analysis.filename[:255], sha256=analysis.sha256, source=source,
                 uploaded_by_id=by.id if by else None, header_row=analysis.header_row, headers=analysis.header.headers,
                 column_map=_column_map(analysis.header))
