@@ -1,5 +1,6 @@
 """ID and phone numbers: the GB 11643 rule, normalisation of what Excel and people write, masking."""
 import datetime as dt
+import random
 
 import pytest
 
@@ -76,3 +77,27 @@ def test_blind_index_is_hmac_sha256_of_kind_and_value(app, key):
     for kind, value in (("id", "11010519491231002X"), ("phone", "13812345678"), ("name-phone", "张三|1380")):
         expected = hmac.new(key.encode(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:40]
         assert blind_index(kind, value) == expected
+
+
+
+class _Text(str):
+    """A cell's text that takes the long way through normalize_id and normalize_phone (their shortcut is for str)."""
+
+
+@pytest.mark.parametrize("normalize", [normalize_id, normalize_phone])
+def test_numbers_already_written_as_they_should_be_normalise_as_the_long_way_does(normalize):
+    """normalize_id and normalize_phone return an 18-character ID or an 11-digit mobile at once when it needs no
+    folding: the same text the long way gives, for such numbers and for near misses around them."""
+    rng = random.Random(23)
+    samples = ["339901198001010013", "33990119800101001X", "33990119800101001x", "13800138000", "00861380013800",
+               "0086138001380", "+8613800138000", "8613800138000", "013800138000", "23800138000", "1380013800０",
+               "１3800138000", " 13800138000", "'13800138000", "13800138000.0", "3399011980010100.0",
+               "339901 198001010013", "33990119800101001×"]
+    for _ in range(3000):
+        base = "".join(rng.choice("0123456789") for _ in range(rng.choice((11, 17, 18))))
+        base = "1" + base[1:] if rng.random() < 0.5 else base
+        if rng.random() < 0.6:
+            at = rng.randrange(len(base) + 1)
+            base = base[:at] + rng.choice("0123456789Xx -×'.+０１（）") + base[at + 1:]
+        samples.append(base)
+    assert [normalize(s) for s in samples] == [normalize(_Text(s)) for s in samples]

@@ -40,6 +40,9 @@ def as_typed(text: str) -> str:
 def normalize_id(value) -> str:
     """The ID number as it should be written: no spaces or dashes (339901-19800101-0013), upper-case X (a × typed
     for it too), full-width folded."""
+    if value.__class__ is str and len(value) == 18 and value.isascii() and value[:17].isdigit() and (
+            value[17].isdigit() or value[17] == "X"):
+        return value  # written as it should be already (nearly every row of a push): nothing to fold or remove
     return as_typed(clean_text(value).replace(" ", "").replace("-", "").replace("×", "X").upper())
 
 
@@ -84,6 +87,8 @@ NUMBER_PROBLEMS = {
 
 def normalize_phone(value) -> str:
     """Digits of a phone number without spaces, dashes, brackets or a +86 / 0086 prefix."""
+    if value.__class__ is str and len(value) == 11 and value.isascii() and value.isdigit() and value[0] == "1":
+        return value  # a mobile number written as it should be (nearly every row of a push)
     text = _PHONE_JUNK.sub("", as_typed(clean_text(value)))
     for prefix in ("+86", "0086"):
         if text.startswith(prefix):
