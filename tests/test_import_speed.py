@@ -281,38 +281,7 @@ def test_one_process_judges_by_default(directory, monkeypatch):
     assert not made
 
 
-def _foreign_keys_checked() -> int:
-    return db.session.connection().exec_driver_sql("PRAGMA foreign_keys").scalar()
-
-
-def test_the_cli_import_writes_without_foreign_key_checks_and_every_reference_holds(runner, directory, tmp_path):
-    """import-list writes with SQLite's foreign-key checks off (core.database.without_foreign_key_checks): what it
-    stores is what the checked import stores, every reference points at a row, and the next transaction checks
-    again."""
-    if db.session.get_bind().dialect.name != "sqlite":
-        pytest.skip("a SQLite connection setting")
-    data = messy_csv()
-    checked = import_and_read(data)
-    path = tmp_path / "messy.csv"
-    path.write_bytes(data)
-    during = []
-    look = lambda stage: during.append(_foreign_keys_checked())  # noqa: E731
-    db.session.commit()
-    merge.stage_written.connect(look)
-    try:
-        result = runner.invoke(args=["import-list", str(path), "--json"])
-    finally:
-        merge.stage_written.disconnect(look)
-    assert result.exit_code == 0, result.output
-    assert during == [0, 0, 0]
-    assert db.session.execute(text("PRAGMA foreign_key_check")).all() == []
-    assert _foreign_keys_checked() == 1
-    assert stored() == checked[1]
-
-
-def test_a_failed_cli_import_leaves_no_rows_and_the_checks_on(runner, directory, tmp_path):
-    if db.session.get_bind().dialect.name != "sqlite":
-        pytest.skip("a SQLite connection setting")
+def test_a_failed_cli_import_leaves_no_rows(runner, directory, tmp_path):
     path = tmp_path / "messy.csv"
     path.write_bytes(messy_csv())
 
@@ -326,7 +295,6 @@ def test_a_failed_cli_import_leaves_no_rows_and_the_checks_on(runner, directory,
     finally:
         merge.stage_written.disconnect(fail)
     assert isinstance(result.exception, RuntimeError)
-    assert _foreign_keys_checked() == 1
     for table in (Push, Person, Case, EarlyWarning, PushRowError):
         assert db.session.scalar(select(table.id)) is None
 

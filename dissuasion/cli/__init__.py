@@ -12,7 +12,6 @@ from ..api.tokens import DEFAULT_DAYS, create_api_token, tokens_of
 from ..auth.models import ApiToken, User
 from ..auth.operations import UserError, create_user, revoke_token, revoke_tokens, update_user
 from ..cases.rules import ensure_default_rules
-from ..core.database import without_foreign_key_checks
 from ..core.enums import Role
 from ..core.timeutil import local, now
 from ..directory.models import Precinct
@@ -326,9 +325,8 @@ def import_list(path: str, as_json: bool) -> None:
 
 
     try:
-        with without_foreign_key_checks():  # this process writes only the push: see the function
-            summary = import_file(Path(path).name, Path(path).read_bytes())
-            db.session.commit()
+        summary = import_file(Path(path).name, Path(path).read_bytes())
+        db.session.commit()
         code = 0
     except ImportRefused as exc:
         db.session.rollback()

@@ -72,13 +72,8 @@ def _sqlite_begin_immediate(conn) -> None:
     # A deferred transaction that later writes fails at once with "database is locked"; take the
     # write lock up front so the busy timeout applies.
     if conn.dialect.name == "sqlite":
-        checks = _foreign_key_checks.get()
-        info = conn.connection.info
-        if info.get(_CHECKS_KEY, True) != checks:  # (a PRAGMA inside a transaction does nothing: here, before it)
-            conn.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if checks else 'OFF'}")
-            info[_CHECKS_KEY] = checks
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _may_write.get() else "BEGIN")
-        info[_LOCKED_KEY] = _may_write.get()
+        conn.connection.info[_LOCKED_KEY] = _may_write.get()
 
 
 #: In a SQLite connection's pool record: whether its current transaction began with BEGIN IMMEDIATE.
@@ -92,28 +87,6 @@ def holds_write_lock() -> bool:
     if not db.session().in_transaction() or db.session.get_bind().dialect.name != "sqlite":
         return False
     return bool(db.session.connection().connection.info.get(_LOCKED_KEY))
-
-
-#: Whether SQLite checks foreign keys in the transactions this context begins (always, but for a bulk import: see
-#: without_foreign_key_checks); a connection's own setting is kept in its pool record's info under _CHECKS_KEY.
-_foreign_key_checks: contextvars.ContextVar[bool] = contextvars.ContextVar("sqlite_foreign_key_checks", default=True)
-_CHECKS_KEY = "dissuasion.foreign_key_checks"
-
-
-@contextlib.contextmanager
-def without_foreign_key_checks():
-    """SQLite transactions begun inside leave foreign keys unchecked; the next one begun outside checks them again
-    (the same pooled connection included). For one writer that makes every reference it writes itself, in one
-    transaction that holds the write lock from its first statement: the import (cases/merge.py writes persons,
-    cases and warnings with ids it reserved or read in that transaction, and precincts, communities and users it
-    read there, which no one can delete before it commits). Checking them again row by row costs about a tenth of
-    a 100,000-row import. Only a transaction begun inside takes it: one begun before keeps its checks. Nothing on
-    PostgreSQL."""
-    token = _foreign_key_checks.set(False)
-    try:
-        yield
-    finally:
-        _foreign_key_checks.reset(token)
 
 
 def serialize(name: str) -> None:
