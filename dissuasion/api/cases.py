@@ -23,7 +23,7 @@ from ..core.formdata import choice
 from ..extensions import db
 from .errors import ApiError
 from .routes import bp, json_object, request_json, respond, roles
-from .serialize import case_detail_json, case_json, contact_json
+from .serialize import case_detail_json, case_json, contact_json, listed_case_json
 
 CASE_ROLES = (Role.OFFICER, Role.LEAD, Role.CENTER)
 MAX_PER_PAGE = 100
@@ -53,10 +53,8 @@ def list_cases():
     """The token user's worklist, in the worklist's order: overdue first, then tier, then deadline."""
     page = max(request.args.get("page", 1, type=int), 1)
     per_page = min(max(request.args.get("per_page", 50, type=int), 1), MAX_PER_PAGE)
-    pagination = queries.worklist(g.api_user, page=page, per_page=per_page, filters=_filters(request.args),
-                                  options=(joinedload(Case.precinct), joinedload(Case.community),
-                                           selectinload(Case.followups)))
-    return respond({"items": [case_json(c) for c in pagination.items], "total": pagination.total,
+    pagination = queries.worklist_rows(g.api_user, page=page, per_page=per_page, filters=_filters(request.args))
+    return respond({"items": [listed_case_json(c) for c in pagination.items], "total": pagination.total,
                     "page": page, "per_page": per_page})
 
 

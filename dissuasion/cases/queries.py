@@ -11,6 +11,7 @@ from ..auth.scoping import scope
 from ..core.enums import CaseStatus, FollowUpKind, FollowUpStatus, Method, Tier, WarningSource
 from ..core.text import clean_text
 from ..core.timeutil import end_of_today, now
+from ..directory.models import Community, Precinct
 from ..extensions import db
 from ..privacy.pii import blind_index, normalize_id, normalize_phone, phone_valid
 from .models import Case, EarlyWarning, Person
@@ -216,6 +217,59 @@ def worklist(user: User, page: int = 1, per_page: int = 50, filters: WorklistFil
     Two steps: the page's ids, sorted and counted from the worklist indexes alone, then those 50 rows (with the
     loader `options` a caller needs besides the person and the holder).
     """
+    pagination = _worklist_ids(user, page, per_page, filters)
+    ids = list(pagination.items)
+    rows = {c.id: c for c in db.session.scalars(_people_joined(select(Case).where(Case.id.in_(ids))).options(
+        *options))}
+    pagination.items = [rows[i] for i in ids]
+    return pagination
+
+
+#: What a listed case shows (the API's worklist), read as columns: no Case, Person or User object is built.
+LISTED_COLUMNS = (
+    Case.id, Case.status, Case.tier, Case.method, Case.away_from_home, Case.sign_deadline, Case.contact_deadline,
+    Case.due_at, Case.is_repeat, Case.flags, Case.signed_at, Case.first_attempt_at, Case.first_reached_at,
+    Case.outcome, Case.amount_dissuaded, Case.amount_defrauded, Case.closed_at, Case.watch_until, Case.created_at,
+    Case.version, Case.assignee_id,
+    Person.name.label("person_name"), Person.id_number.label("person_id_number"), Person.phone.label("person_phone"),
+    Precinct.code.label("precinct_code"), Community.name.label("community_name"),
+    User.username.label("assignee_username"), User.display_name.label("assignee_display_name"),
+)
+
+
+@dataclass
+class Listed:
+    """One case of the worklist as plain values (`row`: LISTED_COLUMNS by name) and its follow-ups' rows, in the
+    order of Case.followups."""
+
+    row: object
+    followups: list
+
+
+def worklist_rows(user: User, page: int = 1, per_page: int = 50, filters: WorklistFilter | None = None):
+    """The worklist of `worklist`, each case as a Listed: its columns and those of its person, precinct, community,
+    holder and follow-ups, in two queries (for the API, which answers values, not pages)."""
+    pagination = _worklist_ids(user, page, per_page, filters)
+    ids = list(pagination.items)
+    if not ids:
+        return pagination
+    FollowUp = _followup_model()  # noqa: N806
+    stmt = (select(*LISTED_COLUMNS).join(Person, Person.id == Case.person_id)
+            .outerjoin(Precinct, Precinct.id == Case.precinct_id)
+            .outerjoin(Community, Community.id == Case.community_id)
+            .outerjoin(User, User.id == Case.assignee_id).where(Case.id.in_(ids)))
+    rows = {r.id: r for r in db.session.execute(stmt)}
+    followups: dict[int, list] = {i: [] for i in ids}
+    for f in db.session.execute(select(FollowUp.case_id, FollowUp.id, FollowUp.kind, FollowUp.method,
+                                       FollowUp.due_at, FollowUp.status, FollowUp.note, FollowUp.done_at)
+                                .where(FollowUp.case_id.in_(ids)).order_by(FollowUp.due_at)):
+        followups[f.case_id].append(f)
+    pagination.items = [Listed(rows[i], followups[i]) for i in ids]
+    return pagination
+
+
+def _worklist_ids(user: User, page: int, per_page: int, filters: WorklistFilter | None):
+    """The page of the worklist's case ids, in its order, and the total: from the worklist indexes alone."""
     f = filters or WorklistFilter()
     at = now()
     stmt = scope_cases(user, select(Case.id)).where(_open() if f.status is None else Case.status == f.status)
@@ -230,13 +284,8 @@ def worklist(user: User, page: int = 1, per_page: int = 50, filters: WorklistFil
     if f.assignee_id is not None:
         stmt = stmt.where(Case.assignee_id == f.assignee_id)
     overdue_first = sql_case((Case.due_at < at, 0), else_=1)
-    pagination = db.paginate(stmt.order_by(overdue_first, TIER_ORDER, Case.due_at, Case.id),
-                             page=page, per_page=per_page, error_out=False)
-    ids = list(pagination.items)
-    rows = {c.id: c for c in db.session.scalars(_people_joined(select(Case).where(Case.id.in_(ids))).options(
-        *options))}
-    pagination.items = [rows[i] for i in ids]
-    return pagination
+    return db.paginate(stmt.order_by(overdue_first, TIER_ORDER, Case.due_at, Case.id),
+                       page=page, per_page=per_page, error_out=False)
 
 
 def counts_by_status(user: User) -> dict[CaseStatus, int]:
