@@ -64,6 +64,11 @@ DETAIL_LOADS = (joinedload(Case.person), joinedload(Case.precinct), joinedload(C
                 selectinload(Case.contacts).joinedload(Contact.officer))
 
 
+#: What the answer to a contact reads of the case besides what logging it loads, joined with the case. Not its
+#: contacts: loaded after the new one is written, they come in their order (Case.contacts), the new one among them.
+ANSWER_LOADS = (joinedload(Case.person), joinedload(Case.precinct), joinedload(Case.community))
+
+
 @bp.get("/cases/<int:case_id>")
 @writes_on_get
 @roles(*CASE_ROLES)
@@ -72,8 +77,8 @@ def get_case(case_id: int):
     return respond(case_detail_json(case_or_404(g.api_user, case_id, *DETAIL_LOADS)))
 
 
-def _workable(case_id: int) -> Case:
-    case = case_or_404(g.api_user, case_id)
+def _workable(case_id: int, *options) -> Case:
+    case = case_or_404(g.api_user, case_id, *options)
     if not may_work(g.api_user, case):
         raise ApiError(403, _("只有责任民警或本所领导可以处理此任务。"))
     return case
@@ -121,7 +126,7 @@ def _contact_fields(body: dict) -> dict:
 @roles(*CASE_ROLES)
 def add_contact(case_id: int):
     """Log a contact (劝阻记录); `"close": true` closes the case with its outcome (办结)."""
-    case = _workable(case_id)
+    case = _workable(case_id, *ANSWER_LOADS)
     body = json_object()
     version, closing = _version(body), body.get("close") is True
     try:

@@ -1,9 +1,10 @@
 """Reading cases: the worklist order, the boards, the routing queue and search. Every query is scoped first."""
 import re
 from dataclasses import dataclass
+from functools import cache
 
+from sqlalchemy import bindparam, exists, func, literal, select, union_all
 from sqlalchemy import case as sql_case
-from sqlalchemy import exists, func, literal, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..auth.models import User
@@ -253,19 +254,28 @@ def worklist_rows(user: User, page: int = 1, per_page: int = 50, filters: Workli
     ids = list(pagination.items)
     if not ids:
         return pagination
-    FollowUp = _followup_model()  # noqa: N806
-    stmt = (select(*LISTED_COLUMNS).join(Person, Person.id == Case.person_id)
-            .outerjoin(Precinct, Precinct.id == Case.precinct_id)
-            .outerjoin(Community, Community.id == Case.community_id)
-            .outerjoin(User, User.id == Case.assignee_id).where(Case.id.in_(ids)))
-    rows = {r.id: r for r in db.session.execute(stmt)}
+    cases, their_followups = _listed_statements()
+    rows = {r.id: r for r in db.session.execute(cases, {"ids": ids})}
     followups: dict[int, list] = {i: [] for i in ids}
-    for f in db.session.execute(select(FollowUp.case_id, FollowUp.id, FollowUp.kind, FollowUp.method,
-                                       FollowUp.due_at, FollowUp.status, FollowUp.note, FollowUp.done_at)
-                                .where(FollowUp.case_id.in_(ids)).order_by(FollowUp.due_at)):
+    for f in db.session.execute(their_followups, {"ids": ids}):
         followups[f.case_id].append(f)
     pagination.items = [Listed(rows[i], followups[i]) for i in ids]
     return pagination
+
+
+@cache
+def _listed_statements():
+    """worklist_rows' two queries for a list of case ids: built once (with their cache keys), not per request."""
+    FollowUp = _followup_model()  # noqa: N806
+    ids = bindparam("ids", expanding=True)
+    cases = (select(*LISTED_COLUMNS).join(Person, Person.id == Case.person_id)
+             .outerjoin(Precinct, Precinct.id == Case.precinct_id)
+             .outerjoin(Community, Community.id == Case.community_id)
+             .outerjoin(User, User.id == Case.assignee_id).where(Case.id.in_(ids)))
+    followups = (select(FollowUp.case_id, FollowUp.id, FollowUp.kind, FollowUp.method, FollowUp.due_at,
+                        FollowUp.status, FollowUp.note, FollowUp.done_at)
+                 .where(FollowUp.case_id.in_(ids)).order_by(FollowUp.due_at))
+    return cases, followups
 
 
 def _worklist_ids(user: User, page: int, per_page: int, filters: WorklistFilter | None):
