@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import g, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..cases import queries
@@ -13,8 +13,7 @@ from ..cases.dispatch import DispatchError, sign_for
 from ..cases.lifecycle import LifecycleError, StaleCase, check_version, close_without_contact
 from ..cases.models import Case
 from ..cases.permissions import may_work
-from ..cases.scoping import case_or_404
-from ..contacts.models import Contact
+from ..cases.scoping import case_or_404, not_visible
 from ..contacts.operations import log_contact
 from ..contacts.validation import InputError, parse_contact
 from ..core.database import writes_on_get
@@ -23,7 +22,7 @@ from ..core.formdata import choice
 from ..extensions import db
 from .errors import ApiError
 from .routes import bp, json_object, request_json, respond, roles
-from .serialize import case_detail_json, case_json, contact_json, listed_case_json
+from .serialize import case_detail_json, case_json, contact_json, detailed_case_json, listed_case_json
 
 CASE_ROLES = (Role.OFFICER, Role.LEAD, Role.CENTER)
 MAX_PER_PAGE = 100
@@ -58,12 +57,6 @@ def list_cases():
                     "page": page, "per_page": per_page})
 
 
-#: What case_detail_json reads, loaded with the case: its many-to-one rows joined, each collection in one query.
-DETAIL_LOADS = (joinedload(Case.person), joinedload(Case.precinct), joinedload(Case.community),
-                joinedload(Case.assignee), selectinload(Case.followups), selectinload(Case.warnings),
-                selectinload(Case.contacts).joinedload(Contact.officer))
-
-
 #: What the answer to a contact reads of the case besides what logging it loads, joined with the case. Not its
 #: contacts: loaded after the new one is written, they come in their order (Case.contacts), the new one among them.
 ANSWER_LOADS = (joinedload(Case.person), joinedload(Case.precinct), joinedload(Case.community))
@@ -73,8 +66,11 @@ ANSWER_LOADS = (joinedload(Case.person), joinedload(Case.precinct), joinedload(C
 @writes_on_get
 @roles(*CASE_ROLES)
 def get_case(case_id: int):
-    """One case with its contacts, follow-ups and warnings (numbers masked)."""
-    return respond(case_detail_json(case_or_404(g.api_user, case_id, *DETAIL_LOADS)))
+    """One case with its contacts, follow-ups and warnings (numbers masked), read as columns."""
+    detailed = queries.case_detail_rows(g.api_user, case_id)
+    if detailed is None:
+        not_visible(g.api_user, case_id)
+    return respond(detailed_case_json(detailed))
 
 
 def _workable(case_id: int, *options) -> Case:

@@ -3,7 +3,7 @@ times in +08:00, money as two-decimal strings, ID and phone numbers masked only 
 from __future__ import annotations
 
 from ..cases.models import Case, EarlyWarning
-from ..cases.queries import Listed
+from ..cases.queries import Detailed, Listed
 from ..contacts.models import Contact
 from ..core.enums import ActivityCount
 from ..core.timeutil import local
@@ -66,16 +66,22 @@ def _case_json(c, precinct: str | None, community: str | None, assignee: dict | 
 
 
 def contact_json(c: Contact) -> dict:
+    return _contact_json(c, c.officer.username if c.officer else None)
+
+
+def _contact_json(c, officer: str | None) -> dict:
+    """A contact's keys from its columns (a Contact, or a row of them by name)."""
     relative = {"relation": c.relative_relation, "phone_masked": mask_phone(c.relative_phone)} \
         if c.relative_relation or c.relative_phone else None
     return {"id": c.id, "method": c.method.value, "reached": c.reached.value, "relative": relative,
             "failure_reason": _key(c.failure_reason), "contacted_at": iso(c.contacted_at), "outcome": _key(c.outcome),
             "amount_dissuaded": money(c.amount_dissuaded), "amount_defrauded": money(c.amount_defrauded),
             "defrauded_at": iso(c.defrauded_at), "fraud_type": _key(c.fraud_type), "app": _key(c.app_status),
-            "note": mask_numbers(c.note), "officer": c.officer.username if c.officer else None}
+            "note": mask_numbers(c.note), "officer": officer}
 
 
 def warning_json(w: EarlyWarning) -> dict:
+    """A warning (or a row of its columns by name)."""
     return {"warning_id": w.warning_no, "pushed_at": iso(w.pushed_at), "tier": w.tier.value,
             "reason": mask_numbers(w.reason),
             "fraud_type": w.fraud_type.value, "fraud_type_text": w.fraud_type_text,
@@ -87,6 +93,12 @@ def case_detail_json(case: Case) -> dict:
     """One case with everything on it: contacts, follow-ups, warnings."""
     return case_json(case) | {"contacts": [contact_json(c) for c in case.contacts],
                               "warnings": [warning_json(w) for w in case.warnings]}
+
+
+def detailed_case_json(detailed: Detailed) -> dict:
+    """case_detail_json of a case read as columns (cases.queries.case_detail_rows): the same keys and values."""
+    return listed_case_json(detailed) | {"contacts": [_contact_json(c, c.officer_username) for c in detailed.contacts],
+                                         "warnings": [warning_json(w) for w in detailed.warnings]}
 
 
 def feedback_json(row: dict) -> dict:

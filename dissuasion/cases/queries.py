@@ -263,19 +263,65 @@ def worklist_rows(user: User, page: int = 1, per_page: int = 50, filters: Workli
     return pagination
 
 
+@dataclass
+class Detailed(Listed):
+    """One case as plain values with everything on it (the API's case): Listed, and its contacts' rows (with the
+    officer's username as officer_username) and its warnings' rows, in the order of Case.contacts and Case.warnings."""
+
+    contacts: list
+    warnings: list
+
+
+def case_detail_rows(user: User, case_id: int) -> Detailed | None:
+    """The case as a Detailed if this user may see it (scoped as case_or_404), else None: four queries, no ORM
+    objects."""
+    row = db.session.execute(scope_cases(user, _listed_cases()).where(Case.id == case_id)).first()
+    if row is None:
+        return None
+    ids = {"ids": [case_id]}
+    their_followups = _listed_statements()[1]
+    contacts, warnings = _detail_statements()
+    return Detailed(row, list(db.session.execute(their_followups, ids)), list(db.session.execute(contacts, ids)),
+                    list(db.session.execute(warnings, ids)))
+
+
+@cache
+def _detail_statements():
+    """case_detail_rows' queries of a case's contacts and warnings, built once."""
+    Contact = Case.contacts.property.mapper.class_  # noqa: N806  (contacts/ sits above cases/; read, not imported)
+    ids = bindparam("ids", expanding=True)
+    contacts = (select(Contact.id, Contact.method, Contact.reached, Contact.relative_relation, Contact.relative_phone,
+                       Contact.failure_reason, Contact.contacted_at, Contact.outcome, Contact.amount_dissuaded,
+                       Contact.amount_defrauded, Contact.defrauded_at, Contact.fraud_type, Contact.app_status,
+                       Contact.note, User.username.label("officer_username"))
+                .outerjoin(User, User.id == Contact.officer_id).where(Contact.case_id.in_(ids))
+                .order_by(Contact.contacted_at))
+    warnings = (select(EarlyWarning.warning_no, EarlyWarning.pushed_at, EarlyWarning.tier, EarlyWarning.reason,
+                       EarlyWarning.fraud_type, EarlyWarning.fraud_type_text, EarlyWarning.amount_at_risk,
+                       EarlyWarning.precinct_text, EarlyWarning.community_text, EarlyWarning.away_from_home,
+                       EarlyWarning.notes, EarlyWarning.flags)
+                .where(EarlyWarning.case_id.in_(ids)).order_by(EarlyWarning.pushed_at))
+    return contacts, warnings
+
+
 @cache
 def _listed_statements():
     """worklist_rows' two queries for a list of case ids: built once (with their cache keys), not per request."""
     FollowUp = _followup_model()  # noqa: N806
     ids = bindparam("ids", expanding=True)
-    cases = (select(*LISTED_COLUMNS).join(Person, Person.id == Case.person_id)
-             .outerjoin(Precinct, Precinct.id == Case.precinct_id)
-             .outerjoin(Community, Community.id == Case.community_id)
-             .outerjoin(User, User.id == Case.assignee_id).where(Case.id.in_(ids)))
     followups = (select(FollowUp.case_id, FollowUp.id, FollowUp.kind, FollowUp.method, FollowUp.due_at,
                         FollowUp.status, FollowUp.note, FollowUp.done_at)
                  .where(FollowUp.case_id.in_(ids)).order_by(FollowUp.due_at))
-    return cases, followups
+    return _listed_cases().where(Case.id.in_(ids)), followups
+
+
+@cache
+def _listed_cases():
+    """LISTED_COLUMNS of cases with what they relate to, for a where clause to choose them."""
+    return (select(*LISTED_COLUMNS).join(Person, Person.id == Case.person_id)
+            .outerjoin(Precinct, Precinct.id == Case.precinct_id)
+            .outerjoin(Community, Community.id == Case.community_id)
+            .outerjoin(User, User.id == Case.assignee_id))
 
 
 def _worklist_ids(user: User, page: int, per_page: int, filters: WorklistFilter | None):
