@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..cases import queries
+from ..cases import queries, values
 from ..cases.dispatch import DispatchError, sign_for
 from ..cases.lifecycle import LifecycleError, StaleCase, check_version, close_without_contact
 from ..cases.models import Case
@@ -52,7 +52,7 @@ def list_cases():
     """The token user's worklist, in the worklist's order: overdue first, then tier, then deadline."""
     page = max(request.args.get("page", 1, type=int), 1)
     per_page = min(max(request.args.get("per_page", 50, type=int), 1), MAX_PER_PAGE)
-    pagination = queries.worklist_rows(g.api_user, page=page, per_page=per_page, filters=_filters(request.args))
+    pagination = values.worklist_rows(g.api_user, page=page, per_page=per_page, filters=_filters(request.args))
     return respond({"items": [listed_case_json(c) for c in pagination.items], "total": pagination.total,
                     "page": page, "per_page": per_page})
 
@@ -67,7 +67,7 @@ ANSWER_LOADS = (joinedload(Case.person), joinedload(Case.precinct), joinedload(C
 @roles(*CASE_ROLES)
 def get_case(case_id: int):
     """One case with its contacts, follow-ups and warnings (numbers masked), read as columns."""
-    detailed = queries.case_detail_rows(g.api_user, case_id)
+    detailed = values.case_detail_rows(g.api_user, case_id)
     if detailed is None:
         not_visible(g.api_user, case_id)
     return respond(detailed_case_json(detailed))

@@ -3,7 +3,7 @@ times in +08:00, money as two-decimal strings, ID and phone numbers masked only 
 from __future__ import annotations
 
 from ..cases.models import Case, EarlyWarning
-from ..cases.queries import Detailed, Listed
+from ..cases.values import Detailed, Listed
 from ..contacts.models import Contact
 from ..core.enums import ActivityCount
 from ..core.timeutil import local
