@@ -148,9 +148,10 @@ def serve_and_load(args, env: dict):
         wait_healthy(base, web)
         connections = ConnectionWatch(env["DATABASE_URL"])
         before = cpu_snapshot(web.pid, scheduler.pid)
-        started = time.monotonic()
+        started, started_wall = time.monotonic(), time.time()
         run = asyncio.run(load(args, base))
-        window = {"seconds": time.monotonic() - started, "cpu": cpu_delta(before, cpu_snapshot(web.pid, scheduler.pid))}
+        window = {"seconds": time.monotonic() - started, "cpu": cpu_delta(before, cpu_snapshot(web.pid, scheduler.pid)),
+                  "steady_from_wall": started_wall + (run.steady_from - started)}
         window["connections"], window["cpu"]["PostgreSQL backends"] = connections.stop()
     finally:
         for process in (web, scheduler):
@@ -307,7 +308,29 @@ def _server_side() -> None:
               f"  total {sum(times) / 1000:6.0f} s")
 
 
+def _slow_seconds(run: load_users.Run, steady_from_wall: float) -> None:
+    """Every request to bench/out/load/samples.csv (when it began, wall clock; kind; ms; status), and the seconds of
+    the steady phase that held the most of its slowest 5%: to set beside gunicorn's log (a worker restarting) and
+    the pushes' previews."""
+    with (LOGS / "samples.csv").open("w") as out:
+        out.write("began,kind,ms,status\n")
+        for s in run.samples:
+            out.write(f"{steady_from_wall + s.at:.3f},{s.kind},{s.ms:.1f},{s.status}\n")
+    steady = [s for s in run.samples if s.at >= 0 and not s.kind.startswith("login")]
+    if not steady:
+        return
+    p95 = percentile([s.ms for s in steady], 95)
+    by_second = defaultdict(int)
+    for s in steady:
+        if s.ms >= p95:
+            by_second[int(steady_from_wall + s.at)] += 1
+    worst = sorted(by_second.items(), key=lambda kv: -kv[1])[:8]
+    print("seconds holding most of the slowest 5% (UTC, requests begun then at or above the p95): " + ", ".join(
+        f"{time.strftime('%H:%M:%S', time.gmtime(t))} x{n}" for t, n in sorted(worst)))
+
+
 def report(args, run: load_users.Run, window: dict, url: str) -> None:
+    _slow_seconds(run, window["steady_from_wall"])
     steady = [s for s in run.samples if s.at >= 0]
     ramp = [s for s in run.samples if s.at < 0]
     _table(ramp, f"\nramp, the first {args.ramp:.0f} s: {len(ramp):,} requests while {args.users} officers log in "

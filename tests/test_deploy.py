@@ -44,7 +44,8 @@ def test_without_trusted_proxies_forwarded_headers_are_ignored(app, client):
 
 
 def _gunicorn_settings(monkeypatch, **env) -> dict:
-    for name in ("WEB_CONCURRENCY", "GUNICORN_BIND", "GUNICORN_TIMEOUT"):
+    for name in ("WEB_CONCURRENCY", "GUNICORN_BIND", "GUNICORN_TIMEOUT", "GUNICORN_MAX_REQUESTS",
+                 "GUNICORN_MAX_REQUESTS_JITTER"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -57,6 +58,15 @@ def test_gunicorn_settings_come_from_the_environment(monkeypatch):
     assert default["preload_app"] is False and default["timeout"] >= 60
     tuned = _gunicorn_settings(monkeypatch, WEB_CONCURRENCY="4", GUNICORN_BIND="unix:/run/yujing/web.sock")
     assert tuned["workers"] == 4 and tuned["bind"] == "unix:/run/yujing/web.sock"
+
+
+def test_workers_restart_now_and_then_but_not_together(monkeypatch):
+    """A worker still restarts after a number of requests (a preview's memory), seldom (a start is ~1.2 s of CPU),
+    and with a jitter wide enough that the workers do not all restart in the same seconds (issue 23's load test)."""
+    default = _gunicorn_settings(monkeypatch)
+    assert 0 < default["max_requests"] and default["max_requests_jitter"] >= default["max_requests"] // 4
+    tuned = _gunicorn_settings(monkeypatch, GUNICORN_MAX_REQUESTS="3000")
+    assert (tuned["max_requests"], tuned["max_requests_jitter"]) == (3000, 1500)
 
 
 def test_the_web_never_starts_the_scheduler_and_one_unit_runs_it():

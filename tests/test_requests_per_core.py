@@ -4,6 +4,7 @@ dated before their case's warning was pushed."""
 import datetime as dt
 import random
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import event
@@ -171,3 +172,82 @@ def test_the_header_still_shows_the_bell_and_the_token_link(client, auth, make_u
     page = client.get("/cases/").get_data(as_text=True)
     bell = page.split('class="bell"')[1].split("</a>")[0]
     assert "/account/tokens" in page and '<span class="badge">3</span>' in bell
+
+
+def test_the_api_worklist_answers_what_each_case_serialised_whole_answers(client, make_user, make_case, bearer,
+                                                                           clock):
+    """The API worklist reads only the columns it returns (issue 23, requests per core): every listed case is the
+    same JSON as the case loaded whole and serialised by case_json (sign and the contact answer still do that), for
+    own and pool cases, with and without community, follow-ups, outcomes and amounts, overdue or not, each filter."""
+    from dissuasion.api.serialize import case_json
+    from dissuasion.cases.models import Case
+    from dissuasion.contacts.validation import ContactInput
+    from dissuasion.core.enums import AppStatus, Outcome
+
+    clock(T0)
+    me = make_user("officer", display_name="李警官")
+    colleague = make_user("officer")
+    mine = [make_case(tier=t, assignee=me, id_number="11010519491231002X" if t == "high" else "")
+            for t in ("extra_high", "high", "medium", "low")]
+    pool = make_case(tier="high", community="无民警社区")
+    make_case(tier="low", assignee=colleague)
+    make_case(tier="high", precinct="PCS02")  # another precinct's
+    clock(T0 + dt.timedelta(minutes=3))
+    log_contact(mine[0], _failed(now(), Method.VISIT), me, version=mine[0].version)
+    log_contact(mine[2], ContactInput(method=Method.PHONE, reached=Reached.SELF, contacted_at=now(),
+                                      outcome=Outcome.DISSUADED, amount_dissuaded=Decimal("1234.50"),
+                                      app_status=AppStatus.REGISTERED_NOW, note="已劝阻 13800138000"),
+                me, version=mine[2].version)
+    log_contact(mine[3], ContactInput(method=Method.PHONE, reached=Reached.SELF, contacted_at=now(),
+                                      outcome=Outcome.SELF_PROTECTED), me, close=True, version=mine[3].version)
+    db.session.commit()
+    clock(T0 + dt.timedelta(hours=2))  # some deadlines have passed: overdue first
+    headers = bearer(me)
+    seen, followups = set(), 0
+    for query in ("", "?per_page=2&page=2", "?assignee=me", "?overdue=true", "?status=closed", "?tier=high"):
+        body = client.get(f"/api/v1/cases{query}", headers=headers).get_json()
+        db.session.expire_all()
+        assert body["items"] == [case_json(db.session.get(Case, item["id"])) for item in body["items"]], query
+        seen |= {item["id"] for item in body["items"]}
+        followups += sum(len(item["followups"]) for item in body["items"])
+    assert followups and seen == {c.id for c in [*mine, pool]}  # a colleague's and another precinct's are not listed
+
+
+def test_the_api_case_answers_what_the_case_serialised_whole_answers(client, make_user, make_case, bearer, clock):
+    """GET /api/v1/cases/<id> reads the case, its follow-ups, contacts (with who logged them) and warnings as columns:
+    the same JSON as the case loaded whole and serialised by case_detail_json (the contact's answer still does), and
+    a case out of reach is still 404, a pool case a colleague took 409."""
+    from dissuasion.api.serialize import case_detail_json
+    from dissuasion.cases.dispatch import sign_for
+    from dissuasion.cases.models import Case
+    from dissuasion.core.enums import AppStatus, Outcome
+
+    clock(T0)
+    me, lead = make_user("officer"), make_user("lead")
+    colleague = make_user("officer")
+    first = make_case(tier="high", assignee=me, id_number="11010519491231002X")
+    make_case(tier="medium", assignee=me, warning_no="W-second", id_number="11010519491231002X")  # same person
+    second = make_case(tier="low", assignee=me)
+    pool, theirs = make_case(tier="high", community="无民警社区"), make_case(tier="high", precinct="PCS02")
+    clock(T0 + dt.timedelta(minutes=3))
+    log_contact(first, _failed(now(), Method.PHONE), me, version=first.version)
+    log_contact(first, ContactInput(method=Method.PHONE, reached=Reached.RELATIVE, contacted_at=now(),
+                                    relative_relation="母亲", relative_phone="13900139000",
+                                    note="身份证 11010519491231002X"), lead, version=first.version)
+    log_contact(second, ContactInput(method=Method.PHONE, reached=Reached.SELF, contacted_at=now(),
+                                     outcome=Outcome.DISSUADED, amount_dissuaded=Decimal("88.00"),
+                                     app_status=AppStatus.REGISTERED_NOW), me, version=second.version)
+    db.session.commit()
+    headers = bearer(me)
+    for case in (first, second, pool):
+        body = client.get(f"/api/v1/cases/{case.id}", headers=headers).get_json()
+        db.session.expire_all()
+        assert body == case_detail_json(db.session.get(Case, case.id))
+    assert len(body["warnings"]) == 1 and body["contacts"] == []
+    body = client.get(f"/api/v1/cases/{first.id}", headers=headers).get_json()
+    assert len(body["contacts"]) == 2 and {c["officer"] for c in body["contacts"]} == {me.username, lead.username}
+    assert "13900139000" not in str(body) and body["contacts"][1]["relative"]["phone_masked"].count("*") == 4
+    assert client.get(f"/api/v1/cases/{theirs.id}", headers=headers).status_code == 404
+    sign_for(db.session.get(Case, pool.id), colleague)
+    db.session.commit()
+    assert client.get(f"/api/v1/cases/{pool.id}", headers=headers).status_code == 409

@@ -5,16 +5,15 @@ from __future__ import annotations
 from flask import g, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..cases import queries
+from ..cases import queries, values
 from ..cases.dispatch import DispatchError, sign_for
 from ..cases.lifecycle import LifecycleError, StaleCase, check_version, close_without_contact
 from ..cases.models import Case
 from ..cases.permissions import may_work
-from ..cases.scoping import case_or_404
-from ..contacts.models import Contact
+from ..cases.scoping import case_or_404, not_visible
 from ..contacts.operations import log_contact
 from ..contacts.validation import InputError, parse_contact
 from ..core.database import writes_on_get
@@ -23,7 +22,7 @@ from ..core.formdata import choice
 from ..extensions import db
 from .errors import ApiError
 from .routes import bp, json_object, request_json, respond, roles
-from .serialize import case_detail_json, case_json, contact_json
+from .serialize import case_detail_json, case_json, contact_json, detailed_case_json, listed_case_json
 
 CASE_ROLES = (Role.OFFICER, Role.LEAD, Role.CENTER)
 MAX_PER_PAGE = 100
@@ -53,29 +52,29 @@ def list_cases():
     """The token user's worklist, in the worklist's order: overdue first, then tier, then deadline."""
     page = max(request.args.get("page", 1, type=int), 1)
     per_page = min(max(request.args.get("per_page", 50, type=int), 1), MAX_PER_PAGE)
-    pagination = queries.worklist(g.api_user, page=page, per_page=per_page, filters=_filters(request.args),
-                                  options=(joinedload(Case.precinct), joinedload(Case.community),
-                                           selectinload(Case.followups)))
-    return respond({"items": [case_json(c) for c in pagination.items], "total": pagination.total,
+    pagination = values.worklist_rows(g.api_user, page=page, per_page=per_page, filters=_filters(request.args))
+    return respond({"items": [listed_case_json(c) for c in pagination.items], "total": pagination.total,
                     "page": page, "per_page": per_page})
 
 
-#: What case_detail_json reads, loaded with the case: its many-to-one rows joined, each collection in one query.
-DETAIL_LOADS = (joinedload(Case.person), joinedload(Case.precinct), joinedload(Case.community),
-                joinedload(Case.assignee), selectinload(Case.followups), selectinload(Case.warnings),
-                selectinload(Case.contacts).joinedload(Contact.officer))
+#: What the answer to a contact reads of the case besides what logging it loads, joined with the case. Not its
+#: contacts: loaded after the new one is written, they come in their order (Case.contacts), the new one among them.
+ANSWER_LOADS = (joinedload(Case.person), joinedload(Case.precinct), joinedload(Case.community))
 
 
 @bp.get("/cases/<int:case_id>")
 @writes_on_get
 @roles(*CASE_ROLES)
 def get_case(case_id: int):
-    """One case with its contacts, follow-ups and warnings (numbers masked)."""
-    return respond(case_detail_json(case_or_404(g.api_user, case_id, *DETAIL_LOADS)))
+    """One case with its contacts, follow-ups and warnings (numbers masked), read as columns."""
+    detailed = values.case_detail_rows(g.api_user, case_id)
+    if detailed is None:
+        not_visible(g.api_user, case_id)
+    return respond(detailed_case_json(detailed))
 
 
-def _workable(case_id: int) -> Case:
-    case = case_or_404(g.api_user, case_id)
+def _workable(case_id: int, *options) -> Case:
+    case = case_or_404(g.api_user, case_id, *options)
     if not may_work(g.api_user, case):
         raise ApiError(403, _("只有责任民警或本所领导可以处理此任务。"))
     return case
@@ -123,7 +122,7 @@ def _contact_fields(body: dict) -> dict:
 @roles(*CASE_ROLES)
 def add_contact(case_id: int):
     """Log a contact (劝阻记录); `"close": true` closes the case with its outcome (办结)."""
-    case = _workable(case_id)
+    case = _workable(case_id, *ANSWER_LOADS)
     body = json_object()
     version, closing = _version(body), body.get("close") is True
     try:

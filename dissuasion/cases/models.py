@@ -201,7 +201,12 @@ class Case(db.Model):
 
     def is_overdue(self, at: dt.datetime | None = None) -> bool:
         """Past the deadline that binds now (SPEC: overdue cases top every worklist)."""
-        return self.is_open and self.due_at is not None and self.due_at < (at or now())
+        return Case.overdue(self.status, self.due_at, at)
+
+    @staticmethod
+    def overdue(status: CaseStatus, due_at: dt.datetime | None, at: dt.datetime | None = None) -> bool:
+        """is_overdue on a case's two columns, for a list read as columns (the API's worklist)."""
+        return status in CaseStatus.open_values() and due_at is not None and due_at < (at or now())
 
     def visit_made(self) -> bool:
         """预警见人: a 面见 contact that reached the person or a relative, or a lead's approval to close without one

@@ -216,6 +216,16 @@ def worklist(user: User, page: int = 1, per_page: int = 50, filters: WorklistFil
     Two steps: the page's ids, sorted and counted from the worklist indexes alone, then those 50 rows (with the
     loader `options` a caller needs besides the person and the holder).
     """
+    pagination = worklist_ids(user, page, per_page, filters)
+    ids = list(pagination.items)
+    rows = {c.id: c for c in db.session.scalars(_people_joined(select(Case).where(Case.id.in_(ids))).options(
+        *options))}
+    pagination.items = [rows[i] for i in ids]
+    return pagination
+
+
+def worklist_ids(user: User, page: int, per_page: int, filters: WorklistFilter | None):
+    """The page of the worklist's case ids, in its order, and the total: from the worklist indexes alone."""
     f = filters or WorklistFilter()
     at = now()
     stmt = scope_cases(user, select(Case.id)).where(_open() if f.status is None else Case.status == f.status)
@@ -230,13 +240,8 @@ def worklist(user: User, page: int = 1, per_page: int = 50, filters: WorklistFil
     if f.assignee_id is not None:
         stmt = stmt.where(Case.assignee_id == f.assignee_id)
     overdue_first = sql_case((Case.due_at < at, 0), else_=1)
-    pagination = db.paginate(stmt.order_by(overdue_first, TIER_ORDER, Case.due_at, Case.id),
-                             page=page, per_page=per_page, error_out=False)
-    ids = list(pagination.items)
-    rows = {c.id: c for c in db.session.scalars(_people_joined(select(Case).where(Case.id.in_(ids))).options(
-        *options))}
-    pagination.items = [rows[i] for i in ids]
-    return pagination
+    return db.paginate(stmt.order_by(overdue_first, TIER_ORDER, Case.due_at, Case.id),
+                       page=page, per_page=per_page, error_out=False)
 
 
 def counts_by_status(user: User) -> dict[CaseStatus, int]:

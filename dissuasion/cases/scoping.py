@@ -32,9 +32,14 @@ def case_or_404(user: User, case_id: int, *options) -> Case:
     options for what the caller shows (the person, …), loaded in the same query."""
     case = db.session.scalar(scope_cases(user).where(Case.id == case_id).options(*options))
     if case is None:
-        taken_from_pool(user, case_id)
-        abort(404)
+        not_visible(user, case_id)
     return case
+
+
+def not_visible(user: User, case_id: int):
+    """What a case this user may not see answers: 409 when a colleague has just taken it from the pool, else 404."""
+    taken_from_pool(user, case_id)
+    abort(404)
 
 
 def taken_from_pool(user: User, case_id: int) -> None:

@@ -29,9 +29,14 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "0"))
 # A 200,000-row push is imported inside its request (one transaction); on a small server that takes a minute.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 30
-# Recycle a worker now and then: an import's peak memory (hundreds of MB) is not always given back.
-max_requests = 2000
-max_requests_jitter = 200
+# Recycle a worker now and then: a preview's peak memory (a file judged in the request) is not always given back.
+# Not too often: a worker's start costs ~1.2 s of CPU (imports and create_app; preload_app is off, see below) and it
+# takes no request for 2-5 s on a busy host. Measured (issue 23, bench/load.py, 140 requests/s on 2 cores): at 2,000
+# with a jitter of 200, the 4 workers restarted within 5 s of each other every ~90 s, and those seconds held the
+# run's slowest answers (5-7 s); the commits, which used most memory, run as jobs since issue 23. The jitter is half
+# the figure, so the workers' restarts fall apart.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", str(max_requests // 2)))
 
 # Off: each worker builds its own app, so no database connection or open file crosses a fork, and
 # `systemctl reload` (HUP) loads new code. (Issue 23 did not measure it: it changes start-up and memory; a request
