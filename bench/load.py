@@ -191,8 +191,10 @@ async def load(args, base: str) -> load_users.Run:
         officers = [load_users.officer(run, base, u, load_seed.PASSWORD, now + args.ramp * i / max(1, args.users),
                                        stop_at, tuple(args.think), seed=i, pool_share=args.pool_share)
                     for i, u in enumerate(args.seeded.officers)]
-    staff = [load_users.center(run, base, u, load_seed.PASSWORD, args.files[i], ramp_end + 5 * i, stop_at,
-                               args.push_every) for i, u in enumerate(args.seeded.center[:args.staff])]
+    # the staff take turns: with 2 staff pushing every 40 s, a push every 20 s (issue 23), not two at once every 40 s
+    staff = [load_users.center(run, base, u, load_seed.PASSWORD, args.files[i],
+                               ramp_end + args.push_every * i / max(1, args.staff), stop_at, args.push_every)
+             for i, u in enumerate(args.seeded.center[:args.staff])]
     await asyncio.gather(*officers, *staff)
     return run
 

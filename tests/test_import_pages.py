@@ -317,3 +317,36 @@ def test_in_english_a_refused_file_and_the_column_mapping_are_in_english_and_the
     path.write_text(",".join(PUSH_HEADER) + "\n", encoding="utf-8")
     result = runner.invoke(args=["import-list", str(path), "--json"])
     assert result.exit_code == 1 and "没有任何数据行" in json.loads(result.output)["message"]
+
+
+def test_the_preview_judges_the_file_at_a_lower_priority_and_shows_it_as_before(client, center, app, monkeypatch):
+    """The preview's judging (a second or two of CPU for a 10,000-row push) runs in a thread at the jobs' lower
+    priority (JOBS_NICE), so that on a host whose cores the web workers share the officers' requests go first
+    (issue 23's load test); the page it shows, and a refused file's message, are what they were."""
+    import os
+    import threading
+
+    from dissuasion.imports import views
+
+    seen = []
+
+    def judged(filename, data):
+        tid = threading.get_native_id()
+        seen.append((threading.current_thread() is threading.main_thread(), os.getpriority(os.PRIO_PROCESS, tid)))
+        return analyse(filename, data)
+
+    analyse = views.analyse
+    monkeypatch.setattr(views, "analyse", judged)
+    here = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    page = _upload(client, push_csv(messy_rows())).get_data(as_text=True)
+    assert "城东派出所" in page and _token(page)
+    assert seen == [(False, min(19, here + app.config["JOBS_NICE"]))]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == here  # the request's own thread: unchanged
+
+    refused = _upload(client, "姓名,电话\n张三,138\n".encode())
+    assert refused.status_code == 422 and "表头" in refused.get_data(as_text=True)
+    assert len(seen) == 2 and not seen[1][0]
+
+    app.config["JOBS_NICE"] = 0  # off: judged in the request's own thread, as before
+    _upload(client, push_csv([person(9)]))
+    assert seen[2] == (True, here)

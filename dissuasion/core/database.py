@@ -105,6 +105,12 @@ def advisory_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
+def reading_only() -> None:
+    """This context's SQLite transactions only read (BEGIN, not BEGIN IMMEDIATE): for a thread that reads beside a
+    request that may hold the write lock (jobs.runner.aside), which would otherwise wait for it."""
+    _may_write.set(False)
+
+
 def writes_on_get(view):
     """Mark a GET view that writes (an export that audits itself), so its transaction takes the write lock."""
     view.writes_on_get = True

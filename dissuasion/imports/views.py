@@ -15,6 +15,7 @@ from ..extensions import db
 from ..jobs import progress as job_progress
 from ..jobs.models import FAILED, QUEUED, Job
 from ..jobs.operations import job_of
+from ..jobs.runner import aside
 from .forms import CommitForm, UploadForm
 from .headers import NAME_OF_LABEL
 from .models import PendingUpload, Push, PushRowError
@@ -80,8 +81,8 @@ def preview():
     if not form.validate_on_submit():
         return _upload_page(form, status=400)
     filename, data = form.file.data.filename, form.file.data.read()
-    try:
-        analysis = analyse(filename, data)
+    try:  # judged at the jobs' lower priority: the officers' requests in the other web workers go first
+        analysis = aside(lambda: analyse(filename, data))
     except ImportRefused as exc:
         record("import_preview", "file", "", success=False, file_name=filename, sha256=sha256(data))
         db.session.commit()

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from flask import Flask, current_app
 
+from ..core.database import reading_only
 from ..extensions import db
 from . import progress as progress_store
 from .models import Job
@@ -112,6 +113,36 @@ def lower_priority(nice: int) -> None:
         os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
     except (AttributeError, OSError):  # not Linux, or not allowed: run at the usual priority
         log.info("job worker: priority unchanged")
+
+
+def aside(work: Callable[[], object]) -> object:
+    """work() in a thread of its own at the jobs' lower priority (JOBS_NICE), this thread waiting for its answer or
+    its exception: for CPU-heavy work a web request must still answer itself (the import's preview judges a whole
+    file), so that on a host whose cores the web workers share, the other workers' requests go first. The thread has
+    an application context of its own (its own database session, closed at its end): `work` must return plain
+    values, not rows of that session, and only read: its SQLite transactions do not take the write lock, which the
+    waiting request may hold. Run here, as before, when JOBS_NICE is 0."""
+    app = current_app._get_current_object()
+    nice = app.config["JOBS_NICE"]
+    if nice <= 0:
+        return work()
+    outcome: dict = {}
+
+    def run_aside() -> None:
+        lower_priority(nice)
+        reading_only()
+        with app.app_context():
+            try:
+                outcome["value"] = work()
+            except BaseException as exc:  # noqa: BLE001  (raised again in the waiting thread)
+                outcome["error"] = exc
+
+    thread = threading.Thread(target=run_aside, name="aside", daemon=True)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 def work_forever(app: Flask, handlers: dict[str, Handler], stop: threading.Event, poll: float = 1.0) -> None:
