@@ -29,7 +29,8 @@ DEFAULTS = {
     "JOBS_LEASE_SECONDS": 60,
     "JOBS_HEARTBEAT_SECONDS": 10,
     "JOBS_MAX_ATTEMPTS": 3,
-    # A job worker thread's nice increment: web requests on the same host go first (0: off).
+    # A job worker thread's nice increment, and the preview's judging thread's (jobs.runner.aside): web requests on
+    # the same host go first (0: off).
     "JOBS_NICE": 10,
     # Tests: a job queued by a request runs at once inside it (no worker process).
     "JOBS_INLINE": False,
