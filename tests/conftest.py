@@ -175,6 +175,13 @@ def make_precinct(app):
 
 
 @pytest.fixture
+def directory(make_precinct):
+    """The directory most import tests route to: 城东派出所 (PCS01) with 东门社区. A test file that needs more
+    precincts or communities defines its own."""
+    return make_precinct("PCS01", name="城东派出所", communities=("东门社区",))
+
+
+@pytest.fixture
 def make_user(app, make_precinct):
     """make_user("officer", precinct="PCS01") -> User with password PASSWORD."""
     counter = iter(range(1, 10_000))
@@ -188,6 +195,14 @@ def make_user(app, make_precinct):
         db.session.commit()
         return user
     return make
+
+
+@pytest.fixture
+def center(auth, make_user, directory):
+    """Center staff, logged in, with the directory (a test file may define its own)."""
+    user = make_user("center")
+    auth.login(user)
+    return user
 
 
 @pytest.fixture

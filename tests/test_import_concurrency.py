@@ -4,7 +4,6 @@ second push failed on the persons' unique key and was lost whole (found by bench
 import threading
 import time
 
-import pytest
 from sqlalchemy import func, select
 
 from dissuasion.cases import merge
@@ -13,11 +12,6 @@ from dissuasion.core.enums import CaseStatus
 from dissuasion.extensions import db
 from dissuasion.imports.pipeline import import_file
 from tests import pushfiles as pf
-
-
-@pytest.fixture
-def directory(make_precinct):
-    make_precinct("PCS01", name="城东派出所", communities=("东门社区",))
 
 
 def _in_threads(app, jobs: dict) -> dict:

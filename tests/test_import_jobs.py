@@ -20,18 +20,6 @@ from tests import pushfiles as pf
 
 
 @pytest.fixture
-def directory(make_precinct):
-    return make_precinct("PCS01", name="城东派出所", communities=("东门社区",))
-
-
-@pytest.fixture
-def center(auth, make_user, directory):
-    user = make_user("center")
-    auth.login(user)
-    return user
-
-
-@pytest.fixture
 def queued_only(app):
     """Requests only queue jobs, as in production: a worker (scheduler.work_once here) runs them."""
     app.config["JOBS_INLINE"] = False

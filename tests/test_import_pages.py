@@ -7,7 +7,6 @@ import random
 import re
 
 import openpyxl
-import pytest
 
 from dissuasion.cases.models import Case, EarlyWarning
 from dissuasion.cli.demodata import PUSH_HEADER, fake_id_number
@@ -46,19 +45,6 @@ def messy_rows() -> list[dict]:
     bad_id = fake_id_number(random.Random(2))
     return [person(1), person(2, 身份证号=bad_id[:17] + ("1" if bad_id[17] == "0" else "0")),
             person(3, 风险等级=""), person(4, 姓名=FORMULA, 手机号="12345"), person(5, 所属派出所="北山派出所")]
-
-
-@pytest.fixture
-def directory(make_precinct, app, tmp_path):
-    app.config["IMPORT_UPLOAD_FOLDER"] = str(tmp_path / "uploads")
-    return make_precinct("PCS01", name="城东派出所", communities=("东门社区",))
-
-
-@pytest.fixture
-def center(auth, make_user, directory):
-    user = make_user("center")
-    auth.login(user)
-    return user
 
 
 def _count(model) -> int:

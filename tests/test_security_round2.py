@@ -246,11 +246,6 @@ def test_the_imports_second_number_is_kept_whole_encrypted_and_masked_one_mechan
     assert "联系电话另有：139****5678" in mask_numbers(warning.notes)
 
 
-@pytest.fixture
-def directory(make_precinct):
-    make_precinct("PCS01", name="城东派出所", communities=("东门社区",))
-
-
 def test_existing_notes_with_a_number_are_encrypted_by_the_migration(app, make_case):
     import importlib
 

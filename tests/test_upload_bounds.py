@@ -23,11 +23,6 @@ MB = 2**20
 RSS_BUDGET_MB = 300
 
 
-@pytest.fixture
-def directory(make_precinct):
-    make_precinct("PCS01", name="城东派出所", communities=("东门社区",))
-
-
 def _list_xlsx() -> bytes:
     book = openpyxl.Workbook()
     for line in pf.table([pf.row(n) for n in range(1, 4)]):

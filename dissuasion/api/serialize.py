@@ -36,7 +36,7 @@ def case_json(case: Case) -> dict:
 
 
 def listed_case_json(listed: Listed) -> dict:
-    """case_json of a case read as columns (cases.queries.worklist_rows): the same keys and values."""
+    """case_json of a case read as columns (cases.values.worklist_rows): the same keys and values."""
     c = listed.row
     assignee = None
     if c.assignee_id is not None:
@@ -96,7 +96,7 @@ def case_detail_json(case: Case) -> dict:
 
 
 def detailed_case_json(detailed: Detailed) -> dict:
-    """case_detail_json of a case read as columns (cases.queries.case_detail_rows): the same keys and values."""
+    """case_detail_json of a case read as columns (cases.values.case_detail_rows): the same keys and values."""
     return listed_case_json(detailed) | {"contacts": [_contact_json(c, c.officer_username) for c in detailed.contacts],
                                          "warnings": [warning_json(w) for w in detailed.warnings]}
 
