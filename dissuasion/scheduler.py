@@ -88,9 +88,10 @@ def work_once(app: Flask) -> int | None:
             db.session.remove()
 
 
-def start_workers(app: Flask, count: int = 1) -> tuple[threading.Event, list[threading.Thread]]:
+def start_workers(app: Flask, count: int = 1, stop: threading.Event | None = None
+                  ) -> tuple[threading.Event, list[threading.Thread]]:
     """Threads that claim and run queued jobs until the event is set."""
-    stop, handlers = threading.Event(), job_handlers()
+    stop, handlers = stop or threading.Event(), job_handlers()
     threads = [threading.Thread(target=work_forever, args=(app, handlers, stop), daemon=True, name=f"jobs-{n}")
                for n in range(count)]
     for thread in threads:
@@ -190,46 +191,48 @@ def run_once(app: Flask) -> dict[str, object]:
 
 def run_forever(app: Flask) -> None:
     """Stand by until this is the active scheduler, then run the table and the queued jobs until Ctrl-C or
-    SIGTERM; a job still running is let finish."""
-    from apscheduler.schedulers.blocking import BlockingScheduler
+    SIGTERM; a job still running is let finish.
+
+    The signal handler only sets an event, and the main thread does the stopping: a SIGTERM that comes at any
+    moment (while standing by, just after the lock is taken, during the first run of the table) stops the process,
+    where a handler that had to find the scheduler already running let one slip by and the process ran on."""
+    from apscheduler.schedulers.background import BackgroundScheduler
 
     stopping, lock = threading.Event(), SchedulerLock(app)
 
-    def stop_waiting(signum, _frame):
+    def on_signal(signum, _frame):
         log.info("signal %s: stopping the scheduler", signum)
         stopping.set()
 
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, stop_waiting)
+        signal.signal(signum, on_signal)
     if not wait_for_lock(lock, stopping):
         return
 
     # APScheduler says "Running job …" and "executed successfully" at INFO every minute for every job: only its
     # warnings (a missed run, a job still running) are worth a line; run_job logs what a job did.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    scheduler = BlockingScheduler(timezone="UTC", job_defaults={
+    scheduler = BackgroundScheduler(timezone="UTC", job_defaults={
         "coalesce": True, "max_instances": 1, "misfire_grace_time": 60})
     for job in JOBS:
         scheduler.add_job(run_job, args=(app, job), id=job.id, name=job.id, replace_existing=True, **job.trigger)
-
-    workers_stop, workers = start_workers(app)
-
-    def stop(signum, _frame):
-        log.info("signal %s: stopping the scheduler", signum)
-        workers_stop.set()
-        if scheduler.running:
-            scheduler.shutdown(wait=True)
-
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, stop)
+    workers = []
     try:
-        run_once(app)  # no need to wait a minute for what is already due
-        if not workers_stop.is_set():  # (a SIGTERM during that first run: stop now)
+        _stop, workers = start_workers(app, stop=stopping)
+        for job in JOBS:  # no need to wait a minute for what is already due
+            if stopping.is_set():
+                break
+            run_job(app, job)
+        if not stopping.is_set():
             scheduler.start()
+        while not stopping.wait(1.0):
+            pass
     finally:
-        workers_stop.set()
+        stopping.set()
+        if scheduler.running:
+            scheduler.shutdown(wait=True)  # a timed job under way is let finish
         for thread in workers:
-            thread.join()  # a job under way is let finish (its transaction commits or rolls back whole)
+            thread.join()  # so is a queued job (its transaction commits or rolls back whole)
         lock.release()
 
 

@@ -5,6 +5,7 @@ import io
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -123,8 +124,41 @@ def test_a_standby_scheduler_process_takes_over_when_the_active_one_is_killed(ap
         first.kill()
         first.wait(timeout=10)
         assert wait_for("second", "taking over", 30), logs["second"].read_text()
+        second.terminate()  # at once, as it takes over: systemd's stop must still stop it
+        assert second.wait(timeout=30) == 0, logs["second"].read_text()
     finally:
         for process in (first, second):
             if process is not None and process.poll() is None:
-                process.terminate()
-                process.wait(timeout=30)
+                process.kill()
+                process.wait(timeout=10)
+
+
+def test_a_sigterm_just_after_the_lock_is_taken_stops_the_scheduler(app, tmp_path, monkeypatch):
+    """The signal comes between taking the lock and starting the timed jobs (the PostgreSQL run of CI once sent it
+    there, and the scheduler ran on): the process still stops, and runs nothing first."""
+    app.instance_path = str(tmp_path / "instance")
+    taken = scheduler.wait_for_lock
+    ran = []
+
+    def take_then_signal(lock, stop, retry=scheduler.STANDBY_RETRY):
+        got = taken(lock, stop, retry)
+        signal.raise_signal(signal.SIGTERM)  # the handler runs here, before run_forever goes on
+        return got
+
+    monkeypatch.setattr(scheduler, "wait_for_lock", take_then_signal)
+    monkeypatch.setattr(scheduler, "run_job", lambda app, job: ran.append(job.id))
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    guard = threading.Timer(20, signal.raise_signal, args=(signal.SIGINT,))  # were it to run on: stop it anyway
+    guard.start()
+    began = time.monotonic()
+    try:
+        scheduler.run_forever(app)
+    finally:
+        guard.cancel()
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+    assert time.monotonic() - began < 10
+    assert ran == []
+    again = scheduler.SchedulerLock(app)
+    assert again.try_acquire()  # and it let the lock go
+    again.release()
