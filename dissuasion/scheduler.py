@@ -26,7 +26,7 @@ from sqlalchemy import text
 
 from .core.database import advisory_key
 from .extensions import db
-from .jobs.runner import work_forever, work_one
+from .jobs.runner import lower_priority, work_forever, work_one
 
 log = logging.getLogger(__name__)
 EVERY_MINUTE = {"trigger": "interval", "minutes": 1}
@@ -208,6 +208,9 @@ def run_forever(app: Flask) -> None:
         signal.signal(signum, on_signal)
     if not wait_for_lock(lock, stopping):
         return
+    # Everything this process does is background work (the timed jobs' notifications can come a few seconds
+    # later): on a host it shares with web workers, their requests go first. The threads started below inherit it.
+    lower_priority(app.config["JOBS_NICE"])
 
     # APScheduler says "Running job …" and "executed successfully" at INFO every minute for every job: only its
     # warnings (a missed run, a job still running) are worth a line; run_job logs what a job did.

@@ -91,8 +91,9 @@ def test_a_second_scheduler_stands_by_while_the_first_lives_and_takes_over_when_
 
 
 def test_a_standby_scheduler_process_takes_over_when_the_active_one_is_killed(app, database_url, tmp_path):
-    """Two real `flask --app app scheduler` processes on PostgreSQL: the second logs that it stands by; SIGKILL the
-    first (no clean exit: its connection just drops) and the second takes over."""
+    """Two real `flask --app app scheduler` processes on PostgreSQL: the active one runs at the jobs' lower priority;
+    the second logs that it stands by; SIGKILL the first (no clean exit: its connection just drops) and the second
+    takes over."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("the advisory lock of PostgreSQL (on SQLite, one box, the lock is a file: tested above)")
     root = Path(__file__).resolve().parent.parent
@@ -119,6 +120,9 @@ def test_a_standby_scheduler_process_takes_over_when_the_active_one_is_killed(ap
     second = None
     try:
         assert wait_for("first", "this is the active scheduler"), logs["first"].read_text()
+        # the active scheduler's work is background work: at the jobs' lower priority, the web's requests first
+        assert os.getpriority(os.PRIO_PROCESS, first.pid) == min(19, os.getpriority(os.PRIO_PROCESS, 0)
+                                                                 + app.config["JOBS_NICE"])
         second = start("second")
         assert wait_for("second", "standing by"), logs["second"].read_text()
         first.kill()
@@ -147,6 +151,7 @@ def test_a_sigterm_just_after_the_lock_is_taken_stops_the_scheduler(app, tmp_pat
 
     monkeypatch.setattr(scheduler, "wait_for_lock", take_then_signal)
     monkeypatch.setattr(scheduler, "run_job", lambda app, job: ran.append(job.id))
+    monkeypatch.setattr(scheduler, "lower_priority", lambda nice: None)  # (this test process' thread keeps its own)
     handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
     guard = threading.Timer(20, signal.raise_signal, args=(signal.SIGINT,))  # were it to run on: stop it anyway
     guard.start()

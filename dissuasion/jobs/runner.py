@@ -103,14 +103,27 @@ def work_one(handlers: dict[str, Handler]) -> int | None:
     return job.id
 
 
+def _priority() -> int:
+    try:
+        return os.getpriority(os.PRIO_PROCESS, 0)  # (Linux: the calling thread's)
+    except (AttributeError, OSError):
+        return 0
+
+
+#: The priority this process started at: a lowered thread is set to it plus JOBS_NICE, so a thread lowered twice
+#: (a job thread of the scheduler, itself lowered as a whole) is not lowered further.
+_STARTED_AT = _priority()
+
+
 def lower_priority(nice: int) -> None:
     """This thread (Linux schedules threads one by one) gives way to the web workers on a shared host: a big
-    commit takes a little longer, the officers' pages do not wait behind it."""
+    commit takes a little longer, the officers' pages do not wait behind it. Threads it starts afterwards inherit
+    the lower priority."""
     if nice <= 0:
         return
     try:
         tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
+        os.setpriority(os.PRIO_PROCESS, tid, max(os.getpriority(os.PRIO_PROCESS, tid), min(19, _STARTED_AT + nice)))
     except (AttributeError, OSError):  # not Linux, or not allowed: run at the usual priority
         log.info("job worker: priority unchanged")
 
