@@ -12,7 +12,7 @@ from ..cases.lifecycle import LifecycleError, check_version, close_case, move, s
 from ..cases.models import Case
 from ..cases.operations import add_event
 from ..cases.permissions import may_approve_close, may_work
-from ..cases.rules import rules_by_tier
+from ..cases.rules import rule_for
 from ..core.auditlog import record
 from ..core.enums import CaseStatus, EventKind, FollowUpStatus, Outcome, Reached
 from ..core.filters import fmt_time
@@ -72,7 +72,7 @@ def _apply(case: Case, contact: Contact, data: ContactInput, by: User, close: bo
     if followup is not None and followup.case_id == case.id and followup.status == FollowUpStatus.PENDING:
         followup.status, followup.done_at, followup.contact_id = FollowUpStatus.DONE, contact.created_at, contact.id
     complete_followups(case, contact)
-    verdict = after_contact(case, contact, rules_by_tier()[case.tier]) if case.is_open else None
+    verdict = after_contact(case, contact, rule_for(case.tier)) if case.is_open else None
     if case.is_open and not close and verdict != GIVE_UP:
         next_contact(case, data.contacted_at)  # reached but no result yet: the next contact is due
     add_event(case, EventKind.CONTACT, by, message=_describe(contact), contact=contact.id)

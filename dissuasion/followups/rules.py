@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from ..cases.assignment import recipients
 from ..cases.models import Case, RuleSetting
 from ..cases.operations import add_event
-from ..cases.rules import rules_by_tier
+from ..cases.rules import rule_for
 from ..core.enums import EventKind, FollowUpKind, FollowUpStatus, Method, Outcome, Reached
 from ..core.filters import fmt_time
 from ..core.i18n import say
@@ -131,7 +131,7 @@ def next_contact(case: Case, at: dt.datetime, by: User | None = None) -> FollowU
         return None  # (a case with a result is watched, and closes when its watch ends)
     if any(f.status == FollowUpStatus.PENDING for f in case.followups):
         return None
-    window = dt.timedelta(minutes=rules_by_tier()[case.tier].contact_minutes)
+    window = dt.timedelta(minutes=rule_for(case.tier).contact_minutes)
     method = case.method if not (case.away_from_home and case.method == Method.VISIT) else Method.PHONE
     return schedule(case, FollowUpKind.RETRY, method, at + window, f"next:{case.id}:{int(at.timestamp())}", by=by)
 
