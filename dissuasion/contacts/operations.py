@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
+from sqlalchemy import inspect
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..cases.assignment import set_due, tell_precinct
 from ..cases.lifecycle import LifecycleError, check_version, close_case, move, start_work
@@ -46,7 +48,9 @@ def log_contact(case: Case, data: ContactInput, by: User, close: bool = False, v
     if data.contacted_at < earliest:  # a contact about a warning before it was pushed: a mistyped date
         raise InputError({"contacted_at": _("联系时间不能早于预警推送时间（%(at)s），请核对日期。",
                                             at=local(earliest).strftime("%Y-%m-%d %H:%M"))})
-    contact = Contact(case=case, officer_id=by.id, method=data.method, reached=data.reached,
+    # the contact's row goes out first, alone: its id is in what it does to the case (the follow-ups it does, the
+    # timeline, the audit record, 回访 keys). Written by case_id, the case (unchanged yet) is not in that flush.
+    contact = Contact(case_id=case.id, officer_id=by.id, method=data.method, reached=data.reached,
                       relative_relation=data.relative_relation, relative_phone=data.relative_phone,
                       failure_reason=data.failure_reason, contacted_at=data.contacted_at, outcome=data.outcome,
                       amount_dissuaded=data.amount_dissuaded, amount_defrauded=data.amount_defrauded,
@@ -54,6 +58,8 @@ def log_contact(case: Case, data: ContactInput, by: User, close: bool = False, v
                       note=data.note)
     db.session.add(contact)
     db.session.flush()
+    if "contacts" not in inspect(case).unloaded:  # as Contact(case=case) would: the new one last; else loaded later
+        set_committed_value(case, "contacts", [*case.contacts, contact])
     with db.session.no_autoflush:  # the case's changes go out in one UPDATE (and the timeline's rows in one INSERT)
         _apply(case, contact, data, by, close, followup)
     db.session.flush()
