@@ -87,7 +87,8 @@ def _apply(case: Case, contact: Contact, data: ContactInput, by: User, close: bo
         close_case(case, data.outcome, by, reason=data.note)
     elif verdict == GIVE_UP:
         close_case(case, Outcome.UNREACHABLE, None, reason=say("联系失败次数已达规则上限"))
-    set_due(case)
+    else:  # (closing sets it, and flushes: setting it again only made the case dirty for a flush with nothing in it)
+        set_due(case)
 
 
 def _keep_on_case(case: Case, data: ContactInput) -> None:
