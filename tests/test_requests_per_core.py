@@ -251,3 +251,103 @@ def test_the_api_case_answers_what_the_case_serialised_whole_answers(client, mak
     sign_for(db.session.get(Case, pool.id), colleague)
     db.session.commit()
     assert client.get(f"/api/v1/cases/{pool.id}", headers=headers).status_code == 409
+
+
+def _api_contact(client, headers, case_id: int, version, **fields):
+    """POST a contact through the API at the frozen clock; its 201 answer."""
+    body = {"method": "phone", "reached": "self", "contacted_at": now().isoformat(), "version": version} | fields
+    answer = client.post(f"/api/v1/cases/{case_id}/contacts", headers=headers, json=body)
+    assert answer.status_code == 201, answer.get_json()
+    return answer.get_json()
+
+
+def test_the_api_contact_answers_what_the_case_and_contact_serialised_whole_answer(client, make_user, make_case,
+                                                                                   bearer, clock):
+    """A contact's answer (issue 23: the contact's row written alone, the tier's rule loaded with the case, the 回访
+    keys checked in one query) is the same JSON as the case and the contact loaded whole and serialised, for failed
+    tries (a retry, then the escalation the leads are told of), 劝阻 (回访), a relative's number and a note with an ID
+    number, a close, by the holder and by a lead, on cases with earlier contacts and follow-ups."""
+    from dissuasion.api.serialize import case_detail_json, contact_json
+    from dissuasion.cases.models import Case
+    from dissuasion.contacts.models import Contact
+
+    clock(T0)
+    me, lead = make_user("officer"), make_user("lead")
+    high = make_case(tier="high", assignee=me, id_number="11010519491231002X")
+    extra = make_case(tier="extra_high", assignee=me)
+    low = make_case(tier="low", assignee=me)
+    mine, leads = bearer(me), bearer(lead)
+    steps = [
+        (high, mine, {"method": "visit", "reached": "none", "failure_reason": "not_home"}),
+        (high, mine, {"method": "visit", "reached": "none", "failure_reason": "not_home"}),  # the tries used up
+        (high, leads, {"reached": "relative", "relative": {"relation": "母亲", "phone": "13900139000"},
+                       "note": "身份证 11010519491231002X"}),
+        (high, mine, {"method": "visit", "outcome": "dissuaded", "amount_dissuaded": "1234.50",
+                      "app": "registered_now"}),
+        (extra, mine, {"outcome": "dissuaded", "amount_dissuaded": "88.00", "fraud_type": "investment"}),
+        (extra, mine, {"method": "visit", "outcome": "self_protected", "close": True}),
+        (low, mine, {"outcome": "false_alarm", "close": True}),
+    ]
+    for minutes, (case, headers, fields) in enumerate(steps, start=3):
+        clock(T0 + dt.timedelta(minutes=minutes))
+        version = client.get(f"/api/v1/cases/{case.id}", headers=headers).get_json()["version"]
+        body = _api_contact(client, headers, case.id, version, **fields)
+        db.session.expire_all()
+        whole = db.session.get(Case, case.id)
+        assert body["case"] == case_detail_json(whole), fields
+        assert body["contact"] == contact_json(db.session.get(Contact, body["contact"]["id"])), fields
+        assert body["case"]["contacts"][-1]["id"] == body["contact"]["id"]
+    assert {c["officer"] for c in body["case"]["contacts"]} == {me.username}
+    answered = client.get(f"/api/v1/cases/{high.id}", headers=mine).get_json()
+    assert {c["officer"] for c in answered["contacts"]} == {me.username, lead.username}
+    assert [f["kind"] for f in answered["followups"]].count("revisit") == 2  # 高: day 3 and 7
+
+
+def test_an_api_contact_takes_few_queries(client, make_user, make_case, bearer, clock):
+    """劝阻 on a 高 case through the API reads: the token; the case with its person, precinct, community and its tier's
+    rule; its warnings (the earliest push); its follow-ups; whether its 回访 exist (one query for both days); the
+    contacts of the answer. It read 8 times: the rules of every tier, and each 回访's key on its own. It writes what it
+    wrote: the contact, the audit record, the case, its timeline, the 回访."""
+    clock(T0)
+    me = make_user("officer")
+    case = make_case(tier="high", assignee=me)
+    headers = bearer(me)
+    clock(T0 + dt.timedelta(minutes=3))
+    client.get(f"/api/v1/cases/{case.id}", headers=headers)  # the token's first use from this address is audited
+    case_id, version = case.id, case.version
+    with _Statements() as seen:
+        body = _api_contact(client, headers, case_id, version, outcome="dissuaded", amount_dissuaded="500.00")
+    assert [f["kind"] for f in body["case"]["followups"]] == ["revisit", "revisit"]
+    reads = [s for s in seen.sql if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) <= 6, "\n".join(s[:120] for s in reads)
+    written = {s.split()[2] for s in seen.sql if s.lstrip().upper().startswith("INSERT")}
+    assert written == {"contacts", "audit_events", "case_events", "followups"}
+    assert [s.split()[1] for s in seen.sql if s.lstrip().upper().startswith("UPDATE")] == ["cases"]
+
+
+def test_a_contact_applies_the_rule_saved_since_and_the_default_without_one(client, make_user, make_case, bearer,
+                                                                           clock):
+    """The rule of the case's tier is read by each contact (loaded with the case): an admin's change applies to the
+    next contact at once (no copy kept from an earlier one), and a tier whose rule was never saved has its default."""
+    from dissuasion.cases.models import RuleSetting
+    from dissuasion.cases.rules import DEFAULT_RULES, update_rule
+    from dissuasion.core.enums import Tier
+
+    clock(T0)
+    me = make_user("officer")
+    first, second, third = (make_case(tier=t, assignee=me) for t in ("high", "high", "medium"))
+    headers = bearer(me)
+    clock(T0 + dt.timedelta(minutes=3))
+
+    def revisit_days(case) -> list[int]:
+        body = _api_contact(client, headers, case.id, case.version, outcome="dissuaded", amount_dissuaded="10.00")
+        at = dt.datetime.fromisoformat(body["contact"]["contacted_at"])
+        return [(dt.datetime.fromisoformat(f["due_at"]) - at).days for f in body["case"]["followups"]
+                if f["kind"] == "revisit"]
+
+    assert revisit_days(first) == [3, 7]
+    update_rule(Tier.HIGH, {**DEFAULT_RULES[Tier.HIGH], "followup_days": [2, 5]})
+    db.session.delete(db.session.get(RuleSetting, Tier.MEDIUM))
+    db.session.commit()
+    assert revisit_days(second) == [2, 5]
+    assert revisit_days(third) == DEFAULT_RULES[Tier.MEDIUM]["followup_days"] == [7]

@@ -57,9 +57,11 @@ def list_cases():
                     "page": page, "per_page": per_page})
 
 
-#: What the answer to a contact reads of the case besides what logging it loads, joined with the case. Not its
-#: contacts: loaded after the new one is written, they come in their order (Case.contacts), the new one among them.
-ANSWER_LOADS = (joinedload(Case.person), joinedload(Case.precinct), joinedload(Case.community))
+#: What the answer to a contact reads of the case besides what logging it loads, joined with the case, and the rule
+#: of its tier the contact applies (rules.rule_for finds it loaded). Not its contacts: loaded after the new one is
+#: written, they come in their order (Case.contacts), the new one among them.
+ANSWER_LOADS = (joinedload(Case.person), joinedload(Case.precinct), joinedload(Case.community),
+                joinedload(Case.rule))
 
 
 @bp.get("/cases/<int:case_id>")

@@ -191,6 +191,10 @@ class Case(db.Model):
     events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="CaseEvent.at")
     contacts: Mapped[list[Contact]] = relationship(back_populates="case", order_by="Contact.contacted_at")
     followups: Mapped[list[FollowUp]] = relationship(back_populates="case", order_by="FollowUp.due_at")
+    #: The rule of its tier in force (None: the tier's default, never saved), read only: a contact applies it, and
+    #: loading it with the case saves rules.rule_for its own query.
+    rule: Mapped[RuleSetting | None] = relationship(primaryjoin="foreign(Case.tier) == RuleSetting.tier",
+                                                    viewonly=True)
 
     def __repr__(self) -> str:
         return f"<Case {self.id} {self.status.value} {self.tier.value}>"

@@ -78,6 +78,13 @@ def rules_by_tier() -> dict[Tier, RuleSetting]:
     return rules
 
 
+def rule_for(tier: Tier) -> RuleSetting:
+    """The rule in force for one tier, as rules_by_tier gives it: its row read by its key (none read when this
+    transaction has it already), else the default. Read on every use, so an admin's change applies at once, in
+    every worker."""
+    return db.session.get(RuleSetting, tier) or RuleSetting(tier=tier, **DEFAULT_RULES[tier])
+
+
 def plan(rule: RuleSetting, away_from_home: bool, start: dt.datetime) -> Plan:
     """Method and deadlines for a case of this rule's tier, starting now (SPEC "Rules", 外出务工)."""
     return Plan(method=rule.away_method if away_from_home else rule.method,

@@ -6,13 +6,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
+from sqlalchemy import inspect
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..cases.assignment import set_due, tell_precinct
 from ..cases.lifecycle import LifecycleError, check_version, close_case, move, start_work
 from ..cases.models import Case
 from ..cases.operations import add_event
 from ..cases.permissions import may_approve_close, may_work
-from ..cases.rules import rules_by_tier
+from ..cases.rules import rule_for
 from ..core.auditlog import record
 from ..core.enums import CaseStatus, EventKind, FollowUpStatus, Outcome, Reached
 from ..core.filters import fmt_time
@@ -46,7 +48,9 @@ def log_contact(case: Case, data: ContactInput, by: User, close: bool = False, v
     if data.contacted_at < earliest:  # a contact about a warning before it was pushed: a mistyped date
         raise InputError({"contacted_at": _("联系时间不能早于预警推送时间（%(at)s），请核对日期。",
                                             at=local(earliest).strftime("%Y-%m-%d %H:%M"))})
-    contact = Contact(case=case, officer_id=by.id, method=data.method, reached=data.reached,
+    # the contact's row goes out first, alone: its id is in what it does to the case (the follow-ups it does, the
+    # timeline, the audit record, 回访 keys). Written by case_id, the case (unchanged yet) is not in that flush.
+    contact = Contact(case_id=case.id, officer_id=by.id, method=data.method, reached=data.reached,
                       relative_relation=data.relative_relation, relative_phone=data.relative_phone,
                       failure_reason=data.failure_reason, contacted_at=data.contacted_at, outcome=data.outcome,
                       amount_dissuaded=data.amount_dissuaded, amount_defrauded=data.amount_defrauded,
@@ -54,6 +58,8 @@ def log_contact(case: Case, data: ContactInput, by: User, close: bool = False, v
                       note=data.note)
     db.session.add(contact)
     db.session.flush()
+    if "contacts" not in inspect(case).unloaded:  # as Contact(case=case) would: the new one last; else loaded later
+        set_committed_value(case, "contacts", [*case.contacts, contact])
     with db.session.no_autoflush:  # the case's changes go out in one UPDATE (and the timeline's rows in one INSERT)
         _apply(case, contact, data, by, close, followup)
     db.session.flush()
@@ -72,7 +78,7 @@ def _apply(case: Case, contact: Contact, data: ContactInput, by: User, close: bo
     if followup is not None and followup.case_id == case.id and followup.status == FollowUpStatus.PENDING:
         followup.status, followup.done_at, followup.contact_id = FollowUpStatus.DONE, contact.created_at, contact.id
     complete_followups(case, contact)
-    verdict = after_contact(case, contact, rules_by_tier()[case.tier]) if case.is_open else None
+    verdict = after_contact(case, contact, rule_for(case.tier)) if case.is_open else None
     if case.is_open and not close and verdict != GIVE_UP:
         next_contact(case, data.contacted_at)  # reached but no result yet: the next contact is due
     add_event(case, EventKind.CONTACT, by, message=_describe(contact), contact=contact.id)
@@ -81,7 +87,8 @@ def _apply(case: Case, contact: Contact, data: ContactInput, by: User, close: bo
         close_case(case, data.outcome, by, reason=data.note)
     elif verdict == GIVE_UP:
         close_case(case, Outcome.UNREACHABLE, None, reason=say("联系失败次数已达规则上限"))
-    set_due(case)
+    else:  # (closing sets it, and flushes: setting it again only made the case dirty for a flush with nothing in it)
+        set_due(case)
 
 
 def _keep_on_case(case: Case, data: ContactInput) -> None:

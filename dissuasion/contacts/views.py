@@ -32,7 +32,8 @@ def _to_case(case_id: int):
 @roles_required(*CASE_ROLES)
 def contact(case_id: int):
     """Log a contact: 再次联系 keeps the case open, 办结 closes it with the outcome; errors keep what was typed."""
-    case = case_or_404(current_user, case_id, joinedload(Case.person))
+    loads = (joinedload(Case.person), joinedload(Case.rule)) if request.method == "POST" else (joinedload(Case.person),)
+    case = case_or_404(current_user, case_id, *loads)  # (a contact applies its tier's rule: read with the case)
     followup = _followup(case, request.values.get("followup", type=int))
     values = dict(request.form) if request.method == "POST" else {
         "method": (followup or case).method.value, "contacted_at": local(now()).strftime("%Y-%m-%dT%H:%M"),

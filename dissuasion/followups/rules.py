@@ -14,12 +14,15 @@ contact that dissuaded: a case that is dissuaded again after a repeat warning ge
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from typing import TYPE_CHECKING
+
+from sqlalchemy import bindparam
 
 from ..cases.assignment import recipients
 from ..cases.models import Case, RuleSetting
 from ..cases.operations import add_event
-from ..cases.rules import rules_by_tier
+from ..cases.rules import rule_for
 from ..core.enums import EventKind, FollowUpKind, FollowUpStatus, Method, Outcome, Reached
 from ..core.filters import fmt_time
 from ..core.i18n import say
@@ -45,8 +48,25 @@ GIVE_UP = "unreachable"
 def schedule(case: Case, kind: FollowUpKind, method: Method, due_at: dt.datetime, rule_key: str | None = None,
              by: User | None = None, note: str = "") -> FollowUp | None:
     """Add a follow-up; one with the same rule_key already made is not made again (returns None)."""
-    if rule_key and db.session.scalar(db.select(FollowUp.id).filter_by(rule_key=rule_key)):
+    if rule_key and made_already([rule_key]):
         return None
+    return _add(case, kind, method, due_at, rule_key, by, note)
+
+
+def made_already(rule_keys: list[str]) -> set[str]:
+    """Which of these rule keys a follow-up already carries: one query for all of them."""
+    return set(db.session.scalars(_keys_made(), {"keys": rule_keys})) if rule_keys else set()
+
+
+@cache
+def _keys_made():
+    """made_already's query, built once (with its cache key), not per contact."""
+    return db.select(FollowUp.rule_key).where(FollowUp.rule_key.in_(bindparam("keys", expanding=True)))
+
+
+def _add(case: Case, kind: FollowUpKind, method: Method, due_at: dt.datetime, rule_key: str | None,
+         by: User | None, note: str = "") -> FollowUp:
+    """The follow-up and its line on the timeline (schedule, once its rule key is known to be free)."""
     followup = FollowUp(case=case, kind=kind, method=method, due_at=due_at, rule_key=rule_key,
                         status=FollowUpStatus.PENDING, created_by_id=by.id if by else None, note=note)
     db.session.add(followup)
@@ -131,7 +151,7 @@ def next_contact(case: Case, at: dt.datetime, by: User | None = None) -> FollowU
         return None  # (a case with a result is watched, and closes when its watch ends)
     if any(f.status == FollowUpStatus.PENDING for f in case.followups):
         return None
-    window = dt.timedelta(minutes=rules_by_tier()[case.tier].contact_minutes)
+    window = dt.timedelta(minutes=rule_for(case.tier).contact_minutes)
     method = case.method if not (case.away_from_home and case.method == Method.VISIT) else Method.PHONE
     return schedule(case, FollowUpKind.RETRY, method, at + window, f"next:{case.id}:{int(at.timestamp())}", by=by)
 
@@ -143,9 +163,11 @@ def start_watch(case: Case, contact: Contact, rule: RuleSetting) -> None:
                                contact.contacted_at + dt.timedelta(days=rule.watch_days))
     if contact.outcome != Outcome.DISSUADED:
         return
-    for day in rule.followup_days or []:
-        schedule(case, FollowUpKind.REVISIT, Method.PHONE, contact.contacted_at + dt.timedelta(days=day),
-                 f"revisit:{case.id}:{contact.id}:{day}")
+    keys = {day: f"revisit:{case.id}:{contact.id}:{day}" for day in rule.followup_days or []}
+    made = made_already(list(keys.values()))  # as schedule does for each, in one query for the tier's 回访
+    for day, key in keys.items():
+        if key not in made:
+            _add(case, FollowUpKind.REVISIT, Method.PHONE, contact.contacted_at + dt.timedelta(days=day), key, None)
 
 
 def _tell(case: Case, kind: str, message: str, key: str) -> None:
