@@ -1,6 +1,7 @@
 """After the journeys (this file runs after test_journeys.py, whose counts it must not change): the center routes
 a group from its queue and sees what happened where it pressed; an upload after the session is lost leads to a
 working login page and back; a commit is followed on its progress page to its push."""
+import json
 import re
 
 from tests.pushfiles import row, xlsx_bytes
@@ -23,12 +24,16 @@ def test_center_routes_a_group_from_the_queue_and_reads_the_result_beside_it(ope
 
     def press():
         page.route("**/imports/commit", lambda route: held.append(route))
-        page.get_by_role("button", name="确认导入").click(no_wait_after=True)
-        # (locators wait for the pending navigation; evaluate reads the page as it is)
-        state = page.evaluate("""() => { const f = document.getElementById("commit-form");
-            return [f.querySelector("a.button").getAttribute("aria-disabled"),
-                    f.querySelector("[type=submit]").disabled,
-                    getComputedStyle(f.querySelector("a.button")).pointerEvents]; }""")
+        page.get_by_role("button", name="确认导入").wait_for()  # the preview is in
+        # The page as the form is sent, told through the console: once the held navigation is pending, a locator
+        # waits for it, and page.evaluate could hang (it did, one run in three, on a busy machine).
+        page.evaluate("""() => { const f = document.getElementById("commit-form");
+            f.addEventListener("submit", () => console.log("commit-state " + JSON.stringify([
+                f.querySelector("a.button").getAttribute("aria-disabled"), f.querySelector("[type=submit]").disabled,
+                getComputedStyle(f.querySelector("a.button")).pointerEvents]))); }""")
+        with page.expect_console_message(lambda m: m.text.startswith("commit-state "), timeout=10_000) as told:
+            page.get_by_role("button", name="确认导入").click(no_wait_after=True)
+        state = json.loads(told.value.text.removeprefix("commit-state "))
         assert state == ["true", True, "none"]  # 换一个文件 cannot be followed away from an import under way
         for _ in range(600):  # the held commit reaches the route within 30 s, or the test fails (never hangs)
             if held:
