@@ -97,10 +97,8 @@ def _column_binder(type_, dialect):
     many = getattr(type_, "bind_many", None)
     if many is not None:
         return many
-    own = getattr(type_, "column_binder", None)
-    if own is not None and (binder := own(dialect)) is not None:
-        return binder
-    process = type_.dialect_impl(dialect).bind_processor(dialect)
+    own = getattr(type_, "bulk_bind_processor", None)  # a type's cheaper processor for bulk writes, if it has one
+    process = (own and own(dialect)) or type_.dialect_impl(dialect).bind_processor(dialect)
     if process is None:
         return _unchanged
 

@@ -54,24 +54,14 @@ class UTCDateTime(TypeDecorator):
     def process_result_value(self, value, dialect):
         return value.replace(tzinfo=UTC) if value is not None else None
 
-    def column_binder(self, dialect):
-        """process_bind_param and SQLite's own DATETIME text for a whole column of a bulk insert (core/bulk.py), in
-        one step per value: the same text SQLAlchemy writes ('2026-12-06 08:00:00.000000'). None elsewhere (the
-        driver takes the datetime)."""
+    def bulk_bind_processor(self, dialect):
+        """process_bind_param and SQLite's own DATETIME text in one step per value, for a bulk insert (core/bulk.py,
+        which runs it once per distinct value): the same text SQLAlchemy writes ('2026-12-06 08:00:00.000000').
+        None elsewhere (the driver takes the datetime)."""
         if dialect.name != "sqlite":
             return None
         bind = self.process_bind_param
-
-        def binder(values) -> list:
-            memo = {}
-            out = []
-            for value in values:
-                text = memo.get(value)
-                if text is None and value is not None:
-                    text = memo[value] = bind(value, dialect).isoformat(" ", "microseconds")
-                out.append(text)
-            return out
-        return binder
+        return lambda value: bind(value, dialect).isoformat(" ", "microseconds")
 
 
 def end_of_today(at: dt.datetime | None = None) -> dt.datetime:
