@@ -184,9 +184,14 @@ def run_job(app: Flask, job: Job):
             db.session.remove()
 
 
-def run_once(app: Flask) -> dict[str, object]:
-    """Every job once, in table order (cron and tests)."""
-    return {job.id: run_job(app, job) for job in JOBS}
+def run_once(app: Flask, stop: threading.Event | None = None) -> dict[str, object]:
+    """Every job once, in table order (cron and tests; the scheduler as it starts), or until `stop` is set."""
+    results = {}
+    for job in JOBS:
+        if stop is not None and stop.is_set():
+            break
+        results[job.id] = run_job(app, job)
+    return results
 
 
 def run_forever(app: Flask) -> None:
@@ -222,10 +227,7 @@ def run_forever(app: Flask) -> None:
     workers = []
     try:
         _stop, workers = start_workers(app, stop=stopping)
-        for job in JOBS:  # no need to wait a minute for what is already due
-            if stopping.is_set():
-                break
-            run_job(app, job)
+        run_once(app, stopping)  # no need to wait a minute for what is already due
         if not stopping.is_set():
             scheduler.start()
         while not stopping.wait(1.0):
