@@ -59,7 +59,7 @@ class Bounds:
         if found:
             if len(chunk) > MAX_ROW_BYTES:  # a row wholly inside the piece can be too long only in a piece this big
                 starts = [m.start() for m in _ROW_START.finditer(chunk, found.start())]
-                self.row = max(b - a for a, b in zip(starts, starts[1:] + starts[-1:], strict=True))
+                self.row = max((b - a for a, b in zip(starts, starts[1:], strict=False)), default=0)
                 self._check_row()
             self.row = len(chunk) - _last_row_start(chunk, found.start())
             self._check_row()
