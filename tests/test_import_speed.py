@@ -1,7 +1,13 @@
 """The import's fast paths (issue 23) store exactly what the plain paths store: judging on two cores (a forked child
 judges the last rows; off unless IMPORT_JUDGE_PROCESSES is 2), the secondary indexes built after a big push on
 SQLite, and COPY on PostgreSQL. The sizes at which they start are lowered here so that small files take them."""
+import json
 import os
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
@@ -15,6 +21,7 @@ from dissuasion.imports.models import Push, PushRowError
 from dissuasion.imports.pipeline import import_file
 from dissuasion.imports.readers import read_table
 from tests import pushfiles as pf
+from tests.conftest import PII_KEYS, _test_config
 
 
 @pytest.fixture
@@ -327,3 +334,43 @@ def test_numbers_stored_are_looked_up_again_at_the_write_only_when_something_cou
     db.session.commit()
     assert len(asked) == 1
     assert summary.counters["duplicates"] == 2 and summary.counters["imported"] == 2  # 8 (above) and 10
+
+
+def test_the_import_command_run_as_staff_run_it_stores_the_push_and_closes_the_database(tmp_path):
+    """`flask --app app import-list` as a process of its own on a SQLite file, as center staff run it: the push is
+    stored whole and the exit code says whether the file was taken; the process ends with its database closed (no
+    -wal or -shm file left beside it) although it skips the collector's walk over its objects at exit
+    (cli._quick_exit)."""
+    from dissuasion import create_app
+    from dissuasion.cases.rules import ensure_default_rules
+    database = tmp_path / "staff.db"
+    own = create_app(_test_config(f"sqlite:///{database}"))
+    with own.app_context():
+        db.create_all()
+        ensure_default_rules()
+        db.session.commit()
+        db.engine.dispose()
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "SECRET_KEY": "test-secret",
+           "PII_INDEX_KEY": "test-index-key", "PII_KEYS": json.dumps(PII_KEYS), "PII_KEY_ID": "k2"}
+    flask = str(Path(sys.executable).parent / "flask")
+
+    def import_list(name: str, data: bytes) -> subprocess.CompletedProcess:
+        (tmp_path / name).write_bytes(data)
+        return subprocess.run([flask, "--app", "app", "import-list", str(tmp_path / name)], cwd=root, env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    def stored() -> int:
+        with closing(sqlite3.connect(database)) as con:  # (closed: the last connection out removes the -wal file)
+            return con.execute("SELECT count(*) FROM warnings").fetchone()[0]
+
+    done = import_list("today.csv", pf.csv_bytes([pf.row(n) for n in range(1, 4)]))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("已导入 3 条预警")
+    assert stored() == 3
+    assert not Path(f"{database}-wal").exists() and not Path(f"{database}-shm").exists()
+    refused = import_list("header-only.csv", pf.csv_bytes([]))
+    assert refused.returncode == 1
+    assert "没有任何数据行" in refused.stderr
+    assert stored() == 3
+    assert not Path(f"{database}-wal").exists() and not Path(f"{database}-shm").exists()

@@ -1,4 +1,6 @@
 """Flask commands (SPEC "Fixed points"). Each parses, calls operations, commits once, and reports."""
+import atexit
+import gc
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -316,6 +318,20 @@ def init_security_commands(app: Flask) -> None:
 CLI_ERRORS_SHOWN = 50
 
 
+def _quick_exit(engine) -> None:
+    """At this process' exit (atexit: a test's CLI runner never gets there), close the engine's connections, then
+    hand every object still alive to the garbage collector's permanent generation (gc.freeze): the interpreter's
+    own collections as it exits then have nothing to walk. They took 0.3-0.45 s after a 100,000-row import (the
+    objects it leaves are scattered over memory) and about 0.2 s after any command; an import is a command staff
+    run for every push, and issue 23 counts its whole process. What exit does still happens: the atexit functions,
+    the output flushed, SQLite's connection closed as always (the commit has checkpointed its WAL), and the
+    process' memory is given back whole; only objects in reference cycles are not finalised one by one."""
+    def close_and_freeze() -> None:
+        engine.dispose()
+        gc.freeze()
+    atexit.register(close_and_freeze)
+
+
 @click.command("import-list")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (SPEC \"Fixed points\").")
@@ -334,6 +350,7 @@ def import_list(path: str, as_json: bool) -> None:
     except BaseException:
         db.session.rollback()
         raise
+    _quick_exit(db.engine)
     if as_json:
         data = summary.as_json()
         click.echo(json.dumps({k: data[k] for k in ("status", "message", *COUNTERS, "errors")}, ensure_ascii=False))
