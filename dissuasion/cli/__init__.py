@@ -319,13 +319,14 @@ CLI_ERRORS_SHOWN = 50
 
 
 def _quick_exit(engine) -> None:
-    """At this process' exit (atexit: a test's CLI runner never gets there), close the engine's connections, then
-    hand every object still alive to the garbage collector's permanent generation (gc.freeze): the interpreter's
-    own collections as it exits then have nothing to walk. They took 0.3-0.45 s after a 100,000-row import (the
-    objects it leaves are scattered over memory) and about 0.2 s after any command; an import is a command staff
-    run for every push, and issue 23 counts its whole process. What exit does still happens: the atexit functions,
-    the output flushed, SQLite's connection closed as always (the commit has checkpointed its WAL), and the
-    process' memory is given back whole; only objects in reference cycles are not finalised one by one."""
+    """At this process' exit (atexit; under a test's CLI runner, at the end of the whole test run), close the
+    engine's connections, then hand every object still alive to the garbage collector's permanent generation
+    (gc.freeze): the interpreter's own collections as it exits then have nothing to walk. They took 0.3-0.45 s
+    after a 100,000-row import (the objects it leaves are scattered over memory) and about 0.2 s after any command.
+    Only import-list does it: staff run it for every push, and issue 23 counts its whole process. What exit does
+    still happens: the other atexit functions, the output flushed, SQLite's connection closed as always (the commit
+    has checkpointed its WAL), and the process' memory given back whole; only objects in reference cycles are not
+    finalised one by one."""
     def close_and_freeze() -> None:
         engine.dispose()
         gc.freeze()
