@@ -185,14 +185,18 @@ def _run_sampled(command: list[str], env: dict | None = None) -> tuple[str, floa
     return out, max(peak[0], usage.ru_maxrss) / 1024
 
 
+def import_list(path: Path, db_path: Path) -> tuple[list[str], dict]:
+    """The command `flask --app app import-list PATH` into the SQLite database at db_path, and its environment."""
+    return ([str(ROOT / ".venv" / "bin" / "flask"), "--app", "app", "import-list", str(path)],
+            {**os.environ, "DATABASE_URL": f"sqlite:///{db_path}"})
+
+
 def run_cli(path: Path, db_path: Path) -> dict:
     """`flask --app app import-list FILE` into a fresh database with the directory loaded: wall seconds of the
     whole process (start-up included) and its peak memory with its children's."""
     fresh_schema(db_path)
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_path}"}
     start = time.perf_counter()
-    out, peak_mb = _run_sampled([str(ROOT / ".venv" / "bin" / "flask"), "--app", "app", "import-list", str(path)],
-                                env)
+    out, peak_mb = _run_sampled(*import_list(path, db_path))
     return {"seconds": time.perf_counter() - start, "peak_mb": peak_mb, "message": out.splitlines()[0][:80]}
 
 
@@ -228,6 +232,8 @@ def database_alone(written: Path, scratch: Path) -> float:
     its own order (the three big tables' secondary indexes dropped, the rows in, the indexes built, one commit).
     No code of ours runs while it is timed: no importer of this schema and these rows goes below it on one core."""
     import sqlite3
+
+    from dissuasion.core.bulk import REBUILT_INDEXES
     fresh_schema(scratch)
     source, con = sqlite3.connect(written), sqlite3.connect(scratch, isolation_level=None)
     rows = {}
@@ -239,10 +245,7 @@ def database_alone(written: Path, scratch: Path) -> float:
         con.execute(f"PRAGMA {pragma}")
     start = time.perf_counter()
     con.execute("BEGIN IMMEDIATE")
-    marks = ", ".join("?" * len(REBUILT_TABLES))
-    indexes = con.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND "
-                          f"upper(sql) NOT LIKE 'CREATE UNIQUE%' AND tbl_name IN ({marks}) ORDER BY name",
-                          REBUILT_TABLES).fetchall()
+    indexes = [index for table in REBUILT_TABLES for index in con.execute(REBUILT_INDEXES, (table,)).fetchall()]
     for name, _sql in indexes:
         con.execute(f'DROP INDEX "{name}"')
     for table, values in rows.items():
@@ -262,10 +265,9 @@ def startup_alone(header_line: str, scratch: Path) -> float:
     path = scratch.with_suffix(".csv")
     path.write_text(header_line, encoding="utf-8")
     fresh_schema(scratch)
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{scratch}"}
+    command, env = import_list(path, scratch)
     start = time.perf_counter()
-    subprocess.run([str(ROOT / ".venv" / "bin" / "flask"), "--app", "app", "import-list", str(path)], cwd=ROOT,
-                   env=env, capture_output=True, check=False)
+    subprocess.run(command, cwd=ROOT, env=env, capture_output=True, check=False)
     return time.perf_counter() - start
 
 

@@ -143,6 +143,10 @@ def page_cache(megabytes: int):
 
 #: A write of fewer rows than this keeps the indexes as they are (see indexes_built_after).
 REBUILD_MIN_ROWS = 10_000
+#: A table's indexes that indexes_built_after drops and builds again (name, CREATE statement): its secondary ones,
+#: never a unique one (bench/import_push.py replays an import with the same).
+REBUILT_INDEXES = ("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL "
+                   "AND upper(sql) NOT LIKE 'CREATE UNIQUE%' ORDER BY name")
 
 
 @contextmanager
@@ -162,9 +166,7 @@ def indexes_built_after(tables: Sequence[Table], rows: int):
         pk = table.primary_key.columns.values()[0]
         if (conn.execute(select(func.coalesce(func.max(pk), 0))).scalar_one() or 0) >= rows:
             continue
-        for name, sql in conn.exec_driver_sql(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL "
-                "AND upper(sql) NOT LIKE 'CREATE UNIQUE%' ORDER BY name", (table.name,)).all():
+        for name, sql in conn.exec_driver_sql(REBUILT_INDEXES, (table.name,)).all():
             conn.exec_driver_sql(f'DROP INDEX "{name}"')
             dropped.append(sql)
     yield  # an error inside is followed by the caller's rollback, which brings the indexes back with the rest
