@@ -4,6 +4,7 @@ The database is SQLite in a temporary folder, or PostgreSQL when TEST_DATABASE_U
 (CI runs the suite both ways). The schema is built once per session; every test starts empty.
 """
 import datetime as dt
+import json
 import os
 from pathlib import Path
 
@@ -86,6 +87,15 @@ def _test_config(database_url: str) -> dict:
         "JOBS_INLINE": True,
         "JOBS_PROGRESS_FILE": str(folder / "job_progress.db") if folder else None,
     }
+
+
+def process_env(database_url: str, **more: str) -> dict[str, str]:
+    """The environment of a `flask --app app …` process a test starts: this database, and the secret and keys of
+    the suite's own apps (_test_config), so that each reads what the other wrote."""
+    config = _test_config(database_url)
+    return {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": config["SECRET_KEY"],
+            "PII_INDEX_KEY": config["PII_INDEX_KEY"], "PII_KEYS": json.dumps(config["PII_KEYS"]),
+            "PII_KEY_ID": config["PII_KEY_ID"], **more}
 
 
 class FreshContextClient(FlaskClient):

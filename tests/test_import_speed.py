@@ -1,7 +1,6 @@
 """The import's fast paths (issue 23) store exactly what the plain paths store: judging on two cores (a forked child
 judges the last rows; off unless IMPORT_JUDGE_PROCESSES is 2), the secondary indexes built after a big push on
 SQLite, and COPY on PostgreSQL. The sizes at which they start are lowered here so that small files take them."""
-import json
 import os
 import sqlite3
 import subprocess
@@ -21,7 +20,7 @@ from dissuasion.imports.models import Push, PushRowError
 from dissuasion.imports.pipeline import import_file
 from dissuasion.imports.readers import read_table
 from tests import pushfiles as pf
-from tests.conftest import PII_KEYS, _test_config
+from tests.conftest import _test_config, process_env
 
 
 @pytest.fixture
@@ -351,8 +350,7 @@ def test_the_import_command_run_as_staff_run_it_stores_the_push_and_closes_the_d
         db.session.commit()
         db.engine.dispose()
     root = Path(__file__).resolve().parent.parent
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "SECRET_KEY": "test-secret",
-           "PII_INDEX_KEY": "test-index-key", "PII_KEYS": json.dumps(PII_KEYS), "PII_KEY_ID": "k2"}
+    env = process_env(f"sqlite:///{database}")
     flask = str(Path(sys.executable).parent / "flask")
 
     def import_list(name: str, data: bytes) -> subprocess.CompletedProcess:

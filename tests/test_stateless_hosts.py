@@ -2,7 +2,6 @@
 by a worker of either; no host keeps anything of it. One scheduler is active: a second stands by until the first
 is gone. The issue asks this of PostgreSQL; the same holds of one SQLite file, so both runs of the suite check it."""
 import io
-import json
 import logging
 import os
 import signal
@@ -21,7 +20,7 @@ from dissuasion.extensions import db
 from dissuasion.imports.models import PendingUpload, Push
 from dissuasion.jobs.models import Job
 from tests import pushfiles as pf
-from tests.conftest import PII_KEYS, Auth, FreshContextClient, _test_config
+from tests.conftest import Auth, FreshContextClient, _test_config, process_env
 
 
 @pytest.fixture
@@ -97,8 +96,7 @@ def test_a_standby_scheduler_process_takes_over_when_the_active_one_is_killed(ap
     if db.engine.dialect.name != "postgresql":
         pytest.skip("the advisory lock of PostgreSQL (on SQLite, one box, the lock is a file: tested above)")
     root = Path(__file__).resolve().parent.parent
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret", "PII_INDEX_KEY": "test-index-key",
-           "PII_KEYS": json.dumps(PII_KEYS), "PII_KEY_ID": "k2", "PYTHONUNBUFFERED": "1"}
+    env = process_env(database_url, PYTHONUNBUFFERED="1")
     flask = str(Path(sys.executable).parent / "flask")
     logs = {name: tmp_path / f"{name}.log" for name in ("first", "second")}
 
