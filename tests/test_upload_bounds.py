@@ -118,6 +118,56 @@ def far_cell_bomb() -> bytes:
     return _with_sheet(_list_xlsx(), write)
 
 
+def far_cell_bomb_written_otherwise() -> bytes:
+    """The far cell of far_cell_bomb with its row's and its own reference after another attribute (as some writers
+    put them): a check that read only `<row r=` and `<c r=` let it through, and the reader asked for 512 GB."""
+    def write(xml: bytes, f) -> None:
+        f.write(xml.replace(b"</sheetData>", b'<row spans="1:1" r="1048576"><c t="n" r="XFD1048576"><v>1</v></c>'
+                            b"</row></sheetData>"))
+    return _with_sheet(_list_xlsx(), write)
+
+
+#: Ways to write a far cell that the reader places far away, each measured as the reader would place it.
+FAR_CELLS = {
+    "another attribute first": b'<row spans="1:1" r="1048576"><c t="n" r="XFD1048576"><v>1</v></c></row>',
+    "its own row in a near row": b'<row r="9"><c r="A1048576" t="n"><v>1</v></c><c r="XFD9"><v>1</v></c></row>',
+    "single quotes": b"<row r='9'><c r='XFD1048576' t='n'><v>1</v></c></row>",
+    "a tab before the reference": b'<row r="9"><c\tr="XFD1048576" t="n"><v>1</v></c></row>',
+    "spaces around =": b'<row r="9"><c r = "XFD1048576" t="n"><v>1</v></c></row>',
+    "lower case": b'<row r="9"><c r="xfd1048576" t="n"><v>1</v></c></row>',
+    "no references at all": b"<row/>" * 5000 + b"<row>" + b"<c><v>1</v></c>" * 2000 + b"</row>",
+}
+
+
+@pytest.mark.parametrize("written", list(FAR_CELLS))
+def test_a_far_cell_is_found_however_its_tags_are_written(written, directory):
+    data = _with_sheet(_list_xlsx(), lambda xml, f: f.write(xml.replace(b"</sheetData>",
+                                                                        FAR_CELLS[written] + b"</sheetData>")))
+    with pytest.raises(ImportRefused, match="删除名单右侧的所有空列"):
+        analyse("far.xlsx", data)
+
+
+def test_a_sheet_whose_relationship_is_written_in_single_quotes_is_still_measured(directory):
+    def quoted(data: bytes) -> bytes:
+        out = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+            for item in source.infolist():
+                body = source.read(item.filename)
+                if item.filename in ("xl/_rels/workbook.xml.rels", "xl/workbook.xml"):
+                    body = re.sub(rb'(\w+)="([^"]*)"', rb"\1='\2'", body)
+                target.writestr(item, body)
+        return out.getvalue()
+    with pytest.raises(ImportRefused, match="删除名单右侧的所有空列"):
+        analyse("far.xlsx", quoted(far_cell_bomb_written_otherwise()))
+
+
+def test_a_list_written_without_references_is_still_read(directory):
+    """A writer may leave out every `r`: the rows and cells follow each other, and the list reads as it shows."""
+    def write(xml: bytes, f) -> None:
+        f.write(re.sub(rb' r="[A-Z]*\d+"', b"", xml))
+    assert len(analyse("plain.xlsx", _with_sheet(_list_xlsx(), write)).results) == 3
+
+
 # --- .xls, written by hand ---------------------------------------------------------------------------------------
 
 def _rec(t, data=b""):
@@ -206,10 +256,12 @@ def csv_commas_bomb() -> bytes:
 
 
 BOMBS = {"xlsx_single_cell_450mb": single_cell_bomb, "xlsx_shared_string_300mb": shared_string_bomb,
-         "xlsx_row_32mb": row_bomb, "xlsx_far_cell": far_cell_bomb, "csv_cell_40mb": csv_cell_bomb,
+         "xlsx_row_32mb": row_bomb, "xlsx_far_cell": far_cell_bomb,
+         "xlsx_far_cell_written_otherwise": far_cell_bomb_written_otherwise, "csv_cell_40mb": csv_cell_bomb,
          "csv_commas_45mb": csv_commas_bomb, "xls_far_cell": xls_far_cell_bomb}
 EXPECTED = {"xlsx_single_cell_450mb": "超过 Excel 允许的 32,767 个字符", "xlsx_shared_string_300mb": "32,767 个字符",
             "xlsx_row_32mb": "有一行的内容超过", "xlsx_far_cell": "删除名单右侧的所有空列",
+            "xlsx_far_cell_written_otherwise": "删除名单右侧的所有空列",
             "csv_cell_40mb": "超过 8 MB", "csv_commas_45mb": "单元格过多", "xls_far_cell": "A1:IV65536"}
 
 #: Run in a fresh interpreter: build the app, read the file, note the peak so far, analyse it, say what happened.

@@ -95,6 +95,83 @@ def check_cells(piece: bytes) -> None:
                                 "损坏。请用 Excel 打开后重新保存，或删去过长的内容后再导入。"))
 
 
+#: A cell tag (`<c` not followed by a letter: not <col>, <cfRule>) and, when it is written the usual way, `<c r="B7"`,
+#: its row. One pass over a worksheet's XML gives every cell's row, and shows whether any cell is written otherwise.
+_CELL_ROW = re.compile(rb'<c(?![A-Za-z])(?: r="[A-Za-z]{1,3}(\d+)")?')
+#: A namespace prefix before a cell tag's name (`<x:c`, which the reader takes for a cell), looked for as `:c`.
+_PREFIXED_CELL = re.compile(rb":c(?![A-Za-z])")
+#: A cell written the usual way from column AA on.
+_WIDE_CELL = re.compile(rb'<c r="([A-Za-z]{2,3})\d')
+#: Any row or cell tag (a namespace prefix allowed: the reader goes by the local name), and its attributes.
+_TAG = re.compile(rb"<(?:[\w.-]+:)?(c|row)(?=[\s/>])([^>]*)>")
+#: A tag's reference, in either quotes, spaces allowed (`r = 'B7'`); its letters and digits may each be missing.
+_REF = re.compile(rb"""(?:^|\s)r\s*=\s*["']\s*([A-Za-z]*)\s*(\d*)""")
+
+
+class CellExtent:
+    """Where the reader (calamine) will place a worksheet's farthest cell, read from its XML in pieces: it makes
+    room for every row and column from the first cell to that one, so that is what must be bounded.
+
+    The reader places a cell by the cell's own reference (`<c r="XFD7">`, whatever row it sits in), or, without
+    one, right of the cell before it in a row that is the row's own reference, or one below the row before it;
+    other attributes may come first, in either quotes, with a namespace prefix. Files as Excel and the libraries
+    write them (`<c r="B7"` first in every cell) are measured with two regular expressions over each piece; a
+    piece with any cell written otherwise, and every piece after it, is read tag by tag, as the reader does."""
+
+    def __init__(self):
+        self.rows = self.columns = 0
+        self.exact = False  # read tag by tag from here on
+        self.row = self.column = 0  # where the tag-by-tag reading stands
+        self.carry = b""  # a tag cut at the end of the last piece read tag by tag
+        self.unread = 0  # bytes at the end of the last piece left for the next one (a tag cut in two)
+
+    def feed(self, piece: bytes, fresh: bytes) -> None:
+        """`piece`: the next part of the XML with the end of the one before (the chunks' overlap); `fresh`: its
+        new bytes alone."""
+        if not self.exact:
+            # from where the piece before stopped (its overlap with this one was read with it) to this one's last
+            # whole tag (one cut at the end is whole in the next piece)
+            start = max(len(piece) - len(fresh) - self.unread, 0)
+            end = piece.rfind(b"<")
+            end = len(piece) if end < start or piece.find(b">", end) >= 0 else end
+            self.unread = len(piece) - end
+            found = set(_CELL_ROW.findall(piece, start, end))
+            if b"" not in found and not _PREFIXED_CELL.search(piece, start, end):
+                if found:  # columns A to Z are not told apart here: up to Z is 26
+                    self.rows = max(self.rows, *map(int, found))
+                    self.columns = max(self.columns, 26,
+                                       *map(_letters_number, _WIDE_CELL.findall(piece, start, end)))
+                return
+            self.exact = True
+            self.row, self.column = self.rows, self.columns  # counting on from the farthest so far: never less
+            fresh = piece
+        text = self.carry + fresh
+        last = text.rfind(b"<")
+        cut = last if last >= 0 and text.find(b">", last) < 0 else len(text)
+        self.carry = text[cut:]
+        for name, attributes in _TAG.findall(text, 0, cut):
+            ref = _REF.search(attributes)
+            letters, digits = ref.groups() if ref else (b"", b"")
+            if name == b"row":
+                self.row = int(digits) if digits else self.row + 1
+                self.column = 0
+                continue
+            self.column = _letters_number(letters) if letters else self.column + 1
+            self.rows = max(self.rows, int(digits) if digits else self.row)
+            self.columns = max(self.columns, self.column)
+
+    def close(self) -> None:
+        """The last piece has been fed (a tag left cut at the end was never whole: the reader refuses it)."""
+        self.carry = b""
+
+
+def _letters_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + letter - 64
+    return number
+
+
 FREE, END_OF_CHAIN = 0xFFFFFFFF, 0xFFFFFFFE
 #: Cell records whose data begins with the row and column (2 bytes each): FORMULA, BLANK, NUMBER, LABEL, BOOLERR,
 #: RK, LABELSST, RSTRING.

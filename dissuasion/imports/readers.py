@@ -5,6 +5,7 @@ What a file is comes from its content, not its name: an .xlsx is a zip holding a
 Excel cells keep their types (a number typed into the ID column matters: its digits are lost).
 """
 import io
+import posixpath
 import re
 import struct
 import zipfile
@@ -16,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from ..core.cells import is_blank
 from ..core.csvtext import UnreadableFile, decode_text
 from ..core.csvtext import csv_rows as _csv_rows
-from .bounds import MAX_CELL_CHARS, Bounds, NotXls, check_cells, sheet_extents
+from .bounds import MAX_CELL_CHARS, Bounds, CellExtent, NotXls, check_cells, sheet_extents
 from .headers import find_header, missing_required
 
 
@@ -100,54 +101,75 @@ EMPTY = UnreadableFile(_l("文件是空的，没有任何内容。请检查是�
 #: 512 MB), and a stray space in column XFD makes a 5,000-row list 82 million cells. 6 million is 200,000 rows of 30
 #: columns (192 MB in the reader).
 MAX_SHEET_CELLS = 6_000_000
-_SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
-_ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
-_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]+)?(\d+)?(?::([A-Z]+)(\d+))?"')
+_SHEET = re.compile(rb"<(?:[\w.-]+:)?sheet\b[^>]*>")
+_RELATIONSHIP = re.compile(rb"<(?:[\w.-]+:)?Relationship\b[^>]*>")
+#: An attribute, in either quotes, with or without spaces around its "=" (XML allows all of them).
+_ATTR = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_DIMENSION_TAG = re.compile(rb"<(?:[\w.-]+:)?dimension\b[^>]*>")
+_DIMENSION_REF = re.compile(rb"""\sref\s*=\s*["']\s*([A-Za-z]+)?(\d+)?(?::([A-Za-z]+)(\d+))?""")
 
 
-def sheet_ranges(data: bytes) -> dict[str, tuple[str, int]]:
+def _attributes(tag: bytes) -> dict[bytes, bytes]:
+    """A tag's attributes by name (the first of a name written twice, as the reader takes it)."""
+    found: dict[bytes, bytes] = {}
+    for name, double, single in _ATTR.findall(tag):
+        found.setdefault(name, double or single)
+    return found
+
+
+def sheet_ranges(data: bytes) -> dict[str | None, tuple[str, int]]:
     """{sheet name: (its used range, cells in it)}: the larger of what its <dimension> says and where its cells
     really are. Streaming writers (Apache POI's, behind EasyExcel) write <dimension ref="A1"/> or none, and the
     reader makes room for every row and column up to the farthest cell: one value in XFD1048576 of a 5 KB file
-    asked for 512 GB and killed the process. Also refuses a shared string longer than Excel allows in a cell."""
-    ranges = {}
+    asked for 512 GB and killed the process. Every worksheet-like part of the archive is measured, not only those
+    the workbook's relationships lead to as read here; under the key None, the largest of them all, for a sheet
+    whose part was not found (the reader may follow a relationship written in a way this does not).
+    Also refuses a shared string longer than Excel allows in a cell."""
+    ranges: dict[str | None, tuple[str, int]] = {}
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         names = set(archive.namelist())
         rels = archive.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in names else b""
-        targets = {}
-        for tag in re.findall(rb"<Relationship\b[^>]*>", rels):
-            attrs = dict(_ATTR.findall(tag))
-            targets[attrs.get(b"Id", b"")] = _part_path(attrs)
-        for tag in re.findall(rb"<Relationship\b[^>]*sharedStrings\"[^>]*>", rels) or [b'Target="sharedStrings.xml"']:
-            if (path := _part_path(dict(_ATTR.findall(tag)))) in names:
-                _check_shared_strings(archive, path)
+        targets, shared = {}, set()
+        for tag in _RELATIONSHIP.findall(rels):
+            attrs = _attributes(tag)
+            targets.setdefault(attrs.get(b"Id", b""), _part_path(attrs))
+            if attrs.get(b"Type", b"").endswith(b"/sharedStrings"):
+                shared.add(_part_path(attrs))
+        for path in sorted((shared or {"xl/sharedStrings.xml"}) & names):
+            _check_shared_strings(archive, path)
+        measured: dict[str, tuple[str, int]] = {}
         for tag in _SHEET.findall(archive.read("xl/workbook.xml")):
-            attrs = dict(_ATTR.findall(tag))
-            path = targets.get(attrs.get(b"r:id", b""))
-            if path not in names:
-                continue
-            rows, columns, match = _extent(archive, path)
-            if match and match.group(3):  # a range (A1:P5000), not a cell (POI's A1): its columns A to Z are known
-                rows = max(rows, int(match.group(4)) - int(match.group(2) or 1) + 1)
-                columns = max(columns or 1, _column_number(match.group(3)) - _column_number(match.group(1) or b"A") + 1)
-            else:
-                columns = columns or 26  # as wide as Z, for all the references said
-            ranges[attrs.get(b"name", b"").decode()] = (f"A1:{_column_letters(columns)}{rows}",
-                                                        max(rows, 1) * max(columns, 1))
+            attrs = _attributes(tag)
+            rid = next((value for key, value in attrs.items() if key == b"id" or key.endswith(b":id")), b"")
+            path = targets.get(rid)
+            if path in names:
+                measured[path] = ranges[attrs.get(b"name", b"").decode(errors="replace")] = _range(archive, path)
+        for path in sorted(names - set(measured) - shared):  # parts no sheet led to here: measured all the same
+            if path.endswith(".xml") and not path.startswith(("[", "docProps/", "_rels/")):
+                measured[path] = _range(archive, path)
+        if measured:
+            ranges[None] = max(measured.values(), key=lambda found: found[1])
     return ranges
 
 
-#: Where a worksheet's XML places a cell: its row (<row r="1048576">), and a column from AA on (<c r="XFD7">; the
-#: columns A to Z cannot make a sheet too large alone). Namespaced tags (<x:row r=) match too.
-_ROW_REF = re.compile(rb'row r="(\d+)"')
-_WIDE_REF = re.compile(rb'c r="([A-Z]{2,3})\d')
+def _range(archive: zipfile.ZipFile, path: str) -> tuple[str, int]:
+    """(A1:<farthest>, cells from A1 to it) of a worksheet part (_extent, widened by its <dimension>)."""
+    rows, columns, match = _extent(archive, path)
+    if match and match.group(3):  # a range (A1:P5000), not a cell (POI's A1): its columns A to Z are known
+        rows = max(rows, int(match.group(4)) - int(match.group(2) or 1) + 1)
+        columns = max(columns or 1, _column_number(match.group(3)) - _column_number(match.group(1) or b"A") + 1)
+    else:
+        columns = columns or 26  # as wide as Z, for all the references said
+    return f"A1:{_column_letters(columns)}{rows}", max(rows, 1) * max(columns, 1)
+
+
 _CHUNK = 1 << 20
 
 
 def _part_path(relationship: dict) -> str:
     """A workbook relationship's part, as the archive names it (targets are relative to xl/ unless absolute)."""
-    target = relationship.get(b"Target", b"").decode()
-    return target.lstrip("/") if target.startswith("/") else "xl/" + target
+    target = relationship.get(b"Target", b"").decode(errors="replace")
+    return posixpath.normpath(target.lstrip("/") if target.startswith("/") else "xl/" + target)
 
 
 def _chunks(archive: zipfile.ZipFile, path: str, overlap: int = 64):
@@ -162,23 +184,21 @@ def _chunks(archive: zipfile.ZipFile, path: str, overlap: int = 64):
 
 
 def _extent(archive: zipfile.ZipFile, path: str) -> tuple[int, int, re.Match | None]:
-    """(last row, last column, <dimension>) of the worksheet: the row and column of any cell its XML places (the
-    column 0 when all are within A to Z), and its stated range, found near its start. On the way, a cell's text
-    or a row past its bound is refused (bounds.Bounds, bounds.check_cells)."""
-    last_row, widest, dimension = 0, b"", None
-    bounds = Bounds(path)
-    for number, piece in enumerate(_chunks(archive, path, overlap=4 * MAX_CELL_CHARS + 16)):
-        fresh = piece if number == 0 else piece[4 * MAX_CELL_CHARS + 16:]
+    """(last row, last column, <dimension>) of the worksheet: where the reader will place its farthest cell (the
+    column 0 when all are within A to Z; see bounds.CellExtent), and its stated range, found near its start. On the
+    way, a cell's text or a row past its bound is refused (bounds.Bounds, bounds.check_cells)."""
+    dimension, overlap = None, 4 * MAX_CELL_CHARS + 16
+    bounds, extent = Bounds(path), CellExtent()
+    for number, piece in enumerate(_chunks(archive, path, overlap=overlap)):
+        fresh = piece if number == 0 else piece[overlap:]
         bounds.feed(fresh)
         check_cells(piece)
         if number == 0:
-            dimension = _DIMENSION.search(piece, 0, 4096)
-        if found := _ROW_REF.findall(piece):
-            last_row = max(last_row, max(map(int, found)))
-        for letters in _WIDE_REF.findall(piece):
-            if (len(letters), letters) > (len(widest), widest):
-                widest = letters
-    return last_row, _column_number(widest) if widest else 0, dimension
+            head = _DIMENSION_TAG.search(piece, 0, 4096)
+            dimension = head and _DIMENSION_REF.search(head.group(0))
+        extent.feed(piece, fresh)
+    extent.close()
+    return extent.rows, (extent.columns if extent.columns > 26 else 0), dimension
 
 
 def _check_shared_strings(archive: zipfile.ZipFile, path: str) -> None:
@@ -220,7 +240,7 @@ def _column_letters(number: int) -> str:
 
 def _column_number(letters: bytes) -> int:
     number = 0
-    for letter in letters:
+    for letter in letters.upper():
         number = number * 26 + letter - 64
     return number
 
@@ -268,8 +288,8 @@ def _read_workbook(data: bytes, kind: str, max_rows: int) -> Table:
             raise UnreadableFile(_l("工作簿里没有工作表。"))
         first = None
         for name in sheets:
-            if name in ranges:  # an .xlsx's sheets are built one by one, as they are read: the hidden ones never
-                _check_ranges({name: ranges[name]})
+            if kind == "xlsx":  # an .xlsx's sheets are built one by one, as they are read: the hidden ones never
+                _check_ranges({name: ranges[name] if name in ranges else ranges[None]} if ranges else {})
             sheet = book.get_sheet_by_name(name)
             rows, top = _sheet_rows(sheet, max_rows)
             table = Table(rows=rows, first_row=top + 1, sheet=sheet.name, kind=kind)
