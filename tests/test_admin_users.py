@@ -115,6 +115,8 @@ def test_a_role_change_is_audited_and_takes_effect(app, make_user):
 
     _edit(admin_client, officer, role="lead", display_name="王所")
 
+    assert officer_client.get("/cases/board").headers["Location"].startswith("/login")  # logged in as an officer
+    Auth(officer_client).login(officer)
     assert officer_client.get("/cases/board").status_code == 200
     entry = db.session.scalar(db.select(AuditEvent).filter_by(action="user_update", object_id=str(officer.id)))
     assert entry is not None and entry.user_id == admin.id

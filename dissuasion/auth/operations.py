@@ -83,7 +83,8 @@ def update_user(user: User, by: User | None, *, role: Role, precinct: Precinct |
     """An admin changes an account: role, precinct, name, in use or 停用 (a departed officer). Returns the names of
     the fields that changed. A deactivated account's sessions and API tokens stop working at once; the open cases
     it held and may no longer hold (deactivated, another precinct, no longer an officer or lead) go back to their
-    precinct's pool, where its leads see them."""
+    precinct's pool, where its leads see them. A changed role ends the account's sessions and API tokens too: it
+    logs in again, with the second factor its new role asks for."""
     if role in (Role.LEAD, Role.OFFICER) and precinct is None:
         raise UserError(_("所领导和民警必须属于一个派出所：请选择派出所。"))
     if role in (Role.CENTER, Role.ADMIN):
@@ -107,6 +108,9 @@ def update_user(user: User, by: User | None, *, role: Role, precinct: Precinct |
     if before["active"] and not active:
         end_sessions(user)
         revoke_tokens(user, by, reason="disabled")
+    elif before["role"] != role:  # what the account may do has changed: its sessions and tokens were opened for the
+        end_sessions(user)  # old role (a lead made center staff must pass the second factor before its pages)
+        revoke_tokens(user, by, reason="role_changed")
     released = sum(results(account_changed, user, by=by))  # cases build on accounts, not the other way round
     record("user_update", "user", user.id, user=by, username=user.username, changed=changed,
            role=role.value, precinct=precinct.code if precinct else None, active=active, cases_released=released)

@@ -1,11 +1,11 @@
 """Login (password, then the second factor), logout, password change and the language switch."""
-from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..core.timeutil import now
+from ..core.urls import local_path
 from ..extensions import db
 from . import login as policy
 from .forms import LoginForm, PasswordForm, TotpForm
@@ -17,14 +17,6 @@ from .session import fresh_session, start_session_clock
 bp = Blueprint("auth", __name__)
 #: How long the second step may wait after a correct password.
 PENDING_SECONDS = 300
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Only a path on this site: never another host, never a scheme-relative URL."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc else None
 
 
 def _refusal(status: policy.LoginStatus) -> tuple[str, int]:
@@ -51,7 +43,7 @@ def login():
             message, code = _refusal(status)
             flash(message, "error")
             return render_template("auth/login.html", form=form), code
-        next_url = _safe_next(request.args.get("next"))
+        next_url = local_path(request.args.get("next"))
         if policy.needs_second_factor(user):
             fresh_session()
             session["pending"] = {"user": user.get_id(), "at": now().timestamp(), "next": next_url}
@@ -162,4 +154,4 @@ def set_language(lang: str):
     """Switch the interface language for this browser session."""
     if lang in ("zh_CN", "en"):
         session["lang"] = lang
-    return redirect(_safe_next(request.form.get("next")) or url_for("main.home"))
+    return redirect(local_path(request.form.get("next")) or url_for("main.home"))

@@ -14,6 +14,7 @@ from ..core.enums import AppStatus, CaseStatus, FailureReason, FollowUpStatus, F
 from ..core.filters import fmt_time
 from ..core.formdata import choice
 from ..core.timeutil import local, now
+from ..core.urls import local_path
 from ..extensions import db
 from .operations import log_contact, reopen
 from .validation import InputError, parse_contact
@@ -59,15 +60,12 @@ def contact(case_id: int):
         else:
             flash(_("已办结。") if closing else (_("已登记回访。") if followup else _("已保存劝阻记录。")), "success")
             target = request.form.get("next")  # back to 我的任务 when the 回访 was recorded from there
-            return redirect(target) if _local_path(target) else _to_case(case_id)  # (case.id would reload it)
+            if path := local_path(target):
+                return redirect(path)
+            return _to_case(case_id)  # (case.id would reload it)
     return render_template("contacts/form.html", case=case, values=values, errors=errors, message=message,
                            closed=closed, followup=followup, next=request.values.get("next", ""),
                            choices={k: e.choices() for k, e in CHOICES.items()}), 400 if message else 200, NO_STORE
-
-
-def _local_path(url: str | None) -> bool:
-    """Only a path on this site (the worklist the officer came from), never another host."""
-    return bool(url) and url.startswith("/") and not url.startswith("//") and "\\" not in url
 
 
 def _followup(case, followup_id: int | None):

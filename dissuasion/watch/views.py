@@ -17,6 +17,7 @@ from ..core.auditlog import record
 from ..core.database import writes_on_get
 from ..core.decorators import roles_required
 from ..core.enums import Role
+from ..core.urls import local_path
 from ..core.exports import write_xlsx
 from ..core.timeutil import from_local, local, now
 from ..directory.models import Precinct
@@ -222,9 +223,7 @@ def meet(entry_id: int):
     db.session.commit()
     flash(_("见面已登记。") + (_("已通知所领导和中心。") if meeting.alarm else ""),
           "warning" if meeting.alarm else "success")
-    target = request.args.get("next", "")
-    return redirect(target if target.startswith("/") and not target.startswith("//") else
-                    url_for("watch.entry", entry_id=entry.id))
+    return redirect(local_path(request.args.get("next")) or url_for("watch.entry", entry_id=entry.id))
 
 
 @bp.post("/<int:entry_id>/edit")
