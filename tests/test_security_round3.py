@@ -8,7 +8,6 @@ import pytest
 
 from dissuasion.core.timeutil import UTC
 from dissuasion.core.urls import local_path
-from dissuasion.extensions import db
 from tests.conftest import PASSWORD, Auth
 
 T0 = dt.datetime(2026, 11, 16, 1, 0, tzinfo=UTC)

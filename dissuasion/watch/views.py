@@ -17,9 +17,9 @@ from ..core.auditlog import record
 from ..core.database import writes_on_get
 from ..core.decorators import roles_required
 from ..core.enums import Role
-from ..core.urls import local_path
 from ..core.exports import write_xlsx
 from ..core.timeutil import from_local, local, now
+from ..core.urls import local_path
 from ..directory.models import Precinct
 from ..extensions import db
 from . import assessment as assess
