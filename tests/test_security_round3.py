@@ -8,6 +8,7 @@ import pytest
 
 from dissuasion.core.timeutil import UTC
 from dissuasion.core.urls import local_path
+from dissuasion.extensions import db
 from tests.conftest import PASSWORD, Auth
 
 T0 = dt.datetime(2026, 11, 16, 1, 0, tzinfo=UTC)
@@ -61,3 +62,57 @@ def test_a_lead_made_center_staff_is_logged_out_loses_its_tokens_and_must_pass_t
     step = fresh.post("/login", data={"username": lead.username, "password": PASSWORD})
     assert step.status_code == 302 and step.headers["Location"] == "/login/totp/setup"
     assert fresh.get("/cases/county").headers["Location"].startswith("/login")  # the password alone opens nothing
+
+
+# --- findings 2 and 3: a lead reaches no person of another precinct through the watch list or a hand entry --------
+
+ELSEWHERE_ID = "110101199003077774"
+
+
+@pytest.fixture
+def elsewhere(make_case, make_user, clock):
+    """A person whose open case is in PCS02, and PCS01's lead."""
+    clock(T0)
+    case = make_case(precinct="PCS02", community="西屏村", name="董红兰", id_number=ELSEWHERE_ID, phone="15069806990")
+    return {"case": case, "person": case.person, "lead": make_user("lead", precinct="PCS01"),
+            "officer": make_user("officer", precinct="PCS01")}
+
+
+def test_a_lead_cannot_put_another_precincts_person_on_the_watch_list(elsewhere, client, auth):
+    from dissuasion.watch.models import WatchEntry
+    from dissuasion.watch.operations import kind_by_code
+    auth.login(elsewhere["lead"])
+    response = client.post("/watch/new", data={
+        "name": "某某", "id_number": ELSEWHERE_ID, "kind": kind_by_code("returnee").id,
+        "precinct": elsewhere["lead"].precinct_id, "officer": elsewhere["officer"].id, "interval_days": 7})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "请联系中心民警建立" in page
+    assert "董红兰" not in page and db.session.scalar(db.select(WatchEntry)) is None
+
+
+def test_a_leads_hand_entry_joins_another_precincts_case_without_renaming_the_person_or_naming_the_case(
+        elsewhere, client, bearer):
+    from dissuasion.cases.models import Case, Person
+    person_id, case_id = elsewhere["person"].id, elsewhere["case"].id
+    response = client.post("/api/v1/warnings", headers=bearer(elsewhere["lead"]), json={
+        "source": "walk_in", "name": "随便", "id_number": ELSEWHERE_ID, "phone": "13600000001", "tier": "extra_high",
+        "reason": "x", "reported_at": "2026-11-16T08:50:00+08:00"})
+    assert response.status_code == 201, response.json
+    assert response.json["attached"] is True and response.json["case_id"] is None
+    db.session.expire_all()
+    person = db.session.get(Person, person_id)
+    assert (person.name, person.phone) == ("董红兰", "15069806990")
+    assert len(db.session.get(Case, case_id).warnings) == 2  # the warning still reaches the person's open case
+
+
+def test_a_leads_hand_entry_about_a_person_of_their_own_precinct_still_brings_the_new_phone(make_case, make_user,
+                                                                                             client, bearer, clock):
+    from dissuasion.cases.models import Person
+    clock(T0)
+    case = make_case(precinct="PCS01", name="王五", id_number=ELSEWHERE_ID, phone="15069806990")
+    response = client.post("/api/v1/warnings", headers=bearer(make_user("lead", precinct="PCS01")), json={
+        "source": "walk_in", "name": "王五", "id_number": ELSEWHERE_ID, "phone": "13600000001", "tier": "high",
+        "reason": "x", "reported_at": "2026-11-16T08:50:00+08:00"})
+    assert response.status_code == 201 and response.json["case_id"] == case.id
+    db.session.expire_all()
+    assert db.session.get(Person, case.person_id).phone == "13600000001"

@@ -110,7 +110,10 @@ SCHEMAS = {
         "community": {**STR, "description": "a community of that precinct (optional)"}},
         ("source", "tier")),
     "WarningEntered": _obj({"warning_number": {**STR, "description": "SD-<precinct code or ZX>-<yyyymmdd>-<nnnn>"},
-                            "case_id": INT, "attached": {**BOOL, "description": "joined the person's open case"}},
+                            "case_id": {**INT, "nullable": True,
+                                        "description": "null when the case is not in the caller's lists (the "
+                                                       "person's open case in another precinct)"},
+                            "attached": {**BOOL, "description": "joined the person's open case"}},
                            ("warning_number", "case_id", "attached")),
     "WeeklyReport": {"type": "object", "description": "the weekly report, as `report weekly --format json`; "
                      "`prevention` holds the publicity work (current, previous, by_precinct)"},

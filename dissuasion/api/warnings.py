@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import g
 from flask_babel import gettext as _
 
-from ..cases.entry import EntryError, enter_warning, parse_entry
+from ..cases.entry import EntryError, enter_warning, in_reach, parse_entry
 from ..core.enums import Role
 from .errors import ApiError
 from .routes import bp, json_object, respond, roles
@@ -19,5 +19,7 @@ def enter():
     except EntryError as exc:
         raise ApiError(422, _("预警未保存：请按各字段的提示修改后重新提交。"), exc.fields, code="invalid") from exc
     result = enter_warning(entry, g.api_user)
-    return respond({"warning_number": result.warning.warning_no, "case_id": result.case.id,
+    # a case outside the caller's lists (the person's open case in another precinct) is not named
+    case_id = result.case.id if in_reach(g.api_user, result.case) else None
+    return respond({"warning_number": result.warning.warning_no, "case_id": case_id,
                     "attached": not result.case_created}, 201)

@@ -228,10 +228,26 @@ def enter_warning(entry: EntryInput, by: User) -> Registered:
         precinct_text=entry.precinct.name if entry.precinct else "",
         community_text=entry.community.name if entry.community else "", away_from_home=entry.away_from_home,
         source=entry.source, deadline_start=entry.reported_at, reported_by=entry.reported_by)
-    result = register_warning(item, by=by)
+    result = register_warning(item, by=by, may_update=None if by.role == Role.CENTER else _only_here(by))
     record("warning_enter", "case", result.case.id, user=by, warning=number, source=entry.source.value,
            tier=entry.tier.value, attached=not result.case_created)
     return result
+
+
+def _only_here(user: User):
+    """may_update for a lead's entry: a person with a case in another precinct keeps their stored name and numbers
+    (the entry's warning joins their open case all the same): a precinct's entry must not rename, or give a new
+    phone to, someone another precinct is working on."""
+    def may_update(person_id: int) -> bool:
+        return db.session.scalar(select(Case.id).where(Case.person_id == person_id,
+                                                       Case.precinct_id.is_distinct_from(user.precinct_id))
+                                 .limit(1)) is None
+    return may_update
+
+
+def in_reach(user: User, case: Case) -> bool:
+    """Whether the user's own lists hold this case (what an answer may name)."""
+    return db.session.scalar(scope_cases(user, select(Case.id)).where(Case.id == case.id)) is not None
 
 
 def open_cases_of(user: User, id_number: str = "", phone: str = "", name: str = "", limit: int = 3) -> list[Case]:

@@ -11,9 +11,9 @@ from ..core.timeutil import local, now
 from ..directory.models import Precinct
 from ..extensions import db
 from . import queries, returns
-from .entry import EntryError, enter_warning, open_cases_of, parse_entry
-from .models import Case, EarlyWarning
-from .scoping import case_or_404, scope_cases
+from .entry import EntryError, enter_warning, in_reach, open_cases_of, parse_entry
+from .models import EarlyWarning
+from .scoping import case_or_404
 from .views import NO_STORE
 
 bp = Blueprint("entry", __name__)
@@ -50,7 +50,7 @@ def new():
             number, case = result.warning.warning_no, result.case
             flash(_("已录入预警 %(no)s，新建任务。", no=number) if result.case_created
                   else _("已录入预警 %(no)s，并入此人已有的任务。", no=number), "success")
-            return redirect(url_for("cases.detail", case_id=case.id) if _may_open(case.id)
+            return redirect(url_for("cases.detail", case_id=case.id) if in_reach(current_user, case)
                             else url_for("entry.new"))
     return render_template("cases/entry.html", values=values, errors=errors, message=message, found=found,
                            choices=_choices()), 400 if message else 200, NO_STORE
@@ -64,10 +64,6 @@ def lookup():
                           request.form.get("name", "").strip())
     db.session.commit()  # the look is audited
     return render_template("cases/_found.html", found=found), 200, NO_STORE
-
-
-def _may_open(case_id: int) -> bool:
-    return db.session.scalar(scope_cases(current_user, select(Case.id)).where(Case.id == case_id)) is not None
 
 
 @bp.get("/warnings/returns")

@@ -64,13 +64,16 @@ MERGE_LOCK = "cases.merge_warnings"
 
 
 def merge_warnings(items: list, by=None, push_id: int | None = None, checked: bool = False,
-                   progress: Callable[[str, int, int], None] | None = None) -> MergeResult:
+                   progress: Callable[[str, int, int], None] | None = None,
+                   may_update: Callable[[int], bool] | None = None) -> MergeResult:
     """Store warnings (WarningInput-like objects, in file order) and attach them to cases.
 
     One merge at a time (the lock is held until the caller commits): two at once could each find a person, a
     warning number or an open case missing and both create it. `checked`: the caller holds the lock already
     and has dropped, under it, the numbers stored before or repeated, so they are not looked up again.
     `progress(stage, rows written, rows in all)` is told at the end of each stage ('persons', 'cases', 'warnings').
+    `may_update(person id)`: whether these rows may change a stored person's details (name, numbers, addresses);
+    the warnings are attached to such a person either way. None: always (the center's pushes).
     """
     serialize(MERGE_LOCK)
     db.session.flush()
@@ -88,7 +91,7 @@ def merge_warnings(items: list, by=None, push_id: int | None = None, checked: bo
         tables = (Person.__table__, Case.__table__, EarlyWarning.__table__)
         with page_cache(BIG_WRITE_CACHE_MB) if len(fresh) >= BIG_WRITE else nullcontext(), \
                 indexes_built_after(tables, len(fresh)):
-            person_of = _persons(fresh, result)
+            person_of = _persons(fresh, result, may_update)
             _stage_done("persons", len(fresh), progress)
             case_of = _cases(fresh, person_of, by, push_id, at, result)
             _stage_done("cases", len(fresh), progress)
@@ -141,8 +144,8 @@ _PERSON_COLUMNS = ("name", "sex", "registered_address", "current_address", "away
                    "id_index", "phone", "phone_valid", "phone_index")
 
 
-def _persons(items: list, result: MergeResult) -> dict[int, int]:
-    """item -> person id; creates the persons not yet known, refreshes the known ones."""
+def _persons(items: list, result: MergeResult, may_update: Callable[[int], bool] | None = None) -> dict[int, int]:
+    """item -> person id; creates the persons not yet known, refreshes the known ones (those may_update allows)."""
     indexes = _Indexes(items)
     key_of = indexes.match_key
     known: dict[str, int] = dict(db.session.execute(
@@ -175,6 +178,9 @@ def _persons(items: list, result: MergeResult) -> dict[int, int]:
         known.update(zip(new_keys, reserve_ids(Person.__table__, len(new_keys)), strict=True))
         bulk_insert_rows(Person.__table__, ("id", "match_key", *_PERSON_COLUMNS), new_rows())
         result.persons_created = len(new_keys)
+    if may_update is not None:
+        upgrades = [u for u in upgrades if may_update(u["pid"])]
+        stale = [(pid, values) for pid, values in stale if may_update(pid)]
     if upgrades:
         db.session.execute(update(Person.__table__).where(Person.__table__.c.id == bindparam("pid")).values(
             match_key=bindparam("key"), id_number=bindparam("number"), id_valid=True, id_index=bindparam("index"),

@@ -90,9 +90,10 @@ def add_event(case: Case, kind: EventKind, actor: User | None = None, message: s
     return event
 
 
-def register_warning(item: WarningInput, by: User | None = None) -> Registered:
-    """Store one warning and attach it to the right case, creating, raising or reopening as SPEC says."""
-    result = merge_warnings([item], by=by, push_id=item.push.id if item.push else None)
+def register_warning(item: WarningInput, by: User | None = None, may_update=None) -> Registered:
+    """Store one warning and attach it to the right case, creating, raising or reopening as SPEC says
+    (`may_update`: see merge_warnings)."""
+    result = merge_warnings([item], by=by, push_id=item.push.id if item.push else None, may_update=may_update)
     if result.duplicates[0]:
         return Registered(warning=None, case=None, duplicate=True)
     announce(result)

@@ -82,8 +82,12 @@ def may_manage(user: User, precinct_id: int | None) -> bool:
                                         and user.precinct_id == precinct_id)
 
 
-def find_or_create_person(name: str, id_number: str = "", phone: str = "") -> Person:
-    """The person these numbers name, matched as warnings match them (pii.person_match_key); created if new."""
+def find_or_create_person(name: str, id_number: str = "", phone: str = "", by: User | None = None) -> Person:
+    """The person these numbers name, matched as warnings match them (pii.person_match_key); created if new.
+
+    A lead may take a known person only when that person is already within their precinct's reach (a case or a
+    watch entry there): the entry would show a stranger's stored name and let the lead reveal numbers they never
+    typed. Such a person is put on the list by the center; the refusal names nobody."""
     name = (name or "").strip()
     number, mobile = normalize_id(id_number or ""), normalize_phone(phone or "")
     errors = {}
@@ -100,6 +104,9 @@ def find_or_create_person(name: str, id_number: str = "", phone: str = "") -> Pe
     id_index = blind_index("id", number) if number else None
     key = person_match_key(number, bool(number), name, mobile, "", id_index or "")
     person = db.session.scalar(select(Person).where(Person.match_key == key))
+    if person is not None and by is not None and by.role != Role.CENTER and not _within_reach(person, by):
+        raise WatchError({"id_number": _("这个号码对应的人员不在本所的预警任务或关注名单中，本所不能直接为其建立关注。"
+                                         "如确需关注，请联系中心民警建立。")})
     if person is None:
         person = Person(match_key=key, name=name, id_number=number or None, id_valid=bool(number), id_index=id_index,
                         phone=mobile or None, phone_valid=bool(mobile),
@@ -107,6 +114,16 @@ def find_or_create_person(name: str, id_number: str = "", phone: str = "") -> Pe
         db.session.add(person)
         db.session.flush()
     return person
+
+
+def _within_reach(person: Person, user: User) -> bool:
+    """The person has a case, or a watch entry, in the user's precinct."""
+    if user.precinct_id is None:
+        return False
+    return bool(db.session.scalar(select(Case.id).where(Case.person_id == person.id,
+                                                        Case.precinct_id == user.precinct_id).limit(1))
+                or db.session.scalar(select(WatchEntry.id).where(WatchEntry.person_id == person.id,
+                                                                 WatchEntry.precinct_id == user.precinct_id).limit(1)))
 
 
 @dataclass

@@ -125,7 +125,8 @@ def new():
     errors: dict[str, str] = {}
     if form.validate_on_submit():
         try:
-            person = find_or_create_person(form.name.data, form.id_number.data, form.phone.data)
+            person = find_or_create_person(form.name.data, form.id_number.data, form.phone.data,
+                                           current_user)
             entry = create_entry(person, EntryInput(
                 kind_id=_int(form.kind.data), precinct_id=_int(form.precinct.data) or current_user.precinct_id,
                 officer_id=_int(form.officer.data), community_id=_int(form.community.data),
