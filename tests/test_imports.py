@@ -106,6 +106,21 @@ def test_ids_typed_as_numbers_are_flagged_never_guessed_and_phones_typed_as_numb
     assert not person.id_valid and person.phone == "13800000002"
 
 
+@pytest.mark.parametrize("written", ["3.39901E+17", "339901000000000000"])
+def test_two_people_of_one_name_whose_ids_excel_cut_short_stay_two_people(directory, written):
+    """An ID that lost its digits names nobody: two 张伟 without a phone, at different addresses, are two people with
+    a case each, in their own precincts (they matched on name + the ID as written, and one became the other)."""
+    rows = [pf.row(1, 姓名="张伟", 身份证号=written, 手机号="", 风险等级="高"),
+            pf.row(2, 姓名="张伟", 身份证号=written, 手机号="", 风险等级="低", 户籍地址="清河县城西镇西门社区9号",
+                   现住址="清河县城西镇西门社区9号", 所属派出所="城西派出所", 所属社区="西门社区")]
+    data = pf.xlsx_bytes(rows, numeric_ids=True) if written.isdigit() else pf.csv_bytes(rows)
+    import_file("push.xlsx" if written.isdigit() else "push.csv", data)
+    db.session.commit()
+    assert _count(Person) == 2
+    assert sorted((c.precinct.code, c.tier) for c in db.session.scalars(db.select(Case))) == [
+        ("PCS01", Tier.HIGH), ("PCS02", Tier.LOW)]
+
+
 def test_cells_are_normalised(directory):
     import_file("push.csv", pf.csv_bytes([MESSY[-1]]))
     db.session.commit()

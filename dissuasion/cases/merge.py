@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, select, update
 
 from ..core.bulk import bulk_insert, bulk_insert_rows, in_values, indexes_built_after, page_cache, reserve_ids
 from ..core.database import serialize
-from ..core.enums import CaseStatus, EventKind, Tier
+from ..core.enums import CaseStatus, DataFlag, EventKind, Tier
 from ..core.timeutil import now
 from ..extensions import db
 from ..privacy.pii import blind_indexer, person_match_key
@@ -122,8 +122,10 @@ class _Indexes:
         id_index, phone_index = blind_indexer("id"), blind_indexer("phone")
         self.id_index = {id(i): id_index(i.id_number) if i.id_number else None for i in items}
         self.phone_index = {id(i): phone_index(i.phone) if i.phone else None for i in items}
-        self.match_key = {id(i): person_match_key(i.id_number, i.id_valid, i.name, i.phone,
-                                                  i.registered_address or i.current_address, self.id_index[id(i)])
+        lost = DataFlag.ID_LOST_DIGITS.value  # an ID whose digits Excel dropped names nobody: it never matches
+        self.match_key = {id(i): person_match_key("" if lost in i.flags else i.id_number, i.id_valid, i.name,
+                                                  i.phone, i.registered_address or i.current_address,
+                                                  self.id_index[id(i)])
                           for i in items}
 
     def person_row(self, item) -> tuple:
