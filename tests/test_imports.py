@@ -121,6 +121,52 @@ def test_two_people_of_one_name_whose_ids_excel_cut_short_stay_two_people(direct
         ("PCS01", Tier.HIGH), ("PCS02", Tier.LOW)]
 
 
+def _case_places() -> list[tuple]:
+    return sorted((c.precinct.code if c.precinct else None, c.tier.value, len(c.warnings))
+                  for c in db.session.scalars(db.select(Case)))
+
+
+@pytest.mark.parametrize("order", ["high first", "low first"])
+def test_a_persons_case_goes_where_a_known_precinct_is_named_whatever_the_tiers(directory, order):
+    """Two rows about one person: the high-risk one names a precinct outside the directory, the low-risk one 城东.
+    The case is 城东's either way (it waited in the center's queue while the 30-minute clock ran); the unknown row
+    keeps SPEC's verdict (unrouted: its precinct is not in the directory) but says where its warning went."""
+    high = pf.row(1, 风险等级="高", 所属派出所="外县派出所", 所属社区="")
+    low = pf.row(2, 姓名="测试1", 身份证号=pf.id_number(1), 手机号="13800000001", 风险等级="低")
+    summary = import_file("push.csv", pf.csv_bytes([high, low] if order == "high first" else [low, high]))
+    db.session.commit()
+    assert _case_places() == [("PCS01", "high", 2)]
+    assert summary.counters["unrouted"] == 1
+    [note] = [e for e in summary.errors if e["code"] == "precinct"]
+    assert "写明了城东派出所，这条预警已并入该所的任务" in note["message"] and "待分派队列" not in note["message"]
+
+
+def test_a_queued_case_is_routed_when_a_later_push_names_the_precinct(directory, clock):
+    clock(dt.datetime(2026, 11, 16, 1, 0, tzinfo=UTC))
+    import_file("one.csv", pf.csv_bytes([pf.row(1, 风险等级="高", 所属派出所="外县派出所", 所属社区="")]))
+    db.session.commit()
+    assert _case_places() == [(None, "high", 1)]
+    clock(dt.datetime(2026, 11, 16, 3, 0, tzinfo=UTC))
+    summary = import_file("two.csv", pf.csv_bytes([pf.row(2, 姓名="测试1", 身份证号=pf.id_number(1),
+                                                          手机号="13800000001", 风险等级="低")]))
+    db.session.commit()
+    assert _case_places() == [("PCS01", "high", 2)] and summary.counters["unrouted"] == 0
+    case = db.session.scalar(db.select(Case))
+    assert case.sign_deadline > dt.datetime(2026, 11, 16, 3, 0, tzinfo=UTC)  # the precinct's clock starts now
+    assert "routed" in [e.kind.value for e in case.events]
+
+
+def test_a_row_naming_an_unknown_precinct_about_a_person_whose_case_is_routed_says_it_joined_that_case(directory):
+    import_file("one.csv", pf.csv_bytes([pf.row(1, 风险等级="低")]))
+    db.session.commit()
+    summary = import_file("two.csv", pf.csv_bytes([pf.row(2, 姓名="测试1", 身份证号=pf.id_number(1),
+                                                          手机号="13800000001", 所属派出所="外县派出所")]))
+    db.session.commit()
+    assert _case_places() == [("PCS01", "medium", 2)]
+    [note] = [e for e in summary.errors if e["code"] == "precinct"]
+    assert "并入该所的任务" in note["message"] and "待分派队列" not in note["message"]
+
+
 def test_cells_are_normalised(directory):
     import_file("push.csv", pf.csv_bytes([MESSY[-1]]))
     db.session.commit()

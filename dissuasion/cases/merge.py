@@ -329,7 +329,10 @@ def _cases(items, person_of, by, push_id, at, result) -> dict[int, int]:
         events.extend(case_events)
         result.cases_updated += 1
         result.cases_escalated += change.pop("_escalated")
-        result.news[case.id] = (case.assignee_id, case.precinct_id, Tier(change["tier"]), change.pop("_news"))
+        precinct_id, assignee_id = change.pop("_precinct", case.precinct_id), change.pop("_assignee", case.assignee_id)
+        news = "assigned" if precinct_id != case.precinct_id else change.pop("_news")
+        change.pop("_news", None)
+        result.news[case.id] = (assignee_id, precinct_id, Tier(change["tier"]), news)
         case_of.update({id(i): case.id for i in group})
     _apply_case_changes(changes)
     case_of.update(_insert_cases(new_groups, rules, push_id, at, result))
@@ -358,8 +361,17 @@ def _start(item, at: dt.datetime) -> dt.datetime:
 
 
 def _top(group: list):
-    """The most urgent warning of a group; it decides tier, routing and method."""
+    """The most urgent warning of a group; it decides tier and method."""
     return group[0] if len(group) == 1 else min(group, key=lambda i: i.tier.rank)
+
+
+def _placed(group: list):
+    """The warning of a group that decides where its case goes: the most urgent one naming a precinct of the
+    directory (a person's high-risk row naming an unknown precinct must not hold their other rows' known precinct
+    in the center's queue); None when no row names one."""
+    if len(group) == 1:
+        return group[0] if group[0].precinct is not None else None
+    return min((i for i in group if i.precinct is not None), key=lambda i: i.tier.rank, default=None)
 
 
 def _update_case(case, group, rules, by, push_id, at, reopen: bool) -> tuple[dict, list]:
@@ -391,6 +403,18 @@ def _update_case(case, group, rules, by, push_id, at, reopen: bool) -> tuple[dic
                       due_at=sign if status == CaseStatus.NEW else min(case.due_at or contact, contact))
         events.append(_event(case.id, EventKind.TIER_RAISED, actor, at, from_tier=old_tier.value,
                              to_tier=top.tier.value, push_id=push_id))
+    if case.precinct_id is None and (placed := _placed(group)) is not None:
+        # waiting in the center's queue, and a new warning names the precinct: routed as the center would route
+        # it, its deadlines starting now (the precinct only now has it)
+        precinct_id, community_id, assignee_id = _place(placed)
+        away = top.away_from_home or case.away_from_home
+        p = plan(rules[Tier(change["tier"])], away, start)
+        change.update(precinct_id=precinct_id, community_id=community_id, assignee_id=assignee_id,
+                      status=CaseStatus.NEW, method=p.method, away_from_home=away, sign_deadline=p.sign_deadline,
+                      contact_deadline=p.contact_deadline, due_at=p.sign_deadline,
+                      _precinct=precinct_id, _assignee=assignee_id)
+        events.append(_event(case.id, EventKind.ROUTED, actor, at, precinct=placed.precinct.code, push_id=push_id)
+                      | {"message": placed.precinct.name + (f" · {placed.community.name}" if placed.community else "")})
     return change, events
 
 
@@ -420,20 +444,15 @@ def _insert_cases(groups, rules, push_id, at, result) -> dict[int, int]:
     plans: dict[tuple, object] = {}  # every case of a push starts at the same time: one plan per tier and away
     places: dict[tuple, tuple] = {}  # (precinct, community) -> their ids and the community officer's
 
-    def place(top) -> tuple:
-        community = top.community if top.precinct is not None else None
-        officer = assignee_for(community)
-        return (top.precinct.id if top.precinct else None, community.id if community else None,
-                officer.id if officer is not None else None)
-
     def rows():
         for cid, (person_id, group) in zip(ids, groups, strict=True):
             top = _top(group)
             start = _start(top, at)
             key = (top.tier, top.away_from_home, start)
             p = plans.get(key) or plans.setdefault(key, plan(rules[top.tier], top.away_from_home, start))
-            key = (id(top.precinct), id(top.community))
-            precinct_id, community_id, assignee_id = places.get(key) or places.setdefault(key, place(top))
+            placed = _placed(group)
+            key = (id(placed.precinct), id(placed.community)) if placed is not None else None
+            precinct_id, community_id, assignee_id = places.get(key) or places.setdefault(key, _place(placed))
             result.news[cid] = (assignee_id, precinct_id, top.tier, "assigned")
             yield (cid, person_id, precinct_id, community_id, assignee_id, CaseStatus.NEW, top.tier, p.method,
                    top.away_from_home, False, sorted(set().union(*(i.flags for i in group))), p.sign_deadline,
@@ -442,6 +461,15 @@ def _insert_cases(groups, rules, push_id, at, result) -> dict[int, int]:
     bulk_insert_rows(Case.__table__, _CASE_COLUMNS, rows())
     result.cases_created = len(groups)
     return {id(i): cid for cid, (_person, group) in zip(ids, groups, strict=True) for i in group}
+
+
+def _place(item) -> tuple:
+    """(precinct id, community id, the community officer's id) of a warning naming a precinct; Nones for None."""
+    if item is None or item.precinct is None:
+        return None, None, None
+    community = item.community
+    officer = assignee_for(community)
+    return item.precinct.id, community.id if community else None, officer.id if officer is not None else None
 
 
 def _event(case_id, kind, actor, at, from_status=None, to_status=None, **data) -> dict:

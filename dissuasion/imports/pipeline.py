@@ -18,14 +18,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..cases.merge import MERGE_LOCK, merge_warnings, stored_warning_names
+from ..cases.models import Case
 from ..cases.operations import announce
 from ..core import cells
 from ..core.auditlog import record
-from ..core.bulk import bulk_insert, gc_paused
+from ..core.bulk import bulk_insert, gc_paused, in_values
 from ..core.database import holds_write_lock, serialize
 from ..core.enums import WarningSource
 from ..core.parallel import Forked
 from ..core.timeutil import from_local, local
+from ..directory.models import Precinct
 from ..directory.routing import Router
 from ..extensions import db
 from ..privacy.pii import encrypt
@@ -399,6 +401,7 @@ def write(analysis: Analysis, by=None, source: WarningSource = WarningSource.PUS
     if progress:
         progress("write", 0, len(accepted))
     merged = merge_warnings(accepted, by=by, push_id=push.id, checked=True, progress=progress)
+    _settle_unrouted(accepted, merged.case_ids)
     counts = analysis.counts() | {"persons_created": merged.persons_created, "cases_created": merged.cases_created,
                                   "cases_updated": merged.cases_updated, "cases_escalated": merged.cases_escalated}
     for name, value in counts.items():
@@ -414,6 +417,22 @@ def write(analysis: Analysis, by=None, source: WarningSource = WarningSource.PUS
     with flask_babel.force_locale("zh_CN"):  # the CLI's and the API's words (the push page says its own)
         message = committed_message(counts)
     return ImportSummary(status="committed", counters=counts, errors=errors, push_id=push.id, message=message)
+
+
+def _settle_unrouted(rows: list[RowResult], case_ids: list[int | None]) -> None:
+    """A row naming no precinct of the directory is unrouted (SPEC's verdict, counted as 待分派), but its warning
+    waits in the center's queue only when its person's case does: a row that joined a case another warning of
+    theirs routed (in this file or before) says where it went instead."""
+    waiting = {case_id for r, case_id in zip(rows, case_ids, strict=True) if r.verdict == UNROUTED and case_id}
+    if not waiting:
+        return
+    routed = dict(db.session.execute(select(Case.id, Precinct.name).join(Precinct, Case.precinct_id == Precinct.id)
+                                     .where(in_values(Case.id, waiting))).all())
+    for r, case_id in zip(rows, case_ids, strict=True):
+        if r.verdict == UNROUTED and case_id in routed:
+            for problem in r.problems:
+                if problem.verdict == UNROUTED:
+                    problem.joined = routed[case_id]
 
 
 def _column_map(header) -> dict[str, str]:

@@ -19,6 +19,6 @@ def route_rows(router: Router, results: list[RowResult]) -> None:
         if precinct is None and r.verdict != "duplicate":
             r.verdict = UNROUTED
             if r.precinct_text or not r.community_text:
-                r.note("precinct", "precinct", r.precinct_text or "（空）", verdict=UNROUTED)
+                r.note("precinct", "precinct", r.precinct_text, verdict=UNROUTED)  # (none written: says so)
             else:
                 r.note("community", "community_only", r.community_text, verdict=UNROUTED)

@@ -49,6 +49,12 @@ MESSAGES = {
                              "请把该列设为文本格式后重新填写。",
     DataFlag.PHONE: NUMBER_PROBLEMS[DataFlag.PHONE] + "，已导入，请核实。",
     "precinct": "派出所“{value}”不在派出所目录中，已放入中心待分派队列。",
+    "precinct_joined": "派出所“{value}”不在派出所目录中；此人的另一条预警写明了{joined}，这条预警已并入该所的任务，"
+                       "无需中心分派。如派出所写错，请核实。",
+    "precinct_blank": "未填所属派出所和社区，已放入中心待分派队列，由中心民警分派。",
+    "precinct_blank_joined": "未填所属派出所和社区；此人的另一条预警写明了{joined}，这条预警已并入该所的任务。",
+    "community_only_joined": "未填派出所，社区“{value}”不在派出所目录中；此人的另一条预警写明了{joined}，"
+                             "这条预警已并入该所的任务，无需中心分派。",
     "community_only": "未填派出所，社区“{value}”不在派出所目录中（或几个派出所都有同名社区），已放入中心待分派队列。",
     "community": "社区“{value}”不在该派出所的目录中，已分到派出所待分配。",
     "shifted": "本行比表头多出 {value} 格内容，各列已错位（常见原因：某格里有英文逗号却没有加引号）。本行未导入："
@@ -70,6 +76,8 @@ class Problem:
     first_row: int = 0
     #: For a duplicate: the name of the person the number already belongs to, when it is someone else.
     other: str = ""
+    #: For an unrouted row: the precinct its person's case went to all the same (another of their warnings named it).
+    joined: str = ""
 
 
 @dataclass(slots=True, kw_only=True)
@@ -443,12 +451,16 @@ def message(problem: Problem) -> str:
         key = "tier_value"
     elif key == "duplicate":
         key = ("duplicate_in_file" if problem.first_row else "duplicate") + ("_other" if problem.other else "")
+    elif key == "precinct" and not problem.value:
+        key = "precinct_blank"
+    if problem.joined:
+        key += "_joined"
     value = problem.value
     if problem.field == "id_number":  # messages are stored and shown: never a whole number in them
         value = mask_id(value)
     elif problem.field == "phone":
         value = mask_phone(value)
-    return MESSAGES[key].format(value=value, first=problem.first_row, other=problem.other)
+    return MESSAGES[key].format(value=value, first=problem.first_row, other=problem.other, joined=problem.joined)
 
 
 def column_label(problem: Problem, headers: list[str], columns: dict[str, int]) -> str:
