@@ -3,7 +3,9 @@
 Finding 1 (an .xlsx whose far cell was written another way) is in tests/test_upload_bounds.py.
 """
 import datetime as dt
+import io
 
+import openpyxl
 import pytest
 
 from dissuasion.core.timeutil import UTC
@@ -116,3 +118,51 @@ def test_a_leads_hand_entry_about_a_person_of_their_own_precinct_still_brings_th
     assert response.status_code == 201 and response.json["case_id"] == case.id
     db.session.expire_all()
     assert db.session.get(Person, case.person_id).phone == "13600000001"
+
+
+# --- findings 4 and 5: numbers typed into a watch note, a meeting or 报告人 are stored encrypted, shown masked ------
+
+def test_numbers_in_a_watch_meeting_are_encrypted_masked_on_page_api_and_register_and_revealed_with_audit(
+        make_case, make_user, client, auth, bearer, clock):
+    from sqlalchemy import Text, type_coerce
+
+    from dissuasion.core.auditlog import AuditEvent
+    from dissuasion.watch.models import WatchMeeting
+    from dissuasion.watch.operations import record_meeting, watch_from_case
+    clock(T0)
+    officer = make_user("officer", precinct="PCS01")
+    case = make_case(precinct="PCS01", assignee=officer)
+    entry = watch_from_case(case, make_user("lead", precinct="PCS01"), officer_id=officer.id)
+    record_meeting(entry, officer, T0, "officer", "visit", "", "本人已换号，新号码 13912340000", ["new_number"])
+    db.session.commit()
+    stored = db.session.scalar(db.select(type_coerce(WatchMeeting.observed, Text)))
+    assert "13912340000" not in stored
+    auth.login(officer)
+    page = client.get(f"/watch/{entry.id}").get_data(as_text=True)
+    assert "13912340000" not in page and "139****0000" in page
+    assert "13912340000" not in client.get(f"/api/v1/watch/{entry.id}", headers=bearer(officer)).get_data(as_text=True)
+    book = openpyxl.load_workbook(io.BytesIO(client.get("/watch/register.xlsx").get_data()))
+    cells = [str(c.value) for row in book.active.iter_rows() for c in row if c.value is not None]
+    assert any("139****0000" in c for c in cells) and not any("13912340000" in c for c in cells)
+    revealed = client.post(f"/watch/{entry.id}/reveal/notes").get_data(as_text=True)
+    assert "13912340000" in revealed
+    assert db.session.scalar(db.select(AuditEvent).filter_by(action="reveal_notes", object_id=str(entry.id)))
+
+
+def test_a_reporters_number_is_stored_encrypted_and_shown_masked_until_revealed(make_user, make_precinct, client,
+                                                                                 auth, bearer, clock):
+    from sqlalchemy import Text, type_coerce
+
+    from dissuasion.cases.models import EarlyWarning
+    clock(T0)
+    make_precinct("PCS01")
+    lead = make_user("lead", precinct="PCS01")
+    response = client.post("/api/v1/warnings", headers=bearer(lead), json={
+        "source": "relative", "name": "王六", "phone": "13800138000", "tier": "high", "reason": "x",
+        "reported_by": "女儿 王某 13912345678", "reported_at": "2026-11-16T08:50:00+08:00"})
+    case_id = response.json["case_id"]
+    assert "13912345678" not in db.session.scalar(db.select(type_coerce(EarlyWarning.reported_by, Text)))
+    auth.login(lead)
+    page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "13912345678" not in page and "139****5678" in page
+    assert "13912345678" in client.post(f"/cases/{case_id}/reveal/notes").get_data(as_text=True)

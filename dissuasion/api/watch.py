@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from ..core.database import writes_on_get
 from ..core.enums import Role
+from ..privacy.freetext import mask_numbers
 from ..watch import assessment as assess
 from ..watch.models import WatchStatus
 from ..watch.operations import WatchError, may_manage, record_meeting
@@ -39,8 +40,9 @@ def entry_json(entry, meetings: bool = False) -> dict:
 
 def meeting_json(m) -> dict:
     return {"id": m.id, "met_at": iso(m.met_at), "met_by": m.met_by.value, "method": m.method.value,
-            "place": m.place, "observed": m.observed, "flags": list(m.flags or []), "due_at": iso(m.due_at),
-            "on_time": m.on_time, "recorded_by": m.recorded_by.username if m.recorded_by else None}
+            "place": m.place, "observed": mask_numbers(m.observed), "flags": list(m.flags or []),
+            "due_at": iso(m.due_at), "on_time": m.on_time,
+            "recorded_by": m.recorded_by.username if m.recorded_by else None}
 
 
 def _int_arg(args, name: str, fields: dict) -> int | None:

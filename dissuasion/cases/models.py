@@ -107,7 +107,7 @@ class EarlyWarning(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
     #: A hand entry: who reported it and how to reach them (bank branch and teller, caller number).
-    reported_by: Mapped[str] = mapped_column(Text, default="")
+    reported_by: Mapped[str] = mapped_column(FreeText, default="")  # who called it in: often with their number
     #: 退回: the center marked it 非本辖区 (not this county's); it then has no case. Cleared by undoing.
     returned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     returned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -7,13 +7,14 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import ForeignKey, Index, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.dbtypes import Json, UTCDateTime, enum_column
 from ..core.enums import LabelledEnum
 from ..core.timeutil import local, now
 from ..extensions import db
+from ..privacy.freetext import FreeText
 
 if TYPE_CHECKING:
     from ..auth.models import User
@@ -110,7 +111,7 @@ class WatchEntry(db.Model):
     next_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: The case the person was put on the list from (the case page's action), if any.
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(FreeText, default="")  # numbers typed in: stored encrypted, shown masked
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -159,7 +160,7 @@ class WatchMeeting(db.Model):
     met_by: Mapped[MetBy] = mapped_column(enum_column(MetBy))
     method: Mapped[MeetingMethod] = mapped_column(enum_column(MeetingMethod))
     place: Mapped[str] = mapped_column(String(200), default="")
-    observed: Mapped[str] = mapped_column(Text, default="")
+    observed: Mapped[str] = mapped_column(FreeText, default="")  # a 换号 meeting notes the new number here
     #: MeetingFlag keys.
     flags: Mapped[list] = mapped_column(Json, default=list)
     #: The meeting it answered was due by this time; held on time when met_at ≤ due_at.

@@ -18,6 +18,7 @@ from ..core.timeutil import from_local, local, now
 from ..directory.models import Community, Precinct
 from ..extensions import db
 from ..notifications.operations import lead_ids, notify_once
+from ..privacy.freetext import has_numbers, mask_numbers
 from ..privacy.pii import blind_index, id_problem, normalize_id, normalize_phone, person_match_key, phone_valid
 from .models import (
     DEFAULT_INTERVAL_DAYS,
@@ -324,11 +325,20 @@ def end_entry(entry: WatchEntry, by: User, reason: str = "") -> None:
 
 
 def reveal_number(entry: WatchEntry, field: str, by: User) -> str:
-    """The watched person's full ID or phone number; the look is audited like a case's."""
+    """The watched person's full ID or phone number, or ("notes") the numbers typed into the entry's note and its
+    meetings; the look is audited like a case's."""
+    if field == "notes":
+        record("reveal_notes", "watch_entry", entry.id, user=by, person=entry.person_id)
+        return ""
     value = entry.person.id_number if field == "id" else entry.person.phone
     record("reveal_id" if field == "id" else "reveal_phone", "watch_entry", entry.id, user=by,
            person=entry.person_id)
     return value or ""
+
+
+def notes_hidden(entry: WatchEntry) -> bool:
+    """Whether the entry's note or a meeting's notes hold a number (shown masked until revealed)."""
+    return any(has_numbers(text) for text in (entry.note, *(m.observed for m in entry.meetings)) if text)
 
 
 #: The 台账's columns: one row per person on the list.
@@ -346,7 +356,7 @@ def register_row(n: int, entry: WatchEntry, at: dt.datetime) -> list:
             entry.cadre_name, entry.cadre_phone, entry.interval_days, entry.starts_on.isoformat(),
             entry.ends_on.isoformat() if entry.ends_on else "", entry.status.label,
             local(last.met_at).replace(tzinfo=None) if last else None, last.method.label if last else "",
-            "；".join(x for x in (flags, last.observed if last else "") if x),
+            "；".join(x for x in (flags, mask_numbers(last.observed) if last else "") if x),
             local(entry.next_due_at).replace(tzinfo=None) if entry.next_due_at else None,
             "是" if entry.is_overdue(at) else "否"]
 

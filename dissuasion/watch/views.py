@@ -34,6 +34,7 @@ from .operations import (
     export_register,
     find_or_create_person,
     may_manage,
+    notes_hidden,
     record_meeting,
     reveal_number,
     update_entry,
@@ -192,7 +193,7 @@ def _render_entry(entry, meeting_form: MeetingForm | None = None, status: int = 
                            edit_form=edit_form or (_edit_form(entry) if may_edit else None), may_edit=may_edit,
                            may_meet=_may_meet(entry), may_end=entry.is_active and may_manage(
                                current_user, entry.precinct_id), revealed=revealed or {}, at=now(),
-                           form_error=form_error), status, NO_STORE
+                           form_error=form_error, notes_hidden=notes_hidden(entry)), status, NO_STORE
 
 
 @bp.get("/<int:entry_id>")
@@ -278,7 +279,7 @@ def end(entry_id: int):
 def reveal(entry_id: int, field: str):
     """显示完整号码 on an entry; the look is audited."""
     entry = entry_or_404(current_user, entry_id)
-    if field not in ("id", "phone"):
+    if field not in ("id", "phone", "notes"):
         abort(404)
     number = reveal_number(entry, field, current_user)
     db.session.commit()
