@@ -147,3 +147,21 @@ def test_an_account_without_a_password_is_enabled_by_giving_it_one(app, make_use
     admin_client.post(f"/admin/users/{officer.id}/password", data={"password": "a-new-initial-password"})
     db.session.expire_all()
     assert db.session.get(User, officer.id).active
+
+
+def test_a_new_account_form_says_every_problem_at_once_in_chinese(app, make_user, make_precinct):
+    make_precinct("PCS01")
+    admin_client, _admin = _admin_client(app, make_user)
+    page = admin_client.post("/admin/users", data={"username": "bad user!!", "role": "officer", "precinct": "",
+                                                   "password": "12345", "display_name": ""}).get_data(as_text=True)
+    assert "不能有空格或其他符号" in page and "请选择派出所" in page and "密码至少需要" in page
+    assert "--precinct" not in page
+    assert db.session.scalar(db.select(User).filter_by(username="bad user!!")) is None
+
+
+def test_a_chinese_user_name_is_accepted(app, make_user, make_precinct):
+    make_precinct("PCS01")
+    admin_client, _admin = _admin_client(app, make_user)
+    admin_client.post("/admin/users", data={"username": "张三", "role": "officer", "precinct": "PCS01",
+                                            "password": "a-long-initial-pass-2026", "display_name": ""})
+    assert db.session.scalar(db.select(User).filter_by(username="张三")) is not None

@@ -32,6 +32,19 @@ def test_the_holder_adds_a_follow_up_in_local_time(client, auth, make_user, make
     assert "上门看看" in page and "已安排回访" in page
 
 
+def test_a_follow_up_decades_ahead_is_refused_as_a_mistyped_year(client, auth, make_user, make_case):
+    me = make_user("officer", precinct="PCS01")
+    case = make_case(assignee=me)
+    auth.login(me)
+    far = client.post(f"/cases/{case.id}/followups", data={"due_at": "2099-01-01T09:00", "method": "visit",
+                                                           "version": case.version})
+    assert far.status_code == 400 and "请检查年份" in far.get_data(as_text=True)
+    assert db.session.scalar(db.select(FollowUp).filter_by(kind=FollowUpKind.MANUAL)) is None
+    soon = client.post(f"/cases/{case.id}/followups", data={
+        "due_at": local_text(now() + dt.timedelta(days=60)), "method": "visit", "version": case.version})
+    assert soon.status_code == 302
+
+
 def test_a_follow_up_in_the_past_or_without_a_method_is_refused(client, auth, make_user, make_case):
     me = make_user("officer", precinct="PCS01")
     case = make_case(assignee=me)

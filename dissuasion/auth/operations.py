@@ -1,4 +1,6 @@
 """Creating users, checking passwords, ending sessions. Operations flush and log; they never commit."""
+import re
+
 from flask_babel import gettext as _
 
 from ..core.auditlog import record
@@ -12,7 +14,32 @@ from .passwords import hash_password, password_problem
 
 
 class UserError(ValueError):
-    """A user could not be created or changed; the message says why, in Chinese."""
+    """A user could not be created or changed; the message says why, in Chinese (`fields`: every problem found, by
+    the form field it belongs to)."""
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None):
+        super().__init__(message)
+        self.fields = fields or {}
+
+
+#: A user name: letters (Chinese too), digits and _ . - @, no spaces; people type it at every login.
+USERNAME = re.compile(r"^[\w.@-]{2,64}$")
+
+
+def account_problems(username: str, role: Role, password: str | None, precinct: Precinct | None) -> dict[str, str]:
+    """Every reason a new account cannot be made as given, by field: all at once, so a form says them together."""
+    problems = {}
+    if not username:
+        problems["username"] = _("用户名不能为空。")
+    elif not USERNAME.match(username):
+        problems["username"] = _("用户名只能由 2 到 64 个字母、数字、汉字或 _ . - @ 组成，不能有空格或其他符号。")
+    elif db.session.scalar(db.select(User).filter_by(username=username)):
+        problems["username"] = _("用户名 %(name)s 已存在。", name=username)
+    if role in (Role.LEAD, Role.OFFICER) and precinct is None:
+        problems["precinct"] = _("所领导和民警必须属于一个派出所：请选择派出所。")
+    if password is not None and (problem := password_problem(password, username)):
+        problems["password"] = problem
+    return problems
 
 
 def create_user(username: str, role: Role, password: str | None, precinct: Precinct | None = None,
@@ -20,16 +47,10 @@ def create_user(username: str, role: Role, password: str | None, precinct: Preci
                 by: User | None = None) -> User:
     """Create an account; leads and officers need a precinct, center staff and admins have none."""
     username = username.strip()
-    if not username:
-        raise UserError(_("用户名不能为空。"))
-    if db.session.scalar(db.select(User).filter_by(username=username)):
-        raise UserError(_("用户名 %(name)s 已存在。", name=username))
-    if role in (Role.LEAD, Role.OFFICER) and precinct is None:
-        raise UserError(_("所领导和民警必须属于一个派出所：请选择派出所（命令行用 --precinct 派出所代码）。"))
     if role in (Role.CENTER, Role.ADMIN):
         precinct = None
-    if password is not None and (problem := password_problem(password, username)):
-        raise UserError(problem)
+    if problems := account_problems(username, role, password, precinct):
+        raise UserError(next(iter(problems.values())), problems)
     user = User(username=username, role=role, precinct=precinct, display_name=display_name, active=active,
                 password_hash=hash_password(password) if password else None,
                 must_change_password=must_change_password)

@@ -13,7 +13,7 @@ from ..extensions import db
 from .forms import EditUserForm, SetPasswordForm, UserForm
 from .login import clear_throttle, throttled_addresses, unlock_account
 from .models import User
-from .operations import UserError, create_user, set_password, update_user
+from .operations import UserError, account_problems, create_user, set_password, update_user
 from .token_views import tokens_of_user
 
 bp = Blueprint("users", __name__, url_prefix="/admin/users")
@@ -30,14 +30,24 @@ def index():
     """List users; create one."""
     form = UserForm()
     form.precinct.choices = _precinct_choices()
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if form.is_submitted() and not valid and not form.csrf_token.errors and form.role.data in {r.value for r in Role}:
+        # what the form's own checks did not already say, said with it (a bad name, a short password, no precinct)
+        precinct = db.session.scalar(db.select(Precinct).filter_by(code=form.precinct.data)) \
+            if form.precinct.data else None
+        for name, message in account_problems((form.username.data or "").strip(), Role(form.role.data),
+                                              form.password.data or None, precinct).items():
+            if not form[name].errors:
+                form[name].errors.append(message)
+    if valid:
         precinct = db.session.scalar(db.select(Precinct).filter_by(code=form.precinct.data)) \
             if form.precinct.data else None
         try:
             create_user(form.username.data, Role(form.role.data), form.password.data, precinct=precinct,
                         display_name=form.display_name.data or "", must_change_password=True, by=current_user)
         except UserError as exc:
-            form.username.errors.append(str(exc))
+            for name, message in (exc.fields or {"username": str(exc)}).items():
+                form[name].errors.append(message)
         else:
             db.session.commit()
             flash(_("已创建用户 %(name)s；首次登录时需修改密码。", name=form.username.data), "success")

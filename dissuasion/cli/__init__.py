@@ -56,7 +56,8 @@ def users_create(name: str, role: str, precinct_code: str | None, password_stdin
         create_user(name, Role(role), None if service else _read_password(password_stdin), precinct=precinct,
                     display_name="服务账号（接口）" if service else "", must_change_password=not (no_change or service))
     except UserError as exc:
-        raise click.ClickException(str(exc)) from exc
+        hint = "（用 --precinct 派出所代码 指定）" if "precinct" in exc.fields else ""
+        raise click.ClickException(str(exc) + hint) from exc
     db.session.commit()
     if service:
         click.echo(f"已创建服务账号 {name}（{Role(role).label}）：不能登录网页，"

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from ..auth.models import User
 
 MAX_NOTE = 500
+#: A follow-up further ahead than this is a typed year gone wrong (2099), not a plan: refused with the date to check.
+MAX_AHEAD_DAYS = 180
 
 
 def _check(case: Case, due_at: dt.datetime, by: User, version) -> None:
@@ -34,6 +36,9 @@ def _check(case: Case, due_at: dt.datetime, by: User, version) -> None:
         raise LifecycleError(_("任务状态为“%(s)s”，不能再安排回访。", s=case.status.label))
     if due_at < now():
         raise LifecycleError(_("回访时间不能早于现在。"))
+    if due_at > now() + dt.timedelta(days=MAX_AHEAD_DAYS):
+        raise LifecycleError(_("回访时间不能晚于 %(n)d 天以后（%(d)s）：请检查年份和月份。", n=MAX_AHEAD_DAYS,
+                               d=fmt_time(due_at)))
 
 
 def add_followup(case: Case, due_at: dt.datetime, method: Method, note: str, by: User, version=None) -> FollowUp:
