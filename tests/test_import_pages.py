@@ -138,6 +138,15 @@ def test_the_preview_lists_the_rows_that_will_be_refused_before_routing_notes(cl
     assert "另有 51 条问题未列出" in page
 
 
+def test_the_preview_shows_the_first_problems_and_folds_the_rest(client, center):
+    """A phone reaches 确认导入 without scrolling past 200 problems: 30 are listed, the rest behind 显示其余."""
+    rows = [person(n, 所属派出所="城北派出所") for n in range(1, 51)]
+    page = _upload(client, push_csv(rows)).get_data(as_text=True)
+    shown, folded = page.split('class="more-problems"')
+    assert shown.split('class="problems"')[1].count("<tr>") == 31  # the header row and 30 problems
+    assert "显示其余 20 条" in folded and folded.count("不在派出所目录中") == 20
+
+
 def test_an_imported_case_shows_its_creation_by_the_push_on_its_timeline(client, center):
     _import(client, push_csv([person(1)]))
     case = db.session.scalar(db.select(Case))
