@@ -167,6 +167,23 @@ def test_a_row_naming_an_unknown_precinct_about_a_person_whose_case_is_routed_sa
     assert "并入该所的任务" in note["message"] and "待分派队列" not in note["message"]
 
 
+def test_a_cell_longer_than_its_field_is_kept_cut_and_said(directory):
+    summary = import_file("long.csv", pf.csv_bytes([pf.row(1, 备注="长" * 30_000, 姓名="名" * 120)]))
+    db.session.commit()
+    cut = {e["column"]: e["message"] for e in summary.errors if e["code"] == "cut"}
+    assert set(cut) == {"备注", "姓名"} and "只保存了前 1000 个字" in cut["备注"]
+    assert len(db.session.scalar(db.select(EarlyWarning)).notes) == 1000
+
+
+def test_one_id_with_two_names_is_one_person_and_the_later_row_says_so(directory):
+    rows = [pf.row(1, 姓名="谢玲"), pf.row(2, 姓名="冯凤玉", 身份证号=pf.id_number(1))]
+    summary = import_file("two-names.csv", pf.csv_bytes(rows))
+    db.session.commit()
+    assert _count(Person) == 1
+    [note] = [e for e in summary.errors if e["code"] == "same_id_other_name"]
+    assert note["row"] == 3 and "第 2 行是“谢玲”" in note["message"]
+
+
 def test_cells_are_normalised(directory):
     import_file("push.csv", pf.csv_bytes([MESSY[-1]]))
     db.session.commit()

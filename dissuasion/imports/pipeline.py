@@ -176,6 +176,7 @@ def judge(filename: str, digest: str, table: Table, progress: Progress = None) -
     analysis = Analysis(filename=filename, sha256=digest, header=header, header_row=table.first_row + header.index,
                         results=results, kind=table.kind, sheet=table.sheet if table.kind in ("xlsx", "xls") else "")
     _mark_duplicates(analysis)
+    _same_id_other_name(analysis.results)
     route_rows(Router.load(), analysis.results)
     for result, extra in maybe_shifted:
         if result.problems and result.verdict != DUPLICATE:  # its cells say wrong things (a word for an amount,
@@ -304,6 +305,20 @@ def _mark_duplicates(analysis: Analysis) -> None:
                                   other=_someone_else(earlier.name, r.name))]
         else:
             first[r.warning_no] = r
+
+
+def _same_id_other_name(results: list[RowResult]) -> None:
+    """Rows with one valid ID number and different names are one person (SPEC: the ID identifies); the name of the
+    later row would replace the earlier one without a word, so the later row says which row and name it differs
+    from."""
+    first: dict[str, RowResult] = {}
+    for r in results:
+        if r.verdict in (REJECTED, DUPLICATE) or not r.id_valid or not r.name:
+            continue
+        earlier = first.setdefault(r.id_number, r)
+        if earlier is not r and earlier.name != r.name:
+            r.problems.append(Problem("name", "same_id_other_name", r.name, "note", earlier.row_number,
+                                      other=earlier.name))
 
 
 def _someone_else(name: str | None, this: str) -> str:

@@ -49,6 +49,9 @@ MESSAGES = {
                              "请把该列设为文本格式后重新填写。",
     DataFlag.PHONE: NUMBER_PROBLEMS[DataFlag.PHONE] + "，已导入，请核实。",
     "precinct": "派出所“{value}”不在派出所目录中，已放入中心待分派队列。",
+    "cut": "这一格超过 {value} 个字，只保存了前 {value} 个字；完整内容请查看原文件。",
+    "same_id_other_name": "身份证号与第 {first} 行相同，但姓名不同（第 {first} 行是“{other}”）："
+                          "已按身份证号视为同一人，请核实身份证号或姓名是否填错。",
     "precinct_joined": "派出所“{value}”不在派出所目录中；此人的另一条预警写明了{joined}，这条预警已并入该所的任务，"
                        "无需中心分派。如派出所写错，请核实。",
     "precinct_blank": "未填所属派出所和社区，已放入中心待分派队列，由中心民警分派。",
@@ -246,9 +249,15 @@ class RowChecker:
             setattr(r, name, _join(cells_, parts)[:1000 if name == "notes" else 500])
         if others:
             r.notes = "；".join([r.notes, *others] if r.notes else others)[:1000]
+        for field_, limit in _KEPT:  # a cell longer than its field keeps its start: said, not done quietly
+            if len(getattr(r, field_)) >= limit:
+                r.note(field_, "cut", str(limit))
         _judge(r, tier)
         return r
 
+
+#: How much of a cell each text field keeps (_name, _reason, _address, _notes): a longer cell is cut there, with a note.
+_KEPT = (("name", 64), ("reason", 500), ("registered_address", 500), ("current_address", 500), ("notes", 1000))
 
 #: A cell that does not read as what its column holds (a time, an amount): noted as such.
 _UNREADABLE = object()
