@@ -59,6 +59,8 @@ def test_cli_api_page_and_xlsx_give_the_same_numbers(known_week, runner, client,
         for row in metric_rows(cli):
             expected = tuple(None if v is None else float(v) for v in (row.current, row.previous))
             assert cells[row.label] == expected, row.key
+        title = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]["A1"].value
+        assert title == f"{WEEK} {known_week['c1'].precinct.name}"  # the precinct as people name it, not PCS01
 
 
 def test_a_lead_reads_only_their_own_precinct(known_week, client, auth, make_user, make_precinct):

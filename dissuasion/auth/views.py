@@ -27,7 +27,7 @@ def _refusal(status: policy.LoginStatus) -> tuple[str, int]:
     if status == policy.LoginStatus.LOCKED:
         return _("连续登录失败次数过多，账号已暂时锁定，请 %(m)d 分钟后再试，或请管理员重设密码。",
                  m=policy.LOCK_FOR.seconds // 60), 200
-    return _("用户名或密码错误。"), 200
+    return _("用户名或密码错误（已停用的账号也不能登录，如有疑问请联系系统管理员）。"), 200
 
 
 @bp.route("/login", methods=["GET", "POST"])

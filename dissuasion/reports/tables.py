@@ -6,8 +6,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from ..core.enums import FraudType, Method, Outcome, Tier, WarningSource
+from ..directory.models import Precinct
+from ..extensions import db
 from .prevention import prevention_sheets
 
 PCT, MINUTES, MONEY, COUNT = "%", "min", "yuan", ""
@@ -118,9 +121,16 @@ def precinct_sheet(report: dict, precinct) -> tuple[str, list[str], list[list]]:
     return name, header, [[r.label, r.cell(r.current), r.cell(r.previous), r.change] for r in metric_rows(report)]
 
 
+def _unit(code: str | None) -> str:
+    """Whose report: the precinct's name as people say it (its code when it has left the directory), or 全县."""
+    if code is None:
+        return str(_l("全县"))
+    return db.session.scalar(select(Precinct.name).where(Precinct.code == code)) or code
+
+
 def report_sheets(report: dict) -> list[tuple[str, list[str], list[list]]]:
     """The .xlsx of a report: the metrics with the week before and the change, then the fraud-type table."""
-    title = f"{report['week']} {report['precinct'] or str(_l('全县'))}"
+    title = f"{report['week']} {_unit(report['precinct'])}"
     header = [title, str(_l("本周")), str(_l("上周")), str(_l("变化"))]
     rows = [[r.label, r.cell(r.current), r.cell(r.previous), r.change] for r in metric_rows(report)]
     return [(str(_l("周报")), header, rows), (str(_l("诈骗类型")), [str(h) for h in FRAUD_HEADER], fraud_rows(report)),

@@ -28,7 +28,7 @@
                  data: data.outcomes_by_precinct.map(function (p) { return p.outcomes[pair[0]]; }) };
       })
     },
-    options: { indexAxis: "y", scales: { x: { stacked: true, beginAtZero: true }, y: { stacked: true } } }
+    options: { indexAxis: "y", scales: { x: { stacked: true, beginAtZero: true, ticks: { precision: 0 } }, y: { stacked: true } } }
   });
 
   var tierKeys = labels.tiers.map(function (pair) { return pair[0]; });
@@ -57,7 +57,7 @@
         { label: outcomes.defrauded, backgroundColor: "#c62828", data: types.map(function (r) { return r.defrauded; }) }
       ]
     },
-    options: { indexAxis: "y", scales: { x: { beginAtZero: true } } }
+    options: { indexAxis: "y", scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } }
   });
 
   var printButton = document.querySelector(".print-button");
