@@ -147,6 +147,14 @@ def test_the_preview_shows_the_first_problems_and_folds_the_rest(client, center)
     assert "显示其余 20 条" in folded and folded.count("不在派出所目录中") == 20
 
 
+def test_the_push_page_folds_each_group_of_problems_after_20(client, center):
+    _import(client, push_csv([person(n, 所属派出所="城北派出所") for n in range(1, 31)]))
+    push = db.session.scalar(db.select(Push))
+    page = client.get(f"/imports/{push.id}").get_data(as_text=True)
+    shown, folded = page.split('class="more-problems"')
+    assert shown.count("不在派出所目录中") == 20 and "显示其余 10 条" in folded
+
+
 def test_an_imported_case_shows_its_creation_by_the_push_on_its_timeline(client, center):
     _import(client, push_csv([person(1)]))
     case = db.session.scalar(db.select(Case))

@@ -31,6 +31,12 @@
     options: { indexAxis: "y", scales: { x: { stacked: true, beginAtZero: true, ticks: { precision: 0 } }, y: { stacked: true } } }
   });
 
+  // a long category name (English fraud types) is cut with an ellipsis instead of off the left edge of a phone
+  function shortLabel(value) {
+    var label = String(this.getLabelForValue(value));
+    return label.length > 18 ? label.slice(0, 17) + "…" : label;
+  }
+
   var tierKeys = labels.tiers.map(function (pair) { return pair[0]; });
   draw("chart-first-reach", {
     type: "bar",
@@ -57,7 +63,8 @@
         { label: outcomes.defrauded, backgroundColor: "#c62828", data: types.map(function (r) { return r.defrauded; }) }
       ]
     },
-    options: { indexAxis: "y", scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } }
+    options: { indexAxis: "y", scales: { x: { beginAtZero: true, ticks: { precision: 0 } },
+                                         y: { ticks: { callback: shortLabel } } } }
   });
 
   var printButton = document.querySelector(".print-button");
