@@ -45,7 +45,7 @@ def test_a_bad_id_check_digit_and_a_missing_tier_are_422_with_a_chinese_message_
     assert response.status_code == 422
     fields = response.json["error"]["fields"]
     assert set(fields) == {"id_number", "tier"}
-    assert "校验位不对" in fields["id_number"] and "风险等级为空" in fields["tier"]
+    assert "校验位不对" in fields["id_number"] and "请选择风险等级" in fields["tier"]
     assert "110101199003077775" not in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Case.id))) == 0
 

@@ -82,8 +82,8 @@ def test_a_person_whose_case_closed_days_ago_is_reopened_as_a_repeat(lead, clock
 @pytest.mark.parametrize(("overrides", "field", "words"), [
     ({"id_number": BAD_CHECK}, "id_number", "校验位不对"),
     ({"id_number": "110101209903077774"}, "id_number", "出生日期无效"),
-    ({"phone": "1380013800"}, "phone", "格式不对"),
-    ({"tier": ""}, "tier", "风险等级为空"),
+    ({"phone": "1380013800"}, "phone", "手机号“1380013800”格式不对"),  # said back as typed
+    ({"tier": ""}, "tier", "请选择风险等级"),
     ({"tier": "很高"}, "tier", "无法识别"),
     ({"source": "fax"}, "source", "预警来源"),
     ({"name": "", "id_number": ""}, "name", "姓名和身份证号都为空"),

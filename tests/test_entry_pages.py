@@ -46,7 +46,7 @@ def test_bad_input_is_shown_beside_its_field_and_what_was_typed_is_kept(client, 
     auth.login(lead)
     response = client.post("/warnings/new", data=FORM | {"id_number": "110101199003077775", "tier": ""})
     page = response.get_data(as_text=True)
-    assert response.status_code == 400 and "校验位不对" in page and "风险等级为空" in page
+    assert response.status_code == 400 and "校验位不对" in page and "请选择风险等级" in page
     assert 'value="13800138000"' in page and db.session.scalar(select(func.count(Case.id))) == 0
 
 

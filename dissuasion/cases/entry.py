@@ -30,7 +30,6 @@ from ..privacy.pii import (
     blind_index,
     id_problem,
     mask_id,
-    mask_phone,
     normalize_id,
     normalize_phone,
     phone_valid,
@@ -136,7 +135,8 @@ def _tier(data: Mapping, errors: dict) -> Tier | None:
     value = text_of(data, "tier")
     tier = cells.tier(value)
     if tier is None:
-        errors["tier"] = (cells.PROBLEMS["tier_value"].format(value=value[:40]) if value else cells.PROBLEMS["tier"])
+        errors["tier"] = (cells.PROBLEMS["tier_value"].format(value=value[:40]) if value
+                          else _("请选择风险等级（特高危、高、中、低）。"))
     return tier
 
 
@@ -152,7 +152,8 @@ def _id_number(data: Mapping, errors: dict) -> str:
 def _phone(data: Mapping, errors: dict) -> str:
     number = normalize_phone(cells.real(cells.text(data.get("phone"))))[:40]
     if number and not phone_valid(number):
-        errors["phone"] = NUMBER_PROBLEMS[DataFlag.PHONE].format(value=mask_phone(number)) + _(
+        # said back as typed: it is the user's own input, in the field beside it, and no working number
+        errors["phone"] = NUMBER_PROBLEMS[DataFlag.PHONE].format(value=number) + _(
             "，请核对后重新填写（手机 11 位，座机带区号）。")
     return number
 
