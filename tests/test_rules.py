@@ -100,6 +100,18 @@ def test_rules_page_says_what_to_fix(client, auth, make_user):
     assert db.session.get(RuleSetting, Tier.HIGH).contact_minutes == 120
 
 
+def test_the_rules_form_says_every_problem_at_once_beside_its_field(client, auth, make_user):
+    """-5 minutes, an escalation step nobody knows and days that are no numbers: all three are said together."""
+    auth.login(make_user("admin"))
+    response = client.post("/admin/rules/high", data=_form("high", sign_minutes="-5", escalation="飞鸽传书",
+                                                           followup_days="abc"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    for words in ("签收时限须在 1 到", "升级步骤无法识别：飞鸽传书", "回访日请填写天数", "高风险的规则未保存"):
+        assert words in page, words
+    assert db.session.get(RuleSetting, Tier.HIGH).sign_minutes != -5
+
+
 @pytest.mark.parametrize("role", ["officer", "lead", "center"])
 def test_only_admins_edit_rules(client, auth, make_user, role):
     auth.login(make_user(role))

@@ -31,7 +31,8 @@ def index():
     form = UserForm()
     form.precinct.choices = _precinct_choices()
     valid = form.validate_on_submit()
-    if form.is_submitted() and not valid and not form.csrf_token.errors and form.role.data in {r.value for r in Role}:
+    roles = {r.value for r in Role}
+    if form.is_submitted() and not valid and "csrf_token" not in form.errors and form.role.data in roles:
         # what the form's own checks did not already say, said with it (a bad name, a short password, no precinct)
         precinct = db.session.scalar(db.select(Precinct).filter_by(code=form.precinct.data)) \
             if form.precinct.data else None

@@ -12,7 +12,7 @@ from wtforms.validators import InputRequired, Optional
 from ..core.decorators import roles_required
 from ..core.enums import Method, Role, Tier
 from ..extensions import db
-from .rules import RuleError, rules_by_tier, update_rule
+from .rules import RuleError, rule_field_problems, rules_by_tier, update_rule
 
 bp = Blueprint("rules", __name__, url_prefix="/admin")
 _SEPARATORS = re.compile(r"[\s,，、;；]+")
@@ -68,18 +68,21 @@ def _steps(text: str | None, words: dict[str, str]) -> list[str]:
     return steps
 
 
-def _values(form: RuleForm) -> dict:
-    """The form as rule values; unknown words stay as they are so rule_problems can name them."""
+def _values(form: RuleForm) -> tuple[dict, dict[str, str]]:
+    """The form as rule values, and what could not be read at all (by field); unknown step words stay as they are
+    so rule_field_problems can name them, and a number the form could not read is None."""
     words = _step_words()
     days = [d for d in _SEPARATORS.split(form.followup_days.data or "") if d]
+    unread = {}
     if not all(d.isdigit() for d in days):
-        raise RuleError(_("回访日请填写天数，用顿号或逗号分开，例如：3、7。"))
+        unread["followup_days"] = _("回访日请填写天数，用顿号或逗号分开，例如：3、7。")
+        days = []
     return dict(method=Method(form.method.data), call_at_once=form.call_at_once.data,
                 sign_minutes=form.sign_minutes.data, contact_minutes=form.contact_minutes.data,
                 retry_minutes=form.retry_minutes.data, max_tries=form.max_tries.data,
                 escalation=_steps(form.escalation.data, words),
                 followup_days=[int(d) for d in days], watch_days=form.watch_days.data,
-                away_method=Method(form.away_method.data), away_relatives=form.away_relatives.data)
+                away_method=Method(form.away_method.data), away_relatives=form.away_relatives.data), unread
 
 
 @bp.route("/rules")
@@ -98,14 +101,23 @@ def save(tier: str):
         return redirect(url_for("rules.index"))
     tier = Tier(tier)
     form = RuleForm(prefix=tier.value)
-    if form.validate_on_submit():
-        try:
-            update_rule(tier, _values(form), by=current_user)
-        except RuleError as exc:
-            form.submit.errors = [str(exc)]
-        else:
-            db.session.commit()
-            flash(_("已保存%(tier)s的规则；只对之后新建的任务生效。", tier=tier.label), "success")
-            return redirect(url_for("rules.index"))
+    valid = form.validate_on_submit()
+    if form.is_submitted() and "csrf_token" not in form.errors and form.method.data in Method._value2member_map_ \
+            and form.away_method.data in Method._value2member_map_:
+        values, unread = _values(form)
+        problems = unread | rule_field_problems(values)  # every problem at once, each beside its field
+        for name, message in problems.items():
+            if not form[name].errors:
+                form[name].errors = [*form[name].errors, message]
+        if valid and not problems:
+            try:
+                update_rule(tier, values, by=current_user)
+            except RuleError as exc:
+                form.submit.errors = [str(exc)]
+            else:
+                db.session.commit()
+                flash(_("已保存%(tier)s的规则；只对之后新建的任务生效。", tier=tier.label), "success")
+                return redirect(url_for("rules.index"))
+    flash(_("%(tier)s的规则未保存：请按该部分各项旁的提示修改后再保存。", tier=tier.label), "error")
     forms = {t: (form if t == tier else _form_for(rule)) for t, rule in rules_by_tier().items()}
     return render_template("cases/rules.html", forms=forms), 400

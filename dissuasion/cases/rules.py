@@ -95,27 +95,34 @@ def plan(rule: RuleSetting, away_from_home: bool, start: dt.datetime) -> Plan:
 
 def rule_problems(values: dict) -> list[str]:
     """What is wrong with a tier's new values, each message saying what to fix; [] when they are fine."""
-    problems = []
-    sign, contact, retry = values["sign_minutes"], values["contact_minutes"], values.get("retry_minutes")
-    if not 1 <= sign <= MAX_MINUTES:
-        problems.append(_("签收时限须在 1 到 %(n)d 分钟之间。", n=MAX_MINUTES))
-    if not 1 <= contact <= MAX_MINUTES:
-        problems.append(_("首次联系时限须在 1 到 %(n)d 分钟之间。", n=MAX_MINUTES))
-    elif contact < sign:
-        problems.append(_("首次联系时限不能短于签收时限。"))
+    return list(rule_field_problems(values).values())
+
+
+def rule_field_problems(values: dict) -> dict[str, str]:
+    """rule_problems by the field each belongs to (a form shows each beside its field). A value given as None (a
+    field the form could not read as a number, which says so itself) is not judged again."""
+    problems: dict[str, str] = {}
+    sign, contact, retry = values.get("sign_minutes"), values.get("contact_minutes"), values.get("retry_minutes")
+    if sign is not None and not 1 <= sign <= MAX_MINUTES:
+        problems["sign_minutes"] = _("签收时限须在 1 到 %(n)d 分钟之间。", n=MAX_MINUTES)
+    if contact is not None and not 1 <= contact <= MAX_MINUTES:
+        problems["contact_minutes"] = _("首次联系时限须在 1 到 %(n)d 分钟之间。", n=MAX_MINUTES)
+    elif contact is not None and sign is not None and contact < sign:
+        problems["contact_minutes"] = _("首次联系时限不能短于签收时限。")
     if retry is not None and not 1 <= retry <= MAX_MINUTES:
-        problems.append(_("重拨间隔须在 1 到 %(n)d 分钟之间，或留空。", n=MAX_MINUTES))
-    if not 1 <= values["max_tries"] <= 10:
-        problems.append(_("联系次数须在 1 到 10 之间。"))
-    if bad := [s for s in values["escalation"] if s not in ESCALATION_STEPS]:
-        problems.append(_("升级步骤无法识别：%(s)s。", s="、".join(bad)))
-    days = values["followup_days"]
+        problems["retry_minutes"] = _("重拨间隔须在 1 到 %(n)d 分钟之间，或留空。", n=MAX_MINUTES)
+    if values.get("max_tries") is not None and not 1 <= values["max_tries"] <= 10:
+        problems["max_tries"] = _("联系次数须在 1 到 10 之间。")
+    if bad := [s for s in values.get("escalation", []) if s not in ESCALATION_STEPS]:
+        problems["escalation"] = _("升级步骤无法识别：%(s)s。", s="、".join(bad))
+    days = values.get("followup_days") or []
     if any(not 1 <= d <= MAX_DAYS for d in days) or days != sorted(set(days)):
-        problems.append(_("回访日须是 1 到 %(n)d 之间、从小到大且不重复的天数。", n=MAX_DAYS))
-    if not 0 <= values["watch_days"] <= MAX_DAYS:
-        problems.append(_("关注期须在 0 到 %(n)d 天之间。", n=MAX_DAYS))
-    elif days and days[-1] > values["watch_days"]:
-        problems.append(_("最后一次回访（第 %(d)d 天）不能晚于关注期。", d=days[-1]))
+        problems["followup_days"] = _("回访日须是 1 到 %(n)d 之间、从小到大且不重复的天数。", n=MAX_DAYS)
+    watch = values.get("watch_days")
+    if watch is not None and not 0 <= watch <= MAX_DAYS:
+        problems["watch_days"] = _("关注期须在 0 到 %(n)d 天之间。", n=MAX_DAYS)
+    elif watch is not None and days and days[-1] > watch:
+        problems["watch_days"] = _("最后一次回访（第 %(d)d 天）不能晚于关注期。", d=days[-1])
     return problems
 
 
