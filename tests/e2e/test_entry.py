@@ -65,5 +65,5 @@ def test_a_lead_sees_what_to_fix_on_a_phone(open_page):
     page.get_by_label("身份证号").fill("110101199003077775")
     page.get_by_role("button", name="保存预警").click()
     expect(page.locator("[data-field=id_number] .error")).to_contain_text("校验位不对")
-    expect(page.locator("[data-field=tier] .error")).to_contain_text("风险等级为空")
+    expect(page.locator("[data-field=tier] .error")).to_contain_text("请选择风险等级")
     watch.check(form_refused=True)

@@ -130,10 +130,24 @@ def test_officer_on_a_phone_works_the_first_case_to_closed(open_page):
         assert box and box["y"] + box["height"] <= PHONE["height"], (part, box)
     expect(page.locator(".reach form.call button")).to_contain_text("拨打")
 
-    # 直接办结 is behind its own button, and asks first; answering no sends nothing.
+    # 直接办结 is behind its own button. With no result chosen it asks nothing: the page says what is missing.
+    early = []
+
+    def too_early(dialog):
+        early.append(dialog.message)
+        dialog.dismiss()
+    page.on("dialog", too_early)
+    page.locator("details.more > summary", has_text="办结").click()
+    page.get_by_role("button", name="办结", exact=True).click()
+    expect(page.get_by_text("请选择处置结果")).to_be_visible()
+    watch.check(form_refused=True)
+    page.remove_listener("dialog", too_early)
+    assert early == []
+    # With a result chosen it asks first; answering no sends nothing.
     asked = []
     page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
-    page.locator("details.more > summary", has_text="办结").click()
+    if not page.get_by_label("处置结果").is_visible():
+        page.locator("details.more > summary", has_text="办结").click()
     page.get_by_label("处置结果").select_option(label="误报")
     page.get_by_role("button", name="办结", exact=True).click()
     expect(page.get_by_role("heading", level=1)).not_to_contain_text("已办结")
