@@ -351,3 +351,18 @@ def test_an_xls_sheets_extent_is_read_from_its_records_before_the_reader_builds_
     assert sheet_extents(xls_far_cell_bomb()) == [("Sheet1", 65536, 256)]
     with pytest.raises(ImportRefused, match=r"A1:IV65536（约 16,777,216 个单元格）"):
         analyse("far.xls", xls_far_cell_bomb())
+
+
+def test_a_sheet_named_with_an_entity_is_measured_as_its_own_sheet(directory):
+    """A sheet called 名单&汇总 is written 名单&amp;汇总 in the workbook: it is matched to its own part, so a huge
+    hidden sheet beside it does not refuse the list."""
+    book = openpyxl.Workbook()
+    book.active.title = "名单&汇总"
+    for line in pf.table([pf.row(n) for n in range(1, 4)]):
+        book.active.append(line)
+    hidden = book.create_sheet("底稿")
+    hidden["XFD1048576"] = 1
+    hidden.sheet_state = "hidden"
+    out = io.BytesIO()
+    book.save(out)
+    assert len(analyse("entity.xlsx", out.getvalue()).results) == 3

@@ -4,6 +4,7 @@ What a file is comes from its content, not its name: an .xlsx is a zip holding a
 .xls an OLE2 compound file, a CSV is text. A file whose content does not match its name is refused.
 Excel cells keep their types (a number typed into the ID column matters: its digits are lost).
 """
+import html
 import io
 import posixpath
 import re
@@ -143,7 +144,8 @@ def sheet_ranges(data: bytes) -> dict[str | None, tuple[str, int]]:
             rid = next((value for key, value in attrs.items() if key == b"id" or key.endswith(b":id")), b"")
             path = targets.get(rid)
             if path in names:
-                measured[path] = ranges[attrs.get(b"name", b"").decode(errors="replace")] = _range(archive, path)
+                name = html.unescape(attrs.get(b"name", b"").decode(errors="replace"))  # &amp; read as &
+                measured[path] = ranges[name] = _range(archive, path)
         for path in sorted(names - set(measured) - shared):  # parts no sheet led to here: measured all the same
             if path.endswith(".xml") and not path.startswith(("[", "docProps/", "_rels/")):
                 measured[path] = _range(archive, path)
