@@ -140,7 +140,7 @@ class CellExtent:
                 if found:  # columns A to Z are not told apart here: up to Z is 26
                     self.rows = max(self.rows, *map(int, found))
                     self.columns = max(self.columns, 26,
-                                       *map(_letters_number, _WIDE_CELL.findall(piece, start, end)))
+                                       *map(column_number, _WIDE_CELL.findall(piece, start, end)))
                 return
             self.exact = True
             self.row, self.column = self.rows, self.columns  # counting on from the farthest so far: never less
@@ -156,16 +156,13 @@ class CellExtent:
                 self.row = int(digits) if digits else self.row + 1
                 self.column = 0
                 continue
-            self.column = _letters_number(letters) if letters else self.column + 1
+            self.column = column_number(letters) if letters else self.column + 1
             self.rows = max(self.rows, int(digits) if digits else self.row)
             self.columns = max(self.columns, self.column)
 
-    def close(self) -> None:
-        """The last piece has been fed (a tag left cut at the end was never whole: the reader refuses it)."""
-        self.carry = b""
 
-
-def _letters_number(letters: bytes) -> int:
+def column_number(letters: bytes) -> int:
+    """A column's number from its letters (A is 1, XFD 16,384), in either case: the reader takes both."""
     number = 0
     for letter in letters.upper():
         number = number * 26 + letter - 64

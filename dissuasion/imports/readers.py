@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from ..core.cells import is_blank
 from ..core.csvtext import UnreadableFile, decode_text
 from ..core.csvtext import csv_rows as _csv_rows
-from .bounds import MAX_CELL_CHARS, Bounds, CellExtent, NotXls, check_cells, sheet_extents
+from .bounds import MAX_CELL_CHARS, Bounds, CellExtent, NotXls, check_cells, column_number, sheet_extents
 from .headers import find_header, missing_required
 
 
@@ -136,7 +136,8 @@ def sheet_ranges(data: bytes) -> dict[str | None, tuple[str, int]]:
             targets.setdefault(attrs.get(b"Id", b""), _part_path(attrs))
             if attrs.get(b"Type", b"").endswith(b"/sharedStrings"):
                 shared.add(_part_path(attrs))
-        for path in sorted((shared or {"xl/sharedStrings.xml"}) & names):
+        shared = (shared or {"xl/sharedStrings.xml"}) & names  # (checked as strings; not measured as a sheet below)
+        for path in sorted(shared):
             _check_shared_strings(archive, path)
         measured: dict[str, tuple[str, int]] = {}
         for tag in _SHEET.findall(archive.read("xl/workbook.xml")):
@@ -159,7 +160,7 @@ def _range(archive: zipfile.ZipFile, path: str) -> tuple[str, int]:
     rows, columns, match = _extent(archive, path)
     if match and match.group(3):  # a range (A1:P5000), not a cell (POI's A1): its columns A to Z are known
         rows = max(rows, int(match.group(4)) - int(match.group(2) or 1) + 1)
-        columns = max(columns or 1, _column_number(match.group(3)) - _column_number(match.group(1) or b"A") + 1)
+        columns = max(columns or 1, column_number(match.group(3)) - column_number(match.group(1) or b"A") + 1)
     else:
         columns = columns or 26  # as wide as Z, for all the references said
     return f"A1:{_column_letters(columns)}{rows}", max(rows, 1) * max(columns, 1)
@@ -199,7 +200,6 @@ def _extent(archive: zipfile.ZipFile, path: str) -> tuple[int, int, re.Match | N
             head = _DIMENSION_TAG.search(piece, 0, 4096)
             dimension = head and _DIMENSION_REF.search(head.group(0))
         extent.feed(piece, fresh)
-    extent.close()
     return extent.rows, (extent.columns if extent.columns > 26 else 0), dimension
 
 
@@ -238,13 +238,6 @@ def _column_letters(number: int) -> str:
         number, rest = divmod(number - 1, 26)
         letters = chr(65 + rest) + letters
     return letters
-
-
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for letter in letters.upper():
-        number = number * 26 + letter - 64
-    return number
 
 
 def _check_zip(data: bytes, max_uncompressed: int) -> None:
