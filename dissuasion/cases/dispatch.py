@@ -14,7 +14,7 @@ from ..core.enums import CaseStatus, EventKind, Role
 from ..core.i18n import say
 from ..core.signals import account_changed, account_holds
 from ..core.timeutil import now
-from ..directory.models import Community, Precinct
+from ..directory.models import Community, Precinct, place_name
 from ..extensions import db
 from ..notifications.operations import lead_ids, notify
 from .assignment import apply_plan, assignee_for, may_hold, recipients, set_due, tell_precinct
@@ -145,7 +145,7 @@ def _route(case: Case, precinct: Precinct, community: Community | None, by: User
     case.precinct, case.community, case.assignee = precinct, community, assignee_for(community)
     case.status = CaseStatus.NEW
     apply_plan(case, case.tier, case.away_from_home, rules)
-    add_event(case, EventKind.ROUTED, by, message=precinct.name + (f" · {community.name}" if community else ""),
+    add_event(case, EventKind.ROUTED, by, message=place_name(precinct, community),
               precinct=precinct.code)
     record("case_route", "case", case.id, user=by, precinct=precinct.code, **audit)
 

@@ -21,6 +21,7 @@ from ..core.bulk import bulk_insert, bulk_insert_rows, in_values, indexes_built_
 from ..core.database import serialize
 from ..core.enums import CaseStatus, DataFlag, EventKind, Tier
 from ..core.timeutil import now
+from ..directory.models import place_name
 from ..extensions import db
 from ..privacy.pii import blind_indexer, person_match_key
 from .assignment import assignee_for
@@ -329,10 +330,9 @@ def _cases(items, person_of, by, push_id, at, result) -> dict[int, int]:
         events.extend(case_events)
         result.cases_updated += 1
         result.cases_escalated += change.pop("_escalated")
-        precinct_id, assignee_id = change.pop("_precinct", case.precinct_id), change.pop("_assignee", case.assignee_id)
-        news = "assigned" if precinct_id != case.precinct_id else change.pop("_news")
-        change.pop("_news", None)
-        result.news[case.id] = (assignee_id, precinct_id, Tier(change["tier"]), news)
+        precinct_id, news = change.get("precinct_id", case.precinct_id), change.pop("_news")
+        result.news[case.id] = (change.get("assignee_id", case.assignee_id), precinct_id, Tier(change["tier"]),
+                                "assigned" if precinct_id != case.precinct_id else news)
         case_of.update({id(i): case.id for i in group})
     _apply_case_changes(changes)
     case_of.update(_insert_cases(new_groups, rules, push_id, at, result))
@@ -411,10 +411,10 @@ def _update_case(case, group, rules, by, push_id, at, reopen: bool) -> tuple[dic
         p = plan(rules[Tier(change["tier"])], away, start)
         change.update(precinct_id=precinct_id, community_id=community_id, assignee_id=assignee_id,
                       status=CaseStatus.NEW, method=p.method, away_from_home=away, sign_deadline=p.sign_deadline,
-                      contact_deadline=p.contact_deadline, due_at=p.sign_deadline,
-                      _precinct=precinct_id, _assignee=assignee_id)
-        events.append(_event(case.id, EventKind.ROUTED, actor, at, precinct=placed.precinct.code, push_id=push_id)
-                      | {"message": placed.precinct.name + (f" · {placed.community.name}" if placed.community else "")})
+                      contact_deadline=p.contact_deadline, due_at=p.sign_deadline)
+        events.append(_event(case.id, EventKind.ROUTED, actor, at,
+                             message=place_name(placed.precinct, placed.community), precinct=placed.precinct.code,
+                             push_id=push_id))
     return change, events
 
 
@@ -472,9 +472,9 @@ def _place(item) -> tuple:
     return item.precinct.id, community.id if community else None, officer.id if officer is not None else None
 
 
-def _event(case_id, kind, actor, at, from_status=None, to_status=None, **data) -> dict:
+def _event(case_id, kind, actor, at, from_status=None, to_status=None, message: str = "", **data) -> dict:
     return {"case_id": case_id, "kind": kind, "actor_id": actor, "at": at, "from_status": from_status,
-            "to_status": to_status, "message": "", "data": {k: v for k, v in data.items() if v is not None}}
+            "to_status": to_status, "message": message, "data": {k: v for k, v in data.items() if v is not None}}
 
 
 # --- warnings ------------------------------------------------------------------------------------

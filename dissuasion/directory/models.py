@@ -45,3 +45,8 @@ class Community(db.Model):
 
     def __repr__(self) -> str:
         return f"<Community {self.name} of precinct {self.precinct_id}>"
+
+
+def place_name(precinct: Precinct, community: Community | None = None) -> str:
+    """Where a case was sent, as its timeline says it: 城东派出所 · 东门社区 (the precinct alone for its pool)."""
+    return precinct.name + (f" · {community.name}" if community else "")
