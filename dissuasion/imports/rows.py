@@ -246,9 +246,9 @@ class RowChecker:
         r.away_from_home = bool(away_value)
         r.notes = memo["notes"][notes]
         for name, parts in self.joined.items():
-            setattr(r, name, _join(cells_, parts)[:1000 if name == "notes" else 500])
+            setattr(r, name, _join(cells_, parts)[:NOTES_CHARS if name == "notes" else TEXT_CHARS])
         if others:
-            r.notes = "；".join([r.notes, *others] if r.notes else others)[:1000]
+            r.notes = "；".join([r.notes, *others] if r.notes else others)[:NOTES_CHARS]
         for field_, limit in _KEPT:  # a cell longer than its field keeps its start: said, not done quietly
             if len(getattr(r, field_)) >= limit:
                 r.note(field_, "cut", str(limit))
@@ -257,7 +257,9 @@ class RowChecker:
 
 
 #: How much of a cell each text field keeps (_name, _reason, _address, _notes): a longer cell is cut there, with a note.
-_KEPT = (("name", 64), ("reason", 500), ("registered_address", 500), ("current_address", 500), ("notes", 1000))
+NAME_CHARS, TEXT_CHARS, NOTES_CHARS = 64, 500, 1000
+_KEPT = (("name", NAME_CHARS), ("reason", TEXT_CHARS), ("registered_address", TEXT_CHARS),
+         ("current_address", TEXT_CHARS), ("notes", NOTES_CHARS))
 
 #: A cell that does not read as what its column holds (a time, an amount): noted as such.
 _UNREADABLE = object()
@@ -282,7 +284,7 @@ class _Memo(dict):
 
 
 def _name(cell) -> str:
-    return cells.real(cells.name(cell), cells.NAME_PLACEHOLDERS)[:64]
+    return cells.real(cells.name(cell), cells.NAME_PLACEHOLDERS)[:NAME_CHARS]
 
 
 def _time(cell):
@@ -293,11 +295,11 @@ def _time(cell):
 
 
 def _reason(cell) -> str:
-    return cells.text(cell)[:500]
+    return cells.text(cell)[:TEXT_CHARS]
 
 
 def _address(cell) -> str:
-    return cells.real(cells.text(cell))[:500]
+    return cells.real(cells.text(cell))[:TEXT_CHARS]
 
 
 def _place(cell) -> str:
@@ -305,7 +307,7 @@ def _place(cell) -> str:
 
 
 def _notes(cell) -> str:
-    return cells.text(cell)[:1000]
+    return cells.text(cell)[:NOTES_CHARS]
 
 
 def _fallback(row: list, fallback: dict, id_cell, phone_cell) -> tuple:
