@@ -36,7 +36,7 @@ from ..privacy.pii import (
 )
 from .models import Case, EntryCounter, Person
 from .operations import Registered, WarningInput, register_warning
-from .scoping import scope_cases
+from .scoping import scope_cases, visible_case_ids
 
 if TYPE_CHECKING:
     from ..auth.models import User
@@ -248,7 +248,7 @@ def _only_here(user: User):
 
 def in_reach(user: User, case: Case) -> bool:
     """Whether the user's own lists hold this case (what an answer may name)."""
-    return db.session.scalar(scope_cases(user, select(Case.id)).where(Case.id == case.id)) is not None
+    return case.id in visible_case_ids(user, {case.id})
 
 
 def open_cases_of(user: User, id_number: str = "", phone: str = "", name: str = "", limit: int = 3) -> list[Case]:
