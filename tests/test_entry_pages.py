@@ -1,6 +1,7 @@
 """The 录入预警 page, the 退回 page and a lead's request, over HTTP (issue 21); the operations are tested in
 test_entry.py."""
 import datetime as dt
+import html
 
 import pytest
 from sqlalchemy import func, select
@@ -109,3 +110,15 @@ def test_the_center_returns_one_queued_case_from_its_page(client, auth, make_use
     response = client.post(f"/cases/{case_id}/return", data={"reason": "邻县人员"})
     assert response.headers["Location"].endswith("/warnings/returns")
     assert db.session.scalar(select(func.count(Case.id)).where(Case.id == case_id)) == 0
+
+
+def test_an_english_user_reads_the_entrys_problems_in_english(client, auth, lead):
+    auth.login(lead)
+    client.post("/lang/en")
+    response = client.post("/warnings/new", data=FORM | {"id_number": "110101199003077775", "amount_at_risk": "很多",
+                                                         "tier": "最高"})
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 400
+    assert 'ID number "1101**********7775" fails its check digit and may be mistyped; please check it' in page
+    assert 'Amount "很多" is not a valid amount' in page and 'Risk tier "最高" is not recognised' in page
+    assert "校验位不对" not in page and "不是有效金额" not in page and "无法识别" not in page

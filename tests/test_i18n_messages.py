@@ -66,3 +66,28 @@ def test_sentences_nest_and_fall_back_to_what_was_stored(app):
         assert said_text(None, "旧的记录") == "旧的记录"  # written before sentences were kept
         assert said_text({"m": "%(gone)s", "a": {}}, "存的文字") == "存的文字"  # a value missing: the stored text
         assert said_text({"m": "x", "a": {"t": {"enum": "NoSuchEnum", "value": "x"}}}, "存的") == "存的"
+
+
+def test_every_row_problem_has_english_words_with_the_same_places(app):
+    import re
+
+    from dissuasion.imports.rows import MESSAGES, said
+
+    values = {"value": "X9", "first": 7, "other": "李四", "joined": "城东派出所"}
+    with app.test_request_context():
+        for key, chinese in MESSAGES.items():
+            spec = {"k": str(key), **values}
+            with force_locale("zh_CN"):
+                assert said(spec) == chinese.format(**values)
+            with force_locale("en"):
+                english = said(spec, stored="stored")
+            assert english != "stored" and not re.search(r"[\u4e00-\u9fff]{4}", english.replace("城东派出所", "")
+                                                         .replace("李四", "")), (key, english)
+            assert set(re.findall(r"{(\w+)}", chinese)) == set(re.findall(r"{(\w+)}", gettext_of(key))), key
+
+
+def gettext_of(key) -> str:
+    from dissuasion.imports.rows import MESSAGES
+    with force_locale("en"):
+        from flask_babel import gettext
+        return gettext(MESSAGES[key])

@@ -1,6 +1,7 @@
 """The import as center staff use it: upload, preview (nothing written), commit, the push page, the error
 report, and `import-list` on the command line. Files are made here with the project's own code."""
 import csv
+import html
 import io
 import json
 import random
@@ -354,3 +355,33 @@ def test_the_preview_judges_the_file_at_a_lower_priority_and_shows_it_as_before(
     app.config["JOBS_NICE"] = 0  # off: judged in the request's own thread, as before
     _upload(client, push_csv([person(9)]))
     assert seen[2] == (True, here)
+
+
+def test_row_problems_read_in_the_users_language_and_are_stored_in_chinese(client, center):
+    client.post("/lang/en")
+    page = _upload(client, push_csv(messy_rows())).get_data(as_text=True)
+    problems = html.unescape(page.split('class="problems"')[1])
+    assert "The risk tier is empty" in problems and "fails its check digit" in problems
+    assert 'Precinct "北山派出所" is not in the precinct directory' in problems
+    assert "风险等级为空" not in problems and "校验位不对" not in problems
+    client.post("/imports/commit", data={"token": _token(page)})
+    push = db.session.scalar(db.select(Push))
+    stored = {e.code: e.message for e in push.errors}
+    assert stored["tier"].startswith("风险等级为空") and "校验位不对" in stored["id_checksum"]  # the report's words
+    english = html.unescape(client.get(f"/imports/{push.id}").get_data(as_text=True))
+    assert "The risk tier is empty" in english and 'Mobile number "*****" is not a valid number' in english
+    assert "风险等级为空" not in english
+    client.post("/lang/zh_CN")
+    chinese = client.get(f"/imports/{push.id}").get_data(as_text=True)
+    assert "风险等级为空" in chinese and "手机号“*****”格式不对" in chinese and "The risk tier" not in chinese
+
+
+def test_a_problem_stored_before_its_words_were_kept_shows_as_stored(client, center):
+    _import(client, push_csv(messy_rows()))
+    push = db.session.scalar(db.select(Push))
+    for error in push.errors:
+        error.say = None
+    db.session.commit()
+    client.post("/lang/en")
+    page = client.get(f"/imports/{push.id}").get_data(as_text=True)
+    assert "风险等级为空" in page and "The risk tier is empty" not in page

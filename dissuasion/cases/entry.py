@@ -22,6 +22,7 @@ from ..core import cells
 from ..core.auditlog import record
 from ..core.enums import CaseStatus, DataFlag, FraudType, Role, Tier, WarningSource
 from ..core.formdata import text_of
+from ..core.i18n import N_
 from ..core.timeutil import UTC, from_local, local, now
 from ..directory.models import Community, Precinct
 from ..extensions import db
@@ -50,7 +51,7 @@ UNROUTED_CODE = "ZX"
 CLOCK_SKEW = dt.timedelta(minutes=2)
 #: An entry reported longer ago than this is a typing mistake (a wrong year or month), not a call to act on now.
 OLDEST = dt.timedelta(days=30)
-FIX = "，请核对后重新填写。"
+FIX = N_("，请核对后重新填写。")
 
 
 class EntryError(ValueError):
@@ -91,15 +92,16 @@ def parse_entry(data: Mapping, by: User) -> EntryInput:
     id_number, phone = _id_number(data, errors), _phone(data, errors)
     address = cells.real(cells.text(data.get("address")))[:500]
     if not name and not id_number and "id_number" not in errors:
-        errors["name"] = cells.PROBLEMS["no_identity"]
+        errors["name"] = cells.problem("no_identity")
     if not (id_number or phone or address) and not {"id_number", "phone"} & set(errors):
-        errors["phone"] = cells.PROBLEMS["no_contact"]
+        errors["phone"] = cells.problem("no_contact")
     fraud_type, fraud_text = cells.fraud_type(data.get("fraud_type"))
     amount = None
     try:
         amount = cells.amount(data.get("amount_at_risk"))
     except ValueError:
-        errors["amount_at_risk"] = cells.PROBLEMS["amount"].format(value=text_of(data, "amount_at_risk")[:40]) + FIX
+        typed = text_of(data, "amount_at_risk")[:40]
+        errors["amount_at_risk"] = cells.problem("amount", value=typed) + _(FIX)
     away = cells.away(data.get("away_from_home"))
     if away is None:
         errors["away_from_home"] = _("是否外出务工只能填“是”或“否”。")
@@ -135,7 +137,7 @@ def _tier(data: Mapping, errors: dict) -> Tier | None:
     value = text_of(data, "tier")
     tier = cells.tier(value)
     if tier is None:
-        errors["tier"] = (cells.PROBLEMS["tier_value"].format(value=value[:40]) if value
+        errors["tier"] = (cells.problem("tier_value", value=value[:40]) if value
                           else _("请选择风险等级（特高危、高、中、低）。"))
     return tier
 
@@ -145,7 +147,7 @@ def _id_number(data: Mapping, errors: dict) -> str:
     number = normalize_id(cells.real(cells.text(data.get("id_number"))))[:40]
     if number and (flag := id_problem(number)) is not None:
         problem = NUMBER_PROBLEMS.get(flag, NUMBER_PROBLEMS[DataFlag.ID_FORMAT])
-        errors["id_number"] = problem.format(value=mask_id(number)) + FIX
+        errors["id_number"] = _(problem).format(value=mask_id(number)) + _(FIX)
     return number
 
 
@@ -153,7 +155,7 @@ def _phone(data: Mapping, errors: dict) -> str:
     number = normalize_phone(cells.real(cells.text(data.get("phone"))))[:40]
     if number and not phone_valid(number):
         # said back as typed: it is the user's own input, in the field beside it, and no working number
-        errors["phone"] = NUMBER_PROBLEMS[DataFlag.PHONE].format(value=number) + _(
+        errors["phone"] = _(NUMBER_PROBLEMS[DataFlag.PHONE]).format(value=number) + _(
             "，请核对后重新填写（手机 11 位，座机带区号）。")
     return number
 

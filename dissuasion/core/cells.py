@@ -9,17 +9,25 @@ import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from unicodedata import normalize
 
+from flask_babel import gettext
+
 from .enums import FraudType, Tier
+from .i18n import N_
 from .text import INVISIBLE, clean_text
 
 #: What is wrong with a warning's person, tier or amount, as the importer and hand entry both say it.
 PROBLEMS = {
-    "no_identity": "姓名和身份证号都为空：无法确定是谁，请至少填写其中一项。",
-    "no_contact": "没有任何联系方式：身份证号、手机号和地址都为空，请至少补充一项。",
-    "tier": "风险等级为空（可用：特高危、高、中、低，或高风险/中风险/低风险、高危/中危/低危）。",
-    "tier_value": "风险等级“{value}”无法识别（可用：特高危、高、中、低，或高风险/中风险/低风险、高危/中危/低危）。",
-    "amount": "金额“{value}”不是有效金额（应为不小于 0 的数字）",
+    "no_identity": N_("姓名和身份证号都为空：无法确定是谁，请至少填写其中一项。"),
+    "no_contact": N_("没有任何联系方式：身份证号、手机号和地址都为空，请至少补充一项。"),
+    "tier": N_("风险等级为空（可用：特高危、高、中、低，或高风险/中风险/低风险、高危/中危/低危）。"),
+    "tier_value": N_("风险等级“{value}”无法识别（可用：特高危、高、中、低，或高风险/中风险/低风险、高危/中危/低危）。"),
+    "amount": N_("金额“{value}”不是有效金额（应为不小于 0 的数字）"),
 }
+
+
+def problem(key: str, **values) -> str:
+    """A PROBLEMS sentence in the user's language, its {value} filled in."""
+    return gettext(PROBLEMS[key]).format(**values)
 
 TIERS = {
     "特高危": Tier.EXTRA_HIGH, "特高风险": Tier.EXTRA_HIGH, "特高": Tier.EXTRA_HIGH, "extra_high": Tier.EXTRA_HIGH,

@@ -19,6 +19,12 @@ from .enums import LabelledEnum
 LANGUAGES = ("zh_CN", "en")
 
 
+def N_(text: str) -> str:
+    """Marks a Chinese source string for the English catalog where it is defined (a table of messages); it is
+    translated where it is shown, with `gettext(text)`."""
+    return text
+
+
 class RequestDomain(flask_babel.Domain):
     """Flask-Babel finds the catalog again for every string it translates (context, locale, the locale's name,
     the cache): some 400 times for one worklist page, a sixth of its time. Within one request the catalog only

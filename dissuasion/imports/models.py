@@ -13,6 +13,7 @@ from ..core.enums import WarningSource
 from ..core.timeutil import now
 from ..extensions import db
 from ..privacy.pii import decrypt
+from .rows import said
 
 if TYPE_CHECKING:
     from ..auth.models import User
@@ -83,6 +84,9 @@ class PushRowError(db.Model):
     verdict: Mapped[str] = mapped_column(String(16))
     code: Mapped[str] = mapped_column(String(32))
     message: Mapped[str] = mapped_column(Text)
+    #: What writes the message again in the reader's language (imports.rows.spec: its key and values); None for a
+    #: row stored before it was kept (its Chinese message is shown).
+    say: Mapped[dict | None] = mapped_column(Json)
     #: The original cells of the row, in file order, encrypted ({"enc": …}: they hold ID and phone numbers).
     raw: Mapped[dict] = mapped_column(Json, default=dict)
 
@@ -90,6 +94,11 @@ class PushRowError(db.Model):
 
     def __repr__(self) -> str:
         return f"<PushRowError push {self.push_id} row {self.row_number} {self.code}>"
+
+    @property
+    def text(self) -> str:
+        """The message in the reader's language."""
+        return said(self.say, self.message)
 
     @property
     def cells(self) -> list[str]:

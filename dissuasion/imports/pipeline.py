@@ -55,8 +55,9 @@ from .rows import (
     column_label,
     is_not_a_record,
     is_totals,
-    message,
     pack,
+    sentence,
+    spec,
     unpack,
 )
 
@@ -97,8 +98,9 @@ class Analysis:
         out = []
         for r in self.results:
             for p in r.problems:
+                values = spec(p)
                 out.append({"row": r.row_number, "column": column_label(p, self.header.headers, self.header.columns),
-                            "code": str(p.code), "message": message(p), "verdict": p.verdict})
+                            "code": str(p.code), "message": sentence(values), "say": values, "verdict": p.verdict})
         return out
 
 
@@ -479,9 +481,10 @@ def _store_errors(push_id: int, analysis: Analysis) -> None:
             continue
         raw = {"enc": encrypt(json.dumps([_raw_text(c) for c in r.raw], ensure_ascii=False))}
         for p in r.problems:  # the row's cells are kept once, with its first problem (the report reads them there)
+            values = spec(p)
             rows.append({"push_id": push_id, "row_number": r.row_number, "verdict": p.verdict, "code": str(p.code),
                          "column": column_label(p, analysis.header.headers, analysis.header.columns)[:100],
-                         "message": message(p), "raw": raw})
+                         "message": sentence(values), "say": values, "raw": raw})
             raw = {}
     bulk_insert(PushRowError.__table__, rows)
 

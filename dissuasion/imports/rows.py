@@ -8,12 +8,14 @@ import re
 from dataclasses import dataclass, field, fields
 from operator import attrgetter, itemgetter
 
+from flask_babel import gettext
+
 from ..cases.operations import WarningInput
 from ..core import cells
 from ..core.enums import DataFlag, FraudType, Tier, WarningSource
+from ..core.i18n import N_
 from ..privacy.freetext import has_numbers
 from ..privacy.pii import (
-    NUMBER_PROBLEMS,
     as_typed,
     id_problem,
     mask_id,
@@ -26,46 +28,49 @@ from .headers import FALLBACK, FIRST_READABLE, LABELS, amounts_in_wan
 
 REJECTED, FLAGGED, UNROUTED, DUPLICATE, OK = "rejected", "flagged", "unrouted", "duplicate", "ok"
 
+#: Every row problem's sentence (Chinese source; `N_` marks it for the English catalog): `message` writes it in
+#: Chinese for storing and exporting, `said` in the reader's language from the problem's `spec`.
 MESSAGES = {
-    "no_warning_id": "预警编号为空：每条预警需要中心下发的编号，请补上后重新导入。",
-    "warning_id_lost_digits": "预警编号“{value}”在 Excel 中被存成了数字，超过 15 位的部分已丢失，不同的预警会变成"
-                              "同一个编号：本行未导入。请把该列设为文本格式，从中心的原始名单重新导出后再导入。",
+    "no_warning_id": N_("预警编号为空：每条预警需要中心下发的编号，请补上后重新导入。"),
+    "warning_id_lost_digits": N_("预警编号“{value}”在 Excel 中被存成了数字，超过 15 位的部分已丢失，不同的预警会变成"
+                                 "同一个编号：本行未导入。请把该列设为文本格式，从中心的原始名单重新导出后再导入。"),
     "no_identity": cells.PROBLEMS["no_identity"],
     "no_contact": cells.PROBLEMS["no_contact"],
     "tier": cells.PROBLEMS["tier"],
     "tier_value": cells.PROBLEMS["tier_value"],
-    "duplicate": "预警编号 {value} 已经导入过，本行跳过。",
-    "duplicate_in_file": "预警编号 {value} 在本文件第 {first} 行已出现，本行跳过。",
-    "duplicate_other": "预警编号 {value} 已经导入过，但那一条是另一个人（{other}）：本行跳过。请核对这一列是不是中心"
-                       "下发的预警编号（而不是序号）；若是中心的编号重复，请联系中心更正。",
-    "duplicate_in_file_other": "预警编号 {value} 在本文件第 {first} 行已用于另一个人（{other}）：本行跳过。请核对这一列"
-                               "是不是中心下发的预警编号（而不是序号）。",
-    DataFlag.ID_LENGTH: NUMBER_PROBLEMS[DataFlag.ID_LENGTH] + "，已导入，请核实。",
-    DataFlag.ID_CHECKSUM: NUMBER_PROBLEMS[DataFlag.ID_CHECKSUM] + "（若末尾是 000，多半是 Excel 把它存成了数字），"
-                                                              "已导入，请核实。",
-    DataFlag.ID_FORMAT: NUMBER_PROBLEMS[DataFlag.ID_FORMAT] + "，已导入，请核实。",
-    DataFlag.ID_BIRTH_DATE: NUMBER_PROBLEMS[DataFlag.ID_BIRTH_DATE] + "，已导入，请核实。",
-    DataFlag.ID_LOST_DIGITS: "身份证号在 Excel 中被存成了数字，末尾几位已丢失（现为“{value}”），已导入但无法用于匹配；"
-                             "请把该列设为文本格式后重新填写。",
-    DataFlag.PHONE: NUMBER_PROBLEMS[DataFlag.PHONE] + "，已导入，请核实。",
-    "precinct": "派出所“{value}”不在派出所目录中，已放入中心待分派队列。",
-    "cut": "这一格超过 {value} 个字，只保存了前 {value} 个字；完整内容请查看原文件。",
-    "same_id_other_name": "身份证号与第 {first} 行相同，但姓名不同（第 {first} 行是“{other}”）："
-                          "已按身份证号视为同一人，请核实身份证号或姓名是否填错。",
-    "precinct_joined": "派出所“{value}”不在派出所目录中；此人的另一条预警写明了{joined}，这条预警已并入该所的任务，"
-                       "无需中心分派。如派出所写错，请核实。",
-    "precinct_blank": "未填所属派出所和社区，已放入中心待分派队列，由中心民警分派。",
-    "precinct_blank_joined": "未填所属派出所和社区；此人的另一条预警写明了{joined}，这条预警已并入该所的任务。",
-    "community_only_joined": "未填派出所，社区“{value}”不在派出所目录中；此人的另一条预警写明了{joined}，"
-                             "这条预警已并入该所的任务，无需中心分派。",
-    "community_only": "未填派出所，社区“{value}”不在派出所目录中（或几个派出所都有同名社区），已放入中心待分派队列。",
-    "community": "社区“{value}”不在该派出所的目录中，已分到派出所待分配。",
-    "shifted": "本行比表头多出 {value} 格内容，各列已错位（常见原因：某格里有英文逗号却没有加引号）。本行未导入："
-               "请把那一格的逗号改成中文逗号或给该格加上引号，然后重新导入。",
-    "warning_id_long": "预警编号“{value}”超过 64 个字符，不像中心的预警编号：本行未导入，请核对后重新导入。",
-    "pushed_at": "推送时间“{value}”无法识别，已按导入时间记录。",
-    "amount": cells.PROBLEMS["amount"] + "，已忽略。",
-    "away": "是否外出务工“{value}”无法识别（应为 是/否），已按“否”处理。",
+    "duplicate": N_("预警编号 {value} 已经导入过，本行跳过。"),
+    "duplicate_in_file": N_("预警编号 {value} 在本文件第 {first} 行已出现，本行跳过。"),
+    "duplicate_other": N_("预警编号 {value} 已经导入过，但那一条是另一个人（{other}）：本行跳过。请核对这一列是不是"
+                          "中心下发的预警编号（而不是序号）；若是中心的编号重复，请联系中心更正。"),
+    "duplicate_in_file_other": N_("预警编号 {value} 在本文件第 {first} 行已用于另一个人（{other}）：本行跳过。请核对"
+                                  "这一列是不是中心下发的预警编号（而不是序号）。"),
+    DataFlag.ID_LENGTH: N_("身份证号“{value}”位数不对（应为 18 位），已导入，请核实。"),
+    DataFlag.ID_CHECKSUM: N_("身份证号“{value}”校验位不对，可能抄错（若末尾是 000，多半是 Excel 把它存成了数字），"
+                             "已导入，请核实。"),
+    DataFlag.ID_FORMAT: N_("身份证号“{value}”含有非法字符，已导入，请核实。"),
+    DataFlag.ID_BIRTH_DATE: N_("身份证号“{value}”中的出生日期无效，已导入，请核实。"),
+    DataFlag.ID_LOST_DIGITS: N_("身份证号在 Excel 中被存成了数字，末尾几位已丢失（现为“{value}”），已导入但无法用于"
+                                "匹配；请把该列设为文本格式后重新填写。"),
+    DataFlag.PHONE: N_("手机号“{value}”格式不对，已导入，请核实。"),
+    "precinct": N_("派出所“{value}”不在派出所目录中，已放入中心待分派队列。"),
+    "cut": N_("这一格超过 {value} 个字，只保存了前 {value} 个字；完整内容请查看原文件。"),
+    "same_id_other_name": N_("身份证号与第 {first} 行相同，但姓名不同（第 {first} 行是“{other}”）："
+                             "已按身份证号视为同一人，请核实身份证号或姓名是否填错。"),
+    "precinct_joined": N_("派出所“{value}”不在派出所目录中；此人的另一条预警写明了{joined}，这条预警已并入该所的任务，"
+                          "无需中心分派。如派出所写错，请核实。"),
+    "precinct_blank": N_("未填所属派出所和社区，已放入中心待分派队列，由中心民警分派。"),
+    "precinct_blank_joined": N_("未填所属派出所和社区；此人的另一条预警写明了{joined}，这条预警已并入该所的任务。"),
+    "community_only_joined": N_("未填派出所，社区“{value}”不在派出所目录中；此人的另一条预警写明了{joined}，"
+                                "这条预警已并入该所的任务，无需中心分派。"),
+    "community_only": N_("未填派出所，社区“{value}”不在派出所目录中（或几个派出所都有同名社区），已放入中心待分派"
+                         "队列。"),
+    "community": N_("社区“{value}”不在该派出所的目录中，已分到派出所待分配。"),
+    "shifted": N_("本行比表头多出 {value} 格内容，各列已错位（常见原因：某格里有英文逗号却没有加引号）。本行未导入："
+                  "请把那一格的逗号改成中文逗号或给该格加上引号，然后重新导入。"),
+    "warning_id_long": N_("预警编号“{value}”超过 64 个字符，不像中心的预警编号：本行未导入，请核对后重新导入。"),
+    "pushed_at": N_("推送时间“{value}”无法识别，已按导入时间记录。"),
+    "amount": N_("金额“{value}”不是有效金额（应为不小于 0 的数字），已忽略。"),
+    "away": N_("是否外出务工“{value}”无法识别（应为 是/否），已按“否”处理。"),
 }
 
 
@@ -455,8 +460,9 @@ def _judge(r: RowResult, tier_cell) -> None:
         r.verdict = FLAGGED
 
 
-def message(problem: Problem) -> str:
-    """The Chinese sentence that tells staff what is wrong and what to do."""
+def spec(problem: Problem) -> dict:
+    """What `said` needs to write a problem's sentence again, in any language: its message key and values (an ID or
+    phone number masked, as in the stored sentence). Stored beside the sentence (PushRowError.say)."""
     key = problem.code
     if key == "tier" and problem.value:
         key = "tier_value"
@@ -471,7 +477,36 @@ def message(problem: Problem) -> str:
         value = mask_id(value)
     elif problem.field == "phone":
         value = mask_phone(value)
-    return MESSAGES[key].format(value=value, first=problem.first_row, other=problem.other, joined=problem.joined)
+    return {"k": str(key), "value": value, "first": problem.first_row, "other": problem.other,
+            "joined": problem.joined}
+
+
+def message(problem: Problem) -> str:
+    """The Chinese sentence that tells staff what is wrong and what to do (stored, exported, the API's)."""
+    return sentence(spec(problem))
+
+
+def sentence(values: dict) -> str:
+    """A problem's Chinese sentence from its `spec`."""
+    return _BY_KEY[values["k"]].format(value=values["value"], first=values["first"], other=values["other"],
+                                       joined=values["joined"])
+
+
+#: MESSAGES by the keys `spec` stores (enum keys by their value).
+_BY_KEY = {str(key): text for key, text in MESSAGES.items()}
+
+
+def said(values: dict | None, stored: str = "") -> str:
+    """A problem's sentence in the reader's language, from its `spec`; the stored sentence when there is no spec
+    (a push stored before specs were kept) or its key is no longer known."""
+    text = _BY_KEY.get(values.get("k", "")) if values else None
+    if text is None:
+        return stored
+    try:
+        return gettext(text).format(value=values.get("value", ""), first=values.get("first", 0),
+                                    other=values.get("other", ""), joined=values.get("joined", ""))
+    except (KeyError, IndexError, ValueError):  # a translation with a broken place: the stored sentence
+        return stored
 
 
 def column_label(problem: Problem, headers: list[str], columns: dict[str, int]) -> str:

@@ -21,7 +21,7 @@ from .headers import NAME_OF_LABEL
 from .models import PendingUpload, Push, PushRowError
 from .pipeline import ImportRefused, analyse, committed_message, earlier_push, sha256
 from .report import export_error_report
-from .rows import DUPLICATE, FLAGGED, REJECTED, UNROUTED
+from .rows import DUPLICATE, FLAGGED, REJECTED, UNROUTED, said
 from .tasks import queue_commit
 from .uploads import COMMIT_JOB, save_upload, upload_exists
 
@@ -51,6 +51,14 @@ PREVIEW_ROWS, PREVIEW_ERRORS = 20, 200
 def field_name(label: str) -> str:
     """A field's stored Chinese name (the column mapping) in the user's language."""
     return NAME_OF_LABEL.get(label, label)
+
+
+@bp.app_template_filter("problem_text")
+def problem_text(problem) -> str:
+    """A row problem's message in the user's language: a preview's (a dict) or a stored one (PushRowError)."""
+    if isinstance(problem, PushRowError):
+        return problem.text
+    return said(problem.get("say"), problem["message"])
 
 
 def _upload_page(form: UploadForm, refusal: str = "", status: int = 200):

@@ -18,6 +18,7 @@ from sqlalchemy import Text
 from sqlalchemy.types import TypeDecorator
 
 from ..core.enums import DataFlag
+from ..core.i18n import N_
 from ..core.text import clean_text
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -77,11 +78,11 @@ def id_problem(number: str, today: dt.date | None = None) -> DataFlag | None:
 #: What is wrong with a number, as the importer and hand entry both say it (each adds what to do next). {value} is
 #: the number masked: messages are stored and shown.
 NUMBER_PROBLEMS = {
-    DataFlag.ID_LENGTH: "身份证号“{value}”位数不对（应为 18 位）",
-    DataFlag.ID_CHECKSUM: "身份证号“{value}”校验位不对，可能抄错",
-    DataFlag.ID_FORMAT: "身份证号“{value}”含有非法字符",
-    DataFlag.ID_BIRTH_DATE: "身份证号“{value}”中的出生日期无效",
-    DataFlag.PHONE: "手机号“{value}”格式不对",
+    DataFlag.ID_LENGTH: N_("身份证号“{value}”位数不对（应为 18 位）"),
+    DataFlag.ID_CHECKSUM: N_("身份证号“{value}”校验位不对，可能抄错"),
+    DataFlag.ID_FORMAT: N_("身份证号“{value}”含有非法字符"),
+    DataFlag.ID_BIRTH_DATE: N_("身份证号“{value}”中的出生日期无效"),
+    DataFlag.PHONE: N_("手机号“{value}”格式不对"),
 }
 
 
