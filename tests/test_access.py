@@ -171,6 +171,9 @@ def test_each_role_is_allowed_or_denied_as_expected(client, auth, make_user, ids
         if role == "officer":  # a watch entry is seen by the officer responsible for it
             db.session.get(WatchEntry, ids["entry_id"]).officer_id = user.id
             db.session.commit()
+        if role == "center":  # a commit's progress is its own user's
+            db.session.get(Job, ids["job_id"]).created_by_id = user.id
+            db.session.commit()
         auth.login(user)
     for rule, (method, allowed, ok_status) in EXPECTED.items():
         if rule == "/logout" or allowed == TOKEN:

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from ..core.enums import ActivityKind, Role
 from ..core.formdata import choice
+from ..core.timeutil import typed_day
 from ..directory.models import Precinct
 from ..extensions import db
 from ..prevention.operations import PreventionError, record_activity
@@ -24,7 +25,7 @@ def _day(args, key: str, fields: dict) -> dt.date | None:
     if not text:
         return None
     try:
-        return dt.date.fromisoformat(text)
+        return typed_day(text)
     except ValueError:
         fields[key] = _("日期应为 2026-11-16 格式。")
         return None

@@ -18,7 +18,7 @@ from ..contacts.operations import log_contact
 from ..contacts.validation import InputError, parse_contact
 from ..core.database import writes_on_get
 from ..core.enums import CaseStatus, Outcome, Role, Tier
-from ..core.formdata import choice
+from ..core.formdata import choice, whole
 from ..extensions import db
 from .errors import ApiError
 from .routes import bp, json_object, request_json, respond, roles
@@ -50,8 +50,8 @@ def _filters(args) -> queries.WorklistFilter:
 @roles(*CASE_ROLES)
 def list_cases():
     """The token user's worklist, in the worklist's order: overdue first, then tier, then deadline."""
-    page = max(request.args.get("page", 1, type=int), 1)
-    per_page = min(max(request.args.get("per_page", 50, type=int), 1), MAX_PER_PAGE)
+    page = max(request.args.get("page", 1, type=whole), 1)
+    per_page = min(max(request.args.get("per_page", 50, type=whole), 1), MAX_PER_PAGE)
     pagination = values.worklist_rows(g.api_user, page=page, per_page=per_page, filters=_filters(request.args))
     return respond({"items": [listed_case_json(c) for c in pagination.items], "total": pagination.total,
                     "page": page, "per_page": per_page})

@@ -94,6 +94,6 @@ def push_job(job_id: int):
     """A push committed by a worker: queued, running (stage, rows done of total), done (SPEC's summary in
     `result`) or failed (`error`, with nothing written)."""
     job = db.session.get(Job, job_id)
-    if job is None or job.kind != COMMIT_JOB:
+    if job is None or job.kind != COMMIT_JOB or job.created_by_id != g.api_user.id:  # only the caller's own
         raise ApiError(404, _("没有这个导入任务。"))
     return respond(_job_body(job))

@@ -2,13 +2,13 @@
 and the query arguments and returns (dict, status)."""
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING
 
 from flask import g, request
 
 from ..core.database import writes_on_get
 from ..core.enums import Role
+from ..core.timeutil import typed_day
 from ..reports.operations import feedback_for_api
 from ..reports.queries import compute_report, may_read_report, report_target
 from ..reports.weeks import WeekError, days_period
@@ -56,7 +56,7 @@ def feedback(user: User, args) -> tuple[dict, int]:
     dates = {}
     for key in ("from", "to"):
         try:
-            dates[key] = dt.date.fromisoformat(args.get(key) or "")
+            dates[key] = typed_day(args.get(key) or "")
         except ValueError:
             fields[key] = "日期格式应为 2026-11-16。"
     if fields:

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from ..core.database import writes_on_get
 from ..core.enums import Role
+from ..core.formdata import whole
 from ..privacy.freetext import mask_numbers
 from ..watch import assessment as assess
 from ..watch.models import WatchStatus
@@ -49,10 +50,11 @@ def _int_arg(args, name: str, fields: dict) -> int | None:
     raw = args.get(name, "")
     if raw == "":
         return None
-    if not raw.isdigit():
+    try:
+        return whole(raw)
+    except ValueError:
         fields[name] = _("%(name)s 须为整数。", name=name)
         return None
-    return int(raw)
 
 
 @bp.get("/watch")

@@ -7,6 +7,7 @@ from wtforms import SelectChoice
 from ..core.database import writes_on_get
 from ..core.decorators import roles_required
 from ..core.enums import Role
+from ..core.formdata import whole
 from ..extensions import db
 from .forms import AuditFilterForm
 from .labels import action_label, detail_text, object_label
@@ -32,7 +33,7 @@ def _audit_filter() -> tuple[AuditFilterForm, AuditFilter]:
 def index():
     """The audit trail, newest first, narrowed by user, action, dates and result."""
     form, f = _audit_filter()
-    pagination = db.paginate(filtered(f), page=request.args.get("page", 1, type=int),
+    pagination = db.paginate(filtered(f), page=request.args.get("page", 1, type=whole),
                              per_page=current_app.config["PER_PAGE"], error_out=False)
     return render_template("audit/index.html", form=form, pagination=pagination, args=f.as_dict(),
                            action_label=action_label, object_label=object_label, detail_text=detail_text,

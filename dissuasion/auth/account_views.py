@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import db
+from ..privacy.pii import decrypt, encrypt
 from . import login as policy
 from .forms import TotpForm
 
@@ -18,11 +19,12 @@ def totp():
     user = current_user._get_current_object()
     if user.totp_secret:
         return render_template("auth/totp_self.html", on=True, obliged=user.role in policy.TOTP_ROLES)
-    secret = session.get("enrol_secret") or policy.new_totp_secret()
-    session["enrol_secret"] = secret
+    sealed = session.get("enrol_secret") or encrypt(policy.new_totp_secret())  # a cookie is signed, not encrypted
+    session["enrol_secret"] = sealed
+    secret = decrypt(sealed)
     form = TotpForm()
     if form.validate_on_submit():
-        if policy.totp_ok(secret, form.code.data):
+        if policy.totp_ok(secret, form.code.data, user):  # its step kept: the same code cannot log in afterwards
             policy.enrol_totp(user, secret)
             db.session.commit()
             session.pop("enrol_secret", None)

@@ -172,6 +172,18 @@ def check_password(username: str, password: str, ip: str) -> tuple[LoginStatus, 
     return LoginStatus.OK, user
 
 
+def second_step_status(user: User, ip: str) -> LoginStatus:
+    """Whether a code may be tried now for a login whose password was right: not while the account is locked or
+    the address throttled (both may have happened since the password step)."""
+    if ip_throttled(ip, user, user.username):
+        record("login_throttled", "user", user.id, success=False, user=user, reason="totp")
+        return LoginStatus.THROTTLED
+    if is_locked(user, user.username):
+        record("login_failed", "user", user.id, success=False, user=user, reason="locked")
+        return LoginStatus.LOCKED
+    return LoginStatus.OK
+
+
 def needs_second_factor(user: User) -> bool:
     return user.totp_secret is not None or user.role in TOTP_ROLES
 

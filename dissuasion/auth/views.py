@@ -7,6 +7,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..core.timeutil import now
 from ..core.urls import local_path
 from ..extensions import db
+from ..privacy.pii import decrypt, encrypt
 from . import login as policy
 from .forms import LoginForm, PasswordForm, TotpForm
 from .models import User
@@ -46,7 +47,8 @@ def login():
         next_url = local_path(request.args.get("next"))
         if policy.needs_second_factor(user):
             fresh_session()
-            session["pending"] = {"user": user.get_id(), "at": now().timestamp(), "next": next_url}
+            session["pending"] = {"user": user.get_id(), "at": now().timestamp(), "next": next_url,
+                                  "failures": user.failed_logins}
             return redirect(url_for("auth.totp" if user.totp_secret else "auth.totp_setup"))
         return _finish_login(user, next_url)
     return render_template("auth/login.html", form=form)
@@ -66,13 +68,17 @@ def _finish_login(user: User, next_url: str | None):
 
 
 def _pending_user() -> User | None:
-    """The user who gave the right password moments ago, if that is still recent and still valid."""
+    """The user who gave the right password moments ago, if that is still recent and still valid: no failed
+    attempt on the account since (the pending step is in the browser's cookie, which an attacker could send again
+    and again; a count that moved on ends every copy of it but the one the last answer gave)."""
     pending = session.get("pending") or {}
     if not pending or now().timestamp() - pending.get("at", 0) > PENDING_SECONDS:
         return None
     user_id, _sep, version = str(pending.get("user", "")).partition(":")
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active and str(user.session_version) == version else None
+    if user is None or not user.active or str(user.session_version) != version:
+        return None
+    return user if pending.get("failures") == user.failed_logins else None
 
 
 def _second_step(enrol: bool):
@@ -82,12 +88,19 @@ def _second_step(enrol: bool):
         session.pop("pending", None)
         flash(_("登录已过期，请重新输入用户名和密码。"), "warning")
         return redirect(url_for("auth.login"))
-    if enrol:
-        session["pending"]["secret"] = session["pending"].get("secret") or policy.new_totp_secret()
+    if enrol:  # the new secret rides in the cookie sealed: a cookie is signed, not encrypted
+        session["pending"]["secret"] = session["pending"].get("secret") or encrypt(policy.new_totp_secret())
         session.modified = True
-    secret = session["pending"]["secret"] if enrol else user.totp_secret
+    secret = decrypt(session["pending"]["secret"]) if enrol else user.totp_secret
     form = TotpForm()
     if form.validate_on_submit():
+        # the password step's limits hold here too: a locked account or a throttled address guesses no codes
+        status = policy.second_step_status(user, request.remote_addr or "")
+        if status != policy.LoginStatus.OK:
+            db.session.commit()
+            session.pop("pending", None)
+            flash(_refusal(status)[0], "error")
+            return redirect(url_for("auth.login"))
         if policy.totp_ok(secret, form.code.data, user):
             if enrol:
                 policy.enrol_totp(user, secret)
@@ -98,6 +111,8 @@ def _second_step(enrol: bool):
             session.pop("pending", None)
             flash(_refusal(policy.LoginStatus.LOCKED)[0], "error")
             return redirect(url_for("auth.login"))
+        session["pending"]["failures"] = user.failed_logins
+        session.modified = True
         form.code.errors.append(_("验证码不正确，请输入验证器应用当前显示的 6 位数字。"))
     uri = policy.totp_uri(secret, user) if enrol else None
     return render_template("auth/totp.html", form=form, enrol=enrol, secret=secret if enrol else None, uri=uri,

@@ -111,7 +111,7 @@ class EarlyWarning(db.Model):
     #: 退回: the center marked it 非本辖区 (not this county's); it then has no case. Cleared by undoing.
     returned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     returned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    return_reason: Mapped[str] = mapped_column(Text, default="")
+    return_reason: Mapped[str] = mapped_column(FreeText, default="")  # typed: numbers in it stored encrypted
 
     person: Mapped[Person] = relationship()
     case: Mapped[Case | None] = relationship(back_populates="warnings")
@@ -177,7 +177,7 @@ class Case(db.Model):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
     #: A lead asked the center to take the case back (not their precinct's); the center routes it or 退回s it.
     return_requested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    return_request_reason: Mapped[str] = mapped_column(Text, default="")
+    return_request_reason: Mapped[str] = mapped_column(FreeText, default="")  # typed, as return_reason
     #: Optimistic locking: a save from a stale page fails instead of overwriting.
     version: Mapped[int] = mapped_column(default=1)
 

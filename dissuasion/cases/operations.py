@@ -183,6 +183,6 @@ def free_texts(case: Case) -> list[str]:
     """Everything typed about a case in words: its warnings' reasons and notes, contact notes, follow-up notes, and
     the reasons on its timeline."""
     return [text for text in (*(w.reason for w in case.warnings), *(w.notes for w in case.warnings),
-                              *(w.reported_by for w in case.warnings),
+                              *(w.reported_by for w in case.warnings), case.return_request_reason,
                               *(c.note for c in case.contacts), *(f.note for f in case.followups),
                               *(e.message for e in case.events)) if text]

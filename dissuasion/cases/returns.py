@@ -20,6 +20,7 @@ from ..core.timeutil import now
 from ..extensions import db
 from ..notifications.models import Notification
 from ..notifications.operations import lead_ids, notify
+from ..privacy.freetext import mask_numbers
 from . import queries
 from .merge import reattach_warnings
 from .models import Case, CaseEvent, EarlyWarning
@@ -73,12 +74,12 @@ def return_cases(cases: list[Case], reason: str, by: User) -> int:
         db.session.execute(update(Case).where(Case.transferred_from_id == case.id).values(transferred_from_id=None))
         db.session.execute(delete(Notification).where(Notification.case_id == case.id))
         db.session.execute(delete(CaseEvent).where(CaseEvent.case_id == case.id))
-        record("warnings_return", "case", case.id, user=by, warnings=numbers, reason=reason, person=case.person_id,
-               precinct=case.precinct.code if case.precinct else None)
+        record("warnings_return", "case", case.id, user=by, warnings=numbers, reason=mask_numbers(reason),
+               person=case.person_id, precinct=case.precinct.code if case.precinct else None)
         if case.precinct_id is not None:  # a lead asked: the precinct hears the center's answer
             for user_id in {*lead_ids(case.precinct_id), *([case.assignee_id] if case.assignee_id else [])}:
                 notify(user_id, "returned", say("中心已退回（非本辖区）：%(name)s。%(reason)s",
-                                                name=case.person.name, reason=reason))
+                                                name=case.person.name, reason=mask_numbers(reason)))
         db.session.execute(delete(Case).where(Case.id == case.id))
         db.session.expunge(case)
     db.session.expire_all()  # the warnings, events and persons loaded before the Core writes above are stale
@@ -121,7 +122,8 @@ def undo_return(warning: EarlyWarning, by: User) -> Case:
     db.session.flush()
     case_id = reattach_warnings([warning], by)[0]
     case = db.session.get(Case, case_id)
-    record("warnings_return_undo", "case", case_id, user=by, warnings=[warning.warning_no], reason=reason)
+    record("warnings_return_undo", "case", case_id, user=by, warnings=[warning.warning_no],
+           reason=mask_numbers(reason))
     return case
 
 
@@ -135,7 +137,7 @@ def request_return(case: Case, reason: str, by: User) -> None:
         raise ReturnError(_("已申请退回，请等待中心处理。"))
     case.return_requested_at, case.return_request_reason = now(), reason
     add_event(case, EventKind.NOTE, by, message=say("申请退回中心：%(r)s", r=reason))
-    record("case_return_request", "case", case.id, user=by, reason=reason)
+    record("case_return_request", "case", case.id, user=by, reason=mask_numbers(reason))
     db.session.flush()
 
 

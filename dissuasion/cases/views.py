@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 from ..core.auditlog import record
 from ..core.decorators import roles_required
 from ..core.enums import CaseStatus, Method, Role, Tier, WarningSource
+from ..core.formdata import id_of, whole
 from ..directory.models import Community, Precinct
 from ..extensions import db
 from ..privacy.freetext import has_numbers
@@ -57,8 +58,7 @@ def _filters(form: FilterForm, **more) -> queries.WorklistFilter:
                                   tier=_enum_or_none(Tier, form.tier.data),
                                   method=_enum_or_none(Method, form.method.data),
                                   overdue=bool(form.overdue.data), pool=bool(form.pool.data),
-                                  community_id=int(community.data) if community and (community.data or "").isdigit()
-                                  else None,
+                                  community_id=id_of(community.data) if community else None,
                                   source=_enum_or_none(WarningSource, source.data) if source else None, **more)
 
 
@@ -79,7 +79,7 @@ def worklist():
     """The officer's home: who to reach first (overdue, then tier, then nearest deadline)."""
     form = FilterForm(request.args)
     args = {k: v for k, v in request.args.items() if k in form._fields and v}
-    pagination = queries.tasks(current_user, page=request.args.get("page", 1, type=int), filters=_filters(form),
+    pagination = queries.tasks(current_user, page=request.args.get("page", 1, type=whole), filters=_filters(form),
                                with_overdue=True)
     return render_template("cases/worklist.html", pagination=pagination, form=form, args=args,
                            overdue=pagination.overdue)
@@ -95,7 +95,7 @@ def precinct_board():
     """The lead's home: the precinct's cases by status, who is behind, and its open cases and due 回访 a page at a
     time, filtered, to sign or assign in one action."""
     filter_form, filters, args = board_filters(current_user.precinct_id)
-    page = queries.tasks(current_user, page=request.args.get("page", 1, type=int), per_page=BOARD_PAGE,
+    page = queries.tasks(current_user, page=request.args.get("page", 1, type=whole), per_page=BOARD_PAGE,
                          filters=filters)
     form = BulkAssignForm()
     form.officer.choices = _officer_choices(current_user.precinct_id)
@@ -116,7 +116,7 @@ def center_board():
     for choice in route_form.destination.choices:
         groups.setdefault(choice.optgroup, []).append(choice)
     filter_form, filters, args = board_filters()
-    page = queries.tasks(current_user, page=request.args.get("page", 1, type=int), per_page=BOARD_PAGE,
+    page = queries.tasks(current_user, page=request.args.get("page", 1, type=whole), per_page=BOARD_PAGE,
                          filters=filters)
     return render_template("cases/center_board.html", precincts=precincts, rows=rows, route_form=route_form,
                            route_groups=list(groups.items()), unrouted_total=queries.unrouted_count(current_user),
@@ -214,7 +214,7 @@ def reveal(case_id: int, field: str):
 def call(case_id: int):
     """Tap-to-call: audit the look at the number, then hand the phone's dialer the tel: link."""
     case = case_or_404(current_user, case_id)
-    relative = request.form.get("relative", type=int)
+    relative = request.form.get("relative", type=whole)
     if relative is not None:
         number = reveal_relative_number(case, relative, current_user)
     else:

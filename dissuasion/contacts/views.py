@@ -12,7 +12,7 @@ from ..cases.views import CASE_ROLES, NO_STORE, send_back
 from ..core.decorators import roles_required
 from ..core.enums import AppStatus, CaseStatus, FailureReason, FollowUpStatus, FraudType, Method, Outcome, Reached
 from ..core.filters import fmt_time
-from ..core.formdata import choice
+from ..core.formdata import choice, whole
 from ..core.timeutil import local, now
 from ..core.urls import local_path
 from ..extensions import db
@@ -35,7 +35,7 @@ def contact(case_id: int):
     """Log a contact: 再次联系 keeps the case open, 办结 closes it with the outcome; errors keep what was typed."""
     loads = (joinedload(Case.person), joinedload(Case.rule)) if request.method == "POST" else (joinedload(Case.person),)
     case = case_or_404(current_user, case_id, *loads)  # (a contact applies its tier's rule: read with the case)
-    followup = _followup(case, request.values.get("followup", type=int))
+    followup = _followup(case, request.values.get("followup", type=whole))
     values = dict(request.form) if request.method == "POST" else {
         "method": (followup or case).method.value, "contacted_at": local(now()).strftime("%Y-%m-%dT%H:%M"),
         "version": case.version}

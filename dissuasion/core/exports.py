@@ -6,6 +6,7 @@ into formulas or links; CSV cells that start with a formula character get a lead
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
@@ -75,6 +76,11 @@ def _write_cell(sheet, r: int, c: int, value, money, when) -> None:
         sheet.write_string(r, c, str(value))
 
 
+#: Characters XML 1.0 cannot hold (controls but tab and line breaks, lone surrogates, U+FFFE/FFFF): python-docx
+#: refuses them, so a text pasted with one would fail the whole download.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def write_docx(text: str) -> bytes:
     """A Word document of plain text: the first line as the centred title, each further line a paragraph, in a
     font Chinese Word installations have (宋体, set for East Asian text too). python-docx is imported here: only
@@ -89,7 +95,7 @@ def write_docx(text: str) -> bytes:
     style.font.name = "宋体"
     style.font.size = Pt(12)
     style.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = _XML_ILLEGAL.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).split("\n")
     title, body = (lines[0], lines[1:]) if lines else ("", [])
     heading = document.add_paragraph()
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER

@@ -13,6 +13,19 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 _frozen: dt.datetime | None = None
 
 
+#: The years a date someone types may name: outside them it is a typing mistake (and a date of year 1 or 9999 cannot
+#: even be moved between time zones or given its next day: a server error).
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+
+
+def typed_day(text: str) -> dt.date:
+    """A day typed as 2026-11-16, in FIRST_YEAR..LAST_YEAR; ValueError otherwise."""
+    day = dt.date.fromisoformat(text)
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValueError(text)
+    return day
+
+
 def now() -> dt.datetime:
     """The current time, timezone-aware UTC."""
     return _frozen if _frozen is not None else dt.datetime.now(UTC)

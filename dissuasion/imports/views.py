@@ -11,6 +11,7 @@ from ..core.database import writes_on_get
 from ..core.decorators import roles_required
 from ..core.enums import Role
 from ..core.exports import export_allowed
+from ..core.formdata import whole
 from ..extensions import db
 from ..jobs import progress as job_progress
 from ..jobs.models import FAILED, QUEUED, Job
@@ -146,8 +147,9 @@ def _said(result: dict) -> str:
 
 
 def _job_or_404(job_id: int) -> Job:
+    """The user's own commit (job ids are counted: another's would tell its file and outcome)."""
     job = db.session.get(Job, job_id)
-    if job is None or job.kind != COMMIT_JOB:
+    if job is None or job.kind != COMMIT_JOB or job.created_by_id != current_user.id:
         abort(404)
     return job
 
@@ -211,7 +213,7 @@ def job_status_json(job_id: int):
 def pushes():
     """Every push, newest first, with its counters."""
     pagination = db.paginate(select(Push).order_by(Push.created_at.desc(), Push.id.desc()),
-                             page=request.args.get("page", 1, type=int), per_page=current_app.config["PER_PAGE"],
+                             page=request.args.get("page", 1, type=whole), per_page=current_app.config["PER_PAGE"],
                              error_out=False)
     return render_template("imports/pushes.html", pagination=pagination, counter_labels=COUNTER_LABELS)
 

@@ -3,6 +3,7 @@ from flask import Blueprint, Flask, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..auth.session import HEADER_FIGURES, header_figure
+from ..core.formdata import id_of
 from ..extensions import db
 from . import queries
 from .operations import mark_read
@@ -23,7 +24,7 @@ def index():
 def read():
     """Mark one notification (form field `id`) or all of them read."""
     note_id = request.form.get("id", "")
-    mark_read(current_user, int(note_id) if note_id.isdigit() else None)
+    mark_read(current_user, id_of(note_id))
     db.session.commit()
     return redirect(url_for("notifications.index"))
 

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 
 from ..core.enums import ActivityCount, ActivityKind
 from ..core.formdata import choice, text_of
-from ..core.timeutil import local, now
+from ..core.timeutil import local, now, typed_day
 from ..directory.models import Community, Precinct
 
 MAX_NOTE = 2000
@@ -73,7 +73,7 @@ def parse_day(data: Mapping, errors: dict) -> dt.date | None:
         errors["held_on"] = _("请填写活动日期。")
         return None
     try:
-        day = dt.date.fromisoformat(text)
+        day = typed_day(text)
     except ValueError:
         errors["held_on"] = _("活动日期应为 2026-11-16 这样的日期。")
         return None

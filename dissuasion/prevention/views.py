@@ -11,8 +11,8 @@ from flask_login import current_user
 from ..core.database import writes_on_get
 from ..core.decorators import roles_required
 from ..core.enums import ActivityCount, ActivityKind, Role
-from ..core.formdata import choice
-from ..core.timeutil import local, now
+from ..core.formdata import choice, whole
+from ..core.timeutil import local, now, typed_day
 from ..extensions import db
 from . import queries
 from .exports import export_activities
@@ -35,7 +35,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _day(text: str | None) -> dt.date | None:
     try:
-        return dt.date.fromisoformat(text) if text else None
+        return typed_day(text) if text else None
     except ValueError:
         return None
 
@@ -43,8 +43,8 @@ def _day(text: str | None) -> dt.date | None:
 def _filters(args) -> queries.ActivityFilter:
     """The list's filters from the query string; a value that cannot be read is no filter."""
     kind = choice(args, "kind", ActivityKind, {})
-    precinct_id = args.get("precinct", type=int) if current_user.role == Role.CENTER else None
-    return queries.ActivityFilter(kind=kind, precinct_id=precinct_id, community_id=args.get("community", type=int),
+    precinct_id = args.get("precinct", type=whole) if current_user.role == Role.CENTER else None
+    return queries.ActivityFilter(kind=kind, precinct_id=precinct_id, community_id=args.get("community", type=whole),
                                   first=_day(args.get("from")), last=_day(args.get("to")))
 
 
@@ -59,7 +59,8 @@ def _communities():
 def index():
     """The precinct's publicity work, newest first, with filters, the export and the APP registration progress."""
     args = {k: v for k, v in request.args.items() if k in ("kind", "precinct", "community", "from", "to") and v}
-    pagination = queries.activity_page(current_user, _filters(request.args), page=request.args.get("page", 1, type=int))
+    page = request.args.get("page", 1, type=whole)
+    pagination = queries.activity_page(current_user, _filters(request.args), page=page)
     return render_template("prevention/index.html", pagination=pagination, args=args, kinds=ActivityKind,
                            communities=_communities(), counts=ActivityCount, may_record=may_record(current_user),
                            may_edit=may_edit, precincts=queries.all_precincts() if current_user.role == Role.CENTER
@@ -140,7 +141,7 @@ def targets():
     """The admin sets each community's APP registration target; the page shows progress against each."""
     errors: dict[str, str] = {}
     if request.method == "POST":
-        community = db.session.get(queries.Community, request.form.get("community", type=int) or 0)
+        community = db.session.get(queries.Community, request.form.get("community", type=whole) or 0)
         if community is None:
             errors["community"] = _("请选择社区。")
         target = whole_number({"target": request.form.get("target", "")}, _Target, errors)

@@ -16,6 +16,7 @@ from ..core.enums import CaseStatus, Method, Outcome, Reached, Role, WarningSour
 from ..core.timeutil import local, now
 from ..directory.models import Precinct
 from ..extensions import db
+from ..privacy.freetext import mask_numbers
 from .metrics import Scope, compute_metrics, outcome_of_case
 from .models import WeeklyReport
 from .prevention import prevention_section
@@ -123,7 +124,7 @@ def feedback_rows(period: Period, user: User | None = None) -> list[dict]:
             continue  # no case and not sent back: cannot happen, but a row without either says nothing
         rows.append({"warning_id": no, "source": WarningSource(source),
                      "status": RETURNED if returned_at is not None else CaseStatus(status),
-                     "return_reason": return_reason or None,
+                     "return_reason": mask_numbers(return_reason) or None,
                      "precinct": code, "precinct_name": name or "", "assignee": display or username,
                      "signed_at": signed, "first_contact_at": first, "method": method and Method(method),
                      "reached": reached and Reached(reached), "outcome": outcome and Outcome(outcome),

@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from ..core.decorators import roles_required
 from ..core.enums import Role
-from ..core.timeutil import local, now
+from ..core.timeutil import local, now, typed_day
 from ..extensions import db
 from .operations import export_summary
 from .queries import may_read_report, precinct_by_code, reportable_precincts
@@ -42,7 +42,7 @@ def _target(source) -> tuple[dt.date, dt.date, object]:
     first, last = _spans()["last_week"]
     if source.get("from") or source.get("to"):
         try:
-            first, last = dt.date.fromisoformat(source.get("from", "")), dt.date.fromisoformat(source.get("to", ""))
+            first, last = typed_day(source.get("from", "")), typed_day(source.get("to", ""))
         except ValueError:
             flash(_("请填写开始和结束日期（如 2026-11-16）。"), "error")
         else:

@@ -12,7 +12,7 @@ from ..core.database import writes_on_get
 from ..core.decorators import roles_required
 from ..core.enums import FraudType, Outcome, Role, Tier
 from ..core.exports import export_allowed
-from ..core.timeutil import now
+from ..core.timeutil import now, typed_day
 from ..extensions import db
 from .metrics import Scope, outcomes_by_precinct
 from .models import WeeklyReport
@@ -129,8 +129,7 @@ def snapshot(report_id: int):
 def feedback_export():
     """Feedback to the center for a period (Asia/Shanghai days, both included) as .xlsx, audited."""
     try:
-        period = days_period(dt.date.fromisoformat(request.args.get("from", "")),
-                             dt.date.fromisoformat(request.args.get("to", "")))
+        period = days_period(typed_day(request.args.get("from", "")), typed_day(request.args.get("to", "")))
     except (ValueError, WeekError):
         flash(_("请填写开始和结束日期（结束不早于开始）。"), "error")
         return redirect(url_for("reports.weekly"))

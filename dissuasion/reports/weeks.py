@@ -5,7 +5,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from ..core.timeutil import SHANGHAI, UTC, now
+from ..core.timeutil import FIRST_YEAR, LAST_YEAR, SHANGHAI, UTC, now
 
 WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
 
@@ -28,6 +28,8 @@ def week_period(week: str) -> Period:
     match = WEEK_RE.match(week or "")
     if not match:
         raise WeekError(f"周次格式应为 2026-W47：{week!r}")
+    if not FIRST_YEAR <= int(match[1]) <= LAST_YEAR:
+        raise WeekError(f"没有这一周：{week}（年份应在 {FIRST_YEAR} 至 {LAST_YEAR} 之间）")
     try:
         monday = dt.date.fromisocalendar(int(match[1]), int(match[2]), 1)
     except ValueError as exc:

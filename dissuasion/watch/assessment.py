@@ -37,7 +37,7 @@ from ..cases.models import Case, EarlyWarning
 from ..contacts.models import Contact
 from ..core.auditlog import record
 from ..core.enums import CaseStatus, FollowUpKind, FollowUpStatus, Method, Outcome, Reached, Role, Tier
-from ..core.timeutil import from_local, local, now
+from ..core.timeutil import FIRST_YEAR, LAST_YEAR, from_local, local, now
 from ..directory.models import Community, Precinct
 from ..extensions import db
 from ..followups.models import FollowUp
@@ -118,6 +118,8 @@ def month_period(month: str | None) -> Month:
     if not match or not 1 <= int(match[2]) <= 12:
         raise MonthError(str(_l("月份格式应为 2026-11。")))
     year, mon = int(match[1]), int(match[2])
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise MonthError(str(_l("月份应在 %(first)d 年至 %(last)d 年之间。", first=FIRST_YEAR, last=LAST_YEAR)))
     start = dt.date(year, mon, 1)
     end = dt.date(year + (mon == 12), mon % 12 + 1, 1)
     return Month(month, from_local(dt.datetime.combine(start, dt.time())),

@@ -321,7 +321,7 @@ def end_entry(entry: WatchEntry, by: User, reason: str = "") -> None:
     entry.ended_at = now()
     entry.next_due_at = None
     db.session.flush()
-    record("watch_end", "watch_entry", entry.id, user=by, reason=reason.strip())
+    record("watch_end", "watch_entry", entry.id, user=by, reason=mask_numbers(reason.strip()))
 
 
 def reveal_number(entry: WatchEntry, field: str, by: User) -> str:

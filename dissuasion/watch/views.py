@@ -18,6 +18,7 @@ from ..core.database import writes_on_get
 from ..core.decorators import roles_required
 from ..core.enums import Role
 from ..core.exports import write_xlsx
+from ..core.formdata import id_of, whole
 from ..core.timeutil import from_local, local, now
 from ..core.urls import local_path
 from ..directory.models import Precinct
@@ -49,10 +50,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _int(value) -> int | None:
-    return int(value) if value and str(value).isdigit() else None
-
-
 def _precincts() -> list[Precinct]:
     """The precincts this user may pick: the center all active ones, a lead or officer their own."""
     if current_user.role == Role.CENTER:
@@ -65,7 +62,7 @@ def _register_filter() -> tuple[RegisterFilterForm, RegisterFilter, dict]:
     precincts = _precincts()
     form.precinct.choices = (ANY if current_user.role == Role.CENTER else []) + [(str(p.id), p.name)
                                                                                 for p in precincts]
-    chosen = _int(form.precinct.data) if current_user.role == Role.CENTER else current_user.precinct_id
+    chosen = id_of(form.precinct.data) if current_user.role == Role.CENTER else current_user.precinct_id
     communities = [c for p in precincts if chosen in (None, p.id) for c in p.communities]
     form.community.choices = ANY + [(str(c.id), c.name if chosen else f"{c.precinct.name} · {c.name}")
                                     for c in communities]
@@ -75,7 +72,7 @@ def _register_filter() -> tuple[RegisterFilterForm, RegisterFilter, dict]:
     status = form.status.data if "status" in request.args else WatchStatus.ACTIVE.value
     form.status.data = status
     f = RegisterFilter(precinct_id=chosen if current_user.role == Role.CENTER else None,
-                       community_id=_int(form.community.data), kind_id=_int(form.kind.data),
+                       community_id=id_of(form.community.data), kind_id=id_of(form.kind.data),
                        status=WatchStatus(status) if status in WatchStatus._value2member_map_ else None,
                        overdue=bool(form.overdue.data))
     args = {k: v for k, v in request.args.items() if k in form._fields and v}
@@ -129,8 +126,8 @@ def new():
             person = find_or_create_person(form.name.data, form.id_number.data, form.phone.data,
                                            current_user)
             entry = create_entry(person, EntryInput(
-                kind_id=_int(form.kind.data), precinct_id=_int(form.precinct.data) or current_user.precinct_id,
-                officer_id=_int(form.officer.data), community_id=_int(form.community.data),
+                kind_id=id_of(form.kind.data), precinct_id=id_of(form.precinct.data) or current_user.precinct_id,
+                officer_id=id_of(form.officer.data), community_id=id_of(form.community.data),
                 cadre_name=form.cadre_name.data or "", cadre_phone=form.cadre_phone.data or "",
                 interval_days=form.interval_days.data, starts_on=form.starts_on.data, ends_on=form.ends_on.data,
                 note=form.note.data or ""), current_user)
@@ -240,7 +237,7 @@ def edit(entry_id: int):
         return _render_entry(entry, status=400, edit_form=form)
     try:
         update_entry(entry, EntryInput(kind_id=entry.kind_id, precinct_id=entry.precinct_id,
-                                       officer_id=_int(form.officer.data), community_id=_int(form.community.data),
+                                       officer_id=id_of(form.officer.data), community_id=id_of(form.community.data),
                                        cadre_name=form.cadre_name.data or "", cadre_phone=form.cadre_phone.data or "",
                                        interval_days=form.interval_days.data, ends_on=form.ends_on.data),
                      current_user)
@@ -347,7 +344,7 @@ def settings():
                 add_kind(kind_form.name.data, current_user)
                 message = _("已新增关注类别。")
             elif request.form.get("action") == "toggle":
-                kind = db.session.get(WatchKind, request.form.get("kind", type=int)) or abort(404)
+                kind = db.session.get(WatchKind, request.form.get("kind", type=whole)) or abort(404)
                 kind.active = not kind.active
                 message = _("已更新关注类别。")
             else:
