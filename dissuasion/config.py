@@ -16,6 +16,10 @@ DEFAULTS = {
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "MAX_CONTENT_LENGTH": 50 * 1024 * 1024,
     "IMPORT_MAX_ROWS": 200_000,
+    # The county's name (清河县): a precinct written with a county's name before its own (临河县公安局城东派出所) is
+    # routed only when that county is this one. Unset, and with a directory of short names, such a row is routed
+    # by the precinct's own name, with a note to check the county (directory/routing.py).
+    "COUNTY_NAME": "",
     "IMPORT_MAX_UNCOMPRESSED": 500 * 1024 * 1024,
     # 2: a big file's rows are judged by this process and a forked child together (imports/pipeline.judge); 1: here.
     "IMPORT_JUDGE_PROCESSES": 1,
@@ -124,6 +128,8 @@ def load(app, test_config=None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.instance_path)
     else:
         app.config.update(test_config)
+    if os.environ.get("COUNTY_NAME", "").strip():
+        app.config["COUNTY_NAME"] = os.environ["COUNTY_NAME"].strip()
     if os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes"):
         app.config["SESSION_COOKIE_SECURE"] = True
     if os.environ.get("TRUSTED_PROXIES", "").isdigit():  # how many reverse proxies stand in front (nginx: 1)

@@ -38,6 +38,7 @@ class MergeResult:
 
     warning_ids: list[int | None] = field(default_factory=list)
     case_ids: list[int | None] = field(default_factory=list)
+    person_ids: list[int | None] = field(default_factory=list)
     duplicates: list[bool] = field(default_factory=list)
     persons_created: int = 0
     cases_created: int = 0
@@ -45,6 +46,8 @@ class MergeResult:
     cases_escalated: int = 0
     #: case id -> (assignee id, precinct id, tier, kind of news) for notifications
     news: dict[int, tuple] = field(default_factory=dict)
+    #: person id -> the name they had, for a stored person these rows gave another name (same valid ID)
+    renamed: dict[int, str] = field(default_factory=dict)
 
 
 def stored_warning_names(numbers: list[str]) -> dict[str, str]:
@@ -100,11 +103,12 @@ def merge_warnings(items: list, by=None, push_id: int | None = None, checked: bo
             _stage_done("warnings", len(fresh), progress)
         _expire_changed(set(case_of.values()), set(person_of.values()))
     else:
-        case_of, warning_ids = {}, {}
+        person_of, case_of, warning_ids = {}, {}, {}
     for item, duplicate in zip(items, result.duplicates, strict=True):
         key = id(item)
         result.warning_ids.append(None if duplicate else warning_ids.get(key))
         result.case_ids.append(None if duplicate else case_of.get(key))
+        result.person_ids.append(None if duplicate else person_of.get(key))
     return result
 
 
@@ -188,7 +192,7 @@ def _persons(items: list, result: MergeResult, may_update: Callable[[int], bool]
         db.session.execute(update(Person.__table__).where(Person.__table__.c.id == bindparam("pid")).values(
             match_key=bindparam("key"), id_number=bindparam("number"), id_valid=True, id_index=bindparam("index"),
             updated_at=now()), upgrades)
-    _refresh_known_persons(stale)
+    result.renamed = _refresh_known_persons(stale)
     return {id(i): known[key_of[id(i)]] for i in items}
 
 
@@ -283,13 +287,16 @@ def _same_person_stored(items: list, key_of: dict, indexes: _Indexes, known: dic
     return list(upgrades.values())
 
 
-def _refresh_known_persons(persons: list[tuple[int, dict]]) -> None:
+def _refresh_known_persons(persons: list[tuple[int, dict]]) -> dict[int, str]:
     """Newer details (person id, the columns from their rows) replace older ones; a valid number is never replaced
-    by an invalid one."""
+    by an invalid one. Returns {person id: former name} for those whose name changed."""
     if not persons:
-        return
-    current = {p.id: p for p in db.session.execute(select(Person.id, Person.id_valid, Person.phone_valid).where(
+        return {}
+    current = {p.id: p for p in db.session.execute(select(Person.id, Person.name, Person.id_valid,
+                                                          Person.phone_valid).where(
         in_values(Person.id, [pid for pid, _values in persons]))).all()}
+    renamed = {pid: current[pid].name for pid, values in persons
+               if values["name"] and current[pid].name and values["name"] != current[pid].name}
     updates = []
     for pid, values in persons:
         values = dict(values)
@@ -307,6 +314,7 @@ def _refresh_known_persons(persons: list[tuple[int, dict]]) -> None:
         stmt = update(Person.__table__).where(Person.__table__.c.id == bindparam("pid")).values(
             {k: bindparam(k) for k in shape if k != "pid"} | {"updated_at": now()})
         db.session.execute(stmt, rows)
+    return renamed
 
 
 # --- cases ---------------------------------------------------------------------------------------

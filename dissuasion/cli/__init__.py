@@ -19,7 +19,7 @@ from ..core.timeutil import local, now
 from ..directory.models import Precinct
 from ..directory.operations import DirectoryError, load_directory
 from ..extensions import db
-from ..imports.models import COUNTERS
+from ..imports.models import COUNTERS, Push
 from ..imports.pipeline import ImportRefused, ImportSummary, import_file
 from ..privacy.pii import PIIKeyError
 from .demodata import load_demo
@@ -346,9 +346,11 @@ def import_list(path: str, as_json: bool) -> None:
         summary = import_file(Path(path).name, Path(path).read_bytes())
         db.session.commit()
         code = 0
+        push = db.session.get(Push, summary.push_id) if summary.push_id and summary.status == "committed" else None
+        ignored = push.unknown_headers() if push is not None else []
     except ImportRefused as exc:
         db.session.rollback()
-        summary, code = ImportSummary(status="refused", message=str(exc)), 1
+        summary, code, ignored = ImportSummary(status="refused", message=str(exc)), 1, []
     except BaseException:
         db.session.rollback()
         raise
@@ -358,6 +360,8 @@ def import_list(path: str, as_json: bool) -> None:
         click.echo(json.dumps({k: data[k] for k in ("status", "message", *COUNTERS, "errors")}, ensure_ascii=False))
     else:
         click.echo(summary.message, err=code != 0)
+        if ignored:  # the web preview lists them as 未识别，忽略
+            click.echo(f"  未识别的列（其中的内容没有导入）：{'、'.join(ignored)}")
         for error in summary.errors[:CLI_ERRORS_SHOWN]:
             click.echo(f"  第 {error['row']} 行 {error['column']}：{error['message']}")
         if len(summary.errors) > CLI_ERRORS_SHOWN:

@@ -2,10 +2,14 @@
 queue routes cases by it.
 
 Centers write the same place in several ways: 城东派出所, 城东所, 清河县公安局城东派出所; 东门社区, 东门社区居委会.
-A name is looked up as written first, then in its short forms; a short form two places share routes nowhere."""
+A name is looked up as written first, then in its short forms; a short form two places share routes nowhere.
+A county's name before a precinct's own (清河县公安局城东派出所) must be this county's: the one configured
+(COUNTY_NAME) or the one the directory's own full names give. When neither tells, the precinct's own name routes
+the row, and `prefix_of` lets the importer say which county name it passed over."""
 import re
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -22,16 +26,20 @@ class Router:
     communities: dict[tuple[int, str], Community]
     #: Community names that exist in one precinct only: enough to route a row that names no precinct.
     unique_communities: dict[str, Community]
+    #: This county's names as they stand before a precinct's (清河县, 清河); None when nothing tells them.
+    home: frozenset[str] | None = None
 
     @classmethod
     def load(cls) -> "Router":
         precincts, communities, by_name = {}, {}, {}
         short: dict[str, set] = {}
+        home = set(_county_names(current_app.config.get("COUNTY_NAME", "")))
         for p in db.session.scalars(select(Precinct).where(Precinct.active.is_(True)).options(
                 selectinload(Precinct.communities).selectinload(Community.officer))):
             name = name_key(p.name)
             precincts[name] = precincts[name_key(p.code)] = p
             bare = _BUREAU.sub("", name)  # a directory that keeps the full name: 清河县公安局城东派出所
+            home.update(_county_names(_county_of(name[:len(name) - len(bare)])))
             for alias in {bare, *_precinct_short_forms(bare)} - {name}:
                 short.setdefault(alias, set()).add(p)
             in_precinct: dict[str, set] = {}
@@ -48,16 +56,32 @@ class Router:
             if len(found) == 1:
                 precincts.setdefault(alias, found.pop())
         unique = {name: cs[0] for name, cs in by_name.items() if len(cs) == 1}
-        return cls(precincts, communities, unique)
+        return cls(precincts, communities, unique, frozenset(home) if home else None)
 
     def precinct(self, text: str) -> Precinct | None:
         key = name_key(text)
         found = self.precincts.get(key)
-        if found is None and (bare := _BUREAU.sub("", key)) != key:
-            found = self.precincts.get(bare)
-        if found is None:  # 清河县城东派出所: a county's or city's name before the precinct's own
-            found = next((p for m in _COUNTY.finditer(key[:12]) if (p := self.precincts.get(key[m.end():]))), None)
+        if found is None:
+            county, found = self._after_county(key)
+            if found is not None and self.home is not None and county and not _is_home(county, self.home):
+                return None  # another county's 城东派出所
         return found
+
+    def prefix_of(self, text: str) -> tuple[str, Precinct | None]:
+        """For a precinct written after a county's name (临河县公安局城东派出所) that is not the directory's own name:
+        that county's name and the directory's precinct the rest names; ("", None) for any other text."""
+        key = name_key(text)
+        if key in self.precincts:
+            return "", None
+        return self._after_county(key)
+
+    def _after_county(self, key: str) -> tuple[str, Precinct | None]:
+        if (bare := _BUREAU.sub("", key)) != key and (found := self.precincts.get(bare)):
+            return _county_of(key[:len(key) - len(bare)]), found
+        for m in _COUNTY.finditer(key[:12]):  # 清河县城东派出所: a county's or city's name before the precinct's own
+            if found := self.precincts.get(key[m.end():]):
+                return _county_of(key[:m.end()]), found
+        return "", None
 
     def community(self, precinct: Precinct, text: str) -> Community | None:
         key = name_key(text)
@@ -82,8 +106,30 @@ class Router:
 _BUREAU = re.compile(r"^.*(?:公安局|分局)")
 #: Where a county's, city's or district's name may end before a precinct's own: 清河县城东派出所.
 _COUNTY = re.compile(r"[县市区旗]")
+#: What follows a county's name in a bureau's: 清河县公安局, 清河公安分局, 清河分局.
+_BUREAU_END = re.compile(r"(?:公安局|公安分局|分局|公安)$")
 _COMMITTEE = re.compile(r"(?:居民委员会|居委会)$")
 _VILLAGE_COMMITTEE = re.compile(r"村(?:民委员会|委会)$")
+
+
+def _county_of(prefix: str) -> str:
+    """The county's name in what stands before a precinct's own name (清河县公安局 -> 清河县); '' when it names no
+    place (公安局, 县公安局)."""
+    county = _BUREAU_END.sub("", prefix)
+    return "" if len(county) <= 1 else county
+
+
+def _is_home(county: str, home: frozenset[str]) -> bool:
+    """清河县 or 清河 is this county; so is 某某市清河县 (a city's name before it)."""
+    return county in home or any(county.endswith(name) for name in home if name[-1] in "县市区旗")
+
+
+def _county_names(name: str) -> list[str]:
+    """A county's name as it may be written before a precinct's: 清河县 and 清河."""
+    key = name_key(name or "")
+    if not key:
+        return []
+    return [key, key[:-1]] if key[-1] in "县市区旗" and len(key) > 2 else [key]
 
 
 def _precinct_short_forms(key: str) -> list[str]:

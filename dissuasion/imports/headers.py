@@ -18,14 +18,16 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "sex": ("性别", "sex"),
     "id_number": ("身份证号", "公民身份号码", "证件号码", "身份证号码", "身份证", "公民身份证号", "公民身份证号码",
                   "居民身份证号码", "身份证件号码", "证件号", "id_number"),
-    "phone": ("手机号", "联系电话", "手机号码", "手机", "电话", "电话号码", "联系手机", "移动电话", "phone"),
+    "phone": ("手机号", "联系电话", "手机号码", "手机", "电话", "电话号码", "联系手机", "移动电话", "联系方式",
+              "phone"),
     "tier": ("风险等级", "风险级别", "预警等级", "预警级别", "tier"),
     "reason": ("预警原因", "预警来源", "reason"),
-    "fraud_type": ("疑似诈骗类型", "涉诈类型", "诈骗类型", "诈骗类别", "涉诈类别", "fraud_type"),
+    "fraud_type": ("疑似诈骗类型", "涉诈类型", "诈骗类型", "诈骗类别", "涉诈类别", "预警类型", "fraud_type"),
     "amount_at_risk": ("拟转账金额(元)", "拟转账金额", "涉案金额", "预警金额", "amount_at_risk"),
     "registered_address": ("户籍地址", "户籍地", "户籍所在地", "户口所在地", "registered_address"),
     "current_address": ("现住址", "居住地", "居住地址", "现居住地址", "现居住地", "现住地址", "current_address"),
-    "precinct": ("所属派出所", "辖区派出所", "派出所", "派出所名称", "管辖派出所", "责任派出所", "precinct"),
+    "precinct": ("所属派出所", "辖区派出所", "派出所", "派出所名称", "管辖派出所", "责任派出所", "责任单位",
+                 "管辖单位", "precinct"),
     "community": ("所属社区", "社区(村)", "社区", "村(社区)", "社区/村", "所属村(社区)", "所属社区(村)", "村居",
                   "所属村居", "community"),
     "away_from_home": ("是否外出务工", "外出务工", "away_from_home"),
@@ -60,9 +62,10 @@ _DECORATION = re.compile(r"^[*＊※]+|[*＊※]+$|\((?:必填|必填项|选填|
 #: in 万元: that column is not in yuan, and taking it as 拟转账金额 would make 5 (万元) five yuan.
 _HINT = re.compile(r"\((?![^)]*万)[^()]*\)$")
 
-#: Aliases that also name other things: a serial-number column is often headed 编号, and 联系电话 may be a landline
-#: beside the mobile. Where a file has another column for the same field, that one is taken.
-WEAK_ALIASES = {"编号", "联系电话"}
+#: Aliases that also name other things: a serial-number column is often headed 编号, 联系电话 or 联系方式 may be a
+#: landline beside the mobile, 预警类型 may be the kind of alert rather than of fraud, 责任单位 a unit above the
+#: precinct. Where a file has another column for the same field, that one is taken.
+WEAK_ALIASES = {"编号", "联系电话", "联系方式", "预警类型", "责任单位", "管辖单位"}
 
 #: Text fields a file may give in two columns (预警原因 and 预警来源 side by side): each further column is read too and
 #: joined to the first, each part with its header, instead of being left unread.

@@ -419,6 +419,7 @@ def write(analysis: Analysis, by=None, source: WarningSource = WarningSource.PUS
         progress("write", 0, len(accepted))
     merged = merge_warnings(accepted, by=by, push_id=push.id, checked=True, progress=progress)
     _settle_unrouted(accepted, merged.case_ids)
+    _note_where_they_went(accepted, merged)
     counts = analysis.counts() | {"persons_created": merged.persons_created, "cases_created": merged.cases_created,
                                   "cases_updated": merged.cases_updated, "cases_escalated": merged.cases_escalated}
     for name, value in counts.items():
@@ -450,6 +451,21 @@ def _settle_unrouted(rows: list[RowResult], case_ids: list[int | None]) -> None:
             for problem in r.problems:
                 if problem.verdict == UNROUTED:
                     problem.joined = routed[case_id]
+
+
+def _note_where_they_went(rows: list[RowResult], merged) -> None:
+    """What the merge did that a row does not say: its warning joined its person's case in another precinct than
+    the row names (one open case a person: SPEC), or its person, known by the same valid ID, was stored under
+    another name and now has this row's."""
+    names = None
+    for r, case_id, person_id in zip(rows, merged.case_ids, merged.person_ids, strict=True):
+        if person_id in merged.renamed and r.name and r.name != merged.renamed[person_id]:
+            r.problems.append(Problem("name", "renamed", r.name, "note", other=merged.renamed[person_id]))
+        news = merged.news.get(case_id)
+        if r.precinct is not None and news is not None and news[1] not in (None, r.precinct.id):
+            if names is None:
+                names = dict(db.session.execute(select(Precinct.id, Precinct.name)).all())
+            r.problems.append(Problem("precinct", "case_elsewhere", r.precinct_text, "note", other=names[news[1]]))
 
 
 def _column_map(header) -> dict[str, str]:

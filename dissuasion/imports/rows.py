@@ -53,6 +53,19 @@ MESSAGES = {
                                 "匹配；请把该列设为文本格式后重新填写。"),
     DataFlag.PHONE: N_("手机号“{value}”格式不对，已导入，请核实。"),
     "precinct": N_("派出所“{value}”不在派出所目录中，已放入中心待分派队列。"),
+    "id_old": N_("身份证号“{value}”是 15 位的一代身份证号，已导入，请核实并尽量换成 18 位的号码。"),
+    # the same problems on a row rejected for another reason: nothing of it was imported
+    "id_length_rejected": N_("身份证号“{value}”位数不对（应为 18 位），请一并改正。"),
+    "id_checksum_rejected": N_("身份证号“{value}”校验位不对，可能抄错（若末尾是 000，多半是 Excel 把它存成了数字），"
+                               "请一并核实。"),
+    "id_format_rejected": N_("身份证号“{value}”含有非法字符，请一并改正。"),
+    "id_birth_date_rejected": N_("身份证号“{value}”中的出生日期无效，请一并核实。"),
+    "id_lost_digits_rejected": N_("身份证号在 Excel 中被存成了数字，末尾几位已丢失（现为“{value}”）：请把该列设为文本"
+                                  "格式后重新填写。"),
+    "phone_rejected": N_("手机号“{value}”格式不对，请一并核实。"),
+    "pushed_at_rejected": N_("推送时间“{value}”无法识别，请一并改正。"),
+    "away_rejected": N_("是否外出务工“{value}”无法识别（应为 是/否），请一并改正。"),
+    "cut_rejected": N_("这一格超过 {value} 个字，重新导入时只会保存前 {value} 个字。"),
     "cut": N_("这一格超过 {value} 个字，只保存了前 {value} 个字；完整内容请查看原文件。"),
     "same_id_other_name": N_("身份证号与第 {first} 行相同，但姓名不同（第 {first} 行是“{other}”）："
                              "已按身份证号视为同一人，请核实身份证号或姓名是否填错。"),
@@ -62,6 +75,16 @@ MESSAGES = {
     "precinct_blank_joined": N_("未填所属派出所和社区；此人的另一条预警写明了{joined}，这条预警已并入该所的任务。"),
     "community_only_joined": N_("未填派出所，社区“{value}”不在派出所目录中；此人的另一条预警写明了{joined}，"
                                 "这条预警已并入该所的任务，无需中心分派。"),
+    "precinct_other_county": N_("派出所“{value}”不在派出所目录中：目录里的“{other}”是本县的，这里的县名不同。已放入中心"
+                                "待分派队列，请中心核实后分派或退回。"),
+    "precinct_other_county_joined": N_("派出所“{value}”不在派出所目录中（目录里的“{other}”是本县的，这里的县名不同）；"
+                                       "此人的另一条预警写明了{joined}，这条预警已并入该所的任务。如派出所写错，请核实。"),
+    "precinct_county": N_("派出所写作“{value}”，已按目录中的“{other}”分派。系统未设置本县名称，无法核对县名：如果这不是"
+                          "本县的派出所，请该所申请退回。"),
+    "case_elsewhere": N_("所属派出所写的是“{value}”，但此人的任务在{other}（一人只有一个在办任务），这条预警已并入该"
+                         "任务。如此人确由“{value}”负责，请中心在任务页移交。"),
+    "renamed": N_("身份证号与已登记的“{other}”相同，但姓名写的是“{value}”：已按身份证号视为同一人，姓名改为"
+                  "“{value}”。请核实身份证号或姓名是否填错。"),
     "community_only": N_("未填派出所，社区“{value}”不在派出所目录中（或几个派出所都有同名社区），已放入中心待分派"
                          "队列。"),
     "community": N_("社区“{value}”不在该派出所的目录中，已分到派出所待分配。"),
@@ -456,6 +479,8 @@ def _judge(r: RowResult, tier_cell) -> None:
         r.note("tier", "tier", cells.text(tier_cell), verdict=REJECTED)
     if any(p.verdict == REJECTED for p in r.problems):
         r.verdict = REJECTED
+        for p in r.problems:  # the row's other problems are to fix before it comes again; none was imported
+            p.verdict = REJECTED
     elif r.flags:
         r.verdict = FLAGGED
 
@@ -470,8 +495,12 @@ def spec(problem: Problem) -> dict:
         key = ("duplicate_in_file" if problem.first_row else "duplicate") + ("_other" if problem.other else "")
     elif key == "precinct" and not problem.value:
         key = "precinct_blank"
+    elif key == DataFlag.ID_LENGTH and _first_generation_id(problem.value):
+        key = "id_old"  # not mistyped, only old
     if problem.joined:
         key += "_joined"
+    elif problem.verdict == REJECTED and f"{key}_rejected" in _BY_KEY:  # the words of a row not imported
+        key = f"{key}_rejected"
     value = problem.value
     if problem.field == "id_number":  # messages are stored and shown: never a whole number in them
         value = mask_id(value)
@@ -479,6 +508,18 @@ def spec(problem: Problem) -> dict:
         value = mask_phone(value)
     return {"k": str(key), "value": value, "first": problem.first_row, "other": problem.other,
             "joined": problem.joined}
+
+
+def _first_generation_id(value: str) -> bool:
+    """A 15-digit ID of before 1999: its area, then its holder's birth day as YYMMDD of the 1900s (an 18-digit one
+    cut short has the year's first two digits there instead)."""
+    if len(value) != 15 or not value.isascii() or not value.isdigit():
+        return False
+    try:
+        dt.date(1900 + int(value[6:8]), int(value[8:10]), int(value[10:12]))
+    except ValueError:
+        return False
+    return True
 
 
 def message(problem: Problem) -> str:

@@ -91,13 +91,16 @@ def normalize_phone(value) -> str:
     if value.__class__ is str and len(value) == 11 and value.isascii() and value.isdigit() and value[0] == "1":
         return value  # a mobile number written as it should be (nearly every row of a push)
     text = _PHONE_JUNK.sub("", as_typed(clean_text(value)))
+    international = False
     for prefix in ("+86", "0086"):
         if text.startswith(prefix):
-            text = text[len(prefix):]
+            text, international = text[len(prefix):], True
     if text.startswith("86") and len(text) == 13:
-        text = text[2:]
+        text, international = text[2:], True
     elif len(text) == 12 and text.startswith("01") and _MOBILE.match(text[1:]):
         text = text[1:]  # a mobile dialled with the trunk 0 (013800138000): the mobile, not a landline
+    if international and text[:1] not in ("", "0") and not _MOBILE.match(text):
+        text = "0" + text  # a landline written from abroad (+86 571 8888 1234): its area code takes the 0 back
     return text
 
 
