@@ -101,6 +101,9 @@ def start_workers(app: Flask, count: int = 1, stop: threading.Event | None = Non
 
 #: A standby scheduler tries the lock again this often (seconds).
 STANDBY_RETRY = 5.0
+#: How often the active scheduler makes sure it still holds the lock (PostgreSQL can end its session: a restart, a
+#: fail-over, a network blip, pg_terminate_backend; a scheduler standing by then takes the lock over).
+LOCK_CHECK = 10.0
 SCHEDULER_LOCK = "dissuasion.scheduler"
 
 
@@ -142,6 +145,20 @@ class SchedulerLock:
             return False
         self._file = handle
         return True
+
+    def still_held(self) -> bool:
+        """Whether this process still holds the lock: on PostgreSQL, its session is alive and holds it."""
+        if self._file is not None:
+            return True  # an flock lasts as long as the process
+        if self._conn is None:
+            return False
+        try:
+            return bool(self._conn.execute(text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted"
+            )).scalar())
+        except Exception:  # noqa: BLE001  (the session is gone, whatever the driver calls it)
+            log.exception("the scheduler lock's connection failed")
+            return False
 
     def release(self) -> None:
         if self._conn is not None:
@@ -203,7 +220,7 @@ def run_forever(app: Flask) -> None:
     where a handler that had to find the scheduler already running let one slip by and the process ran on."""
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    stopping, lock = threading.Event(), SchedulerLock(app)
+    stopping, lock, lost = threading.Event(), SchedulerLock(app), False
 
     def on_signal(signum, _frame):
         log.info("signal %s: stopping the scheduler", signum)
@@ -230,8 +247,12 @@ def run_forever(app: Flask) -> None:
         run_once(app, stopping)  # no need to wait a minute for what is already due
         if not stopping.is_set():
             scheduler.start()
-        while not stopping.wait(1.0):
-            pass
+        while not stopping.wait(LOCK_CHECK):
+            if not lock.still_held():
+                log.error("lost the scheduler lock (the database ended its session): stopping, so that the scheduler "
+                          "that takes it over is the only one; started again (systemd), this one stands by")
+                lost = True
+                stopping.set()
     finally:
         stopping.set()
         if scheduler.running:
@@ -239,6 +260,8 @@ def run_forever(app: Flask) -> None:
         for thread in workers:
             thread.join()  # so is a queued job (its transaction commits or rolls back whole)
         lock.release()
+    if lost:
+        raise SystemExit(1)  # not a clean stop: the service manager starts it again
 
 
 def work(app: Flask, threads: int = 1) -> None:

@@ -143,3 +143,22 @@ def test_a_job_is_logged_at_info_only_when_it_did_something(app, make_case, make
     scheduler.run_once(app)
     said = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
     assert said == ["job cases.overdue_sign: 1"]  # the officer was told; the other jobs found nothing
+
+
+def test_cases_nobody_can_be_told_of_do_not_crowd_out_those_somebody_can(make_case, make_user, make_precinct, clock,
+                                                                        monkeypatch):
+    """A precinct without a lead and a case without an assignee: nobody hears of it, so it used to be taken again
+    every minute; more of them than a batch held the job's batch for good, and an officer's overdue case went
+    untold."""
+    from dissuasion.cases import tasks
+    monkeypatch.setattr(tasks, "BATCH", 3)
+    clock(T0)
+    make_precinct("PCS09", name="无所领导派出所", communities=("空社区",))
+    for n in range(5):
+        make_case(tier="medium", precinct="PCS09", community="空社区", name=f"无人知{n}")
+    officer = make_user("officer", precinct="PCS01")
+    mine = make_case(tier="medium", assignee=officer)
+    db.session.commit()
+    clock(T0 + dt.timedelta(days=2))
+    assert tasks.notify_overdue_sign() == 1
+    assert _notes("overdue_sign") == [(officer.id, "overdue_sign", mine.id)]

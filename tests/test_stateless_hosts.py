@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from dissuasion import create_app, scheduler
 from dissuasion.cases.models import EarlyWarning
@@ -165,3 +165,62 @@ def test_a_sigterm_just_after_the_lock_is_taken_stops_the_scheduler(app, tmp_pat
     again = scheduler.SchedulerLock(app)
     assert again.try_acquire()  # and it let the lock go
     again.release()
+
+
+def test_the_active_scheduler_knows_when_the_database_ended_its_lock(app, tmp_path):
+    """A PostgreSQL restart, a fail-over or pg_terminate_backend ends the lock's session: the scheduler that held it
+    must see that (and stop: run_forever), or it would run beside the one taking over."""
+    app.instance_path = str(tmp_path / "instance")
+    lock = scheduler.SchedulerLock(app)
+    assert lock.try_acquire()
+    try:
+        with app.app_context():
+            assert lock.still_held()
+            if db.engine.dialect.name != "postgresql":
+                return  # SQLite's flock lasts as long as the process
+            pid = lock._conn.execute(text("SELECT pg_backend_pid()")).scalar()
+            with db.engine.connect() as other:
+                other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            assert not lock.still_held()
+            taker = scheduler.SchedulerLock(app)
+            assert taker.try_acquire()  # the one standing by takes it
+            taker.release()
+    finally:
+        lock.release()
+
+
+def test_a_worker_cut_off_with_its_transaction_open_is_ended_by_postgresql(app):
+    """A worker paused (or cut off) in the middle of a commit holds the merge lock: PostgreSQL ends its session
+    after a while instead of letting it stall every import of the city."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("PostgreSQL's session settings")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SHOW idle_in_transaction_session_timeout")).scalar() == "2min"
+
+
+def test_a_run_whose_job_another_worker_took_meanwhile_keeps_nothing(app):
+    """This worker went silent past its lease (paused, cut off), another took the job: when this one comes back,
+    neither its rows nor its outcome are written over the other run's."""
+    from dissuasion.jobs import operations, runner
+    from dissuasion.jobs.models import Job
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("on SQLite a claim waits for the running job's write lock: it cannot happen")
+        job = operations.enqueue("test.sleepy")
+        operations.start(job)
+        db.session.commit()
+
+        def handler(job, _channel):
+            db.session.add(Push(file_name="stale.csv", sha256="1" * 64))
+            db.session.flush()
+            with db.engine.connect() as other:  # meanwhile another worker claimed it again
+                other.execute(text("UPDATE jobs SET attempts = attempts + 1 WHERE id = :id"), {"id": job.id})
+                other.commit()
+            return {"status": "committed"}
+
+        runner.run(job.id, handler)
+        db.session.expire_all()
+        taken = db.session.get(Job, job.id)
+        assert (taken.state, taken.attempts, taken.result) == ("running", 2, None)
+        assert db.session.scalar(select(func.count(Push.id))) == 0

@@ -13,7 +13,7 @@ import hmac
 import pyotp
 from flask import current_app
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 
 from ..core.auditlog import AuditEvent, record
 from ..core.enums import Role
@@ -202,10 +202,14 @@ def totp_ok(secret: str, code: str, user: User | None = None) -> bool:
     if step is None:
         return False
     if user is not None:
-        if user.totp_last_step is not None and step <= user.totp_last_step:
+        # one conditional UPDATE: two logins with the same code on two web hosts at once cannot both pass (the
+        # second waits for the first's row lock, then finds the step used)
+        taken = db.session.execute(update(User).where(
+            User.id == user.id, or_(User.totp_last_step.is_(None), User.totp_last_step < step)).values(
+            totp_last_step=step).execution_options(synchronize_session=False))
+        if taken.rowcount != 1:
             return False
         user.totp_last_step = step
-        db.session.flush()
     return True
 
 

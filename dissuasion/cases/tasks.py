@@ -2,10 +2,12 @@
 overdue). Each tells the assignee and the precinct's leads once per case and deadline."""
 from __future__ import annotations
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import aliased
 
+from ..auth.models import User
 from ..core.claims import due_ids
-from ..core.enums import CaseStatus
+from ..core.enums import CaseStatus, Role
 from ..core.i18n import say
 from ..core.timeutil import now
 from ..extensions import db
@@ -22,13 +24,23 @@ def _not_told(kind: str, deadline):
                            Notification.created_at >= deadline)
 
 
+def _someone_to_tell():
+    """The case has an assignee or its precinct an active lead (recipients): a case nobody can be told of is not
+    taken again every minute, filling the batch while cases that have someone wait (it is told once someone is)."""
+    lead = aliased(User)
+    return or_(Case.assignee_id.is_not(None), exists().where(
+        lead.precinct_id == Case.precinct_id, lead.role == Role.LEAD, lead.active.is_(True)))
+
+
 def _tell_overdue(kind: str, deadline_of, message) -> int:
     stmt_filter = {"overdue_sign": (Case.status == CaseStatus.NEW, Case.sign_deadline <= now(),
                                     _not_told("overdue_sign", Case.sign_deadline)),
                    "overdue_contact": (Case.status.in_((CaseStatus.SIGNED, CaseStatus.IN_PROGRESS)),
                                        Case.first_reached_at.is_(None), Case.contact_deadline <= now(),
                                        _not_told("overdue_contact", Case.contact_deadline))}[kind]
-    ids = due_ids(select(Case.id).where(Case.precinct_id.is_not(None), *stmt_filter).limit(BATCH))
+    deadline = Case.sign_deadline if kind == "overdue_sign" else Case.contact_deadline
+    ids = due_ids(select(Case.id).where(Case.precinct_id.is_not(None), _someone_to_tell(), *stmt_filter)
+                  .order_by(deadline, Case.id).limit(BATCH))  # the longest overdue first
     sent = 0
     for case_id in ids:
         case = db.session.get(Case, case_id)

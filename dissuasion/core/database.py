@@ -89,6 +89,14 @@ def holds_write_lock() -> bool:
     return bool(db.session.connection().connection.info.get(_LOCKED_KEY))
 
 
+#: PostgreSQL ends a session that sits this long inside a transaction (a worker stopped, paused or cut off with
+#: the merge lock and row locks held would otherwise stall every import of the city until its process dies; its
+#: job is taken again after its lease). No work of ours waits this long between two statements.
+IDLE_IN_TRANSACTION_MS = 120_000
+#: TCP keepalives, so a host gone from the network is noticed in about a minute, not the OS's two hours.
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
+
+
 def serialize(name: str) -> None:
     """Wait until no other transaction holds the lock `name`, then hold it until this transaction ends.
 
@@ -138,3 +146,7 @@ def init_app(app: Flask) -> None:
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
             **app.config["SQLALCHEMY_ENGINE_OPTIONS"], "connect_args": {"timeout": BUSY_TIMEOUT_MS / 1000}}
+    elif uri.startswith("postgresql"):
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "connect_args": {
+            "options": f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS}", **KEEPALIVES}}

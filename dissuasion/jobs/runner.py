@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 
 from flask import Flask, current_app
+from sqlalchemy import select
 
 from ..core.database import reading_only
 from ..extensions import db
@@ -55,19 +56,24 @@ def run(job_id: int, handler: Handler) -> str:
     channel = progress_store.Progress(job_id)
     heartbeat = _Heartbeat(channel, current_app.config["JOBS_HEARTBEAT_SECONDS"])
     heartbeat.start()
+    mine = None
     try:
         job = db.session.get(Job, job_id)
+        mine = job.attempts
         result = handler(job, channel)
         heartbeat.stop()
-        finish(job, result)
-        db.session.commit()
+        if _claimed_again(job_id, mine):
+            db.session.rollback()  # the run that claimed it does the work; this one's writes go
+        else:
+            finish(job, result)
+            db.session.commit()
     except JobRefused as exc:
         refusal = str(exc)
-        _ended(heartbeat, job_id, lambda job: fail(job, refusal))
+        _ended(heartbeat, job_id, mine, lambda job: fail(job, refusal))
     except Exception as exc:  # noqa: BLE001  (the job is retried or failed; the worker goes on)
         log.exception("job %s failed", job_id)
         reason = f"{type(exc).__name__}: {exc}"[:500]
-        _ended(heartbeat, job_id, lambda job: retry_or_fail(job, reason))
+        _ended(heartbeat, job_id, mine, lambda job: retry_or_fail(job, reason))
     finally:
         heartbeat.stop()
         channel.close()
@@ -86,11 +92,24 @@ def run_inline(job_id: int, handler: Handler) -> str:
     return run(job_id, handler)
 
 
-def _ended(heartbeat: _Heartbeat, job_id: int, record: Callable[[Job], None]) -> None:
+def _ended(heartbeat: _Heartbeat, job_id: int, mine: int | None, record: Callable[[Job], None]) -> None:
     db.session.rollback()  # nothing the job wrote stays
     heartbeat.stop()
-    record(db.session.get(Job, job_id))
+    if mine is None or not _claimed_again(job_id, mine):
+        record(db.session.get(Job, job_id))
     db.session.commit()
+
+
+def _claimed_again(job_id: int, mine: int) -> bool:
+    """Whether another worker took the job since this run's claim (this one was silent past its lease: stopped,
+    paused, cut off): then the job is the other run's, and this run must neither write its rows nor its outcome."""
+    attempts = db.session.scalar(select(Job.attempts).where(Job.id == job_id)
+                                 .execution_options(populate_existing=True))
+    if attempts != mine:
+        log.warning("job %s: taken again by another worker (attempt %s) since this run's attempt %s; this run's "
+                    "work is dropped", job_id, attempts, mine)
+        return True
+    return False
 
 
 def work_one(handlers: dict[str, Handler]) -> int | None:
