@@ -122,9 +122,11 @@ def november(make_case, make_user, clock):
         kind_id=kind_by_code("returnee").id, precinct_id=lead.precinct_id, officer_id=officer.id,
         community_id=community.id), lead)  # first meeting due by the end of 11-06
     clock(at(11, 5))
-    record_meeting(entry, officer, at(11, 5), "officer", "visit")  # on time; next due by the end of 11-11
+    # on time; next due by the end of 11-11
+    record_meeting(entry, officer, at(11, 5), "officer", "visit", observed="在家")
     clock(at(11, 13))
-    record_meeting(entry, officer, at(11, 13), "officer", "visit")  # late; next due by the end of 11-19: missed
+    # late; next due by the end of 11-19: missed
+    record_meeting(entry, officer, at(11, 13), "officer", "visit", observed="在家")
     db.session.commit()
     clock(at(12, 5))
     # the admin's weights: 预警数 and 预警后被骗 changed, the others left at their defaults
@@ -165,10 +167,11 @@ def test_the_months_table_equals_the_one_computed_by_hand(november, make_user):
     # 西门: (10×50 + 20×0 + 10×100 + 15×100 + 10×0 + 20×0 + 10×33.33) / 95 = 3333.33 / 95 = 35.09
     #       (no 回访, no meetings, no target this month)
     # 南关: (10×50 + 10×100 + 15×100 + 10×50 + 20×100 + 10×100 + 10×100) / 85 = 7500 / 85 = 88.24
-    # 未定社区: (10×0 + 10×0 + 20×100 + 10×33.33) / 50 = 2333.33 / 50 = 46.67
+    # 未定社区: no warning and no case that month, so 劝阻金额 and 预警后被骗 say nothing of it (its "nobody defrauded"
+    # once put it above 西门): (10×0 + 10×33.33) / 20 = 16.67
     assert {name: (score, rank) for name, (_v, score, rank) in communities.items()} == {
-        "东门社区": (Decimal("74.9"), 2), "西门社区": (Decimal("35.1"), 4), "南关社区": (Decimal("88.2"), 1),
-        "未定社区": (Decimal("46.7"), 3)}
+        "东门社区": (Decimal("74.9"), 2), "西门社区": (Decimal("35.1"), 3), "南关社区": (Decimal("88.2"), 1),
+        "未定社区": (Decimal("16.7"), 4)}
     precincts = _table(table.precincts)
     assert precincts["PCS01派出所"][0] == {
         "warnings": 3, "visited_high_pct": 50.0, "signed_on_time_pct": 66.7, "reached_on_time_pct": 66.7,
@@ -184,7 +187,7 @@ def test_the_months_table_equals_the_one_computed_by_hand(november, make_user):
 
 def test_a_lead_reads_their_precincts_rows_with_their_county_rank(november):
     table = assess(month_period("2026-11"), november)
-    assert [(r.name, r.rank) for r in table.communities] == [("东门社区", 2), ("未定社区", 3), ("西门社区", 4)]
+    assert [(r.name, r.rank) for r in table.communities] == [("东门社区", 2), ("西门社区", 3), ("未定社区", 4)]
     assert [r.name for r in table.precincts] == ["PCS01派出所"]
 
 
@@ -204,7 +207,7 @@ def test_the_page_and_the_xlsx_show_the_table_and_its_definitions(november, clie
 def test_the_api_gives_the_same_table(november, client, bearer):
     body = client.get("/api/v1/assessment?month=2026-11", headers=bearer(november)).get_json()
     assert [(r["name"], r["score"], r["rank"]) for r in body["communities"]] == [
-        ("东门社区", "74.9", 2), ("未定社区", "46.7", 3), ("西门社区", "35.1", 4)]
+        ("东门社区", "74.9", 2), ("西门社区", "35.1", 3), ("未定社区", "16.7", 4)]
     assert body["communities"][0]["values"]["app_target_pct"] == 40.0
     assert Decimal(body["weights"]["defrauded"]) == 20
     assert client.get("/api/v1/assessment?month=2026-13", headers=bearer(november)).status_code == 400

@@ -142,3 +142,11 @@ def test_who_may_draft_which_summary(client, auth, make_user, make_precinct, rol
     make_precinct("PCS02")
     auth.login(make_user(role, precinct=None if role == "center" else "PCS01"))
     assert client.get(f"/reports/summary{query}").status_code == status
+
+
+def test_the_draft_stays_chinese_on_an_english_page(week, client, auth, make_user):
+    auth.login(make_user("lead"))
+    client.post("/lang/en")
+    page = client.get(f"/reports/summary?from={MONDAY}&to={SUNDAY}").get_data(as_text=True)
+    draft = re.search(r'<textarea id="summary-text" name="text" rows="18">(.*?)</textarea>', page, re.S).group(1)
+    assert "（讲座/报告会1次）" in draft and "Lecture" not in draft and "Center push" not in draft

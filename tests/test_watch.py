@@ -94,6 +94,9 @@ def test_a_missed_meeting_is_overdue_on_the_leads_board_and_the_lead_hears_once(
     run_once(app)
     told = db.session.scalars(db.select(Notification).filter_by(kind="watch_missed")).all()
     assert sorted(n.user_id for n in told) == sorted([people["lead"].id, people["officer"].id])
+    page = client.get("/notifications").get_data(as_text=True)  # the lead's: one tap to the entry, its day as listed
+    link = rf'<a href="/watch/{entry.id}">重点关注见面已逾期：王重复[^<]*应在 2026-11-22 当天或之前见面'
+    assert re.search(link, page)
 
 
 def test_left_the_country_again_tells_the_lead_and_the_center_within_a_minute_of_the_scheduler(people, client,
@@ -119,7 +122,8 @@ def test_recording_the_flag_on_the_page_tells_them_at_once(people, client, auth,
     entry = _put_on_list(client, auth, people)
     auth.login(people["officer"])
     response = client.post(f"/watch/{entry.id}/meetings", data={
-        "met_at": "2026-11-16T08:30", "met_by": "officer", "method": "phone", "flags": ["lost"]})
+        "met_at": "2026-11-16T08:30", "met_by": "officer", "method": "phone", "flags": ["lost"],
+        "observed": "电话已停机，家人不知去向"})
     assert response.status_code == 302
     assert {n.user_id for n in db.session.scalars(db.select(Notification).filter_by(kind="watch_alarm"))} == {
         people["lead"].id, people["center"].id}
@@ -127,7 +131,7 @@ def test_recording_the_flag_on_the_page_tells_them_at_once(people, client, auth,
 
 def test_a_plain_meeting_tells_nobody(people, client, auth):
     entry = _put_on_list(client, auth, people)
-    record_meeting(entry, people["officer"], now(), "officer", "visit", "", "", ["new_number"])
+    record_meeting(entry, people["officer"], now(), "officer", "visit", "", "已换新号", ["new_number"])
     db.session.commit()
     assert db.session.scalars(db.select(Notification).filter_by(kind="watch_alarm")).all() == []
 
@@ -135,8 +139,9 @@ def test_a_plain_meeting_tells_nobody(people, client, auth):
 @pytest.mark.parametrize(("data", "field", "message"), [
     ({"met_by": "officer", "method": "visit"}, "met_at", "请填写见面时间"),
     ({"met_at": "2026-12-30T10:00", "met_by": "officer", "method": "visit"}, "met_at", "不能晚于现在"),
-    ({"met_at": "2026-11-16T08:00", "met_by": "officer", "method": "visit", "flags": ["lost"]}, "flags",
-     "面见了本人就不是失联"),
+    ({"met_at": "2026-11-16T08:00", "met_by": "officer", "method": "visit", "flags": ["lost"], "observed": "x"},
+     "flags", "面见了本人就不是失联"),
+    ({"met_at": "2026-11-16T08:00", "met_by": "officer", "method": "visit"}, "observed", "请填写见面情况"),
 ])
 def test_a_meeting_with_problems_says_what_to_fix(people, client, auth, data, field, message):
     entry = _put_on_list(client, auth, people)
@@ -226,7 +231,8 @@ def test_the_api_lists_the_register_and_records_a_meeting(people, client, bearer
     listed = client.get("/api/v1/watch", headers=headers).get_json()
     assert [e["person"]["name"] for e in listed["items"]] == ["回流甲"]
     response = client.post(f"/api/v1/watch/{mine.id}/meetings", headers=headers, json={
-        "met_at": "2026-11-16T08:30:00+08:00", "met_by": "cadre", "method": "video", "flags": ["new_number"]})
+        "met_at": "2026-11-16T08:30:00+08:00", "met_by": "cadre", "method": "video", "flags": ["new_number"],
+        "observed": "视频中本人在家，已换新号"})
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert body["meeting"]["on_time"] is True and body["entry"]["next_due_at"].startswith("2026-11-23T00:00")
@@ -264,7 +270,7 @@ def test_a_lead_puts_someone_on_the_list_by_hand_and_bad_input_says_what_to_fix(
 def test_the_register_filters_overdue_entries(people, client, auth, clock):
     mine, colleague, _theirs = _entries(people)
     clock(local_at(24))  # both first meetings missed
-    record_meeting(colleague, people["colleague"], now(), "officer", "visit")
+    record_meeting(colleague, people["colleague"], now(), "officer", "visit", observed="在家")
     db.session.commit()
     auth.login(people["lead"])
     page = client.get("/watch/?overdue=y").get_data(as_text=True)
@@ -330,6 +336,19 @@ def test_an_entry_past_its_end_date_ends_and_leaves_the_worklist(people, clock, 
 def test_a_meeting_recorded_late_moves_nothing_back(people, client, auth, clock):
     entry = _put_on_list(client, auth, people)
     clock(local_at(20, 15))
-    record_meeting(entry, people["officer"], local_at(20, 10), "officer", "visit")
-    record_meeting(entry, people["officer"], local_at(17, 10), "cadre", "phone")  # Tuesday's, written down later
+    record_meeting(entry, people["officer"], local_at(20, 10), "officer", "visit", observed="在家")
+    # Tuesday's, written down later
+    record_meeting(entry, people["officer"], local_at(17, 10), "cadre", "phone", observed="通话正常")
     assert entry.next_due_at == local_at(27, 0)  # still a week after Friday's meeting
+
+
+def test_a_visit_that_finds_nobody_is_recorded_as_such_with_out_of_contact(people, client, auth):
+    entry = _put_on_list(client, auth, people)
+    auth.login(people["officer"])
+    response = client.post(f"/watch/{entry.id}/meetings", data={
+        "met_at": "2026-11-16T08:30", "met_by": "officer", "method": "door", "flags": ["lost"],
+        "observed": "上门两次无人，邻居称已搬走"})
+    assert response.status_code == 302
+    meeting = db.session.scalar(db.select(WatchMeeting))
+    assert meeting.method.value == "door" and meeting.flags == ["lost"] and meeting.alarm
+    assert "上门未见" in client.get(f"/watch/{entry.id}").get_data(as_text=True)

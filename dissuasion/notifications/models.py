@@ -19,6 +19,8 @@ class Notification(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    #: The watch-list entry it is about (a meeting due, missed, or one that raised an alarm), for its link.
+    watch_entry_id: Mapped[int | None] = mapped_column(ForeignKey("watch_entries.id"))
     #: assigned, overdue, followup_due, new_warning, …
     kind: Mapped[str] = mapped_column(String(32))
     message: Mapped[str] = mapped_column(Text)

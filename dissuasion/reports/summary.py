@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_DOWN, Decimal
 
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from ..cases.models import Case, EarlyWarning
@@ -126,7 +127,14 @@ def _source(key: str) -> str:
 
 
 def draft_text(figures: dict) -> str:
-    """The summary in the form precincts write it, every number taken from `figures` (summary_figures)."""
+    """The summary in the form precincts write it, every number taken from `figures` (summary_figures). Always in
+    Chinese, whatever the page's language: it is the precinct's official report (the labels it names, activity
+    kinds and warning sources, included)."""
+    with force_locale("zh_CN"):
+        return _draft_text(figures)
+
+
+def _draft_text(figures: dict) -> str:
     unit, cur, prev = figures["unit"], figures["current"], figures["previous"]
     p, pp = cur["prevention"], prev["prevention"]
     sources = "、".join(f"{_source(s)}{n}条" for s, n in cur["warnings_by_source"].items() if n)

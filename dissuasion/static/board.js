@@ -1,4 +1,6 @@
-/* The boards' action bar: "本页全选" ticks every case on the page; the count of what an action will act on. */
+/* The boards' action bar: "本页全选" ticks every case on the page; the count of what an action will act on. With
+   nothing ticked the bar is "idle": on a phone it then stays in its place under the list, its actions folded, instead
+   of covering a third of the screen (app.css). */
 (function () {
   "use strict";
   var bar = document.querySelector("[data-bulk]");
@@ -14,6 +16,7 @@
     page.checked = picks.length > 0 && n === picks.length;
     page.indeterminate = n > 0 && n < picks.length;
     count.textContent = all.checked ? "" : words.picked.replace("%n", n);
+    bar.classList.toggle("idle", n === 0 && !all.checked);
   }
   page.addEventListener("change", function () {
     picks.forEach(function (p) { p.checked = page.checked; });

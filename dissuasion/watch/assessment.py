@@ -20,7 +20,8 @@ largest in the county that month (×100); a count where fewer is better (预警�
 indicator with nothing to count (a percentage over no cases) is left out of that row's score, and the weights of
 the others are scaled up to fill its place. score = Σ weight × part ÷ Σ weight, to one decimal; rank 1 is the
 highest score, equal scores share a rank; a row with no score (nothing counted there that month) comes last,
-unranked.
+unranked. 劝阻金额 and 预警后被骗 count only where there were cases that month (a warning, a case closed, a rate):
+elsewhere "nobody defrauded" would score 100 for a place where nothing happened.
 """
 from __future__ import annotations
 
@@ -270,6 +271,17 @@ def _value(indicator: Indicator, raw):
     return raw or 0
 
 
+#: Indicators of how a month's cases ended: they say something of a row only where there were cases.
+CASE_OUTCOMES = ("amount_dissuaded", "defrauded")
+_CASE_RATES = ("visited_high_pct", "signed_on_time_pct", "reached_on_time_pct", "revisits_on_time_pct")
+
+
+def _had_cases(r: Row) -> bool:
+    v = r.values
+    return bool(v["warnings"] or v["amount_dissuaded"] or v["defrauded"]
+                or any(v[k] is not None for k in _CASE_RATES))
+
+
 def _score(rows: list[Row], w: dict[str, Decimal]) -> None:
     """Parts, scores and ranks of the rows of one table (counts are scored against the table's largest)."""
     for indicator in INDICATORS:
@@ -285,6 +297,8 @@ def _score(rows: list[Row], w: dict[str, Decimal]) -> None:
     for r in rows:
         if not r.counts:  # nothing at all happened there that month: nothing to assess
             r.parts = dict.fromkeys(r.parts)
+        elif not _had_cases(r):  # no warning and no case closed: "nobody defrauded" is no achievement there
+            r.parts.update(dict.fromkeys(CASE_OUTCOMES))
         weighted = [(w[k], part) for k, part in r.parts.items() if part is not None and w[k] > 0]
         total = sum((wt for wt, _p in weighted), Decimal(0))
         r.score = (sum((wt * p for wt, p in weighted), Decimal(0)) / total).quantize(

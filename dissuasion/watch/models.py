@@ -38,10 +38,12 @@ class MeetingMethod(LabelledEnum):
     VISIT = "visit"
     PHONE = "phone"
     VIDEO = "video"
+    #: went to the door and did not find the person: how 失联 is found out
+    DOOR = "door"
 
     @classmethod
     def _labels(cls):
-        return {cls.VISIT: _l("面见"), cls.PHONE: _l("电话"), cls.VIDEO: _l("视频")}
+        return {cls.VISIT: _l("面见"), cls.PHONE: _l("电话"), cls.VIDEO: _l("视频"), cls.DOOR: _l("上门未见")}
 
 
 class MetBy(LabelledEnum):

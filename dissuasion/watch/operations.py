@@ -269,14 +269,16 @@ def record_meeting(entry: WatchEntry, by: User, met_at: dt.datetime | None, met_
     if met_by not in MetBy._value2member_map_:
         errors["met_by"] = _("请选择由谁见面。")
     if method not in MeetingMethod._value2member_map_:
-        errors["method"] = _("请选择见面方式（面见、电话或视频）。")
+        errors["method"] = _("请选择见面方式（面见、电话、视频或上门未见）。")
     if len(place or "") > 200:
         errors["place"] = _("地点太长（200 字以内）。")
+    if not (observed or "").strip():  # a meeting with nothing said of it would count as held all the same
+        errors["observed"] = _("请填写见面情况（如：本人在家，情绪稳定，已再次提醒）。")
     chosen = _parse_flags(list(flags or ()))
     if chosen is None:
         errors["flags"] = _("情况标记只能是：换号、失联、疑似再次出境、再次涉诈。")
     if MeetingFlag.LOST.value in (chosen or ()) and method == MeetingMethod.VISIT.value:
-        errors["flags"] = _("面见了本人就不是失联：请改选见面方式，或去掉“失联”。")
+        errors["flags"] = _("面见了本人就不是失联：上门没见到人请选“上门未见”，或去掉“失联”。")
     if errors:
         raise WatchError(errors)
     meeting = WatchMeeting(entry=entry, met_at=met_at, met_by=MetBy(met_by), method=MeetingMethod(method),
@@ -307,7 +309,8 @@ def alert(meeting: WatchMeeting) -> int:
                   flags=flags, precinct=entry.precinct.name)
     sent = 0
     for user_id in {*lead_ids(entry.precinct_id), *center_ids()}:
-        sent += notify_once(user_id, "watch_alarm", message, entry.case_id, f"watch-alarm:{meeting.id}:{user_id}")
+        sent += notify_once(user_id, "watch_alarm", message, entry.case_id, f"watch-alarm:{meeting.id}:{user_id}",
+                            watch_entry_id=entry.id)
     meeting.alerted_at = now()
     return sent
 

@@ -9,7 +9,6 @@ from sqlalchemy import or_, select
 
 from ..core.auditlog import record
 from ..core.claims import due_ids, each_claimed
-from ..core.filters import fmt_time
 from ..core.i18n import say
 from ..core.timeutil import end_of_today, local, now
 from ..notifications.operations import lead_ids, notify_once
@@ -32,9 +31,9 @@ def notify_due_meetings() -> int:
     def announce(entry: WatchEntry) -> None:
         entry.due_told_for = entry.next_due_at
         notify_once(entry.officer_id, "watch_due",
-                    say("重点关注见面到期：%(name)s（%(kind)s），%(at)s 前", name=entry.person.name,
-                        kind=entry.kind.name, at=fmt_time(entry.next_due_at)),
-                    entry.case_id, f"watch-due:{entry.id}:{entry.next_due_at:%Y%m%d%H%M}")
+                    say("重点关注见面到期：%(name)s（%(kind)s），应在 %(day)s 当天或之前见面", name=entry.person.name,
+                        kind=entry.kind.name, day=entry.last_day.isoformat()),
+                    entry.case_id, f"watch-due:{entry.id}:{entry.next_due_at:%Y%m%d%H%M}", watch_entry_id=entry.id)
 
     return each_claimed(WatchEntry, ids, still_due, announce)
 
@@ -47,12 +46,12 @@ def notify_missed_meetings() -> int:
 
     def miss(entry: WatchEntry) -> None:
         entry.missed_told_for = entry.next_due_at
-        message = say("重点关注见面已逾期：%(name)s（%(kind)s），应于 %(at)s 前见面，责任民警 %(officer)s",
-                      name=entry.person.name, kind=entry.kind.name, at=fmt_time(entry.next_due_at),
+        message = say("重点关注见面已逾期：%(name)s（%(kind)s），应在 %(day)s 当天或之前见面，责任民警 %(officer)s",
+                      name=entry.person.name, kind=entry.kind.name, day=entry.last_day.isoformat(),
                       officer=entry.officer.label)
         for user_id in {*lead_ids(entry.precinct_id), entry.officer_id}:
             notify_once(user_id, "watch_missed", message, entry.case_id,
-                        f"watch-missed:{entry.id}:{entry.next_due_at:%Y%m%d%H%M}:{user_id}")
+                        f"watch-missed:{entry.id}:{entry.next_due_at:%Y%m%d%H%M}:{user_id}", watch_entry_id=entry.id)
 
     return each_claimed(WatchEntry, ids, still_due, miss)
 

@@ -53,6 +53,7 @@ def test_lead_pages_the_board_and_assigns_all_matching_in_one_action(open_page):
     expect(page.locator(".totals")).to_contain_text(f"共 {POOL_CASES} 件任务")
     expect(page.locator(".totals")).to_contain_text("第 1 / 2 页")
     bar = page.locator("#bulk-assign")
+    expect(bar.get_by_role("button", name="指派", exact=True)).to_be_hidden()  # nothing ticked: no bar over the list
     bar.get_by_label("本页全选").check()
     expect(page.locator("input.pick:checked")).to_have_count(25)
     page.mouse.wheel(0, 800)
