@@ -79,6 +79,7 @@ EXPECTED = {
     "/prevention/activities.xlsx": ("GET", CASE_ROLES, 200),
     "/prevention/new": ("GET", {"officer", "lead"}, 200),
     "/prevention/<int:activity_id>/edit": ("GET", {"officer", "lead"}, None),  # not the author: back to the list
+    "/prevention/<int:activity_id>/delete": ("POST", {"officer", "lead"}, 302),  # (after edit: a lead deletes it)
     "/prevention/targets": ("GET", {"admin"}, 200),
     "/notifications": ("GET", set(ROLES), 200),
     "/notifications/read": ("POST", set(ROLES), 302),

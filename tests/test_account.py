@@ -48,3 +48,10 @@ def test_center_stays_obliged_and_first_login_shows_the_qr_code(client, auth, ma
     page = client.get("/login/totp/setup").get_data(as_text=True)
     assert "<svg" in page.split('<figure class="qr"')[1] and _secret(page)
     assert client.get("/account/totp").status_code == 302  # nothing else opens before the code
+
+
+def test_a_wrong_current_password_and_a_short_new_one_are_both_said(client, auth, make_user):
+    auth.login(make_user("lead"))
+    page = client.post("/password", data={"current": "not-it-at-all", "new": "abc12", "confirm": "abc12"}
+                       ).get_data(as_text=True)
+    assert "当前密码不正确" in page and "至少" in page

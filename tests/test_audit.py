@@ -153,3 +153,15 @@ def test_the_trail_says_an_events_details_in_words(client, auth, make_user):
     page = _events(client)
     assert "原因：密码错误" in page and "reason=password" not in page
     assert "签收时限（分钟） 30 → 45" in page and "回访日 3、7 → 3、7、14" in page
+
+
+def test_an_events_details_read_as_words_in_either_language(app):
+    from flask_babel import force_locale
+
+    from dissuasion.audit.labels import detail_text
+    with app.test_request_context():
+        with force_locale("zh_CN"):
+            assert detail_text({"kind": "lecture", "people": 120}) == "类型：讲座/报告会；受教群众（人次）：120"
+        with force_locale("en"):
+            english = detail_text({"kind": "lecture", "people": 120})
+    assert "：" not in english and "；" not in english and "lecture" not in english and "; " in english

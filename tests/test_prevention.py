@@ -290,3 +290,36 @@ def test_the_weekly_report_api_carries_the_prevention_key(client, bearer, record
     record(make_user("officer"))
     body = client.get("/api/v1/reports/weekly?week=2026-W47&precinct=PCS01", headers=bearer(lead)).json
     assert body["prevention"]["current"]["people"] == 120 and body["prevention"]["current"]["app"]["total"] == 15
+
+
+def test_an_activity_recorded_twice_is_deleted_within_its_7_days_by_its_author_and_audited(client, auth, record,
+                                                                                          make_user, clock):
+    from dissuasion.prevention.models import Activity
+    author, colleague = make_user("officer"), make_user("officer")
+    twice = record(author).id
+    auth.login(colleague)
+    client.post(f"/prevention/{twice}/delete")
+    assert db.session.get(Activity, twice) is not None  # not the colleague's to delete
+    auth.logout()
+    auth.login(author)
+    assert "删除这条登记" in client.get(f"/prevention/{twice}/edit").get_data(as_text=True)
+    assert client.post(f"/prevention/{twice}/delete").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Activity, twice) is None
+    event = db.session.scalar(select(AuditEvent).filter_by(action="activity_delete"))
+    assert event.username == author.username and event.detail["people"] == 120 and "note" not in event.detail
+    late = record(author).id
+    clock(at("2026-11-30 08:01"))
+    client.post(f"/prevention/{late}/delete")
+    assert db.session.get(Activity, late) is not None
+
+
+def test_a_filter_matching_nothing_says_so_and_dates_the_wrong_way_round_are_pointed_out(client, auth, record,
+                                                                                          make_user):
+    officer = make_user("officer")
+    record(officer)
+    auth.login(officer)
+    page = client.get("/prevention/?kind=street").get_data(as_text=True)
+    assert "没有符合筛选条件的宣传工作" in page and "还没有登记的宣传工作" not in page
+    page = client.get("/prevention/?from=2026-11-20&to=2026-11-01").get_data(as_text=True)
+    assert "结束日期早于开始日期" in page

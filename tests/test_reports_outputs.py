@@ -188,6 +188,10 @@ def test_the_page_opens_on_the_current_week_to_date_with_last_week_beside_it(new
     report = page_report(html)
     assert report["week"] == "2026-W48" and "本周至今（截至 2026-11-23 11:00）" in html
     assert report["metrics"]["cases_new"] == 2 and report["previous"]["cases_new"] == 1
+    assert 'data-confirm="这一周还没有结束' in html  # archiving a week not over asks first
+    stored = client.post("/reports/weekly/generate", data={"week": "2026-W48", "precinct": "PCS01"})
+    snapshot = client.get(stored.headers["Location"]).get_data(as_text=True)
+    assert "生成时这一周尚未结束：数字只算到生成的那一刻" in snapshot
 
 
 def test_an_empty_chart_says_no_data(make_user, client, auth, clock):

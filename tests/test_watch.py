@@ -352,3 +352,22 @@ def test_a_visit_that_finds_nobody_is_recorded_as_such_with_out_of_contact(peopl
     meeting = db.session.scalar(db.select(WatchMeeting))
     assert meeting.method.value == "door" and meeting.flags == ["lost"] and meeting.alarm
     assert "上门未见" in client.get(f"/watch/{entry.id}").get_data(as_text=True)
+
+
+def test_a_new_entry_with_several_problems_names_them_all_at_once(people, client, auth):
+    from dissuasion.watch.operations import kind_by_code
+    auth.login(people["lead"])
+    response = client.post("/watch/new", data={
+        "name": "回流乙", "id_number": "110101199003077775", "kind": kind_by_code("returnee").id,
+        "precinct": people["lead"].precinct_id, "officer": "", "cadre_phone": "12345", "interval_days": 7})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "身份证号码有误" in page and "请选择本所的一名责任民警" in page and "干部电话有误" in page
+
+
+def test_the_products_watch_kinds_read_in_english_an_admins_as_typed(people, client, auth):
+    entry = _put_on_list(client, auth, people)
+    auth.login(people["lead"])
+    client.post("/lang/en")
+    page = client.get(f"/watch/{entry.id}").get_data(as_text=True)
+    assert "Repeat warnings" in page and "重复预警关注" not in page

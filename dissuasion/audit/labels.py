@@ -2,7 +2,8 @@
 in the database and in the export (an analyst filters by them); an unknown key is shown as it is."""
 from flask_babel import lazy_gettext as _l
 
-from ..core.enums import CaseStatus, Method, Outcome, Role, Tier, WarningSource
+from ..core.enums import ActivityKind, CaseStatus, Method, Outcome, Role, Tier, WarningSource
+from ..core.i18n import colon, list_separator
 
 ACTIONS = {
     "login": _l("登录"), "logout": _l("退出登录"), "login_failed": _l("登录失败"),
@@ -23,7 +24,7 @@ ACTIONS = {
     "warning_enter": _l("录入预警"), "entry_lookup": _l("录入预警时查找已有任务"),
     "warnings_return": _l("退回（非本辖区）"), "warnings_return_undo": _l("撤销退回"),
     "case_return_request": _l("申请退回中心"),
-    "activity_create": _l("登记宣传工作"), "activity_update": _l("修改宣传工作"),
+    "activity_create": _l("登记宣传工作"), "activity_update": _l("修改宣传工作"), "activity_delete": _l("删除宣传工作"),
     "app_target_set": _l("设置APP注册目标"),
     "watch_create": _l("列入重点关注"), "watch_update": _l("修改重点关注"), "watch_meeting": _l("登记见面"),
     "watch_end": _l("结束关注"), "watch_kind_add": _l("新增关注类别"), "assessment_weights": _l("修改考评权重"),
@@ -97,11 +98,12 @@ VALUES = {
 #: The keys of the case's words (outcome, method, tier, status, role) as the pages say them: 办结结果：及时劝阻.
 VALUES |= {member.value: label for enum in (Outcome, Method, Tier, CaseStatus, Role, WarningSource)
            for member, label in enum._labels().items() if member.value not in VALUES}
+VALUES |= {member.value: label for member, label in ActivityKind._labels().items() if member.value not in VALUES}
 
 
 def detail_text(detail: dict) -> str:
     """An event's details as staff read them: 文件名：名单.xlsx；结果：已导入；数据行：120."""
-    return "；".join(f"{_detail_label(k)}：{_detail_value(v)}" for k, v in sorted(detail.items()))
+    return list_separator().join(f"{_detail_label(k)}{colon()}{_detail_value(v)}" for k, v in sorted(detail.items()))
 
 
 def _detail_label(key: str) -> str:

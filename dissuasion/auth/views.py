@@ -12,7 +12,7 @@ from . import login as policy
 from .forms import LoginForm, PasswordForm, TotpForm
 from .models import User
 from .operations import UserError, end_sessions, set_password
-from .passwords import verify_password
+from .passwords import password_problem, verify_password
 from .session import fresh_session, start_session_clock
 
 bp = Blueprint("auth", __name__)
@@ -149,8 +149,11 @@ def password():
     """Change one's own password."""
     form = PasswordForm()
     if form.validate_on_submit():
-        if not verify_password(current_user.password_hash, form.current.data):
+        wrong = not verify_password(current_user.password_hash, form.current.data)
+        if wrong:
             form.current.errors.append(_("当前密码不正确。"))
+            if problem := password_problem(form.new.data, current_user.username):  # both said at once
+                form.new.errors.append(problem)
         else:
             try:
                 set_password(current_user, form.new.data)

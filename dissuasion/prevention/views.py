@@ -19,6 +19,7 @@ from .exports import export_activities
 from .operations import (
     MAX_TARGET,
     PreventionError,
+    delete_activity,
     may_edit,
     may_record,
     record_activity,
@@ -60,7 +61,10 @@ def index():
     """The precinct's publicity work, newest first, with filters, the export and the APP registration progress."""
     args = {k: v for k, v in request.args.items() if k in ("kind", "precinct", "community", "from", "to") and v}
     page = request.args.get("page", 1, type=whole)
-    pagination = queries.activity_page(current_user, _filters(request.args), page=page)
+    filters = _filters(request.args)
+    if filters.first and filters.last and filters.last < filters.first:
+        flash(_("筛选的结束日期早于开始日期，没有符合的记录：请改一下日期。"), "warning")
+    pagination = queries.activity_page(current_user, filters, page=page)
     return render_template("prevention/index.html", pagination=pagination, args=args, kinds=ActivityKind,
                            communities=_communities(), counts=ActivityCount, may_record=may_record(current_user),
                            may_edit=may_edit, precincts=queries.all_precincts() if current_user.role == Role.CENTER
@@ -132,6 +136,22 @@ def edit(activity_id: int):
         return redirect(url_for("prevention.index"))
     db.session.commit()
     flash(_("已保存修改。"), "success")
+    return redirect(url_for("prevention.index"))
+
+
+@bp.post("/<int:activity_id>/delete")
+@roles_required(*WRITERS)
+def delete(activity_id: int):
+    """Remove an activity recorded by mistake, within its 7 days (its author or a lead); audited."""
+    activity = queries.activity_or_404(current_user, activity_id)
+    try:
+        delete_activity(activity, current_user)
+    except PreventionError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("prevention.index"))
+    db.session.commit()
+    flash(_("已删除这条宣传工作登记。"), "success")
     return redirect(url_for("prevention.index"))
 
 

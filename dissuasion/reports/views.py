@@ -54,6 +54,7 @@ def _render(report: dict, precinct, snapshot: WeeklyReport | None = None):
                            weeks=weeks if report["week"] in weeks else [report["week"], *weeks],
                            precincts=reportable_precincts(current_user), week_days=_days(report["week"]),
                            to_date=report["week"] == week_of(now()) and snapshot is None, computed_at=now(),
+                           partial=snapshot is not None and snapshot.generated_at < week_period(report["week"]).end,
                            **_prevention(report))
 
 

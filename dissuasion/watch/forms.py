@@ -58,7 +58,7 @@ class MeetingForm(FlaskForm):
 
 
 class EndForm(FlaskForm):
-    reason = StringField(_l("结束原因"))
+    reason = StringField(_l("结束原因"), render_kw={"data-needed": ""})  # no "are you sure" before it is filled
 
 
 class RegisterFilterForm(FlaskForm):

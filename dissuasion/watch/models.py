@@ -86,8 +86,18 @@ class WatchKind(db.Model):
     name: Mapped[str] = mapped_column(String(50), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
 
+    @property
+    def label(self) -> str:
+        """The name in the reader's language: the product's two kinds are translated, an admin's are as typed."""
+        label = _KIND_LABELS.get(self.code or "")
+        return str(label) if label is not None else self.name
+
     def __repr__(self) -> str:
         return f"<WatchKind {self.name}>"
+
+
+#: The product's kinds by code (their stored names are the Chinese ones).
+_KIND_LABELS = {"repeat": _l("重复预警关注"), "returnee": _l("涉诈回流人员")}
 
 
 class WatchEntry(db.Model):

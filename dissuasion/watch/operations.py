@@ -143,9 +143,13 @@ class EntryInput:
     note: str = ""
 
 
-def create_entry(person: Person, data: EntryInput, by: User, case: Case | None = None) -> WatchEntry:
-    """Put a person on the watch list with their two responsible people; the first meeting is due by the end of
-    the first interval. A person already watched for the same kind is not put on twice."""
+def entry_problems(data: EntryInput, by: User) -> dict[str, str]:
+    """What is wrong with a new entry's fields, each beside its field (the person aside): a form says them all at
+    once, with the person's."""
+    return _checked(data, by)[0]
+
+
+def _checked(data: EntryInput, by: User) -> tuple[dict[str, str], tuple]:
     errors: dict[str, str] = {}
     precinct = db.session.get(Precinct, data.precinct_id) if data.precinct_id else None
     if precinct is None:
@@ -173,6 +177,13 @@ def create_entry(person: Person, data: EntryInput, by: User, case: Case | None =
         errors["cadre_phone"] = _("干部电话有误，请填写手机或座机号码。")
     if len(data.cadre_name or "") > 64:
         errors["cadre_name"] = _("干部姓名太长（64 字以内）。")
+    return errors, (precinct, kind, officer, community, interval, starts, cadre_phone)
+
+
+def create_entry(person: Person, data: EntryInput, by: User, case: Case | None = None) -> WatchEntry:
+    """Put a person on the watch list with their two responsible people; the first meeting is due by the end of
+    the first interval. A person already watched for the same kind is not put on twice."""
+    errors, (precinct, kind, officer, community, interval, starts, cadre_phone) = _checked(data, by)
     if not errors and kind is not None and db.session.scalar(select(WatchEntry.id).where(
             WatchEntry.person_id == person.id, WatchEntry.kind_id == kind.id,
             WatchEntry.status == WatchStatus.ACTIVE)):

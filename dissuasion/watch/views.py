@@ -32,6 +32,7 @@ from .operations import (
     add_kind,
     create_entry,
     end_entry,
+    entry_problems,
     export_register,
     find_or_create_person,
     may_manage,
@@ -66,7 +67,7 @@ def _register_filter() -> tuple[RegisterFilterForm, RegisterFilter, dict]:
     communities = [c for p in precincts if chosen in (None, p.id) for c in p.communities]
     form.community.choices = ANY + [(str(c.id), c.name if chosen else f"{c.precinct.name} · {c.name}")
                                     for c in communities]
-    form.kind.choices = ANY + [(str(k.id), k.name) for k in db.session.scalars(select(WatchKind)
+    form.kind.choices = ANY + [(str(k.id), k.label) for k in db.session.scalars(select(WatchKind)
                                                                                  .order_by(WatchKind.id))]
     form.status.choices = [("", _("全部")), *WatchStatus.choices()]
     status = form.status.data if "status" in request.args else WatchStatus.ACTIVE.value
@@ -103,7 +104,7 @@ def register_export():
 def _entry_choices(form: EntryForm, precinct_id: int | None) -> None:
     precincts = _precincts()
     form.precinct.choices = [(str(p.id), p.name) for p in precincts]
-    form.kind.choices = [(str(k.id), k.name) for k in db.session.scalars(
+    form.kind.choices = [(str(k.id), k.label) for k in db.session.scalars(
         select(WatchKind).where(WatchKind.active.is_(True)).order_by(WatchKind.id))]
     form.community.choices = [("", _("请选择…"))] + [(str(c.id), f"{p.name} · {c.name}" if len(precincts) > 1
                                                       else c.name) for p in precincts for c in p.communities]
@@ -122,18 +123,19 @@ def new():
     _entry_choices(form, current_user.precinct_id)
     errors: dict[str, str] = {}
     if form.validate_on_submit():
+        data = EntryInput(
+            kind_id=id_of(form.kind.data), precinct_id=id_of(form.precinct.data) or current_user.precinct_id,
+            officer_id=id_of(form.officer.data), community_id=id_of(form.community.data),
+            cadre_name=form.cadre_name.data or "", cadre_phone=form.cadre_phone.data or "",
+            interval_days=form.interval_days.data, starts_on=form.starts_on.data, ends_on=form.ends_on.data,
+            note=form.note.data or "")
         try:
             person = find_or_create_person(form.name.data, form.id_number.data, form.phone.data,
                                            current_user)
-            entry = create_entry(person, EntryInput(
-                kind_id=id_of(form.kind.data), precinct_id=id_of(form.precinct.data) or current_user.precinct_id,
-                officer_id=id_of(form.officer.data), community_id=id_of(form.community.data),
-                cadre_name=form.cadre_name.data or "", cadre_phone=form.cadre_phone.data or "",
-                interval_days=form.interval_days.data, starts_on=form.starts_on.data, ends_on=form.ends_on.data,
-                note=form.note.data or ""), current_user)
+            entry = create_entry(person, data, current_user)
         except WatchError as exc:
             db.session.rollback()
-            errors = exc.errors
+            errors = {**entry_problems(data, current_user), **exc.errors}  # the person's and the entry's at once
         else:
             db.session.commit()
             flash(_("已列入重点关注：%(name)s。", name=person.name), "success")
