@@ -4,6 +4,7 @@ import importlib
 from flask import Flask
 
 from . import config
+from .core.urls import IdConverter
 from .privacy import pii
 
 #: The domains that own tables; each one's models module is imported when the app is built.
@@ -15,6 +16,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     """Build the application: configuration, then each registration step in order."""
     app = Flask(__name__, instance_relative_config=True, template_folder="../templates")
     config.load(app, test_config)
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     pii.check_keys(app.config)
     register_extensions(app)
     register_blueprints(app)

@@ -111,3 +111,14 @@ def test_the_command_line_names_the_columns_it_ignored(runner, directory, tmp_pa
     path.write_bytes(pf.csv_bytes([pf.row(1)], headers=[*pf.STANDARD, "经办人"]))
     result = runner.invoke(args=["import-list", str(path)])
     assert result.exit_code == 0 and "未识别的列（其中的内容没有导入）：经办人" in result.output
+
+
+@pytest.mark.parametrize(("written", "ours"), [("长沙县公安局城东派出所", False), ("沙县公安局城东派出所", True),
+                                               ("三明市沙县公安局城东派出所", True), ("福建省沙县城东派出所", True)])
+def test_a_county_whose_name_only_ends_like_ours_is_another(app, directory, written, ours):
+    app.config["COUNTY_NAME"] = "沙县"
+    try:
+        [result] = analyse("push.csv", pf.csv_bytes([pf.row(1, 所属派出所=written)])).results
+    finally:
+        app.config["COUNTY_NAME"] = ""
+    assert (result.precinct is not None) == ours, (written, result.verdict)

@@ -2,11 +2,12 @@
 import datetime as dt
 import io
 import json
+import re
 import zipfile
 
 import pyotp
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from dissuasion.auth.models import User
 from dissuasion.core.auditlog import AuditEvent
@@ -162,6 +163,18 @@ def test_a_workbook_with_more_shared_strings_than_a_list_needs_is_refused(client
     refused = client.post("/imports/preview", data={"file": (io.BytesIO(out.getvalue()), "名单.xlsx")},
                           content_type="multipart/form-data")
     assert refused.status_code == 422 and "条不同的文字，远多于一份名单所需" in refused.get_data(as_text=True)
+    # the same part under another spelling of its name, with no relationship leading to it: the reader takes it
+    for name in ("xl/SharedStrings.xml", "xl\\sharedStrings.xml"):
+        hidden = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(out.getvalue())) as bomb, zipfile.ZipFile(hidden, "w") as renamed:
+            for item in bomb.infolist():
+                body = bomb.read(item)
+                if item.filename == "xl/_rels/workbook.xml.rels":
+                    body = re.sub(rb"<Relationship[^>]*sharedStrings[^>]*/>", b"", body)
+                renamed.writestr(name if item.filename == "xl/sharedStrings.xml" else item.filename, body)
+        refused = client.post("/imports/preview", data={"file": (io.BytesIO(hidden.getvalue()), "名单.xlsx")},
+                              content_type="multipart/form-data")
+        assert refused.status_code == 422 and "远多于一份名单所需" in refused.get_data(as_text=True), name
 
 
 # --- finding 5: numbers and dates out of any range are a clear answer, not a server error ----------------------
@@ -217,3 +230,114 @@ def test_another_center_user_cannot_read_a_commit_job(app, client, make_user, be
     assert mine.get(f"/imports/jobs/{job.id}.json").status_code == 200
     assert mine.get(f"/api/v1/pushes/jobs/{job.id}", headers=bearer(owner)).status_code == 200
 
+
+
+# --- second look: numbers written the way people write them are found too ----------------------------------------
+
+@pytest.mark.parametrize(("written", "shown"), [
+    ("电话138-0013-8000", "电话138****8000"), ("电话 138 0013 8000", "电话 138****8000"),
+    ("+8613912345678", "139****5678"), ("0086 139 1234 5678", "139****5678"), ("86-13912345678", "139****5678"),
+    ("１３７００１３７０００", "137****7000"), ("身份证110105 19491231 002X", "身份证1101**********002X"),
+    ("身份证110105-1949-1231-002x", "身份证1101**********002X"),
+])
+def test_numbers_written_in_groups_from_abroad_or_full_width_are_masked(written, shown):
+    from dissuasion.privacy.freetext import has_numbers, mask_numbers
+    assert has_numbers(written) and mask_numbers(written) == shown
+
+
+@pytest.mark.parametrize("text", ["编号YJ2026111800001", "账号 6222021234567890123", "金额 5000 元", "2026-11-18 09:30",
+                                  "1380013800"])
+def test_other_runs_of_digits_are_left_alone(text):
+    from dissuasion.privacy.freetext import has_numbers, mask_numbers
+    assert not has_numbers(text) and mask_numbers(text) == text
+
+
+def test_a_dashed_phone_in_a_return_request_is_stored_encrypted_and_shown_masked(client, auth, make_user, make_case,
+                                                                                 clock):
+    clock(T0)
+    case = make_case(precinct="PCS01")
+    auth.login(make_user("lead", precinct="PCS01"))
+    client.post(f"/cases/{case.id}/request-return", data={"reason": "户籍外县，本人电话 138-0013-8000"})
+    stored = db.session.execute(text("SELECT return_request_reason FROM cases WHERE id = :id"), {"id": case.id})
+    assert "138-0013-8000" not in stored.scalar_one()
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "138****8000" in page and "138-0013-8000" not in page
+
+
+def test_guessing_the_current_password_on_the_password_form_locks_the_account(client, auth, make_user, clock):
+    clock(T0)
+    user = make_user("officer")
+    auth.login(user)
+    for _attempt in range(5):
+        client.post("/password", data={"current": "guess-number-x", "new": "a-new-pass-2026",
+                                       "confirm": "a-new-pass-2026"})
+    page = client.post("/password", data={"current": PASSWORD, "new": "a-new-pass-2026",
+                                          "confirm": "a-new-pass-2026"}).get_data(as_text=True)
+    assert "账号已暂时锁定" in page
+    db.session.expire_all()
+    assert db.session.get(User, user.id).locked_until is not None
+    assert db.session.scalar(select(AuditEvent.id).filter_by(action="account_locked")) is not None
+
+
+def test_the_new_password_must_differ_from_the_current_one(client, auth, make_user):
+    auth.login(make_user("officer"))
+    page = client.post("/password", data={"current": PASSWORD, "new": PASSWORD, "confirm": PASSWORD}).get_data(
+        as_text=True)
+    assert "新密码不能与当前密码相同" in page
+
+
+# --- second look: ids in paths and forms, and times of year 1 or 9999, are answers, not 500s ------------------------
+
+HUGE = "99999999999999999999"
+
+
+@pytest.mark.parametrize("path", [f"/cases/{HUGE}", f"/watch/{HUGE}", f"/imports/{HUGE}", f"/imports/jobs/{HUGE}"])
+def test_an_id_too_big_for_the_database_in_a_path_is_not_found(client, auth, make_user, path):
+    auth.login(make_user("center"))
+    assert client.get(path).status_code == 404
+
+
+def test_an_officer_that_names_nobody_is_refused_not_taken_as_the_pool(client, auth, make_user, make_case):
+    lead, officer = make_user("lead", precinct="PCS01"), make_user("officer", precinct="PCS01")
+    case = make_case(precinct="PCS01", assignee=officer)
+    auth.login(lead)
+    for value in (HUGE, "999999", "²"):
+        response = client.post(f"/cases/{case.id}/assign", data={"officer": value}, follow_redirects=True)
+        assert response.status_code == 200 and "所选民警不存在" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(type(case), case.id).assignee_id == officer.id
+    assert client.post("/cases/assign", data={"case_ids": HUGE, "officer": ""}).status_code in (302, 400)
+
+
+@pytest.mark.parametrize(("path", "field"), [("contact", "contacted_at"), ("followups", "due_at")])
+def test_a_time_of_year_one_on_a_case_form_is_refused_with_words(client, auth, make_user, make_case, clock, path,
+                                                                 field):
+    clock(T0)
+    officer = make_user("officer", precinct="PCS01")
+    case = make_case(precinct="PCS01", assignee=officer)
+    auth.login(officer)
+    data = {"method": "phone", "reached": "self", "version": str(case.version), "action": "again",
+            field: "0001-01-01T00:00"}
+    response = client.post(f"/cases/{case.id}/{path}", data=data)
+    assert response.status_code in (200, 302, 400), response.status_code
+
+
+def test_watch_times_and_days_out_of_range_are_refused(client, auth, make_user, make_case, clock, bearer):
+    from dissuasion.watch.models import WatchEntry
+    clock(T0)
+    lead = make_user("lead", precinct="PCS01")
+    case = make_case(precinct="PCS01", assignee=make_user("officer", precinct="PCS01"))
+    auth.login(lead)
+    client.post(f"/watch/from-case/{case.id}")
+    entry = db.session.scalar(select(WatchEntry))
+    met = client.post(f"/watch/{entry.id}/meetings", data={"met_at": "0001-01-01T00:00", "met_by": "officer",
+                                                             "method": "visit", "observed": "在家"})
+    assert met.status_code == 400
+    api = client.post(f"/api/v1/watch/{entry.id}/meetings", headers=bearer(lead), json={
+        "met_at": "0001-01-01T00:00:00+08:00", "met_by": "officer", "method": "visit", "observed": "在家"})
+    assert api.status_code == 400
+    from dissuasion.watch.operations import kind_by_code
+    late = client.post("/watch/new", data={"name": "某人", "phone": "13900001111", "kind": kind_by_code("returnee").id,
+                                           "precinct": lead.precinct_id, "officer": lead.id, "interval_days": 7,
+                                           "starts_on": "9999-12-20"})
+    assert late.status_code == 400 and "开始日期须在一年前到一个月后之间" in late.get_data(as_text=True)

@@ -97,6 +97,9 @@ def test_a_missed_meeting_is_overdue_on_the_leads_board_and_the_lead_hears_once(
     page = client.get("/notifications").get_data(as_text=True)  # the lead's: one tap to the entry, its day as listed
     link = rf'<a href="/watch/{entry.id}">重点关注见面已逾期：王重复[^<]*应在 2026-11-22 当天或之前见面'
     assert re.search(link, page)
+    client.post("/lang/en")  # the kind in the reader's language, as the list shows it
+    assert "(Repeat warnings), was to be met on or before 2026-11-22" in client.get("/notifications").get_data(
+        as_text=True)
 
 
 def test_left_the_country_again_tells_the_lead_and_the_center_within_a_minute_of_the_scheduler(people, client,
@@ -352,6 +355,10 @@ def test_a_visit_that_finds_nobody_is_recorded_as_such_with_out_of_contact(peopl
     meeting = db.session.scalar(db.select(WatchMeeting))
     assert meeting.method.value == "door" and meeting.flags == ["lost"] and meeting.alarm
     assert "上门未见" in client.get(f"/watch/{entry.id}").get_data(as_text=True)
+    # nobody was met: the meeting is still owed, and the entry says nobody has been met yet
+    due = entry.next_due_at
+    db.session.refresh(entry)
+    assert entry.next_due_at == due and entry.last_meeting is None
 
 
 def test_a_new_entry_with_several_problems_names_them_all_at_once(people, client, auth):
@@ -363,6 +370,11 @@ def test_a_new_entry_with_several_problems_names_them_all_at_once(people, client
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "身份证号码有误" in page and "请选择本所的一名责任民警" in page and "干部电话有误" in page
+    blank = client.post("/watch/new", data={  # an interval left empty: the form cannot read it, the rest is said too
+        "name": "回流乙", "id_number": "110101199003077775", "kind": kind_by_code("returnee").id,
+        "precinct": people["lead"].precinct_id, "officer": "", "cadre_phone": "12345", "interval_days": ""})
+    page = blank.get_data(as_text=True)
+    assert blank.status_code == 400 and "身份证号码有误" in page and "请选择本所的一名责任民警" in page
 
 
 def test_the_products_watch_kinds_read_in_english_an_admins_as_typed(people, client, auth):

@@ -120,5 +120,6 @@ def activity_json(a) -> dict:
     """A publicity activity (宣传工作): its type key, day, where, who, and every count."""
     return {"id": a.id, "kind": a.kind.value, "held_on": a.held_on.isoformat(), "precinct": a.precinct.code,
             "community": a.community.name if a.community else None, "place": a.place,
-            "participants": a.participants, **{c.value: a.count(c) for c in ActivityCount}, "note": a.note,
+            "participants": a.participants, **{c.value: a.count(c) for c in ActivityCount},
+            "note": mask_numbers(a.note),  # (the note is the precinct's words; a number in it shown as elsewhere)
             "created_by": a.created_by.username if a.created_by else None, "created_at": iso(a.created_at)}

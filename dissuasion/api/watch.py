@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from ..core.database import writes_on_get
 from ..core.enums import Role
 from ..core.formdata import whole
+from ..core.timeutil import within_years
 from ..privacy.freetext import mask_numbers
 from ..watch import assessment as assess
 from ..watch.models import WatchStatus
@@ -97,7 +98,7 @@ def post_meeting(entry_id: int):
         raise ApiError(403, _("只有责任民警或本所领导可以登记见面。"))
     body = json_object()
     try:
-        met_at = dt.datetime.fromisoformat(body["met_at"]) if body.get("met_at") else None
+        met_at = within_years(dt.datetime.fromisoformat(body["met_at"])) if body.get("met_at") else None
         if met_at is not None and met_at.tzinfo is None:
             raise ValueError
     except (TypeError, ValueError) as exc:

@@ -91,6 +91,7 @@ DETAILS = {
 VALUES = {
     "committed": _l("已导入"), "duplicate_file": _l("重复文件，未改动"), "error_report": _l("错误报告"),
     "group": _l("按组分派"), "directory": _l("按目录匹配"), "password": _l("密码错误"), "totp": _l("动态口令错误"),
+    "password_change": _l("修改密码时当前密码错误"),
     "locked": _l("账号已锁定"), "api": _l("接口"), "view": _l("查看"), "call": _l("拨打电话"),
     "visit": _l("面见"), "phone": _l("电话"), "relatives": _l("经亲友"), "unreachable": _l("无法联系"),
     "id": _l("身份证号"),

@@ -149,11 +149,21 @@ def password():
     """Change one's own password."""
     form = PasswordForm()
     if form.validate_on_submit():
-        wrong = not verify_password(current_user.password_hash, form.current.data)
-        if wrong:
+        user = current_user._get_current_object()
+        # the current password is guessed no more freely here than at the login: failures count toward the lock
+        locked = policy.is_locked(user, user.username)
+        wrong = locked or not verify_password(user.password_hash, form.current.data)
+        if locked:
+            form.current.errors.append(_refusal(policy.LoginStatus.LOCKED)[0])
+        elif wrong:
+            policy.record_failure(user, user.username, "password_change")
+            db.session.commit()
             form.current.errors.append(_("当前密码不正确。"))
-            if problem := password_problem(form.new.data, current_user.username):  # both said at once
+        if wrong:
+            if problem := password_problem(form.new.data, user.username):  # both said at once
                 form.new.errors.append(problem)
+        elif form.new.data == form.current.data:
+            form.new.errors.append(_("新密码不能与当前密码相同。"))
         else:
             try:
                 set_password(current_user, form.new.data)

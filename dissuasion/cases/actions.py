@@ -7,6 +7,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..auth.models import User
 from ..core.decorators import roles_required
 from ..core.enums import Role
+from ..core.formdata import id_of
 from ..extensions import db
 from . import queue
 from .dispatch import (
@@ -63,7 +64,14 @@ def _to_case(case_id: int):
 
 
 def _officer(value: str | None) -> User | None:
-    return db.session.get(User, int(value)) if value and value.isdigit() else None
+    """The officer a form chose; None for none chosen (back to the pool). A value naming nobody is refused: taken
+    as none, it would have put the case back in the pool without a word."""
+    if not value:
+        return None
+    officer = db.session.get(User, user_id) if (user_id := id_of(value)) is not None else None
+    if officer is None:
+        raise DispatchError(_("所选民警不存在，请重新选择。"))
+    return officer
 
 
 @bp.post("/<int:case_id>/sign")
@@ -80,7 +88,12 @@ def assign_one(case_id: int):
     """Assign or reassign one case within the precinct."""
     case = case_or_404(current_user, case_id)
     form = AssignForm()
-    _attempt(assign, case, _officer(form.officer.data), current_user, done=lambda changed: changed and _("已指派。"))
+    try:
+        officer = _officer(form.officer.data)
+    except DispatchError as exc:
+        flash(str(exc), "error")
+        return _to_case(case_id)
+    _attempt(assign, case, officer, current_user, done=lambda changed: changed and _("已指派。"))
     return _to_case(case_id)
 
 

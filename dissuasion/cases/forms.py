@@ -6,6 +6,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from ..core.enums import CaseStatus, Method, Tier, WarningSource
+from ..core.formdata import whole
 from ..directory.models import Community, Precinct
 from ..extensions import db
 from .dispatch import MAX_REASON
@@ -45,7 +46,7 @@ class BoardFilterForm(FilterForm):
 class BulkAssignForm(AssignForm):
     """The boards' action bar: the ticked cases, or every case the filter matches (all_matching)."""
 
-    case_ids = SelectMultipleField(_l("任务"), choices=[], coerce=int, validate_choice=False)
+    case_ids = SelectMultipleField(_l("任务"), choices=[], coerce=whole, validate_choice=False)
     all_matching = BooleanField(_l("全部符合条件的任务"))
     submit = SubmitField(_l("指派所选任务"))
 

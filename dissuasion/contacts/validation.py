@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from ..core.enums import AppStatus, FailureReason, FraudType, Method, Outcome, Reached
 from ..core.formdata import choice
 from ..core.formdata import text_of as _text
-from ..core.timeutil import from_local, now
+from ..core.timeutil import now, typed_time
 from ..privacy.pii import normalize_phone, phone_valid
 
 #: A phone's clock may run a little ahead of the server's.
@@ -85,7 +85,7 @@ def moment(data: Mapping, key: str, errors: dict, default: dt.datetime | None = 
     if not value:
         return default
     try:
-        at = from_local(dt.datetime.fromisoformat(value.replace(" ", "T")))
+        at = typed_time(value)
     except ValueError:
         errors[key] = _("时间格式不对，请按 2026-11-16 09:30 填写。")
         return None

@@ -20,10 +20,21 @@ FIRST_YEAR, LAST_YEAR = 2000, 2099
 
 def typed_day(text: str) -> dt.date:
     """A day typed as 2026-11-16, in FIRST_YEAR..LAST_YEAR; ValueError otherwise."""
-    day = dt.date.fromisoformat(text)
-    if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise ValueError(text)
-    return day
+    return within_years(dt.date.fromisoformat(text))
+
+
+def typed_time(text: str) -> dt.datetime:
+    """A time typed as 2026-11-16T09:30 or 2026-11-16 09:30 (Asia/Shanghai), or ISO 8601 with an offset, as aware
+    UTC, in FIRST_YEAR..LAST_YEAR; ValueError otherwise."""
+    at = within_years(dt.datetime.fromisoformat(text.strip().replace(" ", "T")))
+    return from_local(at) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def within_years(value):
+    """The date or time itself when its year is in FIRST_YEAR..LAST_YEAR; ValueError otherwise."""
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"{value.year} is out of range")
+    return value
 
 
 def now() -> dt.datetime:

@@ -106,6 +106,8 @@ class Router:
 _BUREAU = re.compile(r"^.*(?:公安局|分局)")
 #: Where a county's, city's or district's name may end before a precinct's own: 清河县城东派出所.
 _COUNTY = re.compile(r"[县市区旗]")
+#: How the name of a city, prefecture or province ends (before a county's: 邢台市清河县).
+_ABOVE_COUNTY = ("市", "省", "州", "盟", "地区", "自治区")
 #: What follows a county's name in a bureau's: 清河县公安局, 清河公安分局, 清河分局.
 _BUREAU_END = re.compile(r"(?:公安局|公安分局|分局|公安)$")
 _COMMITTEE = re.compile(r"(?:居民委员会|居委会)$")
@@ -120,8 +122,10 @@ def _county_of(prefix: str) -> str:
 
 
 def _is_home(county: str, home: frozenset[str]) -> bool:
-    """清河县 or 清河 is this county; so is 某某市清河县 (a city's name before it)."""
-    return county in home or any(county.endswith(name) for name in home if name[-1] in "县市区旗")
+    """清河县 or 清河 is this county; so is 某某市清河县 (a city's or province's name before it), but not 长沙县
+    for 沙县: what comes before the name must end as a city's or a province's does."""
+    return county in home or any(county.endswith(name) and county[:-len(name)].endswith(_ABOVE_COUNTY)
+                                 for name in home if name[-1] in "县市区旗")
 
 
 def _county_names(name: str) -> list[str]:

@@ -14,7 +14,7 @@ from ..cases.views import CASE_ROLES, send_back
 from ..core.decorators import roles_required
 from ..core.enums import Method
 from ..core.formdata import choice
-from ..core.timeutil import from_local
+from ..core.timeutil import typed_time
 from ..extensions import db
 from .models import FollowUp
 from .operations import add_followup, move_followup
@@ -31,7 +31,7 @@ def followup_methods() -> list[tuple[str, str]]:
 def _due_at(errors: dict) -> dt.datetime | None:
     """The time as typed on the case page (Asia/Shanghai, 2026-11-16T09:30)."""
     try:
-        return from_local(dt.datetime.fromisoformat(request.form.get("due_at", "").strip().replace(" ", "T")))
+        return typed_time(request.form.get("due_at", ""))
     except ValueError:
         errors["due_at"] = _("请填写回访时间，如 2026-11-16 09:30。")
         return None

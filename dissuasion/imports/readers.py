@@ -136,7 +136,9 @@ def sheet_ranges(data: bytes) -> dict[str | None, tuple[str, int]]:
             targets.setdefault(attrs.get(b"Id", b""), _part_path(attrs))
             if attrs.get(b"Type", b"").endswith(b"/sharedStrings"):
                 shared.add(_part_path(attrs))
-        shared = (shared or {"xl/sharedStrings.xml"}) & names  # (checked as strings; not measured as a sheet below)
+        # the reader takes xl/sharedStrings.xml whatever the relationships say, its name in any case and with either
+        # slash: every part it could take is counted (and checked as strings; not measured as a sheet below)
+        shared = (shared & names) | {name for name in names if _SHARED_PART.fullmatch(name)}
         for path in sorted(shared):
             _check_shared_strings(archive, path)
         measured: dict[str, tuple[str, int]] = {}
@@ -167,6 +169,8 @@ def _range(archive: zipfile.ZipFile, path: str) -> tuple[str, int]:
 
 
 _CHUNK = 1 << 20
+#: The shared-strings part as the reader finds it: xl/sharedStrings.xml, in any case, with / or \.
+_SHARED_PART = re.compile(r"xl[/\\]sharedstrings\.xml", re.IGNORECASE)
 
 
 def _part_path(relationship: dict) -> str:

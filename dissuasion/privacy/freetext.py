@@ -13,20 +13,28 @@ from sqlalchemy.types import TypeDecorator
 from .pii import CIPHER_PREFIX, decrypt, encrypt, id_check_digit, mask_id, mask_phone
 
 #: An ID number (18 characters, its check digit right) or a mainland mobile number inside any text, not part of a
-#: longer run of digits (a 预警编号 or an account number is not a phone).
-_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-_MOBILE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+#: longer run of digits (a 预警编号 or an account number is not a phone); written as people write them: in groups
+#: with spaces or dashes (110105 19491231 002X, 138-0013-8000), a mobile after +86, 0086 or 86, in full-width digits.
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{6}[ -]?\d{4}[ -]?\d{4}[ -]?\d{3}[ -]?[\dXx](?![0-9A-Za-z])")
+_MOBILE_IN_TEXT = re.compile(r"(?<![\d+])(?:(?:\+|00)?86[ -]?)?(1[3-9]\d(?:[ -]?\d){8})(?!\d)")
+#: Full-width digits, plus, dash and X as their ASCII selves, one character for one (so positions stay).
+_FOLD = str.maketrans("０１２３４５６７８９＋－Ｘｘ\u3000", "0123456789+-Xx ")
+_SEPARATORS = str.maketrans("", "", " -")
 
 
 def numbers_in_text(text: str | None) -> list[tuple[int, int, str]]:
     """(start, end, kind) of each ID number with a valid check digit and each mobile number in a text."""
     if not text:
         return []
-    found = [(m.start(), m.end(), "id") for m in _ID_IN_TEXT.finditer(text)
-             if id_check_digit(m.group()[:17]) == m.group()[17].upper()]
+    folded = text.translate(_FOLD)
+    found = []
+    for m in _ID_IN_TEXT.finditer(folded):
+        digits = m.group().translate(_SEPARATORS)
+        if id_check_digit(digits[:17]) == digits[17].upper():
+            found.append((m.start(), m.end(), "id"))
     taken = [(s, e) for s, e, _k in found]
-    found += [(m.start(), m.end(), "phone") for m in _MOBILE_IN_TEXT.finditer(text)
-              if not any(s <= m.start() < e for s, e in taken)]
+    found += [(m.start(), m.end(), "phone") for m in _MOBILE_IN_TEXT.finditer(folded)
+              if not any(s <= m.start() < e or m.start() <= s < m.end() for s, e in taken)]
     return sorted(found)
 
 
@@ -37,7 +45,7 @@ def mask_numbers(text: str | None) -> str:
         return text or ""
     out, at = [], 0
     for start, end, kind in numbers_in_text(text):
-        number = text[start:end].upper()
+        number = _digits(text[start:end], kind)
         out += [text[at:start], mask_id(number) if kind == "id" else mask_phone(number)]
         at = end
     return "".join(out) + text[at:] if out else text
@@ -80,8 +88,14 @@ class FreeText(TypeDecorator):
 
 
 def numbers_of(text: str | None) -> list[str]:
-    """The ID and mobile numbers written in a text, as written (an ID's x upper-cased)."""
-    return [text[start:end].upper() for start, end, _kind in numbers_in_text(text)]
+    """The ID and mobile numbers written in a text, as their digits (an ID's x upper-cased; a mobile without +86)."""
+    return [_digits(text[start:end], kind) for start, end, kind in numbers_in_text(text)]
+
+
+def _digits(written: str, kind: str) -> str:
+    """A number as found in a text, as its bare characters: 138-0013-8000 and +86 13800138000 are 13800138000."""
+    number = written.translate(_FOLD).translate(_SEPARATORS).upper()
+    return number[-11:] if kind == "phone" else number
 
 
 def mask_within(value):

@@ -51,7 +51,7 @@ from ..prevention.queries import (
     utc_span,
 )
 from ..reports.metrics import fen_sum, pct, yuan
-from .models import AssessmentWeight, WatchEntry, WatchMeeting, WatchStatus
+from .models import AssessmentWeight, MeetingMethod, WatchEntry, WatchMeeting, WatchStatus
 from .operations import WatchError
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
@@ -235,7 +235,7 @@ def _raw(month: Month) -> dict[tuple, dict]:
     where = (WatchEntry.precinct_id, WatchEntry.community_id)
     stmt = (select(*where, func.sum(case((WatchMeeting.met_at <= WatchMeeting.due_at, 1), else_=0)),
                    func.count(WatchMeeting.id)).join(WatchEntry, WatchEntry.id == WatchMeeting.entry_id)
-            .where(_in(WatchMeeting.due_at, month)).group_by(*where))
+            .where(_in(WatchMeeting.due_at, month), WatchMeeting.method != MeetingMethod.DOOR).group_by(*where))
     for p, c, met, total in db.session.execute(stmt):
         _add(raw, (p, c), "meetings_on_time_pct", met, total)
     stmt = (select(*where, func.count(WatchEntry.id))

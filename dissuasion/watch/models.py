@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.dbtypes import Json, UTCDateTime, enum_column
 from ..core.enums import LabelledEnum
+from ..core.i18n import say
 from ..core.timeutil import local, now
 from ..extensions import db
 from ..privacy.freetext import FreeText
@@ -92,6 +93,12 @@ class WatchKind(db.Model):
         label = _KIND_LABELS.get(self.code or "")
         return str(label) if label is not None else self.name
 
+    @property
+    def said(self):
+        """The name for a stored sentence (a notification): the product's kinds so that each reader sees them in
+        their language (i18n.say), an admin's as typed."""
+        return say(self.name) if self.code in _KIND_LABELS else self.name
+
     def __repr__(self) -> str:
         return f"<WatchKind {self.name}>"
 
@@ -149,7 +156,8 @@ class WatchEntry(db.Model):
 
     @property
     def last_meeting(self) -> WatchMeeting | None:
-        return self.meetings[0] if self.meetings else None
+        """The latest meeting held (a visit that found nobody is not one)."""
+        return next((m for m in self.meetings if m.held), None)
 
     @property
     def last_day(self) -> dt.date | None:
@@ -190,6 +198,11 @@ class WatchMeeting(db.Model):
     @property
     def on_time(self) -> bool:
         return self.due_at is None or self.met_at <= self.due_at
+
+    @property
+    def held(self) -> bool:
+        """A meeting that took place: not a visit that found nobody (上门未见), which leaves the meeting owed."""
+        return self.method != MeetingMethod.DOOR
 
     @property
     def flag_members(self) -> list[MeetingFlag]:

@@ -14,7 +14,7 @@ from ..core.auditlog import record
 from ..core.enums import Role
 from ..core.exports import write_xlsx
 from ..core.i18n import say
-from ..core.timeutil import from_local, local, now
+from ..core.timeutil import LAST_YEAR, from_local, local, now
 from ..directory.models import Community, Precinct
 from ..extensions import db
 from ..notifications.operations import lead_ids, notify_once
@@ -169,9 +169,14 @@ def _checked(data: EntryInput, by: User) -> tuple[dict[str, str], tuple]:
     interval = data.interval_days
     if interval is None or not 1 <= interval <= MAX_INTERVAL_DAYS:
         errors["interval_days"] = _("见面间隔须为 1 到 %(n)d 天。", n=MAX_INTERVAL_DAYS)
-    starts = data.starts_on or local(now()).date()
+    today = local(now()).date()
+    starts = data.starts_on or today
+    if not today - dt.timedelta(days=366) <= starts <= today + dt.timedelta(days=31):
+        errors["starts_on"] = _("开始日期须在一年前到一个月后之间，请核对年月日。")
     if data.ends_on is not None and data.ends_on < starts:
         errors["ends_on"] = _("结束日期不能早于开始日期。")
+    elif data.ends_on is not None and data.ends_on.year > LAST_YEAR:
+        errors["ends_on"] = _("结束日期的年份不对，请核对。")
     cadre_phone = normalize_phone(data.cadre_phone or "")
     if data.cadre_phone and not (cadre_phone.isdigit() and 7 <= len(cadre_phone) <= 12):
         errors["cadre_phone"] = _("干部电话有误，请填写手机或座机号码。")
@@ -223,6 +228,8 @@ def update_entry(entry: WatchEntry, data: EntryInput, by: User) -> None:
         errors["interval_days"] = _("见面间隔须为 1 到 %(n)d 天。", n=MAX_INTERVAL_DAYS)
     if data.ends_on is not None and data.ends_on < entry.starts_on:
         errors["ends_on"] = _("结束日期不能早于开始日期。")
+    elif data.ends_on is not None and data.ends_on.year > LAST_YEAR:
+        errors["ends_on"] = _("结束日期的年份不对，请核对。")
     cadre_phone = normalize_phone(data.cadre_phone or "")
     if data.cadre_phone and not (cadre_phone.isdigit() and 7 <= len(cadre_phone) <= 12):
         errors["cadre_phone"] = _("干部电话有误，请填写手机或座机号码。")
@@ -297,10 +304,14 @@ def record_meeting(entry: WatchEntry, by: User, met_at: dt.datetime | None, met_
                            due_at=entry.next_due_at, recorded_by_id=by.id,
                            alarm=any(MeetingFlag(f).alarms for f in chosen))
     db.session.add(meeting)
-    # an interval after this meeting; a meeting recorded late, older than one already recorded, moves nothing back
-    entry.next_due_at = max(d for d in (due_after(local(met_at).date(), entry.interval_days), entry.next_due_at) if d)
-    if entry.ends_on is not None and entry.next_due_at > due_after(entry.ends_on, 1):
-        entry.next_due_at = None  # nothing falls due after the last day of the watch
+    if meeting.held:
+        # an interval after this meeting; a meeting recorded late, older than one already recorded, moves nothing
+        # back
+        entry.next_due_at = max(d for d in (due_after(local(met_at).date(), entry.interval_days), entry.next_due_at)
+                                if d)
+        if entry.ends_on is not None and entry.next_due_at > due_after(entry.ends_on, 1):
+            entry.next_due_at = None  # nothing falls due after the last day of the watch
+    # else 上门未见: recorded (and 失联 raises its alarm), but the meeting is still owed: the entry stays due
     db.session.flush()
     record("watch_meeting", "watch_entry", entry.id, user=by, meeting=meeting.id, method=method, flags=chosen)
     if meeting.alarm:

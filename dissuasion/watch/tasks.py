@@ -32,7 +32,7 @@ def notify_due_meetings() -> int:
         entry.due_told_for = entry.next_due_at
         notify_once(entry.officer_id, "watch_due",
                     say("重点关注见面到期：%(name)s（%(kind)s），应在 %(day)s 当天或之前见面", name=entry.person.name,
-                        kind=entry.kind.name, day=entry.last_day.isoformat()),
+                        kind=entry.kind.said, day=entry.last_day.isoformat()),
                     entry.case_id, f"watch-due:{entry.id}:{entry.next_due_at:%Y%m%d%H%M}", watch_entry_id=entry.id)
 
     return each_claimed(WatchEntry, ids, still_due, announce)
@@ -47,7 +47,7 @@ def notify_missed_meetings() -> int:
     def miss(entry: WatchEntry) -> None:
         entry.missed_told_for = entry.next_due_at
         message = say("重点关注见面已逾期：%(name)s（%(kind)s），应在 %(day)s 当天或之前见面，责任民警 %(officer)s",
-                      name=entry.person.name, kind=entry.kind.name, day=entry.last_day.isoformat(),
+                      name=entry.person.name, kind=entry.kind.said, day=entry.last_day.isoformat(),
                       officer=entry.officer.label)
         for user_id in {*lead_ids(entry.precinct_id), entry.officer_id}:
             notify_once(user_id, "watch_missed", message, entry.case_id,

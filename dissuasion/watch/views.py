@@ -19,7 +19,7 @@ from ..core.decorators import roles_required
 from ..core.enums import Role
 from ..core.exports import write_xlsx
 from ..core.formdata import id_of, whole
-from ..core.timeutil import from_local, local, now
+from ..core.timeutil import FIRST_YEAR, LAST_YEAR, from_local, local, now
 from ..core.urls import local_path
 from ..directory.models import Precinct
 from ..extensions import db
@@ -123,12 +123,7 @@ def new():
     _entry_choices(form, current_user.precinct_id)
     errors: dict[str, str] = {}
     if form.validate_on_submit():
-        data = EntryInput(
-            kind_id=id_of(form.kind.data), precinct_id=id_of(form.precinct.data) or current_user.precinct_id,
-            officer_id=id_of(form.officer.data), community_id=id_of(form.community.data),
-            cadre_name=form.cadre_name.data or "", cadre_phone=form.cadre_phone.data or "",
-            interval_days=form.interval_days.data, starts_on=form.starts_on.data, ends_on=form.ends_on.data,
-            note=form.note.data or "")
+        data = _entry_input(form)
         try:
             person = find_or_create_person(form.name.data, form.id_number.data, form.phone.data,
                                            current_user)
@@ -140,13 +135,28 @@ def new():
             db.session.commit()
             flash(_("已列入重点关注：%(name)s。", name=person.name), "success")
             return redirect(url_for("watch.entry", entry_id=entry.id))
-    elif request.method == "POST":
+    elif request.method == "POST":  # a field the form could not read (an empty interval, a date): said with the rest
         errors = {name: "；".join(str(e) for e in field.errors) for name, field in form._fields.items() if field.errors}
+        try:
+            find_or_create_person(form.name.data, form.id_number.data, form.phone.data, current_user)
+        except WatchError as exc:
+            errors = {**exc.errors, **errors}
+        db.session.rollback()  # (a new person it made is not kept)
+        errors = {**entry_problems(_entry_input(form), current_user), **errors}
     for name, message in errors.items():
         if name in form._fields:
             form[name].errors = [message]
     status = 400 if request.method == "POST" else 200
     return render_template("watch/new.html", form=form, form_error=errors.get("", "")), status, NO_STORE
+
+
+def _entry_input(form: EntryForm) -> EntryInput:
+    return EntryInput(
+        kind_id=id_of(form.kind.data), precinct_id=id_of(form.precinct.data) or current_user.precinct_id,
+        officer_id=id_of(form.officer.data), community_id=id_of(form.community.data),
+        cadre_name=form.cadre_name.data or "", cadre_phone=form.cadre_phone.data or "",
+        interval_days=form.interval_days.data, starts_on=form.starts_on.data, ends_on=form.ends_on.data,
+        note=form.note.data or "")
 
 
 @bp.post("/from-case/<int:case_id>")
@@ -209,7 +219,11 @@ def meet(entry_id: int):
     if not _may_meet(entry):
         abort(403)
     form = MeetingForm()
-    if not form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if valid and form.met_at.data and not FIRST_YEAR <= form.met_at.data.year <= LAST_YEAR:
+        form.met_at.errors = [_("见面时间的年份不对，请核对。")]
+        valid = False
+    if not valid:
         return _render_entry(entry, form, 400)
     met_at = from_local(form.met_at.data)
     try:
