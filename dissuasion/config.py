@@ -20,6 +20,9 @@ DEFAULTS = {
     # routed only when that county is this one. Unset, and with a directory of short names, such a row is routed
     # by the precinct's own name, with a note to check the county (directory/routing.py).
     "COUNTY_NAME": "",
+    # PostgreSQL: each connection asks for its timeouts (core/database.SESSION_SETTINGS). Behind PgBouncer, which
+    # refuses that, False, and the role is given them instead (docs/SCALING.md).
+    "DATABASE_SESSION_SETTINGS": True,
     "IMPORT_MAX_UNCOMPRESSED": 500 * 1024 * 1024,
     # 2: a big file's rows are judged by this process and a forked child together (imports/pipeline.judge); 1: here.
     "IMPORT_JUDGE_PROCESSES": 1,
@@ -128,6 +131,8 @@ def load(app, test_config=None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.instance_path)
     else:
         app.config.update(test_config)
+    if os.environ.get("DATABASE_SESSION_SETTINGS", "").lower() in ("0", "false", "no"):
+        app.config["DATABASE_SESSION_SETTINGS"] = False
     if os.environ.get("COUNTY_NAME", "").strip():
         app.config["COUNTY_NAME"] = os.environ["COUNTY_NAME"].strip()
     if os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes"):

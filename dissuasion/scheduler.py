@@ -104,6 +104,10 @@ STANDBY_RETRY = 5.0
 #: How often the active scheduler makes sure it still holds the lock (PostgreSQL can end its session: a restart, a
 #: fail-over, a network blip, pg_terminate_backend; a scheduler standing by then takes the lock over).
 LOCK_CHECK = 10.0
+#: PostgreSQL ends the lock's session when it has been silent this long: a scheduler frozen (a paused VM, SIGSTOP)
+#: or cut off lets the one standing by take over. The check above speaks every LOCK_CHECK seconds, from a thread
+#: of its own, whatever the jobs are doing.
+LOCK_SILENCE = "60s"
 SCHEDULER_LOCK = "dissuasion.scheduler"
 
 
@@ -129,6 +133,7 @@ class SchedulerLock:
         if self._conn is None:
             self._conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         if self._conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar():
+            self._conn.execute(text(f"SET idle_session_timeout = '{LOCK_SILENCE}'"))
             return True
         self._conn.close()
         self._conn = None
@@ -185,6 +190,16 @@ def wait_for_lock(lock: SchedulerLock, stop: threading.Event, retry: float = STA
     return False
 
 
+def watch_lock(lock: SchedulerLock, stopping: threading.Event, lost: threading.Event) -> None:
+    """Every LOCK_CHECK seconds, that the lock is still this scheduler's; if not, stop it (`lost` set)."""
+    while not stopping.wait(LOCK_CHECK):
+        if not lock.still_held():
+            log.error("lost the scheduler lock (the database ended its session): stopping, so that the scheduler that "
+                      "takes it over is the only one; started again (systemd), this one stands by")
+            lost.set()
+            stopping.set()
+
+
 def run_job(app: Flask, job: Job):
     """Run one job in its own application context; a failure is logged and the scheduler goes on."""
     with app.app_context():
@@ -220,7 +235,7 @@ def run_forever(app: Flask) -> None:
     where a handler that had to find the scheduler already running let one slip by and the process ran on."""
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    stopping, lock, lost = threading.Event(), SchedulerLock(app), False
+    stopping, lock, lost = threading.Event(), SchedulerLock(app), threading.Event()
 
     def on_signal(signum, _frame):
         log.info("signal %s: stopping the scheduler", signum)
@@ -241,26 +256,26 @@ def run_forever(app: Flask) -> None:
         "coalesce": True, "max_instances": 1, "misfire_grace_time": 60})
     for job in JOBS:
         scheduler.add_job(run_job, args=(app, job), id=job.id, name=job.id, replace_existing=True, **job.trigger)
-    workers = []
+    workers, watch = [], None
     try:
         _stop, workers = start_workers(app, stop=stopping)
+        watch = threading.Thread(target=watch_lock, args=(lock, stopping, lost), name="scheduler-lock", daemon=True)
+        watch.start()
         run_once(app, stopping)  # no need to wait a minute for what is already due
         if not stopping.is_set():
             scheduler.start()
-        while not stopping.wait(LOCK_CHECK):
-            if not lock.still_held():
-                log.error("lost the scheduler lock (the database ended its session): stopping, so that the scheduler "
-                          "that takes it over is the only one; started again (systemd), this one stands by")
-                lost = True
-                stopping.set()
+        while not stopping.wait(1.0):
+            pass
     finally:
         stopping.set()
         if scheduler.running:
             scheduler.shutdown(wait=True)  # a timed job under way is let finish
         for thread in workers:
             thread.join()  # so is a queued job (its transaction commits or rolls back whole)
+        if watch is not None:
+            watch.join(timeout=LOCK_CHECK + 5)  # (its check may be under way on the lock's connection)
         lock.release()
-    if lost:
+    if lost.is_set():
         raise SystemExit(1)  # not a clean stop: the service manager starts it again
 
 

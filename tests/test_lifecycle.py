@@ -235,3 +235,23 @@ def test_a_contact_before_the_warning_was_pushed_is_refused(make_case, officer, 
     assert "不能早于预警推送时间" in refused.value.fields["contacted_at"]
     db.session.rollback()
     assert case.contacts == [] and case.first_attempt_at is None
+
+
+def test_cases_whose_watch_ended_but_cannot_close_do_not_hold_the_batch(make_case, officer, clock, monkeypatch):
+    """A case whose watch ended with a 回访 still to do, or one the rules will not let close by itself, used to be
+    taken again every minute; more of them than a batch kept the others from ever closing."""
+    monkeypatch.setattr(tasks, "BATCH", 2)
+    clock(T0)
+    cases = [make_case(tier="low", assignee=officer) for _ in range(4)]
+    clock(T0 + 20 * MIN)
+    for case in cases:
+        log(case, officer, method="phone", outcome="self_protected")
+    for case in cases[:3]:  # watch over, but a 回访 still owed
+        case.watch_until = T0 + DAY
+        tasks.schedule(case, FollowUpKind.MANUAL, Method.PHONE, T0 + 30 * DAY, f"owed:{case.id}")
+    cases[3].watch_until = T0 + 2 * DAY  # the one that can close, its watch ended last
+    db.session.commit()
+    clock(T0 + 3 * DAY)
+    tasks.close_ended_watches()
+    db.session.refresh(cases[3])
+    assert cases[3].status == CaseStatus.CLOSED

@@ -197,6 +197,7 @@ def test_a_worker_cut_off_with_its_transaction_open_is_ended_by_postgresql(app):
             pytest.skip("PostgreSQL's session settings")
         with db.engine.connect() as conn:
             assert conn.execute(text("SHOW idle_in_transaction_session_timeout")).scalar() == "2min"
+            assert conn.execute(text("SHOW tcp_keepalives_idle")).scalar() in ("30", "30s")  # the server's side
 
 
 def test_a_run_whose_job_another_worker_took_meanwhile_keeps_nothing(app):
@@ -224,3 +225,15 @@ def test_a_run_whose_job_another_worker_took_meanwhile_keeps_nothing(app):
         taken = db.session.get(Job, job.id)
         assert (taken.state, taken.attempts, taken.result) == ("running", 2, None)
         assert db.session.scalar(select(func.count(Push.id))) == 0
+
+
+def test_a_deployments_own_connect_args_are_kept_and_pgbouncer_hosts_can_leave_the_session_settings_out():
+    from dissuasion import create_app
+    base = {"TESTING": True, "SECRET_KEY": "x", "PII_INDEX_KEY": "y",
+            "PII_KEYS": {"k1": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}, "PII_KEY_ID": "k1",
+            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none",
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "connect_args": {"prepare_threshold": None}}}
+    direct = create_app(base).config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]
+    assert direct["prepare_threshold"] is None and "idle_in_transaction_session_timeout" in direct["options"]
+    bounced = create_app({**base, "DATABASE_SESSION_SETTINGS": False}).config["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert "options" not in bounced["connect_args"] and bounced["connect_args"]["prepare_threshold"] is None

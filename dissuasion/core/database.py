@@ -93,8 +93,14 @@ def holds_write_lock() -> bool:
 #: the merge lock and row locks held would otherwise stall every import of the city until its process dies; its
 #: job is taken again after its lease). No work of ours waits this long between two statements.
 IDLE_IN_TRANSACTION_MS = 120_000
-#: TCP keepalives, so a host gone from the network is noticed in about a minute, not the OS's two hours.
+#: TCP keepalives, so a host gone from the network is noticed in about a minute, not the OS's two hours: the client's
+#: side here, the server's in SESSION_SETTINGS (a scheduler host cut off must not keep its lock for two hours).
 KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
+#: Sent as the connection's startup options (DATABASE_SESSION_SETTINGS, on by default). Behind PgBouncer, which
+#: refuses them, set DATABASE_SESSION_SETTINGS = False and give the role the same settings once:
+#: ALTER ROLE dissuasion SET idle_in_transaction_session_timeout = '2min'; (and the tcp_* ones likewise).
+SESSION_SETTINGS = (f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS} -c tcp_keepalives_idle=30 "
+                    "-c tcp_keepalives_interval=10 -c tcp_keepalives_count=3 -c tcp_user_timeout=60000")
 
 
 def serialize(name: str) -> None:
@@ -147,6 +153,10 @@ def init_app(app: Flask) -> None:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
             **app.config["SQLALCHEMY_ENGINE_OPTIONS"], "connect_args": {"timeout": BUSY_TIMEOUT_MS / 1000}}
     elif uri.startswith("postgresql"):
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "connect_args": {
-            "options": f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS}", **KEEPALIVES}}
+        options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        ours = dict(KEEPALIVES)
+        if app.config.get("DATABASE_SESSION_SETTINGS", True):  # PgBouncer refuses `options`: set them on the role
+            ours["options"] = SESSION_SETTINGS
+        # the deployment's own connect_args (PgBouncer's prepare_threshold=None) are kept, and win
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options,
+                                                   "connect_args": {**ours, **options.get("connect_args", {})}}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from ..cases.assignment import recipients, set_due
 from ..cases.lifecycle import LifecycleError, close_case
@@ -78,8 +78,10 @@ def _something_new(case: Case) -> bool:
 
 def close_ended_watches() -> int:
     """Open cases whose watch period has ended: closed with their outcome when nothing new happened."""
-    still_due = (Case.status.in_(CaseStatus.open_values()), Case.watch_until <= now())
-    ids = due_ids(select(Case.id).where(*still_due).limit(BATCH))
+    pending = exists().where(FollowUp.case_id == Case.id, FollowUp.status == FollowUpStatus.PENDING)
+    still_due = (Case.status.in_(CaseStatus.open_values()), Case.watch_until <= now(),
+                 ~pending)  # a 回访 still to do: the close waits until it is done or missed
+    ids = due_ids(select(Case.id).where(*still_due).order_by(Case.watch_until, Case.id).limit(BATCH))
 
     def end_watch(case: Case) -> None:
         if any(f.status == FollowUpStatus.PENDING for f in case.followups):
@@ -97,5 +99,6 @@ def close_ended_watches() -> int:
         except LifecycleError as exc:
             _tell(case, "watch_ended", say("关注期已结束，无法自动办结：%(name)s。%(why)s", name=case.person.name,
                                          why=str(exc)), f"watch-blocked:{case.id}:{ended:%Y%m%d%H%M}")
+            case.watch_until = None  # told once; the close is the officer's now (taken again, it filled the batch)
 
     return each_claimed(Case, ids, still_due, end_watch)

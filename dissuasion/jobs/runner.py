@@ -62,10 +62,11 @@ def run(job_id: int, handler: Handler) -> str:
         mine = job.attempts
         result = handler(job, channel)
         heartbeat.stop()
+        finish(job, result)
+        db.session.flush()  # the job's row is now locked by this run: a claim from here on waits, then finds it done
         if _claimed_again(job_id, mine):
-            db.session.rollback()  # the run that claimed it does the work; this one's writes go
+            db.session.rollback()  # claimed before that: the run that claimed it does the work; this one's goes
         else:
-            finish(job, result)
             db.session.commit()
     except JobRefused as exc:
         refusal = str(exc)
