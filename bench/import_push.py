@@ -51,6 +51,17 @@ def fresh_schema(db_path: Path) -> None:
         db.session.commit()
 
 
+def schema_digest() -> str:
+    """A short digest of the models' tables and columns: a prefilled database made by another schema is not reused
+    (a column added since made every import into it fail)."""
+    import hashlib
+
+    from dissuasion.extensions import db
+    with app_for(OUT / "schema-probe.db").app_context():
+        shape = [(t.name, [(c.name, str(c.type)) for c in t.columns]) for t in db.metadata.sorted_tables]
+    return hashlib.sha256(repr(shape).encode()).hexdigest()[:10]
+
+
 def prefill(db_path: Path, count: int) -> None:
     """count warnings (and their persons and cases) written straight through bulk_insert."""
     import datetime as dt
@@ -298,7 +309,7 @@ def main() -> None:
         if not files[fmt].exists() or args.rebuild:
             subprocess.run([sys.executable, str(SHARED / "samples" / "gen_push.py"), "--rows", str(args.rows),
                             "--format", fmt, "--seed", "47", "--out", str(files[fmt])], check=True)
-    cached = OUT / f"prefilled{args.prefill}.db"
+    cached = OUT / f"prefilled{args.prefill}-{schema_digest()}.db"  # a schema changed since: filled again
     if not args.cli_only and (not cached.exists() or args.rebuild):
         t = time.perf_counter()
         prefill(cached, args.prefill)
