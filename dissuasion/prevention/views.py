@@ -132,11 +132,9 @@ def edit(activity_id: int):
         return _form(activity, dict(request.form), exc.fields, 400)
     except PreventionError as exc:
         db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("prevention.index"))
+        return _to_list(str(exc), "error")
     db.session.commit()
-    flash(_("已保存修改。"), "success")
-    return redirect(url_for("prevention.index"))
+    return _to_list(_("已保存修改。"), "success")
 
 
 @bp.post("/<int:activity_id>/delete")
@@ -148,10 +146,14 @@ def delete(activity_id: int):
         delete_activity(activity, current_user)
     except PreventionError as exc:
         db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("prevention.index"))
+        return _to_list(str(exc), "error")
     db.session.commit()
-    flash(_("已删除这条宣传工作登记。"), "success")
+    return _to_list(_("已删除这条宣传工作登记。"), "success")
+
+
+def _to_list(message: str, category: str):
+    """Back to the list, saying what happened."""
+    flash(message, category)
     return redirect(url_for("prevention.index"))
 
 
