@@ -582,8 +582,8 @@ def test_invisible_characters_leading_zero_mobiles_twelve_hour_times_and_utf16(d
 
 
 def analyse_errors(rows: list[dict]) -> dict[int, str]:
-    from dissuasion.imports.rows import message
-    return {r.row_number: " ".join(message(p) for p in r.problems)
+    from dissuasion.imports.rows import sentence, spec
+    return {r.row_number: " ".join(sentence(spec(p)) for p in r.problems)
             for r in analyse("push.csv", pf.csv_bytes(rows)).results}
 
 

@@ -28,7 +28,7 @@ from .headers import FALLBACK, FIRST_READABLE, LABELS, amounts_in_wan
 
 REJECTED, FLAGGED, UNROUTED, DUPLICATE, OK = "rejected", "flagged", "unrouted", "duplicate", "ok"
 
-#: Every row problem's sentence (Chinese source; `N_` marks it for the English catalog): `message` writes it in
+#: Every row problem's sentence (Chinese source; `N_` marks it for the English catalog): `sentence` writes it in
 #: Chinese for storing and exporting, `said` in the reader's language from the problem's `spec`.
 MESSAGES = {
     "no_warning_id": N_("预警编号为空：每条预警需要中心下发的编号，请补上后重新导入。"),
@@ -522,15 +522,15 @@ def _first_generation_id(value: str) -> bool:
     return True
 
 
-def message(problem: Problem) -> str:
-    """The Chinese sentence that tells staff what is wrong and what to do (stored, exported, the API's)."""
-    return sentence(spec(problem))
-
-
 def sentence(values: dict) -> str:
-    """A problem's Chinese sentence from its `spec`."""
-    return _BY_KEY[values["k"]].format(value=values["value"], first=values["first"], other=values["other"],
-                                       joined=values["joined"])
+    """A problem's Chinese sentence from its `spec`: what tells staff what is wrong and what to do (stored,
+    exported, the API's)."""
+    return _filled(_BY_KEY[values["k"]], values)
+
+
+def _filled(text: str, values: dict) -> str:
+    return text.format(value=values.get("value", ""), first=values.get("first", 0), other=values.get("other", ""),
+                       joined=values.get("joined", ""))
 
 
 #: MESSAGES by the keys `spec` stores (enum keys by their value).
@@ -544,8 +544,7 @@ def said(values: dict | None, stored: str = "") -> str:
     if text is None:
         return stored
     try:
-        return gettext(text).format(value=values.get("value", ""), first=values.get("first", 0),
-                                    other=values.get("other", ""), joined=values.get("joined", ""))
+        return _filled(gettext(text), values)
     except (KeyError, IndexError, ValueError):  # a translation with a broken place: the stored sentence
         return stored
 

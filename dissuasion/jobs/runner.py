@@ -104,8 +104,7 @@ def _ended(heartbeat: _Heartbeat, job_id: int, mine: int | None, record: Callabl
 def _claimed_again(job_id: int, mine: int) -> bool:
     """Whether another worker took the job since this run's claim (this one was silent past its lease: stopped,
     paused, cut off): then the job is the other run's, and this run must neither write its rows nor its outcome."""
-    attempts = db.session.scalar(select(Job.attempts).where(Job.id == job_id)
-                                 .execution_options(populate_existing=True))
+    attempts = db.session.scalar(select(Job.attempts).where(Job.id == job_id))  # the row as committed (or ours)
     if attempts != mine:
         log.warning("job %s: taken again by another worker (attempt %s) since this run's attempt %s; this run's "
                     "work is dropped", job_id, attempts, mine)

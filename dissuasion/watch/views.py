@@ -19,7 +19,7 @@ from ..core.decorators import roles_required
 from ..core.enums import Role
 from ..core.exports import write_xlsx
 from ..core.formdata import id_of, whole
-from ..core.timeutil import FIRST_YEAR, LAST_YEAR, from_local, local, now
+from ..core.timeutil import from_local, local, now, within_years
 from ..core.urls import local_path
 from ..directory.models import Precinct
 from ..extensions import db
@@ -220,9 +220,12 @@ def meet(entry_id: int):
         abort(403)
     form = MeetingForm()
     valid = form.validate_on_submit()
-    if valid and form.met_at.data and not FIRST_YEAR <= form.met_at.data.year <= LAST_YEAR:
-        form.met_at.errors = [_("见面时间的年份不对，请核对。")]
-        valid = False
+    if valid and form.met_at.data:
+        try:
+            within_years(form.met_at.data)
+        except ValueError:
+            form.met_at.errors = [_("见面时间的年份不对，请核对。")]
+            valid = False
     if not valid:
         return _render_entry(entry, form, 400)
     met_at = from_local(form.met_at.data)
