@@ -9,7 +9,7 @@ from .privacy import pii
 
 #: The domains that own tables; each one's models module is imported when the app is built.
 DOMAINS_WITH_MODELS = ("auth", "directory", "cases", "contacts", "followups", "notifications", "imports",
-                       "reports", "prevention", "watch", "jobs")
+                       "reports", "prevention", "watch", "jobs", "privacy")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -23,7 +23,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
+    if not app.testing:  # (the tests check it where they mean to: tests/test_key_check.py)
+        check_keys_against_database(app)
     return app
+
+
+def check_keys_against_database(app: Flask) -> None:
+    """Before this process serves or runs anything: its keys are the ones the database was written with
+    (privacy/keycheck.py); a gunicorn worker that refuses fails to boot, which stops gunicorn."""
+    from .privacy.keycheck import check_against_database
+
+    with app.app_context():
+        check_against_database(app.config)
 
 
 def register_extensions(app: Flask) -> None:

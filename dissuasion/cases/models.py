@@ -46,11 +46,11 @@ class Person(db.Model):
     match_key: Mapped[str] = mapped_column(String(48), unique=True)
     name: Mapped[str] = mapped_column(String(64), default="")
     sex: Mapped[str] = mapped_column(String(4), default="")
-    id_number: Mapped[str | None] = mapped_column(Protected)
+    id_number: Mapped[str | None] = mapped_column(Protected(blind=("id", "id_index")))
     #: Blind index of the ID number, for exact search without reading the number.
     id_index: Mapped[str | None] = mapped_column(String(40), index=True)
     id_valid: Mapped[bool] = mapped_column(default=False)
-    phone: Mapped[str | None] = mapped_column(Protected)
+    phone: Mapped[str | None] = mapped_column(Protected(blind=("phone", "phone_index")))
     phone_index: Mapped[str | None] = mapped_column(String(40), index=True)
     phone_valid: Mapped[bool] = mapped_column(default=False)
     registered_address: Mapped[str] = mapped_column(Text, default="")

@@ -125,6 +125,18 @@ def reading_only() -> None:
     _may_write.set(False)
 
 
+@contextlib.contextmanager
+def only_reading():
+    """Within it, this context's SQLite transactions only read (BEGIN): a check at a process's start must not wait
+    behind an import that holds the write lock. A write inside still takes the lock when it begins its own
+    transaction after the with-block's reads ended."""
+    token = _may_write.set(False)
+    try:
+        yield
+    finally:
+        _may_write.reset(token)
+
+
 def writes_on_get(view):
     """Mark a GET view that writes (an export that audits itself), so its transaction takes the write lock."""
     view.writes_on_get = True

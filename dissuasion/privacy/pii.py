@@ -131,10 +131,11 @@ def mask_phone(number: str | None) -> str:
 _hmac_pads: dict[bytes, tuple] = {}
 
 
-def blind_indexer(kind: str):
-    """blind_index for one kind of value, keyed once: an import computes 300,000 of these. It is HMAC-SHA256,
-    computed from the two keyed hash states copied for each value (hmac.HMAC.copy does the same, in Python)."""
-    key = current_app.config["PII_INDEX_KEY"].encode()
+def blind_indexer(kind: str, index_key: str | None = None):
+    """blind_index for one kind of value, keyed once (with `index_key`, by default the app's PII_INDEX_KEY): an
+    import computes 300,000 of these. It is HMAC-SHA256, computed from the two keyed hash states copied for each
+    value (hmac.HMAC.copy does the same, in Python)."""
+    key = (current_app.config["PII_INDEX_KEY"] if index_key is None else index_key).encode()
     pads = _hmac_pads.get(key)
     if pads is None:
         block = (hashlib.sha256(key).digest() if len(key) > 64 else key).ljust(64, b"\0")
@@ -227,12 +228,13 @@ def encrypt_many(values: list) -> list:
     return out
 
 
-def decrypt(stored: str) -> str:
-    """The plain value, with whichever key the stored value names; plain legacy values pass through."""
+def decrypt(stored: str, keys: dict | None = None) -> str:
+    """The plain value, with whichever key the stored value names (of `keys`, by default the app's PII_KEYS); plain
+    legacy values pass through."""
     if not stored.startswith(CIPHER_PREFIX):
         return stored
     key_id, _, payload = stored[len(CIPHER_PREFIX):].partition(":")
-    key = current_app.config["PII_KEYS"].get(key_id)
+    key = (current_app.config["PII_KEYS"] if keys is None else keys).get(key_id)
     if key is None:
         raise PIIKeyError(f"PII_KEYS 中没有密钥 {key_id}：恢复该密钥后才能读取用它加密的号码。")
     raw = base64.b64decode(payload)
@@ -257,6 +259,11 @@ class Protected(TypeDecorator):
 
     impl = Text
     cache_ok = True
+
+    def __init__(self, blind: tuple[str, str] | None = None):
+        """`blind`: (kind, column) when a column of the same table holds blind_index(kind, the number)."""
+        super().__init__()
+        self.blind = blind
 
     def process_bind_param(self, value, dialect):
         return encrypt(value) if value else value

@@ -1,0 +1,92 @@
+"""A host with other keys than the database was written with refuses to start (issue 23 item 3: keys from the
+environment, the same on every host). Before, a host started without them wrote fresh keys and ran: what it
+encrypted could be read nowhere else, and it indexed persons with another key, so one person became two."""
+import base64
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from dissuasion.cases.models import Person
+from dissuasion.extensions import db
+from dissuasion.privacy.keycheck import check_against_database
+from dissuasion.privacy.models import KeyCheck
+from dissuasion.privacy.pii import PIIKeyError
+from tests.conftest import process_env
+
+ROOT = Path(__file__).resolve().parents[1]
+OTHER_KEY = base64.b64encode(b"another host's key, 32 bytes...!").decode()
+
+
+def other_keys(app, **changed) -> dict:
+    """The app's config with some keys as another host would have written them."""
+    config = dict(app.config)
+    if "index" in changed:
+        config["PII_INDEX_KEY"] = changed["index"]
+    if "pii" in changed:
+        config["PII_KEYS"] = {**config["PII_KEYS"], **changed["pii"]}
+    return config
+
+
+def refused(config) -> str:
+    with pytest.raises(PIIKeyError) as raised:
+        check_against_database(config)
+    return str(raised.value)
+
+
+def test_the_first_start_records_the_keys_and_a_host_with_other_ones_is_refused(app):
+    check_against_database(app.config)
+    assert set(db.session.scalars(select(KeyCheck.name))) == {"PII_INDEX_KEY", "PII_KEYS:k1", "PII_KEYS:k2"}
+
+    message = refused(other_keys(app, index="a key this host wrote itself"))
+    assert "PII_INDEX_KEY" in message and "拒绝启动" in message and "复制到本机" in message
+    assert "PII_KEYS:k2" in refused(other_keys(app, pii={"k2": OTHER_KEY}))
+    check_against_database(app.config)  # the hosts with the right keys go on starting
+
+
+def test_a_key_added_later_is_recorded_by_the_first_host_that_has_it(app):
+    check_against_database(app.config)
+    check_against_database(other_keys(app, pii={"k3": OTHER_KEY}))  # (pii add-key on this host)
+    assert db.session.scalar(select(KeyCheck.verifier).filter_by(name="PII_KEYS:k3"))
+    assert "PII_KEYS:k3" in refused(other_keys(app, pii={"k3": base64.b64encode(b"x" * 32).decode()}))
+
+
+def test_an_existing_database_records_only_keys_that_read_what_it_holds(app, make_case):
+    """The first start after this check came: key_checks is empty, but numbers are stored. A host whose keys cannot
+    read them must not become the reference."""
+    make_case(id_number="11010519491231002X", phone="13800138000")
+    assert db.session.scalar(select(Person.id_index))
+
+    assert "PII_KEYS:k2" in refused(other_keys(app, pii={"k2": OTHER_KEY}))  # the current key, another value
+    assert "PII_INDEX_KEY" in refused(other_keys(app, index="a key this host wrote itself"))
+    assert db.session.scalar(select(KeyCheck.name)) is None  # nothing recorded by a refused host
+
+    check_against_database(app.config)
+    assert db.session.scalar(select(KeyCheck.name).filter_by(name="PII_INDEX_KEY"))
+    assert "PII_KEYS:k2" in refused(other_keys(app, pii={"k2": OTHER_KEY}))
+
+
+def test_a_database_without_its_tables_yet_is_not_checked(app, tmp_path):
+    """`flask db upgrade` on a new database starts the app before key_checks exists."""
+    from dissuasion import create_app
+    from tests.conftest import _test_config
+
+    fresh = create_app(_test_config(f"sqlite:///{tmp_path / 'new.db'}"))
+    with fresh.app_context():
+        check_against_database(fresh.config)
+        db.engine.dispose()
+
+
+def test_a_process_started_with_other_keys_stops_with_the_message(app, database_url):
+    """The deployed path: create_app checks before anything runs (a gunicorn worker that refuses fails to boot)."""
+    check_against_database(app.config)
+    db.session.commit()
+    command = [str(Path(sys.executable).with_name("flask")), "--app", "app", "routes"]
+    good = subprocess.run(command, cwd=ROOT, env=process_env(database_url), capture_output=True, text=True)
+    assert good.returncode == 0, good.stderr
+    env = process_env(database_url, PII_INDEX_KEY="a key this host wrote itself")
+    bad = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert bad.returncode != 0
+    assert "本机的密钥与数据库不符：PII_INDEX_KEY" in bad.stderr
