@@ -23,6 +23,9 @@ DEFAULTS = {
     # PostgreSQL: each connection asks for its timeouts (core/database.SESSION_SETTINGS). Behind PgBouncer, which
     # refuses that, False, and the role is given them instead (docs/SCALING.md).
     "DATABASE_SESSION_SETTINGS": True,
+    # PostgreSQL: a web request that would wait longer than this for a row a push is writing is answered "busy, try
+    # again in a moment" instead of holding its worker (core/database.py; 0: wait as long as it takes).
+    "WEB_LOCK_TIMEOUT_MS": 5000,
     "IMPORT_MAX_UNCOMPRESSED": 500 * 1024 * 1024,
     # 2: a big file's rows are judged by this process and a forked child together (imports/pipeline.judge); 1: here.
     "IMPORT_JUDGE_PROCESSES": 1,
@@ -137,5 +140,7 @@ def load(app, test_config=None) -> None:
         app.config["COUNTY_NAME"] = os.environ["COUNTY_NAME"].strip()
     if os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes"):
         app.config["SESSION_COOKIE_SECURE"] = True
+    if os.environ.get("WEB_LOCK_TIMEOUT_MS", "").isdigit():
+        app.config["WEB_LOCK_TIMEOUT_MS"] = int(os.environ["WEB_LOCK_TIMEOUT_MS"])
     if os.environ.get("TRUSTED_PROXIES", "").isdigit():  # how many reverse proxies stand in front (nginx: 1)
         app.config["TRUSTED_PROXIES"] = int(os.environ["TRUSTED_PROXIES"])

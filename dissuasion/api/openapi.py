@@ -32,7 +32,7 @@ _WATCH_FLAG = {"type": "string", "enum": ["new_number", "lost", "left_country", 
 
 SCHEMAS = {
     "Error": _obj({"error": _obj({"code": {**STR, "description": "invalid, unauthorized, forbidden, not_found, "
-                                           "stale, conflict, refused, too_large"},
+                                           "stale, conflict, refused, too_large, busy"},
                                   "message": STR, "fields": {"type": "object", "additionalProperties": STR}},
                                  ("code", "message", "fields"))}, ("error",)),
     "FollowUp": _obj({"id": INT, "kind": _enum(e.FollowUpKind), "method": _enum(e.Method), "due_at": TIME,
@@ -158,7 +158,9 @@ def _json(schema: dict) -> dict:
 def _errors(*statuses: int) -> dict:
     words = {400: "invalid input", 401: "no valid token", 403: "not for this role", 404: "no such case in reach",
              409: "stale version or refused by the case's state", 413: "body too large",
-             422: "a field is wrong: error.fields says what to fix in each, in Chinese"}
+             422: "a field is wrong: error.fields says what to fix in each, in Chinese",
+             503: "busy: a push is writing this case (PostgreSQL); nothing was saved, send it again after Retry-After "
+                  "seconds"}
     return {str(s): {"description": words[s], "content": _json(_ref("Error"))} for s in statuses}
 
 
@@ -195,13 +197,13 @@ DOCUMENT = {
                                   _query("page", INT), _query("per_page", {**INT, "maximum": 100})])},
         "/cases/{case_id}": {"get": _op("One case with contacts, follow-ups and warnings", 200, _ref("CaseDetail"),
                                         403, 404, 409, params=[CASE_ID])},
-        "/cases/{case_id}/sign": {"post": _op("签收 (sign for)", 200, _ref("Case"), 403, 404, 409,
+        "/cases/{case_id}/sign": {"post": _op("签收 (sign for)", 200, _ref("Case"), 403, 404, 409, 503,
                                               params=[CASE_ID])},
         "/cases/{case_id}/contacts": {"post": _op(
             "Log a contact", 201, _obj({"contact": _ref("Contact"), "case": _ref("CaseDetail")}), 400, 403, 404, 409,
-            body=_json(_ref("ContactInput")), params=[CASE_ID])},
+            503, body=_json(_ref("ContactInput")), params=[CASE_ID])},
         "/cases/{case_id}/close": {"post": _op("办结 (close) with an outcome", 200, _ref("CaseDetail"), 400, 403,
-                                               404, 409, body=_json(_ref("CloseInput")), params=[CASE_ID])},
+                                               404, 409, 503, body=_json(_ref("CloseInput")), params=[CASE_ID])},
         "/pushes": {"post": {**_op("Push a warning list (center tokens): 201 committed, 200 duplicate_file", 201,
                                    _ref("PushSummary"), 400, 403, 413, body={
                                        "multipart/form-data": {"schema": _obj({"file": {"type": "string",

@@ -74,6 +74,24 @@ def _sqlite_begin_immediate(conn) -> None:
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _may_write.get() else "BEGIN")
         conn.connection.info[_LOCKED_KEY] = _may_write.get()
+    elif (waits := _lock_wait.get()) and _may_write.get():
+        conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(waits)}")
+
+
+#: PostgreSQL: how long a web request's transaction that may write waits for a row another transaction holds
+#: (milliseconds; 0: no limit). A push's write holds the rows of the cases it joins until its commit (seconds for a
+#: big one); an officer's change to such a case would hold a web worker all that time. Past this, the request is
+#: answered "busy, try again in a moment" (core/errors.py) and the worker is free. Jobs, the scheduler and the CLI
+#: wait as long as it takes; so does a push's turn at the merge lock (serialize).
+_lock_wait: contextvars.ContextVar[int] = contextvars.ContextVar("pg_lock_wait_ms", default=0)
+
+
+def is_lock_timeout(error: BaseException) -> bool:
+    """Whether a database error is a request's wait for a lock running out (PostgreSQL's lock_not_available)."""
+    return getattr(getattr(error, "orig", None), "sqlstate", None) == LOCK_NOT_AVAILABLE
+
+
+LOCK_NOT_AVAILABLE = "55P03"
 
 
 #: In a SQLite connection's pool record: whether its current transaction began with BEGIN IMMEDIATE.
@@ -111,6 +129,8 @@ def serialize(name: str) -> None:
     SQLite needs none: every write transaction starts with BEGIN IMMEDIATE, so writers already take turns.
     """
     if db.session.get_bind().dialect.name == "postgresql":
+        if _lock_wait.get():  # a push in a web request (the API's small ones) waits its turn, however long
+            db.session.execute(text("SET LOCAL lock_timeout = 0"))
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(name)})
 
 
@@ -144,19 +164,26 @@ def writes_on_get(view):
 
 
 def init_app(app: Flask) -> None:
-    """The listeners above apply to every engine, Alembic's included; here, the per-request write intent."""
+    """The listeners above apply to every engine, Alembic's included; here, the per-request write intent, and on
+    PostgreSQL how long a request waits for a row lock (WEB_LOCK_TIMEOUT_MS)."""
+    postgresql = app.config.get("SQLALCHEMY_DATABASE_URI", "").startswith("postgresql")
 
     @app.before_request
     def _declare_write_intent():
         view = app.view_functions.get(request.endpoint)
         may_write = request.method not in READ_ONLY_METHODS or getattr(view, "writes_on_get", False)
         request.environ["dissuasion.write_token"] = _may_write.set(may_write)
+        if postgresql:
+            request.environ["dissuasion.wait_token"] = _lock_wait.set(app.config["WEB_LOCK_TIMEOUT_MS"])
 
     @app.teardown_request
     def _reset_write_intent(exc):
         token = request.environ.pop("dissuasion.write_token", None)
         if token is not None:
             _may_write.reset(token)
+        token = request.environ.pop("dissuasion.wait_token", None)
+        if token is not None:
+            _lock_wait.reset(token)
 
     private_instance(app)
     uri = app.config.get("SQLALCHEMY_DATABASE_URI", "")

@@ -2,15 +2,20 @@
 from flask import Flask, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug import exceptions
 
 from ..extensions import db, login_manager
+from .database import is_lock_timeout
 
 #: HTTP status -> the error code API clients switch on (the API's error shape, api/errors.py, uses them too).
 CODES = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-         409: "conflict", 413: "too_large", 500: "server_error"}
+         409: "conflict", 413: "too_large", 500: "server_error", 503: "busy"}
 MESSAGES = {400: "请求有误", 403: "没有权限", 404: "页面不存在", 405: "不支持的操作", 409: "冲突", 413: "文件太大",
-            500: "服务器出错"}
+            500: "服务器出错",
+            503: "这条记录正在被一批导入更新（通常只要几秒），本次操作没有保存。请稍候几秒再提交一次。"}
+#: Seconds a client is told to wait before trying again after a busy answer (a push's write takes seconds).
+RETRY_AFTER = 5
 
 
 class Conflict(exceptions.Conflict):
@@ -51,3 +56,24 @@ def init_app(app: Flask) -> None:
         return render_template("errors/error.html", code=400, csrf=True), 400
 
     app.register_error_handler(CSRFError, handle_csrf)
+
+    def handle_database(error):
+        """A request that waited too long for a row a push is writing (core/database.WEB_LOCK_TIMEOUT_MS): nothing
+        was saved; say so, and let the user send the same form again in a moment without typing it again."""
+        if not is_lock_timeout(error):
+            raise error
+        db.session.rollback()
+        retry = {"Retry-After": str(RETRY_AFTER)}
+        if _wants_json():
+            return jsonify(error={"code": CODES[503], "message": MESSAGES[503], "fields": {}}), 503, retry
+        return render_template("errors/error.html", code=503, busy=True, resend=_resend()), 503, retry
+
+    app.register_error_handler(OperationalError, handle_database)
+
+
+def _resend() -> list[tuple[str, str]] | None:
+    """The fields of the form this request posted, to post them again as they were (its CSRF token included); None
+    when there is no such form (a GET, or a file upload: a file cannot be sent again from a page)."""
+    if request.method != "POST" or request.files or request.mimetype != "application/x-www-form-urlencoded":
+        return None
+    return list(request.form.items(multi=True))

@@ -1,0 +1,94 @@
+"""A case a push is writing (PostgreSQL holds its row until the push commits): an officer's change to it waits at
+most WEB_LOCK_TIMEOUT_MS, then is answered "busy, send it again in a moment" (503 and Retry-After), with nothing
+saved and the web worker free; the page offers the same form again, filled in. Reads never wait."""
+import datetime as dt
+import threading
+import time
+
+import pytest
+from sqlalchemy import text
+
+from dissuasion.cases.merge import MERGE_LOCK
+from dissuasion.contacts.models import Contact
+from dissuasion.core.database import advisory_key
+from dissuasion.extensions import db
+from tests.test_api import call_payload
+from tests.test_api_pushes import ROWS
+from tests.test_contact_form import T0, _form
+
+
+@pytest.fixture
+def held(app, make_user, make_case, clock):
+    """(officer, case, commit): the case's row locked by another transaction, as a push's write holds it until
+    `commit()`."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks: PostgreSQL (SQLite writers take turns for the whole database)")
+    app.config["WEB_LOCK_TIMEOUT_MS"] = 300
+    clock(T0)
+    officer = make_user("officer")
+    case = make_case(tier="medium", assignee=officer)
+    clock(T0 + dt.timedelta(minutes=20))  # (the form's contact was at 09:10)
+    push = db.engine.connect()
+    transaction = push.begin()
+    push.execute(text("SELECT id FROM cases WHERE id = :id FOR UPDATE"), {"id": case.id})
+    yield officer, case, transaction.commit
+    if transaction.is_active:
+        transaction.rollback()
+    push.close()
+
+
+def test_the_contact_form_answers_busy_and_offers_to_send_it_again(held, client, auth):
+    officer, case, _commit = held
+    auth.login(officer)
+    assert client.get(f"/cases/{case.id}").status_code == 200  # reading waits for nothing
+    start = time.monotonic()
+    response = client.post(f"/cases/{case.id}/contact", data=_form(case, action="again", note="邻居说他在上班"))
+    assert time.monotonic() - start < 3
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert "正在被一批导入更新" in page and "没有保存" in page and "再提交一次" in page
+    assert f'action="/cases/{case.id}/contact"' in page
+    assert 'name="note" value="邻居说他在上班"' in page and f'name="version" value="{case.version}"' in page
+    assert db.session.scalar(db.select(db.func.count(Contact.id))) == 0
+
+
+def test_the_api_answers_busy_with_retry_after(held, client, bearer):
+    officer, case, _commit = held
+    response = client.post(f"/api/v1/cases/{case.id}/contacts", headers=bearer(officer),
+                           json=call_payload(case.version))
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert response.get_json()["error"]["code"] == "busy"
+    assert "没有保存" in response.get_json()["error"]["message"]
+    assert db.session.scalar(db.select(db.func.count(Contact.id))) == 0
+
+
+def test_sent_again_once_the_push_has_committed_it_is_saved_once(held, client, auth):
+    officer, case, commit = held
+    auth.login(officer)
+    form = _form(case, action="again", note="第二次")
+    assert client.post(f"/cases/{case.id}/contact", data=form).status_code == 503
+    commit()
+    assert client.post(f"/cases/{case.id}/contact", data=form).status_code == 302  # the page's 再提交一次
+    assert db.session.scalar(db.select(Contact.note)) == "第二次"
+    assert db.session.scalar(db.select(db.func.count(Contact.id))) == 1
+
+
+def test_a_push_through_the_api_waits_its_turn_at_the_merge_lock(app, client, make_user, make_precinct, bearer):
+    """Only a row lock is cut short: a small push sent to the API while another push writes waits for it, as
+    before (the center's system would otherwise have to send it again)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the merge lock is PostgreSQL's advisory lock")
+    app.config["WEB_LOCK_TIMEOUT_MS"] = 200
+    make_precinct("PCS01", communities=("东门社区",))
+    center = bearer(make_user("center"))
+    other = db.engine.connect()
+    transaction = other.begin()
+    other.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(MERGE_LOCK)})
+    threading.Timer(1.0, transaction.commit).start()  # the other push commits a second later
+    try:
+        start = time.monotonic()
+        response = client.post("/api/v1/pushes", headers=center, json=ROWS)
+        assert response.status_code == 201, response.get_json()
+        assert time.monotonic() - start >= 0.9
+    finally:
+        other.close()
