@@ -68,6 +68,54 @@ def test_an_existing_database_records_only_keys_that_read_what_it_holds(app, mak
     assert "PII_KEYS:k2" in refused(other_keys(app, pii={"k2": OTHER_KEY}))
 
 
+def test_a_refused_host_records_nothing(app):
+    """(review: a refused host used to record its new keys before comparing, and a later `pii rotate` of the right
+    hosts, taking that id, then locked them all out)"""
+    check_against_database(app.config)
+    config = other_keys(app, index="a key this host wrote itself", pii={"k3": OTHER_KEY})
+    assert "PII_INDEX_KEY" in refused(config)
+    assert db.session.scalar(select(KeyCheck.name).filter_by(name="PII_KEYS:k3")) is None
+
+
+def test_a_host_without_a_key_the_database_uses_is_refused(app):
+    """(review: a host whose only key had another id was accepted, recorded it and wrote numbers under it that the
+    other hosts could not read)"""
+    check_against_database(app.config)
+    config = {**app.config, "PII_KEYS": {"k3": OTHER_KEY}, "PII_KEY_ID": "k3"}
+    message = refused(config)
+    assert "本机缺少数据库已在使用的 PII_KEYS:k1、PII_KEYS:k2" in message
+    assert db.session.scalar(select(KeyCheck.name).filter_by(name="PII_KEYS:k3")) is None
+
+
+def test_a_first_start_whose_keys_cannot_read_the_stored_numbers_is_refused(app, make_case):
+    """(review: numbers all under k2 after a rotation, key_checks empty: a fresh host with its own k1 and index key
+    read nothing and checked nothing, so it was recorded, and the right hosts were then refused)"""
+    make_case(id_number="11010519491231002X", phone="13800138000")  # stored under k2, the suite's current key
+    fresh = {**app.config, "PII_KEYS": {"k1": OTHER_KEY}, "PII_KEY_ID": "k1", "PII_INDEX_KEY": "its own"}
+    assert "PII_KEYS:k2" in refused(fresh)
+    assert db.session.scalar(select(KeyCheck.name)) is None
+    check_against_database(app.config)  # the right host is recorded, and starts
+    assert db.session.scalar(select(KeyCheck.name).filter_by(name="PII_KEYS:k2"))
+
+
+def test_pii_rotate_with_a_new_key_records_it(app, runner, make_case, tmp_path, monkeypatch):
+    from dissuasion import config as app_config
+
+    monkeypatch.delenv("PII_KEYS", raising=False)
+    app.instance_path = str(tmp_path)
+    path = app_config.ensure_instance_config(str(tmp_path))
+    loaded = {}
+    exec(path.read_text(encoding="utf-8"), loaded)
+    app.config.update(PII_KEYS=loaded["PII_KEYS"], PII_KEY_ID="k1")
+    make_case(id_number="11010519491231002X", phone="13800138000")
+    check_against_database(app.config)
+    result = runner.invoke(args=["pii", "rotate", "--new-key"])
+    assert result.exit_code == 0, result.output
+    assert "复制到其他主机" in result.output
+    assert db.session.scalar(select(KeyCheck.verifier).filter_by(name="PII_KEYS:k2"))
+    check_against_database(app.config)
+
+
 def test_a_database_without_its_tables_yet_is_not_checked(app, tmp_path):
     """`flask db upgrade` on a new database starts the app before key_checks exists."""
     from dissuasion import create_app

@@ -21,6 +21,7 @@ from ..directory.operations import DirectoryError, load_directory
 from ..extensions import db
 from ..imports.models import COUNTERS, Push
 from ..imports.pipeline import ImportRefused, ImportSummary, import_file
+from ..privacy.keycheck import check_against_database
 from ..privacy.pii import PIIKeyError
 from .demodata import load_demo
 from .maintenance import BackupError, add_pii_key, backup_database, reencrypt_pii, restore_database
@@ -275,7 +276,9 @@ def pii_rotate(new_key: bool) -> None:
     if new_key:
         with _refused_as_click_error():
             key_id = add_pii_key(current_app)
-        click.echo(f"已在 instance/config.py 添加新密钥 {key_id} 并设为当前密钥；旧密钥保留（旧备份仍需要它）。")
+            check_against_database(current_app.config)  # the new key recorded before a number is written with it
+        click.echo(f"已在 instance/config.py 添加新密钥 {key_id} 并设为当前密钥；旧密钥保留（旧备份仍需要它）。"
+                   "请把新的 instance/config.py 复制到其他主机。")
     count = reencrypt_pii(current_app.config["PII_KEY_ID"])
     db.session.commit()
     click.echo(f"已用密钥 {current_app.config['PII_KEY_ID']} 重新加密 {count} 个号码。"

@@ -3,41 +3,48 @@
 A host started without the shared keys used to write fresh ones into its own instance/config.py and run: the
 numbers it encrypted could then be read nowhere else, and the persons it stored were indexed with another key, so
 the same person became two. Now each key that encrypts or indexes what is stored (PII_INDEX_KEY, every key of
-PII_KEYS) has a verifier in the database (key_checks), and every process compares its own keys with them when it
-starts (create_app), before it serves or runs anything.
+PII_KEYS) has a verifier in the database (key_checks), and every process compares its keys with them when it
+starts (create_app), before it serves or runs anything:
 
-A key's verifier is recorded by the first process that starts with it, but only once that key has read what is
-already stored with it: the oldest numbers encrypted under its id decrypt, and the oldest blind indexes are the
-index key's. So the first start after this check was added (an existing database, key_checks empty) cannot record a
-wrong host's keys either. SECRET_KEY is not checked: changing it only signs everyone out, and a deployment may do
-that on purpose.
+* every key the database has recorded, the process must hold, the same (one it lacks: refused too, since what is
+  stored under it could not be read here);
+* a key the database has not recorded yet (the first start, or a key added for a rotation) is recorded only when
+  the process reads what is already stored: the oldest encrypted numbers decrypt with its keys, those stored under
+  the new key's id too, and its index key gives the blind indexes stored beside them. So the first start after this
+  check was added (key_checks empty, numbers stored) cannot make a wrong host's keys the reference.
+
+Nothing is recorded by a process that is refused. SECRET_KEY is not checked: changing it only signs everyone out,
+and a deployment may do that on purpose (hosts behind one balancer should share it all the same).
 """
 import base64
 import contextlib
 import hashlib
 import hmac
+import logging
 
 from sqlalchemy import Text, inspect, select, type_coerce
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..core.database import only_reading
 from ..extensions import db
 from .models import KeyCheck
-from .pii import CIPHER_PREFIX, PIIKeyError, Protected, blind_indexer, decrypt
+from .pii import CIPHER_PREFIX, PIIKeyError, Protected, blind_indexer, decrypt, key_id_of
+
+log = logging.getLogger(__name__)
 
 #: What the verifier is an HMAC of: no blind index or ciphertext is made of this text (they start with a kind).
 _CHECKED_TEXT = b"\x00dissuasion key check\x00v1"
-#: A key not yet recorded must read the oldest values stored with it: this many of a column's, at most, among its
-#: first SAMPLE_WINDOW rows (a bounded look, whatever the table's size).
+#: A key not yet recorded must read the oldest values stored: this many of a column's, at most, among its first
+#: SAMPLE_WINDOW rows (a bounded look, whatever the table's size).
 SAMPLE, SAMPLE_WINDOW = 20, 10_000
-INDEX_KEY = "PII_INDEX_KEY"
+INDEX_KEY, PII_PREFIX = "PII_INDEX_KEY", "PII_KEYS:"
 
 
 def verifiers(config) -> dict[str, str]:
     """{name: verifier} of the keys this process holds."""
     found = {INDEX_KEY: _verifier(config[INDEX_KEY].encode())}
     for key_id, key in config["PII_KEYS"].items():
-        found[f"PII_KEYS:{key_id}"] = _verifier(base64.b64decode(key))
+        found[PII_PREFIX + key_id] = _verifier(base64.b64decode(key))
     return found
 
 
@@ -46,35 +53,52 @@ def _verifier(key: bytes) -> str:
 
 
 def check_against_database(config) -> None:
-    """Raise PIIKeyError, saying which key differs and what to do, when a key of this process is not the one the
-    database was written with; record the verifiers of keys the database does not know yet. Does nothing before
-    the database has its tables (`flask db upgrade` on a new database). Reads without waiting for the write lock
-    (an import may hold it for seconds); only recording a key takes it."""
+    """Raise PIIKeyError, saying which keys and what to do, when this process's keys are not the ones the database
+    was written with; record the verifiers of its keys the database does not know yet. Does nothing before the
+    database has its tables (`flask db upgrade` on a new database). Reads without waiting for the write lock (an
+    import may hold it for seconds); only recording a key takes it."""
+    mine = verifiers(config)
     with _reading():
         if not inspect(db.session.connection()).has_table(KeyCheck.__tablename__):
             return
         stored = _stored()
-    mine = verifiers(config)
-    if missing := [name for name in mine if name not in stored]:  # (the first start, or a key added since)
-        with _reading():
-            if wrong := [name for name in missing if not _reads_what_is_stored(name, config)]:
-                raise _refused(wrong)
-        try:
-            db.session.add_all(KeyCheck(name=name, verifier=mine[name]) for name in missing)
-            db.session.commit()
-        except IntegrityError:  # another process recorded them at the same moment: compare with theirs
-            db.session.rollback()
-        with _reading():
-            stored = _stored()
-    if wrong := [name for name, verifier in mine.items() if stored.get(name, verifier) != verifier]:
-        raise _refused(wrong)
+        _compare(mine, stored)
+        if not (missing := [name for name in mine if name not in stored]):
+            return
+        if unread := _unread(missing, config):
+            raise _refused(unread, [])
+    try:
+        db.session.add_all(KeyCheck(name=name, verifier=mine[name]) for name in missing)
+        db.session.commit()
+    except IntegrityError:  # another process recorded some at the same moment: compared with theirs below
+        db.session.rollback()
+    except OperationalError:  # SQLite, an import holding the write lock longer than the busy timeout
+        db.session.rollback()
+        log.warning("key_checks: the database is busy; %s not recorded yet (the next start records them)",
+                    ", ".join(missing))
+        return
+    with _reading():
+        _compare(mine, _stored())
 
 
-def _refused(names: list[str]) -> PIIKeyError:
+def _compare(mine: dict[str, str], stored: dict[str, str]) -> None:
+    """Refused when a recorded key is another here, or missing here."""
+    differ = [name for name, verifier in stored.items() if name in mine and mine[name] != verifier]
+    lacking = [name for name in stored if name not in mine]
+    if differ or lacking:
+        raise _refused(differ, lacking)
+
+
+def _refused(differ: list[str], lacking: list[str]) -> PIIKeyError:
+    said = []
+    if differ:
+        said.append(f"{'、'.join(differ)} 不是写入这个数据库时用的那把")
+    if lacking:
+        said.append(f"本机缺少数据库已在使用的 {'、'.join(lacking)}")
     return PIIKeyError(
-        f"本机的密钥与数据库不符：{'、'.join(names)} 不是写入这个数据库时用的那把。用这样的密钥运行，新加密的号码在其他"
-        "主机上无法读取，同一个人会被存成两个人，所以本进程拒绝启动。请把正在运行的主机的密钥（环境变量 PII_KEYS、"
-        "PII_KEY_ID、PII_INDEX_KEY、SECRET_KEY，或其 instance/config.py）原样复制到本机后再启动。")
+        f"本机的密钥与数据库不符：{'；'.join(said)}。用这样的密钥运行，新加密的号码在其他主机上无法读取，同一个人会被"
+        "存成两个人，所以本进程拒绝启动。请把正在运行的主机的密钥（环境变量 PII_KEYS、PII_KEY_ID、PII_INDEX_KEY、"
+        "SECRET_KEY，或其 instance/config.py）原样复制到本机后再启动。")
 
 
 @contextlib.contextmanager
@@ -92,11 +116,22 @@ def _stored() -> dict[str, str]:
     return dict(db.session.execute(select(KeyCheck.name, KeyCheck.verifier)).all())
 
 
-def _reads_what_is_stored(name: str, config) -> bool:
-    """Whether the key `name` of `config` reads the oldest values stored with it (True when none are)."""
-    if name == INDEX_KEY:
-        return _indexes_match(config)
-    return _decrypts(name.removeprefix("PII_KEYS:"), config["PII_KEYS"])
+def _unread(missing: list[str], config) -> list[str]:
+    """The keys (by name) this process would have to record but that do not read what is stored: the oldest numbers
+    of every encrypted column must decrypt with its keys (a key id it lacks, or one that does not decrypt, is
+    named), those under each new key's id too, and the index key must give their blind indexes."""
+    keys, unread = config["PII_KEYS"], set()
+    for table, column in _protected_columns():
+        oldest = [value for (value,) in _oldest(table, column, where=lambda w, c=column: w.c[c.name].startswith(
+            CIPHER_PREFIX))]
+        if oldest and all(_plain(value, keys) is None for value in oldest):
+            unread.update(PII_PREFIX + key_id_of(value) for value in oldest)
+    for name in missing:
+        if name.startswith(PII_PREFIX) and not _decrypts(name.removeprefix(PII_PREFIX), keys):
+            unread.add(name)
+    if INDEX_KEY in missing and not unread and not _indexes_match(config):
+        unread.add(INDEX_KEY)
+    return sorted(unread)
 
 
 def _protected_columns():
@@ -137,7 +172,7 @@ def _indexes_match(config) -> bool:
             CIPHER_PREFIX) & w.c[i.name].isnot(None))
         read = [(plain, stored) for value, stored in rows if (plain := _plain(value, config["PII_KEYS"])) is not None]
         index_of = blind_indexer(kind, config[INDEX_KEY])
-        if read and not any(index_of(plain) == stored for plain, stored in read):
+        if rows and not any(index_of(plain) == stored for plain, stored in read):
             return False
     return True
 
