@@ -92,3 +92,41 @@ def test_a_push_through_the_api_waits_its_turn_at_the_merge_lock(app, client, ma
         assert time.monotonic() - start >= 0.9
     finally:
         other.close()
+
+
+def test_a_login_that_waits_too_long_writes_no_password_into_the_page(app, make_user, client):
+    """(review: the busy page offered the login form again, its password in a hidden field)"""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks: PostgreSQL")
+    app.config["WEB_LOCK_TIMEOUT_MS"] = 200
+    user = make_user("officer")
+    other = db.engine.connect()
+    transaction = other.begin()
+    other.execute(text("SELECT id FROM users WHERE id = :id FOR UPDATE"), {"id": user.id})
+    try:
+        response = client.post("/login", data={"username": user.username, "password": "Not-the-password-1"})
+        page = response.get_data(as_text=True)
+        assert response.status_code == 503
+        assert "Not-the-password-1" not in page and 'name="username"' not in page  # no form to send again
+    finally:
+        transaction.rollback()
+        other.close()
+
+
+def test_two_pushes_with_one_token_wait_for_each_other(app, client, make_user, make_precinct, bearer):
+    """(review: a push's token row, touched once a minute, is held by the push before it waits at the merge lock; a
+    second push with the same token answered busy instead of waiting its turn)"""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks: PostgreSQL")
+    app.config["WEB_LOCK_TIMEOUT_MS"] = 200
+    make_precinct("PCS01", communities=("东门社区",))
+    center = bearer(make_user("center"))
+    other = db.engine.connect()
+    transaction = other.begin()
+    other.execute(text("SELECT id FROM api_tokens FOR UPDATE"))  # (as the first push holds it)
+    threading.Timer(1.0, transaction.commit).start()
+    try:
+        response = client.post("/api/v1/pushes", headers=center, json=ROWS)
+        assert response.status_code == 201, response.get_json()
+    finally:
+        other.close()

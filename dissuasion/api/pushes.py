@@ -12,6 +12,7 @@ import json
 from flask import current_app, g, request, url_for
 from flask_babel import gettext as _
 
+from ..core.database import waits_its_turn
 from ..core.enums import Role, WarningSource
 from ..extensions import db
 from ..imports.pipeline import ImportRefused, import_file, import_rows
@@ -47,6 +48,7 @@ def _rows():
 
 @bp.post("/pushes")
 @roles(Role.CENTER)
+@waits_its_turn  # (its token's row too: two pushes with one token wait for each other, not answer busy)
 def push():
     """One push, one transaction: 201 committed, 200 the same file again, 400 refused with nothing written; a big
     one (or `Prefer: respond-async`): 202, committed by a worker, followed at the status URL."""

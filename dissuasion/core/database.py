@@ -157,6 +157,13 @@ def only_reading():
         _may_write.reset(token)
 
 
+def waits_its_turn(view):
+    """Mark a view whose writes wait for other transactions' locks as long as it takes (no WEB_LOCK_TIMEOUT_MS): the
+    API's push, which takes its turn behind another push, and whose client would otherwise have to send it again."""
+    view.waits_its_turn = True
+    return view
+
+
 def writes_on_get(view):
     """Mark a GET view that writes (an export that audits itself), so its transaction takes the write lock."""
     view.writes_on_get = True
@@ -173,7 +180,7 @@ def init_app(app: Flask) -> None:
         view = app.view_functions.get(request.endpoint)
         may_write = request.method not in READ_ONLY_METHODS or getattr(view, "writes_on_get", False)
         request.environ["dissuasion.write_token"] = _may_write.set(may_write)
-        if postgresql:
+        if postgresql and not getattr(view, "waits_its_turn", False):
             request.environ["dissuasion.wait_token"] = _lock_wait.set(app.config["WEB_LOCK_TIMEOUT_MS"])
 
     @app.teardown_request

@@ -1,4 +1,6 @@
 """Error pages in the user's language; a 500 rolls back whatever the request had half-written."""
+import re
+
 from flask import Flask, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -73,7 +75,18 @@ def init_app(app: Flask) -> None:
 
 def _resend() -> list[tuple[str, str]] | None:
     """The fields of the form this request posted, to post them again as they were (its CSRF token included); None
-    when there is no such form (a GET, or a file upload: a file cannot be sent again from a page)."""
-    if request.method != "POST" or request.files or request.mimetype != "application/x-www-form-urlencoded":
+    when there is no such form (a GET, or a file upload: a file cannot be sent again from a page) or when it is an
+    account's form (a password must never be written back into a page)."""
+    if (request.method != "POST" or request.files or request.mimetype != "application/x-www-form-urlencoded"
+            or request.blueprint in ACCOUNT_BLUEPRINTS):
         return None
-    return list(request.form.items(multi=True))
+    fields = list(request.form.items(multi=True))
+    if any(_SECRET_FIELD.search(name) for name, _value in fields):
+        return None
+    return fields
+
+
+#: Blueprints whose forms carry passwords, codes or secrets: a busy answer there offers no form to send again.
+ACCOUNT_BLUEPRINTS = frozenset({"auth", "account", "users", "tokens"})
+#: Field names of secrets, wherever they are.
+_SECRET_FIELD = re.compile(r"password|passwd|secret|totp|^code$|^current$|^new$|^confirm$", re.I)
