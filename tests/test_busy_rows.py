@@ -46,7 +46,7 @@ def test_the_contact_form_answers_busy_and_offers_to_send_it_again(held, client,
     assert time.monotonic() - start < 3
     page = response.get_data(as_text=True)
     assert response.status_code == 503 and response.headers["Retry-After"] == "5"
-    assert "正在被一批导入更新" in page and "没有保存" in page and "再提交一次" in page
+    assert "一批导入正在写入" in page and "没有保存" in page and "再提交一次" in page
     assert f'action="/cases/{case.id}/contact"' in page
     assert 'name="note" value="邻居说他在上班"' in page and f'name="version" value="{case.version}"' in page
     assert db.session.scalar(db.select(db.func.count(Contact.id))) == 0

@@ -15,7 +15,8 @@ CODES = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found"
          409: "conflict", 413: "too_large", 500: "server_error", 503: "busy"}
 MESSAGES = {400: "请求有误", 403: "没有权限", 404: "页面不存在", 405: "不支持的操作", 409: "冲突", 413: "文件太大",
             500: "服务器出错",
-            503: "这条记录正在被一批导入更新（通常只要几秒），本次操作没有保存。请稍候几秒再提交一次。"}
+            503: ("这条记录正被其他操作占用（通常是一批导入正在写入，只要几秒），本次操作没有保存。"
+                  "请稍候几秒再提交一次。")}
 #: Seconds a client is told to wait before trying again after a busy answer (a push's write takes seconds).
 RETRY_AFTER = 5
 
