@@ -18,6 +18,14 @@ BUSY_TIMEOUT_MS = 10_000
 #: deferred BEGIN, so in WAL mode they never wait behind an import; everything else takes the lock.
 _may_write: contextvars.ContextVar[bool] = contextvars.ContextVar("sqlite_may_write", default=True)
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: PostgreSQL: how long a web request's transaction that may write waits for a row another transaction holds
+#: (milliseconds; 0: no limit). A push's write holds the rows of the cases it joins until its commit (seconds for a
+#: big one); an officer's change to such a case would hold a web worker all that time. Past this, the request is
+#: answered "busy, try again in a moment" (core/errors.py) and the worker is free. Jobs, the scheduler and the CLI
+#: wait as long as it takes; so do a push's turn at the merge lock (serialize) and views marked waits_its_turn.
+_lock_wait: contextvars.ContextVar[int] = contextvars.ContextVar("pg_lock_wait_ms", default=0)
+#: PostgreSQL's SQLSTATE for a lock not obtained within lock_timeout.
+LOCK_NOT_AVAILABLE = "55P03"
 
 
 @event.listens_for(Engine, "connect")
@@ -68,30 +76,14 @@ def private_instance(app: Flask) -> None:
 
 
 @event.listens_for(Engine, "begin")
-def _sqlite_begin_immediate(conn) -> None:
-    # A deferred transaction that later writes fails at once with "database is locked"; take the
-    # write lock up front so the busy timeout applies.
+def _on_begin(conn) -> None:
+    # SQLite: a deferred transaction that later writes fails at once with "database is locked"; take the
+    # write lock up front so the busy timeout applies. PostgreSQL: a web request's bounded wait for row locks.
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _may_write.get() else "BEGIN")
         conn.connection.info[_LOCKED_KEY] = _may_write.get()
     elif (waits := _lock_wait.get()) and _may_write.get():
         conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(waits)}")
-
-
-#: PostgreSQL: how long a web request's transaction that may write waits for a row another transaction holds
-#: (milliseconds; 0: no limit). A push's write holds the rows of the cases it joins until its commit (seconds for a
-#: big one); an officer's change to such a case would hold a web worker all that time. Past this, the request is
-#: answered "busy, try again in a moment" (core/errors.py) and the worker is free. Jobs, the scheduler and the CLI
-#: wait as long as it takes; so does a push's turn at the merge lock (serialize).
-_lock_wait: contextvars.ContextVar[int] = contextvars.ContextVar("pg_lock_wait_ms", default=0)
-
-
-def is_lock_timeout(error: BaseException) -> bool:
-    """Whether a database error is a request's wait for a lock running out (PostgreSQL's lock_not_available)."""
-    return getattr(getattr(error, "orig", None), "sqlstate", None) == LOCK_NOT_AVAILABLE
-
-
-LOCK_NOT_AVAILABLE = "55P03"
 
 
 #: In a SQLite connection's pool record: whether its current transaction began with BEGIN IMMEDIATE.
@@ -119,6 +111,11 @@ KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
 #: ALTER ROLE dissuasion SET idle_in_transaction_session_timeout = '2min'; (and the tcp_* ones likewise).
 SESSION_SETTINGS = (f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS} -c tcp_keepalives_idle=30 "
                     "-c tcp_keepalives_interval=10 -c tcp_keepalives_count=3 -c tcp_user_timeout=60000")
+
+
+def is_lock_timeout(error: BaseException) -> bool:
+    """Whether a database error is a request's wait for a lock running out (PostgreSQL's lock_not_available)."""
+    return getattr(getattr(error, "orig", None), "sqlstate", None) == LOCK_NOT_AVAILABLE
 
 
 def serialize(name: str) -> None:
