@@ -8,10 +8,12 @@ starts (create_app), before it serves or runs anything:
 
 * every key the database has recorded, the process must hold, the same (one it lacks: refused too, since what is
   stored under it could not be read here);
-* a key the database has not recorded yet (the first start, or a key added for a rotation) is recorded only when
-  the process reads what is already stored: the oldest encrypted numbers decrypt with its keys, those stored under
-  the new key's id too, and its index key gives the blind indexes stored beside them. So the first start after this
-  check was added (key_checks empty, numbers stored) cannot make a wrong host's keys the reference.
+* the keys the database has not recorded yet that matter (the index key, the current PII key, and a PII key that
+  something stored is encrypted with) are recorded only when the process reads what is already stored: the oldest
+  encrypted numbers and notes decrypt with its keys, those stored under each new key's id too, and its index key
+  gives the blind indexes stored beside the oldest numbers. So the first start after this check was added
+  (key_checks empty, numbers stored) cannot make a wrong host's keys the reference. A key no one uses (an extra
+  one in a host's configuration) is not recorded: it would lock out every host that lacks it.
 
 Nothing is recorded by a process that is refused. SECRET_KEY is not checked: changing it only signs everyone out,
 and a deployment may do that on purpose (hosts behind one balancer should share it all the same).
@@ -27,6 +29,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..core.database import only_reading
 from ..extensions import db
+from .freetext import FreeText
 from .models import KeyCheck
 from .pii import CIPHER_PREFIX, PIIKeyError, Protected, blind_indexer, decrypt, key_id_of
 
@@ -63,10 +66,10 @@ def check_against_database(config) -> None:
             return
         stored = _stored()
         _compare(mine, stored)
-        if not (missing := [name for name in mine if name not in stored]):
+        if not (missing := [name for name in mine if name not in stored and _matters(name, config)]):
             return
         if unread := _unread(missing, config):
-            raise _refused(unread, [])
+            raise _refused(unread=unread)
     try:
         db.session.add_all(KeyCheck(name=name, verifier=mine[name]) for name in missing)
         db.session.commit()
@@ -81,6 +84,15 @@ def check_against_database(config) -> None:
         _compare(mine, _stored())
 
 
+def _matters(name: str, config) -> bool:
+    """Whether a key not yet recorded must be: the index key, the current PII key, or a PII key something stored
+    is encrypted with."""
+    if not name.startswith(PII_PREFIX):
+        return True
+    key_id = name.removeprefix(PII_PREFIX)
+    return key_id == config["PII_KEY_ID"] or _stored_under(key_id)
+
+
 def _compare(mine: dict[str, str], stored: dict[str, str]) -> None:
     """Refused when a recorded key is another here, or missing here."""
     differ = [name for name, verifier in stored.items() if name in mine and mine[name] != verifier]
@@ -89,12 +101,14 @@ def _compare(mine: dict[str, str], stored: dict[str, str]) -> None:
         raise _refused(differ, lacking)
 
 
-def _refused(differ: list[str], lacking: list[str]) -> PIIKeyError:
+def _refused(differ: list[str] = (), lacking: list[str] = (), unread: list[str] = ()) -> PIIKeyError:
     said = []
     if differ:
         said.append(f"{'、'.join(differ)} 不是写入这个数据库时用的那把")
     if lacking:
         said.append(f"本机缺少数据库已在使用的 {'、'.join(lacking)}")
+    if unread:
+        said.append(f"本机读不了数据库里已存的内容（{'、'.join(unread)}）")
     return PIIKeyError(
         f"本机的密钥与数据库不符：{'；'.join(said)}。用这样的密钥运行，新加密的号码在其他主机上无法读取，同一个人会被"
         "存成两个人，所以本进程拒绝启动。请把正在运行的主机的密钥（环境变量 PII_KEYS、PII_KEY_ID、PII_INDEX_KEY、"
@@ -117,11 +131,12 @@ def _stored() -> dict[str, str]:
 
 
 def _unread(missing: list[str], config) -> list[str]:
-    """The keys (by name) this process would have to record but that do not read what is stored: the oldest numbers
+    """The keys (by name) this process would have to record but that do not read what is stored: the oldest values
     of every encrypted column must decrypt with its keys (a key id it lacks, or one that does not decrypt, is
-    named), those under each new key's id too, and the index key must give their blind indexes."""
+    named), those under each new key's id too, and the index key must give the blind indexes of the oldest numbers
+    (encrypted or, from before encryption, plain)."""
     keys, unread = config["PII_KEYS"], set()
-    for table, column in _protected_columns():
+    for table, column in _encrypted_columns():
         oldest = [value for (value,) in _oldest(table, column, where=lambda w, c=column: w.c[c.name].startswith(
             CIPHER_PREFIX))]
         if oldest and all(_plain(value, keys) is None for value in oldest):
@@ -134,12 +149,20 @@ def _unread(missing: list[str], config) -> list[str]:
     return sorted(unread)
 
 
-def _protected_columns():
-    """(table, column) of every encrypted column of the schema."""
+def _encrypted_columns():
+    """(table, column) of every column of the schema that holds encrypted values: the numbers' own (Protected) and
+    typed notes (FreeText, encrypted when they hold a number)."""
     for table in db.metadata.sorted_tables:
         for column in table.columns:
-            if isinstance(column.type, Protected):
+            if isinstance(column.type, Protected | FreeText):
                 yield table, column
+
+
+def _stored_under(key_id: str) -> bool:
+    """Whether some of the oldest values of an encrypted column are encrypted with this key id."""
+    prefix = f"{CIPHER_PREFIX}{key_id}:"
+    return any(_oldest(table, column, where=lambda w, c=column: w.c[c.name].startswith(prefix, autoescape=True))
+               for table, column in _encrypted_columns())
 
 
 def _oldest(table, *columns, where):
@@ -153,7 +176,7 @@ def _oldest(table, *columns, where):
 def _decrypts(key_id: str, keys: dict) -> bool:
     """The key of this id decrypts some of the oldest values stored under it, in every column that has any."""
     prefix = f"{CIPHER_PREFIX}{key_id}:"
-    for table, column in _protected_columns():
+    for table, column in _encrypted_columns():
         rows = _oldest(table, column, where=lambda w, c=column: w.c[c.name].startswith(prefix, autoescape=True))
         if rows and all(_plain(value, keys) is None for (value,) in rows):
             return False
@@ -161,15 +184,15 @@ def _decrypts(key_id: str, keys: dict) -> bool:
 
 
 def _indexes_match(config) -> bool:
-    """The index key of `config` gives the blind index stored beside some of the oldest numbers its PII_KEYS read,
-    in every column that keeps one (Protected's `blind`)."""
-    for table, column in _protected_columns():
-        if column.type.blind is None:
+    """The index key of `config` gives the blind index stored beside some of the oldest numbers its PII_KEYS read
+    (or stored plain, from before encryption), in every column that keeps one (Protected's `blind`)."""
+    for table, column in _encrypted_columns():
+        if getattr(column.type, "blind", None) is None:
             continue
         kind, index_name = column.type.blind
         index = table.c[index_name]
-        rows = _oldest(table, column, index, where=lambda w, c=column, i=index: w.c[c.name].startswith(
-            CIPHER_PREFIX) & w.c[i.name].isnot(None))
+        rows = _oldest(table, column, index, where=lambda w, c=column, i=index: (w.c[c.name] != "") & w.c[
+            i.name].isnot(None))
         read = [(plain, stored) for value, stored in rows if (plain := _plain(value, config["PII_KEYS"])) is not None]
         index_of = blind_indexer(kind, config[INDEX_KEY])
         if rows and not any(index_of(plain) == stored for plain, stored in read):
