@@ -11,8 +11,9 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..auth.models import ApiToken
 from ..auth.operations import UserError, revoke_token
@@ -80,10 +81,22 @@ def token_user(header: str, ip: str = "") -> User | None:
     at = now()
     if row is None or not row.usable(at):
         return None
+    noted = {}
     if ip and ip != row.last_used_ip:
         record("api_token_new_address", "api_token", row.id, user=row.user, name=row.name, ip=ip,
                previous_ip=row.last_used_ip or None)
-        row.last_used_ip = ip[:64]
+        noted["last_used_ip"] = ip[:64]
     if row.last_used_at is None or at - row.last_used_at >= LAST_USED_EVERY or at < row.last_used_at:
-        row.last_used_at = at
+        noted["last_used_at"] = at
+    if noted:
+        _note_use(row, noted)
     return row.user
+
+
+def _note_use(row: ApiToken, values: dict) -> None:
+    """Write the token's last use, unless another request holds its row (PostgreSQL: a push with this token holds it
+    until it commits): that one writes it, and this request neither waits for it nor is answered busy."""
+    free = select(ApiToken.id).where(ApiToken.id == row.id).with_for_update(skip_locked=True).scalar_subquery()
+    if db.session.execute(update(ApiToken).where(ApiToken.id == free).values(**values)).rowcount:
+        for name, value in values.items():
+            set_committed_value(row, name, value)

@@ -5,6 +5,7 @@ from flask import g
 from flask_babel import gettext as _
 
 from ..cases.entry import EntryError, enter_warning, in_reach, parse_entry
+from ..core.database import waits_its_turn
 from ..core.enums import Role
 from .errors import ApiError
 from .routes import bp, json_object, respond, roles
@@ -12,6 +13,7 @@ from .routes import bp, json_object, respond, roles
 
 @bp.post("/warnings")
 @roles(Role.CENTER, Role.LEAD)
+@waits_its_turn  # (behind a push's write, as the API's push does: an API client is not asked to send it again)
 def enter():
     """录入预警: 201 with its SD- number, its case and whether it joined the person's open case; 422 per field."""
     try:

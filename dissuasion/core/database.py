@@ -21,8 +21,9 @@ READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: PostgreSQL: how long a web request's transaction that may write waits for a row another transaction holds
 #: (milliseconds; 0: no limit). A push's write holds the rows of the cases it joins until its commit (seconds for a
 #: big one); an officer's change to such a case would hold a web worker all that time. Past this, the request is
-#: answered "busy, try again in a moment" (core/errors.py) and the worker is free. Jobs, the scheduler and the CLI
-#: wait as long as it takes; so do a push's turn at the merge lock (serialize) and views marked waits_its_turn.
+#: answered "busy, try again in a moment" (core/errors.py) and the worker is free. Jobs, the scheduler, the CLI and
+#: views marked waits_its_turn (the API's push and hand entry) wait as long as it takes; a page's hand entry waits
+#: for the merge lock (serialize) within the same bound.
 _lock_wait: contextvars.ContextVar[int] = contextvars.ContextVar("pg_lock_wait_ms", default=0)
 #: PostgreSQL's SQLSTATE for a lock not obtained within lock_timeout.
 LOCK_NOT_AVAILABLE = "55P03"
@@ -126,8 +127,6 @@ def serialize(name: str) -> None:
     SQLite needs none: every write transaction starts with BEGIN IMMEDIATE, so writers already take turns.
     """
     if db.session.get_bind().dialect.name == "postgresql":
-        if _lock_wait.get():  # a push in a web request (the API's small ones) waits its turn, however long
-            db.session.execute(text("SET LOCAL lock_timeout = 0"))
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(name)})
 
 
@@ -156,7 +155,8 @@ def only_reading():
 
 def waits_its_turn(view):
     """Mark a view whose writes wait for other transactions' locks as long as it takes (no WEB_LOCK_TIMEOUT_MS): the
-    API's push, which takes its turn behind another push, and whose client would otherwise have to send it again."""
+    API's push and hand entry, which take their turn behind a push's write, and whose client would otherwise have
+    to send them again."""
     view.waits_its_turn = True
     return view
 
