@@ -31,10 +31,14 @@ def create_app(test_config: dict | None = None) -> Flask:
 def check_keys_against_database(app: Flask) -> None:
     """Before this process serves or runs anything: its keys are the ones the database was written with
     (privacy/keycheck.py); a gunicorn worker that refuses fails to boot, which stops gunicorn."""
+    from .extensions import db
     from .privacy.keycheck import check_against_database
 
     with app.app_context():
-        check_against_database(app.config)
+        try:
+            check_against_database(app.config)
+        finally:
+            db.engine.dispose()  # no connection kept from before the process's work (a bench may replace the file)
 
 
 def register_extensions(app: Flask) -> None:
