@@ -154,3 +154,27 @@ def test_a_token_whose_row_a_push_holds_still_reads_and_writes_at_once(app, make
         other.close()
     assert client.get("/api/v1/cases", headers=headers).status_code == 200
     assert db.session.scalar(text("SELECT last_used_at FROM api_tokens")) is not None  # noted once it was free
+
+
+def test_a_new_address_is_audited_once_even_while_a_push_holds_the_token(app, make_user, client, bearer):
+    """(review: the address was audited on every request while its token's row was held, since the address noted
+    was skipped with the row)"""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks: PostgreSQL")
+    from dissuasion.core.auditlog import AuditEvent
+
+    headers = bearer(make_user("officer"))
+    assert client.get("/api/v1/cases", headers=headers, environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code == 200
+    other = db.engine.connect()
+    transaction = other.begin()
+    other.execute(text("SELECT id FROM api_tokens FOR UPDATE"))
+    try:
+        for _ in range(3):
+            assert client.get("/api/v1/cases", headers=headers,
+                              environ_base={"REMOTE_ADDR": "10.9.9.9"}).status_code == 200
+    finally:
+        transaction.rollback()
+        other.close()
+    assert client.get("/api/v1/cases", headers=headers, environ_base={"REMOTE_ADDR": "10.9.9.9"}).status_code == 200
+    moved = db.session.scalars(db.select(AuditEvent).filter_by(action="api_token_new_address")).all()
+    assert [event.detail["ip"] for event in moved] == ["10.0.0.1", "10.9.9.9"]

@@ -82,21 +82,24 @@ def token_user(header: str, ip: str = "") -> User | None:
     if row is None or not row.usable(at):
         return None
     noted = {}
-    if ip and ip != row.last_used_ip:
-        record("api_token_new_address", "api_token", row.id, user=row.user, name=row.name, ip=ip,
-               previous_ip=row.last_used_ip or None)
+    if moved := bool(ip and ip != row.last_used_ip):
         noted["last_used_ip"] = ip[:64]
     if row.last_used_at is None or at - row.last_used_at >= LAST_USED_EVERY or at < row.last_used_at:
         noted["last_used_at"] = at
-    if noted:
-        _note_use(row, noted)
+    previous_ip = row.last_used_ip
+    if noted and _note_use(row, noted) and moved:  # (skipped: the request that holds the row, or the next, audits)
+        record("api_token_new_address", "api_token", row.id, user=row.user, name=row.name, ip=ip,
+               previous_ip=previous_ip or None)
     return row.user
 
 
-def _note_use(row: ApiToken, values: dict) -> None:
+def _note_use(row: ApiToken, values: dict) -> bool:
     """Write the token's last use, unless another request holds its row (PostgreSQL: a push with this token holds it
-    until it commits): that one writes it, and this request neither waits for it nor is answered busy."""
+    until it commits): that one writes it, and this request neither waits for it nor is answered busy. Whether it
+    was written."""
     free = select(ApiToken.id).where(ApiToken.id == row.id).with_for_update(skip_locked=True).scalar_subquery()
-    if db.session.execute(update(ApiToken).where(ApiToken.id == free).values(**values)).rowcount:
-        for name, value in values.items():
-            set_committed_value(row, name, value)
+    if not db.session.execute(update(ApiToken).where(ApiToken.id == free).values(**values)).rowcount:
+        return False
+    for name, value in values.items():
+        set_committed_value(row, name, value)
+    return True

@@ -22,8 +22,8 @@ READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: (milliseconds; 0: no limit). A push's write holds the rows of the cases it joins until its commit (seconds for a
 #: big one); an officer's change to such a case would hold a web worker all that time. Past this, the request is
 #: answered "busy, try again in a moment" (core/errors.py) and the worker is free. Jobs, the scheduler, the CLI and
-#: views marked waits_its_turn (the API's push and hand entry) wait as long as it takes; a page's hand entry waits
-#: for the merge lock (serialize) within the same bound.
+#: views marked waits_its_turn (the API's push and hand entry) wait as long as it takes; a page's hand entry and
+#: the undoing of a 退回 wait for the merge lock (serialize) within the same bound.
 _lock_wait: contextvars.ContextVar[int] = contextvars.ContextVar("pg_lock_wait_ms", default=0)
 #: PostgreSQL's SQLSTATE for a lock not obtained within lock_timeout.
 LOCK_NOT_AVAILABLE = "55P03"
