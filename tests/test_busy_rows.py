@@ -18,23 +18,42 @@ from tests.test_contact_form import T0, _form
 
 
 @pytest.fixture
-def held(app, make_user, make_case, clock):
-    """(officer, case, commit): the case's row locked by another transaction, as a push's write holds it until
-    `commit()`."""
+def hold(app):
+    """hold(sql, **params) -> the transaction of another connection that ran `sql` (a lock, as a push's write holds
+    it until its commit); rolled back at the end. PostgreSQL only; requests here wait 200 ms at most."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("row locks: PostgreSQL (SQLite writers take turns for the whole database)")
-    app.config["WEB_LOCK_TIMEOUT_MS"] = 300
+    app.config["WEB_LOCK_TIMEOUT_MS"] = 200
+    held = []
+
+    def run(sql: str, **params):
+        connection = db.engine.connect()
+        transaction = connection.begin()
+        connection.execute(text(sql), params)
+        held.append((connection, transaction))
+        return transaction
+    yield run
+    for connection, transaction in held:
+        if transaction.is_active:
+            transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def held(hold, make_user, make_case, clock):
+    """(officer, case, commit): the case's row locked by another transaction, as a push's write holds it until
+    `commit()`."""
     clock(T0)
     officer = make_user("officer")
     case = make_case(tier="medium", assignee=officer)
     clock(T0 + dt.timedelta(minutes=20))  # (the form's contact was at 09:10)
-    push = db.engine.connect()
-    transaction = push.begin()
-    push.execute(text("SELECT id FROM cases WHERE id = :id FOR UPDATE"), {"id": case.id})
-    yield officer, case, transaction.commit
-    if transaction.is_active:
-        transaction.rollback()
-    push.close()
+    return officer, case, hold("SELECT id FROM cases WHERE id = :id FOR UPDATE", id=case.id).commit
+
+
+@pytest.fixture
+def center(make_user, make_precinct, bearer) -> dict:
+    make_precinct("PCS01", communities=("东门社区",))
+    return bearer(make_user("center"))
 
 
 def test_the_contact_form_answers_busy_and_offers_to_send_it_again(held, client, auth):
@@ -73,108 +92,62 @@ def test_sent_again_once_the_push_has_committed_it_is_saved_once(held, client, a
     assert db.session.scalar(db.select(db.func.count(Contact.id))) == 1
 
 
-def test_a_push_through_the_api_waits_its_turn_at_the_merge_lock(app, client, make_user, make_precinct, bearer):
+def test_a_push_through_the_api_waits_its_turn_at_the_merge_lock(hold, client, center):
     """Only a row lock is cut short: a small push sent to the API while another push writes waits for it, as
     before (the center's system would otherwise have to send it again)."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("the merge lock is PostgreSQL's advisory lock")
-    app.config["WEB_LOCK_TIMEOUT_MS"] = 200
-    make_precinct("PCS01", communities=("东门社区",))
-    center = bearer(make_user("center"))
-    other = db.engine.connect()
-    transaction = other.begin()
-    other.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(MERGE_LOCK)})
-    threading.Timer(1.0, transaction.commit).start()  # the other push commits a second later
-    try:
-        start = time.monotonic()
-        response = client.post("/api/v1/pushes", headers=center, json=ROWS)
-        assert response.status_code == 201, response.get_json()
-        assert time.monotonic() - start >= 0.9
-    finally:
-        other.close()
+    other_push = hold("SELECT pg_advisory_xact_lock(:key)", key=advisory_key(MERGE_LOCK))
+    threading.Timer(1.0, other_push.commit).start()  # the other push commits a second later
+    start = time.monotonic()
+    response = client.post("/api/v1/pushes", headers=center, json=ROWS)
+    assert response.status_code == 201, response.get_json()
+    assert time.monotonic() - start >= 0.9
 
 
-def test_a_login_that_waits_too_long_writes_no_password_into_the_page(app, make_user, client):
+def test_a_login_that_waits_too_long_writes_no_password_into_the_page(hold, make_user, client):
     """(review: the busy page offered the login form again, its password in a hidden field)"""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("row locks: PostgreSQL")
-    app.config["WEB_LOCK_TIMEOUT_MS"] = 200
     user = make_user("officer")
-    other = db.engine.connect()
-    transaction = other.begin()
-    other.execute(text("SELECT id FROM users WHERE id = :id FOR UPDATE"), {"id": user.id})
-    try:
-        response = client.post("/login", data={"username": user.username, "password": "Not-the-password-1"})
-        page = response.get_data(as_text=True)
-        assert response.status_code == 503
-        assert "Not-the-password-1" not in page and 'name="username"' not in page  # no form to send again
-    finally:
-        transaction.rollback()
-        other.close()
+    hold("SELECT id FROM users WHERE id = :id FOR UPDATE", id=user.id)
+    response = client.post("/login", data={"username": user.username, "password": "Not-the-password-1"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert "Not-the-password-1" not in page and 'name="username"' not in page  # no form to send again
 
 
-def test_two_pushes_with_one_token_both_go_through(app, client, make_user, make_precinct, bearer):
+def test_two_pushes_with_one_token_both_go_through(hold, client, center):
     """(review: a push's token row, touched once a minute, is held by the push before it waits at the merge lock; a
     second push with the same token answered busy instead of waiting its turn)"""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("row locks: PostgreSQL")
-    app.config["WEB_LOCK_TIMEOUT_MS"] = 200
-    make_precinct("PCS01", communities=("东门社区",))
-    center = bearer(make_user("center"))
-    other = db.engine.connect()
-    transaction = other.begin()
-    other.execute(text("SELECT id FROM api_tokens FOR UPDATE"))  # (as the first push holds it)
-    try:
-        response = client.post("/api/v1/pushes", headers=center, json=ROWS)
-        assert response.status_code == 201, response.get_json()
-    finally:
-        transaction.rollback()
-        other.close()
+    hold("SELECT id FROM api_tokens FOR UPDATE")  # (as the first push holds it)
+    response = client.post("/api/v1/pushes", headers=center, json=ROWS)
+    assert response.status_code == 201, response.get_json()
 
 
-def test_a_token_whose_row_a_push_holds_still_reads_and_writes_at_once(app, make_user, make_case, client, bearer):
+def test_a_token_whose_row_a_push_holds_still_reads_and_writes_at_once(hold, make_user, make_case, client, bearer):
     """(review: a push holds its token's row until it commits; a read with that token, due to note its last use,
     waited as long, and a write was answered busy) The last use is noted by whichever request holds the row."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("row locks: PostgreSQL")
-    app.config["WEB_LOCK_TIMEOUT_MS"] = 200
     officer = make_user("officer")
     case = make_case(tier="medium", assignee=officer)
     headers = bearer(officer)
-    other = db.engine.connect()
-    transaction = other.begin()
-    other.execute(text("SELECT id FROM api_tokens FOR UPDATE"))
-    try:
-        start = time.monotonic()
-        assert client.get("/api/v1/cases", headers=headers).status_code == 200
-        assert client.get(f"/api/v1/cases/{case.id}", headers=headers).status_code == 200
-        assert time.monotonic() - start < 2
-    finally:
-        transaction.rollback()
-        other.close()
+    push = hold("SELECT id FROM api_tokens FOR UPDATE")
+    start = time.monotonic()
+    assert client.get("/api/v1/cases", headers=headers).status_code == 200
+    assert client.get(f"/api/v1/cases/{case.id}", headers=headers).status_code == 200
+    assert time.monotonic() - start < 2
+    push.rollback()
     assert client.get("/api/v1/cases", headers=headers).status_code == 200
     assert db.session.scalar(text("SELECT last_used_at FROM api_tokens")) is not None  # noted once it was free
 
 
-def test_a_new_address_is_audited_once_even_while_a_push_holds_the_token(app, make_user, client, bearer):
+def test_a_new_address_is_audited_once_even_while_a_push_holds_the_token(hold, make_user, client, bearer):
     """(review: the address was audited on every request while its token's row was held, since the address noted
     was skipped with the row)"""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("row locks: PostgreSQL")
     from dissuasion.core.auditlog import AuditEvent
 
     headers = bearer(make_user("officer"))
     assert client.get("/api/v1/cases", headers=headers, environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code == 200
-    other = db.engine.connect()
-    transaction = other.begin()
-    other.execute(text("SELECT id FROM api_tokens FOR UPDATE"))
-    try:
-        for _ in range(3):
-            assert client.get("/api/v1/cases", headers=headers,
-                              environ_base={"REMOTE_ADDR": "10.9.9.9"}).status_code == 200
-    finally:
-        transaction.rollback()
-        other.close()
+    push = hold("SELECT id FROM api_tokens FOR UPDATE")
+    for _ in range(3):
+        assert client.get("/api/v1/cases", headers=headers, environ_base={"REMOTE_ADDR": "10.9.9.9"}).status_code == 200
+    push.rollback()
     assert client.get("/api/v1/cases", headers=headers, environ_base={"REMOTE_ADDR": "10.9.9.9"}).status_code == 200
     moved = db.session.scalars(db.select(AuditEvent).filter_by(action="api_token_new_address")).all()
     assert [event.detail["ip"] for event in moved] == ["10.0.0.1", "10.9.9.9"]
