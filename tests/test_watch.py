@@ -56,6 +56,13 @@ def _put_on_list(client, auth, people) -> WatchEntry:
     return db.session.scalar(db.select(WatchEntry))
 
 
+def _officer_records_meeting(client, auth, people, data: dict):
+    """(entry, response): the case's person put on the list by the lead, then a meeting posted by the officer."""
+    entry = _put_on_list(client, auth, people)
+    auth.login(people["officer"])
+    return entry, client.post(f"/watch/{entry.id}/meetings", data=data)
+
+
 def _watch_rows(user):
     return [t.watch for t in tasks(user).items if t.watch is not None]
 
@@ -122,9 +129,7 @@ def test_left_the_country_again_tells_the_lead_and_the_center_within_a_minute_of
 
 
 def test_recording_the_flag_on_the_page_tells_them_at_once(people, client, auth, clock):
-    entry = _put_on_list(client, auth, people)
-    auth.login(people["officer"])
-    response = client.post(f"/watch/{entry.id}/meetings", data={
+    _entry, response = _officer_records_meeting(client, auth, people, {
         "met_at": "2026-11-16T08:30", "met_by": "officer", "method": "phone", "flags": ["lost"],
         "observed": "电话已停机，家人不知去向"})
     assert response.status_code == 302
@@ -147,9 +152,7 @@ def test_a_plain_meeting_tells_nobody(people, client, auth):
     ({"met_at": "2026-11-16T08:00", "met_by": "officer", "method": "visit"}, "observed", "请填写见面情况"),
 ])
 def test_a_meeting_with_problems_says_what_to_fix(people, client, auth, data, field, message):
-    entry = _put_on_list(client, auth, people)
-    auth.login(people["officer"])
-    response = client.post(f"/watch/{entry.id}/meetings", data=data)
+    _entry, response = _officer_records_meeting(client, auth, people, data)
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert db.session.scalars(db.select(WatchMeeting)).all() == []
@@ -346,9 +349,7 @@ def test_a_meeting_recorded_late_moves_nothing_back(people, client, auth, clock)
 
 
 def test_a_visit_that_finds_nobody_is_recorded_as_such_with_out_of_contact(people, client, auth):
-    entry = _put_on_list(client, auth, people)
-    auth.login(people["officer"])
-    response = client.post(f"/watch/{entry.id}/meetings", data={
+    entry, response = _officer_records_meeting(client, auth, people, {
         "met_at": "2026-11-16T08:30", "met_by": "officer", "method": "door", "flags": ["lost"],
         "observed": "上门两次无人，邻居称已搬走"})
     assert response.status_code == 302
