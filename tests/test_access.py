@@ -10,6 +10,8 @@ from dissuasion.extensions import db
 from dissuasion.followups.rules import schedule
 from dissuasion.imports.models import Push
 from dissuasion.jobs.models import Job
+from dissuasion.notifications.models import Notification
+from dissuasion.notifications.operations import notify
 from dissuasion.prevention.models import Activity
 from dissuasion.reports.models import WeeklyReport
 from dissuasion.reports.queries import compute_report
@@ -83,6 +85,7 @@ EXPECTED = {
     "/prevention/targets": ("GET", {"admin"}, 200),
     "/notifications": ("GET", set(ROLES), 200),
     "/notifications/read": ("POST", set(ROLES), 302),
+    "/notifications/<int:note_id>/open": ("GET", set(ROLES), 302),  # the user's own notice: marked read, then there
     "/imports/upload": ("GET", {"center"}, 200),
     "/imports/preview": ("POST", {"center"}, 400),  # without a file: the upload page says to choose one
     "/imports/commit": ("POST", {"center"}, 302),  # without an upload token: back to the upload page
@@ -154,8 +157,10 @@ def ids(make_case, make_user):
     lead = make_user("lead", precinct="PCS01")
     entry = create_entry(find_or_create_person("关注人", phone="13900001111"), EntryInput(
         kind_id=kind_by_code("returnee").id, precinct_id=case.precinct_id, officer_id=lead.id), lead)
+    officer = make_user("officer", precinct="PCS01")
+    note = notify(officer.id, "assigned", "新指派任务", case_id=case.id)
     db.session.commit()
-    return {"case_id": case.id, "user_id": make_user("officer", precinct="PCS01").id, "lang": "en",
+    return {"case_id": case.id, "user_id": officer.id, "lang": "en", "note_id": note.id,
             "tier": "high", "field": "id", "report_id": report.id, "push_id": push.id,
             "followup_id": followup.id, "warning_id": case.warnings[0].id, "activity_id": activity.id,
             "token_id": 1, "entry_id": entry.id, "job_id": job.id}
@@ -172,6 +177,8 @@ def test_each_role_is_allowed_or_denied_as_expected(client, auth, make_user, ids
         if role == "officer":  # a watch entry is seen by the officer responsible for it
             db.session.get(WatchEntry, ids["entry_id"]).officer_id = user.id
             db.session.commit()
+        db.session.get(Notification, ids["note_id"]).user_id = user.id  # a notice is followed by its own user
+        db.session.commit()
         if role == "center":  # a commit's progress is its own user's
             db.session.get(Job, ids["job_id"]).created_by_id = user.id
             db.session.commit()

@@ -32,6 +32,9 @@ def for_user(user: User, limit: int = LIST_LIMIT) -> tuple[list[Notification], s
     """The newest notifications, and which of their cases this user may still open (others show unlinked)."""
     notes = list(db.session.scalars(select(Notification).where(Notification.user_id == user.id)
                                     .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
-    case_ids = {n.case_id for n in notes if n.case_id is not None}
-    visible = set().union(*results(cases_visible, user, case_ids=case_ids)) if case_ids else set()
-    return notes, visible
+    return notes, visible_cases(user, {n.case_id for n in notes if n.case_id is not None})
+
+
+def visible_cases(user: User, case_ids: set[int]) -> set[int]:
+    """Which of these cases the user may open now (a case handed to another precinct since is not)."""
+    return set().union(*results(cases_visible, user, case_ids=case_ids)) if case_ids else set()
