@@ -43,6 +43,16 @@ def test_a_lead_saves_an_entry_and_lands_on_the_new_case(client, auth, lead):
     assert "SD-PCS01-20261118-0001" in page
 
 
+def test_a_fraud_type_left_undetermined_reads_so_on_the_case_not_as_other(client, auth, lead):
+    auth.login(lead)
+    undetermined = client.post("/warnings/new", data=FORM).headers["Location"]  # the form's 未确定: no value
+    other = client.post("/warnings/new", data=FORM | {"id_number": "", "name": "王五", "phone": "13900139000",
+                                                       "fraud_type": "other"}).headers["Location"]
+    assert "其他（未确定）" in client.get(undetermined).get_data(as_text=True)
+    page = client.get(other).get_data(as_text=True)
+    assert "其他" in page and "未确定" not in page
+
+
 def test_bad_input_is_shown_beside_its_field_and_what_was_typed_is_kept(client, auth, lead):
     auth.login(lead)
     response = client.post("/warnings/new", data=FORM | {"id_number": "110101199003077775", "tier": ""})

@@ -103,7 +103,8 @@ SCHEMAS = {
                                               "default now; the case's deadlines start here"},
         "name": STR, "id_number": {**STR, "description": "18 digits, GB 11643 check digit; invalid: 422"},
         "phone": STR, "address": STR, "tier": {**_enum(e.Tier), "description": "or 特高危/高/中/低"},
-        "fraud_type": {**STR, "description": "a fraud_type key or its Chinese name; unknown: other, text kept"},
+        "fraud_type": {**STR, "description": "a fraud_type key or its Chinese name; unknown: other, text kept; "
+                                             "left out: other, text 未确定"},
         "reason": STR, "amount_at_risk": {**STR, "description": "yuan, e.g. 50000 or 50000.00"},
         "away_from_home": {"oneOf": [BOOL, STR]},
         "precinct_code": {**STR, "description": "center: the precinct (none: the routing queue); lead: own only"},

@@ -52,6 +52,9 @@ CLOCK_SKEW = dt.timedelta(minutes=2)
 #: An entry reported longer ago than this is a typing mistake (a wrong year or month), not a call to act on now.
 OLDEST = dt.timedelta(days=30)
 FIX = N_("，请核对后重新填写。")
+#: What a hand entry left without a fraud type keeps as its text (the form's choice 未确定), so the case reads
+#: 其他（未确定） and not as if someone had chosen 其他. Stored text stays Chinese, as the center's own words do.
+UNDETERMINED = "未确定"
 
 
 class EntryError(ValueError):
@@ -96,6 +99,8 @@ def parse_entry(data: Mapping, by: User) -> EntryInput:
     if not (id_number or phone or address) and not {"id_number", "phone"} & set(errors):
         errors["phone"] = cells.problem("no_contact")
     fraud_type, fraud_text = cells.fraud_type(data.get("fraud_type"))
+    if not text_of(data, "fraud_type"):
+        fraud_text = UNDETERMINED
     amount = None
     try:
         amount = cells.amount(data.get("amount_at_risk"))
