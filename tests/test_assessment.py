@@ -201,7 +201,8 @@ def test_the_page_and_the_xlsx_show_the_table_and_its_definitions(november, clie
     book = openpyxl.load_workbook(io.BytesIO(client.get("/watch/assessment.xlsx?month=2026-11").data))
     rows = list(book.worksheets[0].iter_rows(values_only=True))
     assert rows[0][-3:] == ("宣传工作", "APP注册完成率", "得分")
-    assert rows[1][0] == 2 and rows[1][2] == "东门社区" and rows[1][-3:] == (2, 40.0, pytest.approx(74.9))
+    assert rows[1][0] == 2 and rows[1][2] == "东门社区" and rows[1][-3:] == (2, 0.4, pytest.approx(74.9))
+    assert book.worksheets[0].cell(2, len(rows[0]) - 1).number_format == "0.0%"  # APP注册完成率 reads 40.0%
 
 
 def test_the_api_gives_the_same_table(november, client, bearer):

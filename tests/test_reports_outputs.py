@@ -35,8 +35,29 @@ def page_report(html: str) -> dict:
 
 
 def xlsx_values(data: bytes) -> dict:
+    """label -> (this week, the week before) as Excel shows them: a cell formatted as a percentage, in percent."""
     sheet = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
-    return {row[0]: (row[1], row[2]) for row in sheet.iter_rows(min_row=2, values_only=True)}
+
+    def shown(cell):
+        percent = cell.value is not None and cell.number_format.endswith("%")
+        return round(cell.value * 100, 1) if percent else cell.value
+    return {row[0].value: (shown(row[1]), shown(row[2])) for row in sheet.iter_rows(min_row=2)}
+
+
+def test_a_rate_opens_in_excel_as_a_percentage_and_its_change_in_percentage_points(known_week, client, auth,
+                                                                                    make_user):
+    auth.login(make_user("lead", precinct="PCS01"))
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get("/reports/weekly.xlsx", query_string={"week": WEEK}).data)
+                                   ).worksheets[0]
+    rows = {row[0].value: row for row in sheet.iter_rows(min_row=2)}
+    report = compute_report(WEEK, known_week["c1"].precinct)
+    rate = next(r for r in metric_rows(report) if r.unit == "%" and r.current is not None and r.previous is not None)
+    label, current, previous, change = rows[rate.label]
+    assert current.number_format == "0.0%" and current.value == pytest.approx(rate.current / 100)
+    assert previous.value == pytest.approx(rate.previous / 100)
+    assert change.value == pytest.approx(rate.change) and "个百分点" in change.number_format
+    count = rows["接收预警"]
+    assert count[1].number_format == "General" and count[1].value == report["metrics"]["warnings_received"]
 
 
 def test_cli_api_page_and_xlsx_give_the_same_numbers(known_week, runner, client, auth, make_user, tmp_path):

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 import xlsxwriter
+from flask_babel import gettext as _
 
 from .enums import Role
 
@@ -19,6 +20,16 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: one, and every export is audited by the operation that makes it (audit.operations.record("export", ...)).
 LARGE_EXPORT_ROWS = 500
 LARGE_EXPORT_ROLES = (Role.LEAD, Role.CENTER)
+
+
+class Percent(float):
+    """A rate in percent, as the pages show it (87.5). The .xlsx keeps it as Excel keeps a percentage: the cell
+    holds 0.875 and reads 87.5%, so a sum, an average or a chart of the column is right."""
+
+
+class PercentPoints(float):
+    """The change of a rate, in percentage points (+2.5): the .xlsx reads "+2.5 个百分点", as the page does, never
+    "2.5%", which would read as a relative change."""
 
 
 def export_allowed(user, rows: int) -> bool:
@@ -50,28 +61,35 @@ def write_xlsx(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence]]]) 
     bold = workbook.add_format({"bold": True})
     money = workbook.add_format({"num_format": "#,##0.00"})
     when = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    points = _("个百分点").replace('"', "")
+    formats = {Decimal: money, dt.datetime: when, Percent: workbook.add_format({"num_format": "0.0%"}),
+               PercentPoints: workbook.add_format({"num_format": f'+0.0" {points}";-0.0" {points}";0.0" {points}"'})}
     for name, header, rows in sheets:
         sheet = workbook.add_worksheet(name[:31])
         sheet.write_row(0, 0, list(header), bold)
         for r, row in enumerate(rows, start=1):
             for c, value in enumerate(row):
-                _write_cell(sheet, r, c, value, money, when)
+                _write_cell(sheet, r, c, value, formats)
         sheet.freeze_panes(1, 0)
     workbook.close()
     return buffer.getvalue()
 
 
-def _write_cell(sheet, r: int, c: int, value, money, when) -> None:
+def _write_cell(sheet, r: int, c: int, value, formats: dict) -> None:
     if value is None:
         return
     if isinstance(value, Decimal):
-        sheet.write_number(r, c, float(value), money)  # display only; the stored amount stays Decimal
+        sheet.write_number(r, c, float(value), formats[Decimal])  # display only; the stored amount stays Decimal
     elif isinstance(value, bool):
         sheet.write_string(r, c, "是" if value else "否")
+    elif isinstance(value, Percent):
+        sheet.write_number(r, c, value / 100, formats[Percent])
+    elif isinstance(value, PercentPoints):
+        sheet.write_number(r, c, value, formats[PercentPoints])
     elif isinstance(value, int | float):
         sheet.write_number(r, c, value)
     elif isinstance(value, dt.datetime):
-        sheet.write_datetime(r, c, value.replace(tzinfo=None), when)
+        sheet.write_datetime(r, c, value.replace(tzinfo=None), formats[dt.datetime])
     else:
         sheet.write_string(r, c, str(value))
 

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..core.enums import FraudType, Method, Outcome, Tier, WarningSource
+from ..core.exports import Percent, PercentPoints
 from ..directory.models import Precinct
 from ..extensions import db
 from .prevention import prevention_sheets
@@ -35,8 +36,15 @@ class MetricRow:
             self.current - self.previous)
 
     def cell(self, value):
-        """A value as the .xlsx holds it: money as Decimal, the rest as it is."""
-        return Decimal(value) if self.unit == MONEY and value is not None else value
+        """A value as the .xlsx holds it: money as Decimal, a rate as a percentage, the rest as it is."""
+        if value is None:
+            return None
+        return Decimal(value) if self.unit == MONEY else Percent(value) if self.unit == PCT else value
+
+    def change_cell(self):
+        """The change as the .xlsx holds it: a rate's in percentage points."""
+        change = self.change
+        return PercentPoints(change) if self.unit == PCT and change is not None else change
 
 
 def source_labels() -> list[tuple[str, str]]:
@@ -118,7 +126,8 @@ def precinct_sheet(report: dict, precinct) -> tuple[str, list[str], list[list]]:
     same first 31 characters apart), the same rows as the county's first sheet."""
     name = f"{precinct.code} {precinct.name}".translate(_NOT_IN_SHEET_NAMES)[:31]
     header = [f"{report['week']} {precinct.name}", str(_l("本周")), str(_l("上周")), str(_l("变化"))]
-    return name, header, [[r.label, r.cell(r.current), r.cell(r.previous), r.change] for r in metric_rows(report)]
+    return name, header, [[r.label, r.cell(r.current), r.cell(r.previous), r.change_cell()]
+                          for r in metric_rows(report)]
 
 
 def _unit(code: str | None) -> str:
@@ -132,6 +141,6 @@ def report_sheets(report: dict) -> list[tuple[str, list[str], list[list]]]:
     """The .xlsx of a report: the metrics with the week before and the change, then the fraud-type table."""
     title = f"{report['week']} {_unit(report['precinct'])}"
     header = [title, str(_l("本周")), str(_l("上周")), str(_l("变化"))]
-    rows = [[r.label, r.cell(r.current), r.cell(r.previous), r.change] for r in metric_rows(report)]
+    rows = [[r.label, r.cell(r.current), r.cell(r.previous), r.change_cell()] for r in metric_rows(report)]
     return [(str(_l("周报")), header, rows), (str(_l("诈骗类型")), [str(h) for h in FRAUD_HEADER], fraud_rows(report)),
             *prevention_sheets(report)]

@@ -38,6 +38,7 @@ from ..cases.models import Case, EarlyWarning
 from ..contacts.models import Contact
 from ..core.auditlog import record
 from ..core.enums import CaseStatus, FollowUpKind, FollowUpStatus, Method, Outcome, Reached, Role, Tier
+from ..core.exports import Percent
 from ..core.timeutil import FIRST_YEAR, LAST_YEAR, from_local, local, now
 from ..directory.models import Community, Precinct
 from ..extensions import db
@@ -361,10 +362,11 @@ def assess(month: Month, user: User) -> Assessment:
 
 
 def table_rows(rows: list[Row], with_precinct: bool) -> list[list]:
-    """The rows as the page, the print and the .xlsx show them."""
+    """The rows as the .xlsx holds them (a rate as a percentage: 87.5 reads 87.5%)."""
     out = []
     for r in rows:
         line = [r.rank, r.precinct_name] + ([r.name] if with_precinct else [])
-        line += [r.values[i.key] for i in INDICATORS] + [r.score]
+        line += [Percent(v) if i.scoring == "pct" and v is not None else v
+                 for i, v in ((i, r.values[i.key]) for i in INDICATORS)] + [r.score]
         out.append(line)
     return out
