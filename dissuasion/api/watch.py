@@ -8,12 +8,11 @@ from flask import g, request
 from flask_babel import gettext as _
 
 from ..core.database import writes_on_get
-from ..core.enums import Role
+from ..core.enums import Role, WatchStatus
 from ..core.formdata import whole
 from ..core.timeutil import within_years
 from ..privacy.freetext import mask_numbers
 from ..watch import assessment as assess
-from ..watch.models import WatchStatus
 from ..watch.operations import WatchError, may_manage, record_meeting
 from ..watch.queries import RegisterFilter, entry_or_404, register
 from .errors import ApiError

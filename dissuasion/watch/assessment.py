@@ -37,7 +37,18 @@ from ..auth.models import User
 from ..cases.models import Case, EarlyWarning
 from ..contacts.models import Contact
 from ..core.auditlog import record
-from ..core.enums import CaseStatus, FollowUpKind, FollowUpStatus, Method, Outcome, Reached, Role, Tier
+from ..core.enums import (
+    CaseStatus,
+    FollowUpKind,
+    FollowUpStatus,
+    MeetingMethod,
+    Method,
+    Outcome,
+    Reached,
+    Role,
+    Tier,
+    WatchStatus,
+)
 from ..core.exports import Percent
 from ..core.timeutil import FIRST_YEAR, LAST_YEAR, from_local, local, now
 from ..directory.models import Community, Precinct
@@ -52,7 +63,7 @@ from ..prevention.queries import (
     utc_span,
 )
 from ..reports.metrics import fen_sum, pct, yuan
-from .models import AssessmentWeight, MeetingMethod, WatchEntry, WatchMeeting, WatchStatus
+from .models import AssessmentWeight, WatchEntry, WatchMeeting
 from .operations import WatchError
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")

@@ -15,7 +15,8 @@ from wtforms import (
 from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from .models import DEFAULT_INTERVAL_DAYS, MeetingFlag, MeetingMethod, MetBy
+from ..core.enums import MeetingFlag, MeetingMethod, MetBy
+from .models import DEFAULT_INTERVAL_DAYS
 
 ANY = [("", _l("全部"))]
 

@@ -11,7 +11,7 @@ from sqlalchemy import ForeignKey, Index, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.dbtypes import Json, UTCDateTime, enum_column
-from ..core.enums import LabelledEnum
+from ..core.enums import MeetingFlag, MeetingMethod, MetBy, WatchStatus
 from ..core.i18n import say
 from ..core.timeutil import local, now
 from ..extensions import db
@@ -24,56 +24,6 @@ if TYPE_CHECKING:
 
 #: A week: the interval a new entry is met at unless its creator says otherwise.
 DEFAULT_INTERVAL_DAYS = 7
-
-
-class WatchStatus(LabelledEnum):
-    ACTIVE = "active"
-    ENDED = "ended"
-
-    @classmethod
-    def _labels(cls):
-        return {cls.ACTIVE: _l("关注中"), cls.ENDED: _l("已结束")}
-
-
-class MeetingMethod(LabelledEnum):
-    VISIT = "visit"
-    PHONE = "phone"
-    VIDEO = "video"
-    #: went to the door and did not find the person: how 失联 is found out
-    DOOR = "door"
-
-    @classmethod
-    def _labels(cls):
-        return {cls.VISIT: _l("面见"), cls.PHONE: _l("电话"), cls.VIDEO: _l("视频"), cls.DOOR: _l("上门未见")}
-
-
-class MetBy(LabelledEnum):
-    """Who of the two responsible people met the person."""
-
-    OFFICER = "officer"
-    CADRE = "cadre"
-    BOTH = "both"
-
-    @classmethod
-    def _labels(cls):
-        return {cls.OFFICER: _l("民警"), cls.CADRE: _l("村（社区）干部"), cls.BOTH: _l("民警和干部共同")}
-
-
-class MeetingFlag(LabelledEnum):
-    NEW_NUMBER = "new_number"
-    LOST = "lost"
-    LEFT_COUNTRY = "left_country"
-    FRAUD_AGAIN = "fraud_again"
-
-    @classmethod
-    def _labels(cls):
-        return {cls.NEW_NUMBER: _l("换号"), cls.LOST: _l("失联"), cls.LEFT_COUNTRY: _l("疑似再次出境"),
-                cls.FRAUD_AGAIN: _l("再次涉诈")}
-
-    @property
-    def alarms(self) -> bool:
-        """Flags that tell the precinct's leads and the center at once."""
-        return self in (MeetingFlag.LOST, MeetingFlag.LEFT_COUNTRY)
 
 
 class WatchKind(db.Model):

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ..auth.models import User
 from ..cases.models import Case, Person
 from ..core.auditlog import record
-from ..core.enums import Role
+from ..core.enums import MeetingFlag, MeetingMethod, MetBy, Role, WatchStatus
 from ..core.exports import write_xlsx
 from ..core.i18n import say
 from ..core.timeutil import LAST_YEAR, from_local, local, now
@@ -20,16 +20,7 @@ from ..extensions import db
 from ..notifications.operations import lead_ids, notify_once
 from ..privacy.freetext import has_numbers, mask_numbers
 from ..privacy.pii import blind_index, id_problem, normalize_id, normalize_phone, person_match_key, phone_valid
-from .models import (
-    DEFAULT_INTERVAL_DAYS,
-    MeetingFlag,
-    MeetingMethod,
-    MetBy,
-    WatchEntry,
-    WatchKind,
-    WatchMeeting,
-    WatchStatus,
-)
+from .models import DEFAULT_INTERVAL_DAYS, WatchEntry, WatchKind, WatchMeeting
 
 #: The kinds the product comes with (code, name); an admin adds others.
 DEFAULT_KINDS = (("repeat", "重复预警关注"), ("returnee", "涉诈回流人员"))

@@ -11,9 +11,10 @@ from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
 from ..auth.scoping import scope
+from ..core.enums import WatchStatus
 from ..core.timeutil import now
 from ..extensions import db
-from .models import WatchEntry, WatchStatus
+from .models import WatchEntry
 
 
 def scope_entries(user: User, stmt: Select | None = None) -> Select:

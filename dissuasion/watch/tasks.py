@@ -9,10 +9,11 @@ from sqlalchemy import or_, select
 
 from ..core.auditlog import record
 from ..core.claims import due_ids, each_claimed
+from ..core.enums import WatchStatus
 from ..core.i18n import say
 from ..core.timeutil import end_of_today, local, now
 from ..notifications.operations import lead_ids, notify_once
-from .models import WatchEntry, WatchMeeting, WatchStatus
+from .models import WatchEntry, WatchMeeting
 from .operations import alert
 
 BATCH = 500

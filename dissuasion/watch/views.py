@@ -16,7 +16,7 @@ from ..cases.scoping import case_or_404
 from ..core.auditlog import record
 from ..core.database import writes_on_get
 from ..core.decorators import roles_required
-from ..core.enums import Role
+from ..core.enums import Role, WatchStatus
 from ..core.exports import write_xlsx
 from ..core.formdata import id_of, whole
 from ..core.timeutil import from_local, local, now, within_years
@@ -25,7 +25,7 @@ from ..directory.models import Precinct
 from ..extensions import db
 from . import assessment as assess
 from .forms import ANY, EditForm, EndForm, EntryForm, KindForm, MeetingForm, RegisterFilterForm
-from .models import WatchKind, WatchStatus
+from .models import WatchKind
 from .operations import (
     EntryInput,
     WatchError,
