@@ -84,3 +84,18 @@ def test_an_officer_turns_totp_on_with_the_servers_qr_code(open_page):
     expect(page.locator(".flash-success")).to_contain_text("已开启动态验证码")
     expect(page.locator("main p[role=status]")).to_contain_text("您的账号已开启动态验证码")
     watch.check()
+
+
+def test_a_lead_taps_a_notice_from_the_bell_and_it_is_read(open_page):
+    page, watch = open_page("lead", viewport=PHONE)
+    log_in(page, watch, "lead01")
+    badge = page.locator("a.bell .badge")
+    unread = int(badge.inner_text())
+    page.locator("a.bell").click()
+    watch.check()
+    notice = page.locator(".notifications li.unread a").first
+    name = re.search(r"：(.+?)（", notice.inner_text()).group(1)  # 新预警任务：李建国（高风险）
+    notice.click()
+    watch.check()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(name)  # the case the notice is about
+    expect(badge).to_have_text(str(unread - 1))  # and the bell counts one fewer
