@@ -12,6 +12,7 @@ from dissuasion.cases.merge import MERGE_LOCK
 from dissuasion.contacts.models import Contact
 from dissuasion.core.database import advisory_key
 from dissuasion.extensions import db
+from dissuasion.notifications.operations import notify
 from tests.test_api import call_payload
 from tests.test_api_pushes import ROWS
 from tests.test_contact_form import T0, _form
@@ -151,3 +152,20 @@ def test_a_new_address_is_audited_once_even_while_a_push_holds_the_token(hold, m
     assert client.get("/api/v1/cases", headers=headers, environ_base={"REMOTE_ADDR": "10.9.9.9"}).status_code == 200
     moved = db.session.scalars(db.select(AuditEvent).filter_by(action="api_token_new_address")).all()
     assert [event.detail["ip"] for event in moved] == ["10.0.0.1", "10.9.9.9"]
+
+
+def test_a_notice_whose_row_is_held_opens_its_case_at_once_and_stays_unread(hold, make_user, make_case, client,
+                                                                             auth):
+    me = make_user("officer")
+    case = make_case(assignee=me)
+    note = notify(me.id, "assigned", "新指派任务", case_id=case.id)
+    db.session.commit()
+    note_id, case_id = note.id, case.id
+    auth.login(me)
+    commit = hold("SELECT id FROM notifications WHERE id = :id FOR UPDATE", id=note_id).commit  # e.g. a 退回
+    started = time.monotonic()
+    answer = client.get(f"/notifications/{note_id}/open", headers={"Sec-Fetch-Site": "same-origin"})
+    assert time.monotonic() - started < 3  # the mark waits 300 ms at most, then gives up
+    assert answer.status_code == 302 and answer.headers["Location"].endswith(f"/cases/{case_id}")
+    commit()
+    assert db.session.scalar(text("SELECT read_at IS NULL FROM notifications WHERE id = :id"), {"id": note_id})

@@ -103,7 +103,8 @@ def test_a_missed_meeting_is_overdue_on_the_leads_board_and_the_lead_hears_once(
     assert sorted(n.user_id for n in told) == sorted([people["lead"].id, people["officer"].id])
     page = client.get("/notifications").get_data(as_text=True)  # the lead's: one tap to the entry, its day as listed
     link = r'<a href="(/notifications/\d+/open)">重点关注见面已逾期：王重复[^<]*应在 2026-11-22 当天或之前见面'
-    assert client.get(re.search(link, page).group(1)).headers["Location"].endswith(f"/watch/{entry.id}")
+    followed = client.get(re.search(link, page).group(1), headers={"Sec-Fetch-Site": "same-origin"})
+    assert followed.headers["Location"].endswith(f"/watch/{entry.id}")
     client.post("/lang/en")  # the kind in the reader's language, as the list shows it
     assert "(Repeat warnings), was to be met on or before 2026-11-22" in client.get("/notifications").get_data(
         as_text=True)

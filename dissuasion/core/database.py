@@ -25,6 +25,9 @@ READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: views marked waits_its_turn (the API's push and hand entry) wait as long as it takes; a page's hand entry and
 #: the undoing of a 退回 wait for the merge lock (serialize) within the same bound.
 _lock_wait: contextvars.ContextVar[int] = contextvars.ContextVar("pg_lock_wait_ms", default=0)
+#: SQLite: how long this context's next write transaction waits for the write lock, when shorter than
+#: BUSY_TIMEOUT_MS (writing_briefly); 0: the usual wait.
+_busy_wait: contextvars.ContextVar[int] = contextvars.ContextVar("sqlite_busy_wait_ms", default=0)
 #: PostgreSQL's SQLSTATE for a lock not obtained within lock_timeout.
 LOCK_NOT_AVAILABLE = "55P03"
 
@@ -81,7 +84,14 @@ def _on_begin(conn) -> None:
     # SQLite: a deferred transaction that later writes fails at once with "database is locked"; take the
     # write lock up front so the busy timeout applies. PostgreSQL: a web request's bounded wait for row locks.
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if _may_write.get() else "BEGIN")
+        if _may_write.get() and (brief := _busy_wait.get()):
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={int(brief)}")
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            finally:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if _may_write.get() else "BEGIN")
         conn.connection.info[_LOCKED_KEY] = _may_write.get()
     elif (waits := _lock_wait.get()) and _may_write.get():
         conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(waits)}")
@@ -151,6 +161,27 @@ def only_reading():
         yield
     finally:
         _may_write.reset(token)
+
+
+@contextlib.contextmanager
+def writing_briefly(wait_ms: int):
+    """Within it, this context's transactions write, and wait at most `wait_ms` for the locks they need: SQLite's
+    write lock when the transaction begins, PostgreSQL's row locks (lock_timeout). For a write not worth waiting for
+    in a request that only reads (marking a notice read on the way to its case, while an import holds the lock):
+    past the wait, OperationalError (`is_busy` says so), which the caller takes as "not now". Begin it after the
+    request's reading transaction has ended."""
+    tokens = (_may_write.set(True), _lock_wait.set(wait_ms), _busy_wait.set(wait_ms))
+    try:
+        yield
+    finally:
+        for var, token in zip((_may_write, _lock_wait, _busy_wait), tokens, strict=True):
+            var.reset(token)
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether a database error is a wait for a lock running out: PostgreSQL's lock_not_available, SQLite's
+    "database is locked" (its busy timeout)."""
+    return is_lock_timeout(error) or "database is locked" in str(getattr(error, "orig", error))
 
 
 def waits_its_turn(view):

@@ -1,9 +1,10 @@
 """The bell in the header and the notifications page. Thin views."""
 from flask import Blueprint, Flask, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.exc import OperationalError
 
 from ..auth.session import HEADER_FIGURES, header_figure
-from ..core.database import writes_on_get
+from ..core.database import is_busy, writing_briefly
 from ..core.enums import Role
 from ..core.formdata import id_of
 from ..extensions import db
@@ -40,23 +41,52 @@ def index():
     return render_template("notifications/list.html", notes=notes, links=links)
 
 
+#: How long following a notice waits to mark it read (an import holding SQLite's write lock, a 退回 holding the
+#: notice's row on PostgreSQL). Past it the notice stays unread and the user goes on to where it leads at once.
+MARK_READ_WAIT_MS = 300
+
+
 @bp.get("/<int:note_id>/open")
-@writes_on_get
 @login_required
 def follow(note_id: int):
-    """Follow one of the user's notifications: mark it read, then go where it leads (visibility checked now, not
-    when the list was drawn). A link followed from another site (Sec-Fetch-Site: cross-site) is not marked read:
-    no other site can clear an officer's unread notices."""
+    """Follow one of the user's notifications: go where it leads (visibility checked now, not when the list was
+    drawn), marking it read on the way. Reading never waits behind an import; the mark is best effort (see
+    MARK_READ_WAIT_MS). Only a link followed from one of our own pages (or typed) marks it: no other site can clear
+    an officer's unread notices by linking to them."""
     note = db.session.scalar(db.select(Notification).where(Notification.id == note_id,
                                                           Notification.user_id == current_user.id))
     if note is None:
         abort(404)
     visible = queries.visible_cases(current_user, {note.case_id}) if note.case_id is not None else set()
-    target = _target(note, visible)
-    if note.read_at is None and request.headers.get("Sec-Fetch-Site", "same-origin") != "cross-site":
-        mark_read(current_user, note.id)
-        db.session.commit()
-    return redirect(target or url_for("notifications.index"))
+    target = _target(note, visible) or url_for("notifications.index")
+    if note.read_at is None and _from_our_pages():
+        _mark_read_if_free(note.id)
+    return redirect(target)
+
+
+def _from_our_pages() -> bool:
+    """Whether this GET comes from one of our pages or the address bar: the browser's Sec-Fetch-Site says so; a
+    browser too old to send it, by a Referer on this site. A HEAD (a link checker) never counts."""
+    if request.method != "GET":
+        return False
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site in ("same-origin", "none")
+    referrer = request.headers.get("Referer", "")
+    return referrer.startswith(request.host_url)
+
+
+def _mark_read_if_free(note_id: int) -> None:
+    user = current_user._get_current_object()
+    db.session.commit()  # the reading transaction ends here; the write takes its own, briefly
+    try:
+        with writing_briefly(MARK_READ_WAIT_MS):
+            mark_read(user, note_id)
+            db.session.commit()
+    except OperationalError as error:
+        db.session.rollback()
+        if not is_busy(error):
+            raise
 
 
 @bp.post("/read")

@@ -91,6 +91,7 @@ def test_a_lead_taps_a_notice_from_the_bell_and_it_is_read(open_page):
     log_in(page, watch, "lead01")
     badge = page.locator("a.bell .badge")
     unread = int(badge.inner_text())
+    assert unread > 1, "the seed gives lead01 a notice for each new case of the precinct"
     page.locator("a.bell").click()
     watch.check()
     notice = page.locator(".notifications li.unread a").first
