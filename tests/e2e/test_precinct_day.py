@@ -94,7 +94,7 @@ def test_a_lead_taps_a_notice_from_the_bell_and_it_is_read(open_page):
     assert unread > 1, "the seed gives lead01 a notice for each new case of the precinct"
     page.locator("a.bell").click()
     watch.check()
-    notice = page.locator(".notifications li.unread a").first
+    notice = page.locator(".notifications li.unread a", has_text="新预警任务：").first
     name = re.search(r"：(.+?)（", notice.inner_text()).group(1)  # 新预警任务：李建国（高风险）
     notice.click()
     watch.check()
