@@ -3,6 +3,7 @@ queued by the request, claimed and written by a worker in one transaction, follo
 killed mid-way leaves nothing and the job is taken again; a refused file fails at once with what to fix."""
 import datetime as dt
 import io
+import sqlite3
 import threading
 
 import pytest
@@ -15,6 +16,7 @@ from dissuasion.core.timeutil import now
 from dissuasion.extensions import db
 from dissuasion.imports import tasks
 from dissuasion.imports.models import PendingUpload, Push
+from dissuasion.jobs import progress
 from dissuasion.jobs.models import Job
 from tests import pushfiles as pf
 
@@ -164,6 +166,57 @@ def test_the_progress_page_shows_rows_written_while_the_write_transaction_runs(a
     assert seen["state"] == "running" and seen["stage"] == "persons" and seen["total"] == 20  # cases under way
     assert 50 < seen["percent"] < 100 and "正在写入 20 条预警" in seen["text"]
     assert _job().state == "done"
+
+
+def test_a_run_taken_over_writes_nothing_over_the_newer_runs_progress(app, client, center):
+    """A worker silent past its lease wakes up after another took its job: the page keeps the newer run's figures
+    instead of jumping between the two runs'."""
+    job = Job(kind="imports.commit", ref="", payload={"file_name": "名单.csv"}, state="running", attempts=1,
+              created_by_id=center.id, started_at=now(), heartbeat_at=now())
+    db.session.add(job)
+    db.session.commit()
+    old = progress.Progress(job.id, 1)
+    job.attempts = 2  # another worker claimed it
+    db.session.commit()
+    new = progress.Progress(job.id, 2)
+    try:
+        new("judge", 500, 1000)
+        old("cases", 900, 1000)  # the first run, awake again
+        old.beat()
+        first = client.get(f"/imports/jobs/{job.id}.json").get_json()
+        assert first["stage"] == "judge" and _reported(job) == ("judge", 500, 1000)
+        new("cases", 600, 1000)
+        later = client.get(f"/imports/jobs/{job.id}.json").get_json()
+        assert later["stage"] == "cases" and _reported(job) == ("cases", 600, 1000)
+        assert later["percent"] > first["percent"]  # forward only
+    finally:
+        old.close()
+        new.close()
+
+
+def _reported(job) -> tuple:
+    db.session.refresh(job)
+    found = progress.read(job)
+    return found["stage"], found["done"], found["total"]
+
+
+def test_a_progress_file_from_an_older_version_is_taken_on(app, tmp_path):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's progress file (PostgreSQL keeps progress on the job's row)")
+    app.config["JOBS_PROGRESS_FILE"] = str(tmp_path / "job_progress.db")
+    with sqlite3.connect(tmp_path / "job_progress.db") as before:  # the table as the seventh session made it
+        before.execute("CREATE TABLE progress (job_id INTEGER PRIMARY KEY, stage TEXT, done INTEGER, total INTEGER, "
+                       "beat_at REAL)")
+        before.execute("INSERT INTO progress VALUES (7, 'cases', 3, 9, 0)")
+    job = Job(kind="imports.commit", ref="", payload={}, state="running", attempts=1)
+    db.session.add(job)
+    db.session.commit()
+    channel = progress.Progress(job.id, 1)
+    try:
+        channel("persons", 4, 10)
+        assert progress.read(job) | {"beat_at": None} == {"stage": "persons", "done": 4, "total": 10, "beat_at": None}
+    finally:
+        channel.close()
 
 
 # --- the API ---------------------------------------------------------------------------------------------------

@@ -5,6 +5,10 @@ heartbeat go another way: on PostgreSQL an UPDATE of the job's row on a connecti
 SQLite the import's transaction holds the database's one write lock, so a small SQLite file of its own beside it
 (instance/job_progress.db, config JOBS_PROGRESS_FILE). Per-process memory would not do: the web and the worker are
 different processes.
+
+Each report carries the run's attempt (the job's `attempts` when it was claimed): a run taken over by another worker
+(silent past its lease, then awake again before it notices) writes nothing over the newer run's progress, so the
+page does not jump between the two.
 """
 from __future__ import annotations
 
@@ -36,7 +40,9 @@ def _sidecar() -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=5, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("CREATE TABLE IF NOT EXISTS progress (job_id INTEGER PRIMARY KEY, stage TEXT, done INTEGER, "
-                 "total INTEGER, beat_at REAL)")
+                 "total INTEGER, beat_at REAL, attempt INTEGER NOT NULL DEFAULT 0)")
+    if "attempt" not in {row[1] for row in conn.execute("PRAGMA table_info(progress)")}:  # a file from before
+        conn.execute("ALTER TABLE progress ADD COLUMN attempt INTEGER NOT NULL DEFAULT 0")
     for name in (path, path + "-wal", path + "-shm"):
         if os.path.exists(name) and os.stat(name).st_mode & 0o777 != 0o600:
             os.chmod(name, 0o600)
@@ -48,10 +54,11 @@ def _on_postgresql() -> bool:
 
 
 class Progress:
-    """progress(stage, done, total), the callback the import pipeline calls; beat() says the worker lives."""
+    """progress(stage, done, total), the callback the import pipeline calls; beat() says the worker lives. `attempt`:
+    the run's own (the job's attempts when it was claimed); a later run's reports win over this one's."""
 
-    def __init__(self, job_id: int):
-        self.job_id = job_id
+    def __init__(self, job_id: int, attempt: int):
+        self.job_id, self.attempt = job_id, attempt
         self._lock = threading.Lock()
         self._last = (None, 0.0)
         if _on_postgresql():
@@ -59,7 +66,9 @@ class Progress:
             self._sql = None
         else:
             self._conn, self._sql = None, _sidecar()
-            self._sql.execute("DELETE FROM progress WHERE job_id = ?", (job_id,))  # a job id a test database reused
+            # this run's row from now on (an earlier run's, or a job id a test database reused, is replaced)
+            self._sql.execute("INSERT OR REPLACE INTO progress (job_id, stage, done, total, beat_at, attempt) "
+                              "VALUES (?, '', 0, 0, ?, ?)", (job_id, now().timestamp(), attempt))
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         stage_before, at = self._last
@@ -75,21 +84,26 @@ class Progress:
         with self._lock:
             at = now()
             if self._conn is not None:
+                mine = {"at": at.replace(tzinfo=None), "id": self.job_id, "attempt": self.attempt}
                 if stage is None:
-                    self._conn.execute(text("UPDATE jobs SET heartbeat_at = :at WHERE id = :id"),
-                                       {"at": at.replace(tzinfo=None), "id": self.job_id})
+                    self._conn.execute(text("UPDATE jobs SET heartbeat_at = :at WHERE id = :id "
+                                            "AND attempts = :attempt"), mine)
                 else:
                     self._conn.execute(text("UPDATE jobs SET heartbeat_at = :at, stage = :stage, done = :done, "
-                                            "total = :total WHERE id = :id"),
-                                       {"at": at.replace(tzinfo=None), "stage": stage, "done": done, "total": total,
-                                        "id": self.job_id})
+                                            "total = :total WHERE id = :id AND attempts = :attempt"),
+                                       {**mine, "stage": stage, "done": done, "total": total})
             elif stage is None:
-                self._sql.execute("INSERT INTO progress (job_id, stage, done, total, beat_at) VALUES (?, '', 0, 0, ?) "
-                                  "ON CONFLICT (job_id) DO UPDATE SET beat_at = excluded.beat_at",
-                                  (self.job_id, at.timestamp()))
+                self._sql.execute("INSERT INTO progress (job_id, stage, done, total, beat_at, attempt) "
+                                  "VALUES (?, '', 0, 0, ?, ?) ON CONFLICT (job_id) DO UPDATE SET "
+                                  "beat_at = excluded.beat_at WHERE excluded.attempt >= progress.attempt",
+                                  (self.job_id, at.timestamp(), self.attempt))
             else:
-                self._sql.execute("INSERT OR REPLACE INTO progress (job_id, stage, done, total, beat_at) "
-                                  "VALUES (?, ?, ?, ?, ?)", (self.job_id, stage, done, total, at.timestamp()))
+                self._sql.execute("INSERT INTO progress (job_id, stage, done, total, beat_at, attempt) "
+                                  "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (job_id) DO UPDATE SET "
+                                  "stage = excluded.stage, done = excluded.done, total = excluded.total, "
+                                  "beat_at = excluded.beat_at, attempt = excluded.attempt "
+                                  "WHERE excluded.attempt >= progress.attempt",
+                                  (self.job_id, stage, done, total, at.timestamp(), self.attempt))
 
     def close(self) -> None:
         with self._lock:

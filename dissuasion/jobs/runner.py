@@ -53,13 +53,12 @@ class _Heartbeat(threading.Thread):
 
 def run(job_id: int, handler: Handler) -> str:
     """Run a claimed job to its end; returns its state (done, failed, or queued again)."""
-    channel = progress_store.Progress(job_id)
+    job = db.session.get(Job, job_id)
+    mine = job.attempts  # this run's claim: another worker's later claim raises it
+    channel = progress_store.Progress(job_id, mine)
     heartbeat = _Heartbeat(channel, current_app.config["JOBS_HEARTBEAT_SECONDS"])
     heartbeat.start()
-    mine = None
     try:
-        job = db.session.get(Job, job_id)
-        mine = job.attempts
         result = handler(job, channel)
         heartbeat.stop()
         finish(job, result)
@@ -93,10 +92,10 @@ def run_inline(job_id: int, handler: Handler) -> str:
     return run(job_id, handler)
 
 
-def _ended(heartbeat: _Heartbeat, job_id: int, mine: int | None, record: Callable[[Job], None]) -> None:
+def _ended(heartbeat: _Heartbeat, job_id: int, mine: int, record: Callable[[Job], None]) -> None:
     db.session.rollback()  # nothing the job wrote stays
     heartbeat.stop()
-    if mine is None or not _claimed_again(job_id, mine):
+    if not _claimed_again(job_id, mine):
         record(db.session.get(Job, job_id))
     db.session.commit()
 
