@@ -9,14 +9,16 @@ from werkzeug import exceptions
 
 from ..extensions import db, login_manager
 from .database import is_lock_timeout
+from .i18n import N_
 
 #: HTTP status -> the error code API clients switch on (the API's error shape, api/errors.py, uses them too).
 CODES = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
          409: "conflict", 413: "too_large", 500: "server_error", 503: "busy"}
+#: A request that waited too long for a lock: the API's message, and the page's in the user's language.
+BUSY = N_("这条记录正被其他操作占用（通常是一批导入正在写入，只要几秒），本次操作没有保存。"
+          "请稍候几秒再提交一次。")
 MESSAGES = {400: "请求有误", 403: "没有权限", 404: "页面不存在", 405: "不支持的操作", 409: "冲突", 413: "文件太大",
-            500: "服务器出错",
-            503: ("这条记录正被其他操作占用（通常是一批导入正在写入，只要几秒），本次操作没有保存。"
-                  "请稍候几秒再提交一次。")}
+            500: "服务器出错", 503: BUSY}
 #: Seconds a client is told to wait before trying again after a busy answer (a push's write takes seconds).
 RETRY_AFTER = 5
 
@@ -69,7 +71,7 @@ def init_app(app: Flask) -> None:
         retry = {"Retry-After": str(RETRY_AFTER)}
         if _wants_json():
             return jsonify(error={"code": CODES[503], "message": MESSAGES[503], "fields": {}}), 503, retry
-        return render_template("errors/error.html", code=503, busy=True, resend=_resend()), 503, retry
+        return render_template("errors/error.html", code=503, busy=BUSY, resend=_resend()), 503, retry
 
     app.register_error_handler(OperationalError, handle_database)
 
