@@ -18,16 +18,15 @@ BUSY_TIMEOUT_MS = 10_000
 #: deferred BEGIN, so in WAL mode they never wait behind an import; everything else takes the lock.
 _may_write: contextvars.ContextVar[bool] = contextvars.ContextVar("sqlite_may_write", default=True)
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-#: PostgreSQL: how long a web request's transaction that may write waits for a row another transaction holds
-#: (milliseconds; 0: no limit). A push's write holds the rows of the cases it joins until its commit (seconds for a
+#: How long this context's transaction that may write waits for a lock (milliseconds; 0: the usual wait).
+#: PostgreSQL: for a row another transaction holds, set for every web request from WEB_LOCK_TIMEOUT_MS (lock_timeout;
+#: the usual wait has no limit). A push's write holds the rows of the cases it joins until its commit (seconds for a
 #: big one); an officer's change to such a case would hold a web worker all that time. Past this, the request is
 #: answered "busy, try again in a moment" (core/errors.py) and the worker is free. Jobs, the scheduler, the CLI and
 #: views marked waits_its_turn (the API's push and hand entry) wait as long as it takes; a page's hand entry and
-#: the undoing of a 退回 wait for the merge lock (serialize) within the same bound.
-_lock_wait: contextvars.ContextVar[int] = contextvars.ContextVar("pg_lock_wait_ms", default=0)
-#: SQLite: how long this context's next write transaction waits for the write lock, when shorter than
-#: BUSY_TIMEOUT_MS (writing_briefly); 0: the usual wait.
-_busy_wait: contextvars.ContextVar[int] = contextvars.ContextVar("sqlite_busy_wait_ms", default=0)
+#: the undoing of a 退回 wait for the merge lock (serialize) within the same bound. SQLite: for the write lock, set
+#: only within writing_briefly (its web requests keep BUSY_TIMEOUT_MS).
+_lock_wait: contextvars.ContextVar[int] = contextvars.ContextVar("lock_wait_ms", default=0)
 #: PostgreSQL's SQLSTATE for a lock not obtained within lock_timeout.
 LOCK_NOT_AVAILABLE = "55P03"
 
@@ -84,7 +83,7 @@ def _on_begin(conn) -> None:
     # SQLite: a deferred transaction that later writes fails at once with "database is locked"; take the
     # write lock up front so the busy timeout applies. PostgreSQL: a web request's bounded wait for row locks.
     if conn.dialect.name == "sqlite":
-        if _may_write.get() and (brief := _busy_wait.get()):
+        if _may_write.get() and (brief := _lock_wait.get()):
             conn.exec_driver_sql(f"PRAGMA busy_timeout={int(brief)}")
             try:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -170,12 +169,12 @@ def writing_briefly(wait_ms: int):
     in a request that only reads (marking a notice read on the way to its case, while an import holds the lock):
     past the wait, OperationalError (`is_busy` says so), which the caller takes as "not now". Begin it after the
     request's reading transaction has ended."""
-    tokens = (_may_write.set(True), _lock_wait.set(wait_ms), _busy_wait.set(wait_ms))
+    writes, waits = _may_write.set(True), _lock_wait.set(wait_ms)
     try:
         yield
     finally:
-        for var, token in zip((_may_write, _lock_wait, _busy_wait), tokens, strict=True):
-            var.reset(token)
+        _may_write.reset(writes)
+        _lock_wait.reset(waits)
 
 
 def is_busy(error: BaseException) -> bool:

@@ -57,8 +57,8 @@ def follow(note_id: int):
                                                           Notification.user_id == current_user.id))
     if note is None:
         abort(404)
-    visible = queries.visible_cases(current_user, {note.case_id}) if note.case_id is not None else set()
-    target = _target(note, visible) or url_for("notifications.index")
+    target = _target(note, queries.visible_cases(current_user, {note.case_id} - {None})) or url_for(
+        "notifications.index")
     if note.read_at is None and _from_our_pages():
         _mark_read_if_free(note.id)
     return redirect(target)

@@ -372,12 +372,15 @@ def assess(month: Month, user: User) -> Assessment:
     return Assessment(month, w, community_rows, precinct_rows)
 
 
+def _sheet_value(indicator: Indicator, value):
+    return Percent(value) if indicator.scoring == "pct" and value is not None else value
+
+
 def table_rows(rows: list[Row], with_precinct: bool) -> list[list]:
     """The rows as the .xlsx holds them (a rate as a percentage: 87.5 reads 87.5%)."""
     out = []
     for r in rows:
         line = [r.rank, r.precinct_name] + ([r.name] if with_precinct else [])
-        line += [Percent(v) if i.scoring == "pct" and v is not None else v
-                 for i, v in ((i, r.values[i.key]) for i in INDICATORS)] + [r.score]
+        line += [_sheet_value(i, r.values[i.key]) for i in INDICATORS] + [r.score]
         out.append(line)
     return out
