@@ -173,3 +173,39 @@ def test_plain_numbers_from_before_encryption_prove_the_index_key(app, make_case
     fresh = {**app.config, "PII_KEYS": {"k1": OTHER_KEY}, "PII_KEY_ID": "k1", "PII_INDEX_KEY": "its own"}
     assert "PII_INDEX_KEY" in refused(fresh)
     check_against_database(app.config)
+
+
+def test_a_start_while_an_import_holds_the_database_starts_and_records_later(app, caplog):
+    """SQLite: an import holds the write lock for seconds; a host starting then reads, compares, and starts, leaving
+    its keys to be recorded by a later start."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's write lock")
+    import sqlite3
+
+    from dissuasion.core.database import writing_briefly
+    db.session.remove()
+    importing = sqlite3.connect(db.engine.url.database, isolation_level=None)
+    importing.execute("BEGIN IMMEDIATE")
+    try:
+        with writing_briefly(200):  # (the start's own wait is the 10 s busy timeout; the same error, sooner)
+            check_against_database(app.config)
+    finally:
+        importing.execute("ROLLBACK")
+        importing.close()
+    assert "not recorded yet" in caplog.text
+    assert not db.session.scalars(select(KeyCheck.name)).all()
+    check_against_database(app.config)  # the next start records them
+    assert set(db.session.scalars(select(KeyCheck.name))) == {"PII_INDEX_KEY", "PII_KEYS:k2"}
+
+
+def test_a_start_on_a_broken_database_fails_with_what_is_wrong(app, monkeypatch, caplog):
+    """(review: any database error while recording a key was taken for "busy", and the host started on a database
+    it could not write)"""
+    from sqlalchemy.exc import OperationalError
+
+    def broken():
+        raise OperationalError("INSERT INTO key_checks", {}, Exception("disk I/O error"))
+    monkeypatch.setattr(db.session, "commit", broken)
+    with pytest.raises(OperationalError, match="disk I/O error"):
+        check_against_database(app.config)
+    assert "busy" not in caplog.text

@@ -27,7 +27,7 @@ import logging
 from sqlalchemy import Text, inspect, select, type_coerce
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from ..core.database import only_reading
+from ..core.database import is_busy, only_reading
 from ..extensions import db
 from .freetext import FreeText
 from .models import KeyCheck
@@ -75,8 +75,11 @@ def check_against_database(config) -> None:
         db.session.commit()
     except IntegrityError:  # another process recorded some at the same moment: compared with theirs below
         db.session.rollback()
-    except OperationalError:  # SQLite, an import holding the write lock longer than the busy timeout
+    except OperationalError as error:
         db.session.rollback()
+        if not is_busy(error):  # a broken database, not a busy one: the start fails with what is wrong
+            raise
+        # SQLite: an import held the write lock longer than the busy timeout
         log.warning("key_checks: the database is busy; %s not recorded yet (the next start records them)",
                     ", ".join(missing))
         return
