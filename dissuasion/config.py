@@ -26,6 +26,9 @@ DEFAULTS = {
     # PostgreSQL: a web request that would wait longer than this for a row a push is writing is answered "busy, try
     # again in a moment" instead of holding its worker (core/database.py; 0: wait as long as it takes).
     "WEB_LOCK_TIMEOUT_MS": 5000,
+    # PostgreSQL: the API's push and hand entry take their turn behind a push's write, but not past this: well within
+    # gunicorn's timeout (120 s), which would kill the worker, and PostgreSQL's idle-in-transaction limit (120 s).
+    "WEB_TURN_TIMEOUT_MS": 90_000,
     "IMPORT_MAX_UNCOMPRESSED": 500 * 1024 * 1024,
     # 2: a big file's rows are judged by this process and a forked child together (imports/pipeline.judge); 1: here.
     "IMPORT_JUDGE_PROCESSES": 1,
@@ -142,5 +145,7 @@ def load(app, test_config=None) -> None:
         app.config["SESSION_COOKIE_SECURE"] = True
     if os.environ.get("WEB_LOCK_TIMEOUT_MS", "").isdigit():
         app.config["WEB_LOCK_TIMEOUT_MS"] = int(os.environ["WEB_LOCK_TIMEOUT_MS"])
+    if os.environ.get("WEB_TURN_TIMEOUT_MS", "").isdigit():
+        app.config["WEB_TURN_TIMEOUT_MS"] = int(os.environ["WEB_TURN_TIMEOUT_MS"])
     if os.environ.get("TRUSTED_PROXIES", "").isdigit():  # how many reverse proxies stand in front (nginx: 1)
         app.config["TRUSTED_PROXIES"] = int(os.environ["TRUSTED_PROXIES"])

@@ -104,6 +104,20 @@ def test_a_push_through_the_api_waits_its_turn_at_the_merge_lock(hold, client, c
     assert time.monotonic() - start >= 0.9
 
 
+def test_a_push_through_the_api_waits_its_turn_no_longer_than_the_turn_bound(hold, app, client, center):
+    """(review: behind a worker frozen mid-write, a small push waited 120 s, PostgreSQL's idle limit, which is also
+    gunicorn's timeout: a moment later its worker would have been killed and the client given a 502) Past
+    WEB_TURN_TIMEOUT_MS the client is told busy, with Retry-After, and nothing is written."""
+    app.config["WEB_TURN_TIMEOUT_MS"] = 300
+    hold("SELECT pg_advisory_xact_lock(:key)", key=advisory_key(MERGE_LOCK))  # a push's write that never ends
+    start = time.monotonic()
+    response = client.post("/api/v1/pushes", headers=center, json=ROWS)
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    assert response.get_json()["error"]["code"] == "busy"
+    assert time.monotonic() - start < 5
+    assert not db.session.execute(text("SELECT count(*) FROM pushes")).scalar_one()
+
+
 def test_a_login_that_waits_too_long_writes_no_password_into_the_page(hold, make_user, client):
     """(review: the busy page offered the login form again, its password in a hidden field)"""
     user = make_user("officer")

@@ -22,10 +22,10 @@ READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: PostgreSQL: for a row another transaction holds, set for every web request from WEB_LOCK_TIMEOUT_MS (lock_timeout;
 #: the usual wait has no limit). A push's write holds the rows of the cases it joins until its commit (seconds for a
 #: big one); an officer's change to such a case would hold a web worker all that time. Past this, the request is
-#: answered "busy, try again in a moment" (core/errors.py) and the worker is free. Jobs, the scheduler, the CLI and
-#: views marked waits_its_turn (the API's push and hand entry) wait as long as it takes; a page's hand entry and
-#: the undoing of a 退回 wait for the merge lock (serialize) within the same bound. SQLite: for the write lock, set
-#: only within writing_briefly (its web requests keep BUSY_TIMEOUT_MS).
+#: answered "busy, try again in a moment" (core/errors.py) and the worker is free. Views marked waits_its_turn (the
+#: API's push and hand entry) wait up to WEB_TURN_TIMEOUT_MS; jobs, the scheduler and the CLI as long as it takes; a
+#: page's hand entry and the undoing of a 退回 wait for the merge lock (serialize) within WEB_LOCK_TIMEOUT_MS.
+#: SQLite: for the write lock, set only within writing_briefly (its web requests keep BUSY_TIMEOUT_MS).
 _lock_wait: contextvars.ContextVar[int] = contextvars.ContextVar("lock_wait_ms", default=0)
 #: PostgreSQL's SQLSTATE for a lock not obtained within lock_timeout.
 LOCK_NOT_AVAILABLE = "55P03"
@@ -184,9 +184,11 @@ def is_busy(error: BaseException) -> bool:
 
 
 def waits_its_turn(view):
-    """Mark a view whose writes wait for other transactions' locks as long as it takes (no WEB_LOCK_TIMEOUT_MS): the
-    API's push and hand entry, which take their turn behind a push's write, and whose client would otherwise have
-    to send them again."""
+    """Mark a view whose writes wait for other transactions' locks up to WEB_TURN_TIMEOUT_MS (90 s) instead of
+    WEB_LOCK_TIMEOUT_MS: the API's push and hand entry, which take their turn behind a push's write, and whose client
+    would otherwise have to send them again. Bounded all the same: a worker process frozen mid-write holds its locks
+    until PostgreSQL ends its session (120 s), and gunicorn kills a request's worker at its timeout (120 s); past the
+    bound the client is told "busy" (503, Retry-After) with nothing saved."""
     view.waits_its_turn = True
     return view
 
@@ -207,8 +209,10 @@ def init_app(app: Flask) -> None:
         view = app.view_functions.get(request.endpoint)
         may_write = request.method not in READ_ONLY_METHODS or getattr(view, "writes_on_get", False)
         request.environ["dissuasion.write_token"] = _may_write.set(may_write)
-        if postgresql and not getattr(view, "waits_its_turn", False):
-            request.environ["dissuasion.wait_token"] = _lock_wait.set(app.config["WEB_LOCK_TIMEOUT_MS"])
+        if postgresql:
+            turn = getattr(view, "waits_its_turn", False)
+            request.environ["dissuasion.wait_token"] = _lock_wait.set(
+                app.config["WEB_TURN_TIMEOUT_MS" if turn else "WEB_LOCK_TIMEOUT_MS"])
 
     @app.teardown_request
     def _reset_write_intent(exc):

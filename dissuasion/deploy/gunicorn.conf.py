@@ -26,7 +26,8 @@ threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 # open would only race its own closing (a reset) when a client comes back after the timeout.
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "0"))
 
-# A 200,000-row push is imported inside its request (one transaction); on a small server that takes a minute.
+# A big push is a job (a worker process commits it); a small one through the API is imported inside its request
+# and may wait its turn behind another push's write, up to WEB_TURN_TIMEOUT_MS (90 s), within this timeout.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 30
 # Recycle a worker now and then: a preview's peak memory (a file judged in the request) is not always given back.
