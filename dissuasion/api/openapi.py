@@ -89,9 +89,13 @@ SCHEMAS = {
         "job_id": INT, "state": {"type": "string", "enum": ["queued", "running", "done", "failed"]},
         "status_url": STR, "attempts": INT,
         "progress": _obj({"stage": {"type": "string", "description": "read, judge, write, persons, cases, warnings"},
-                          "done": INT, "total": INT}),
+                          "done": INT, "total": {**INT, "description": "rows; bytes of the file while reading it"}}),
         "result": {**_ref("PushSummary"), "nullable": True, "description": "SPEC's summary, once done"},
-        "error": {**_obj({"code": STR, "message": STR}), "nullable": True,
+        "error": {**_obj({"code": {"type": "string", "enum": ["refused", "interrupted"],
+                                   "description": "refused: the file or rows say what to fix (the same again fails "
+                                                  "the same way); interrupted: its runs broke (workers stopped) "
+                                                  "several times: the same push again may well succeed"},
+                          "message": STR}), "nullable": True,
                   "description": "failed: nothing was written; the message (Chinese) says what to fix"}}),
     "WarningInput": _obj({
         "source": {"type": "string", "enum": [m.value for m in e.WarningSource.hand_entry()],

@@ -20,6 +20,7 @@ from ..imports.tasks import API_ROWS, queue_commit
 from ..imports.uploads import COMMIT_JOB, save_upload
 from ..jobs import progress as job_progress
 from ..jobs.models import FAILED, Job
+from ..jobs.operations import failed_code
 from .errors import ApiError
 from .routes import bp, request_json, respond, roles
 
@@ -86,7 +87,7 @@ def _job_body(job: Job) -> dict:
             "progress": {"stage": seen["stage"], "done": seen["done"] or 0, "total": seen["total"] or 0},
             "result": job.result if job.state == "done" else None, "error": None}
     if job.state == FAILED:
-        body["error"] = {"code": "refused", "message": job.error}
+        body["error"] = {"code": failed_code(job), "message": job.error}
     return body
 
 

@@ -334,7 +334,7 @@ def import_file(filename: str, data: bytes, by=None, source: WarningSource = War
     """Import a pushed file; the same file (sha256) again changes nothing."""
     digest = sha256(data)
     if (earlier := earlier_push(digest)) is not None:
-        return _duplicate_file(earlier, filename, by)
+        return duplicate_file(earlier, filename, by)
     locked = holds_write_lock()  # SQLite: since earlier_push began this transaction; the judging's reads stay true
     return write(analyse(filename, data, progress), by, source, progress, judged_under_lock=locked)
 
@@ -368,7 +368,7 @@ def import_rows(rows: list[dict], by=None, source: WarningSource = WarningSource
     body = json.dumps(rows, ensure_ascii=False, sort_keys=True, default=str).encode()
     digest = sha256(body)
     if (earlier := earlier_push(digest)) is not None:
-        return _duplicate_file(earlier, "api.json", by)
+        return duplicate_file(earlier, "api.json", by)
     table = Table(rows=[fields] + [[_json_cell(f, r.get(f)) for f in fields] for r in rows], first_row=0, kind="json")
     locked = holds_write_lock()
     return write(judge("api.json", digest, table, progress), by, source, progress, judged_under_lock=locked)
@@ -389,7 +389,8 @@ def earlier_push(digest: str) -> Push | None:
     return db.session.scalar(select(Push).filter_by(sha256=digest))
 
 
-def _duplicate_file(earlier: Push, filename: str, by) -> ImportSummary:
+def duplicate_file(earlier: Push, filename: str, by) -> ImportSummary:
+    """What importing a file that `earlier` already imported says (and records): nothing changed."""
     when = local(earlier.created_at).strftime("%Y-%m-%d %H:%M")
     record("import", "push", earlier.id, user=by, file_name=filename, status="duplicate_file")
     return ImportSummary(status="duplicate_file", push_id=earlier.id,
@@ -403,7 +404,7 @@ def write(analysis: Analysis, by=None, source: WarningSource = WarningSource.PUS
     (core.database.holds_write_lock), so the numbers it found stored are still all that are."""
     serialize(MERGE_LOCK)  # pushes take turns; the same file committed twice at once is then seen as a duplicate
     if (earlier := earlier_push(analysis.sha256)) is not None:
-        return _duplicate_file(earlier, analysis.filename, by)
+        return duplicate_file(earlier, analysis.filename, by)
     if not judged_under_lock:
         _mark_duplicates(analysis)  # again, under the lock: another push may have stored some of these numbers since
     push = Push(file_name=analysis.filename[:255], sha256=analysis.sha256, source=source,

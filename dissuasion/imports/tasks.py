@@ -11,7 +11,8 @@ from ..extensions import db
 from ..jobs.models import Job
 from ..jobs.operations import enqueue
 from ..jobs.runner import JobRefused, run_inline
-from .pipeline import ImportRefused, analyse, import_rows, write
+from .models import PendingUpload
+from .pipeline import ImportRefused, analyse, duplicate_file, earlier_push, import_rows, write
 from .uploads import COMMIT_JOB, discard_upload, kept_analysis, load_upload, remove_old_uploads
 
 #: The upload's file name when an API push of JSON rows is kept as a job (its body is the rows).
@@ -23,7 +24,9 @@ UPLOAD_GONE = "找不到要导入的文件（上传后 2 小时内未完成导�
 def queue_commit(token: str, by, payload: dict):
     """Queue the commit of a kept upload, committed so a worker sees it; with JOBS_INLINE (tests, no worker
     process) it is run here at once. Returns the job as it stands."""
-    job = enqueue(COMMIT_JOB, token, by=by, payload=payload)
+    sha = db.session.scalar(db.select(PendingUpload.sha256).filter_by(token=token))  # (the file, should its upload
+    # be gone by the time the job runs: committed by another job for the same upload)
+    job = enqueue(COMMIT_JOB, token, by=by, payload={**payload, "sha256": sha or ""})
     db.session.commit()
     if current_app.config["JOBS_INLINE"]:
         run_inline(job.id, commit_upload)
@@ -42,9 +45,12 @@ def commit_upload(job, progress) -> dict:
     """Import a kept upload in one transaction with its job's end: the preview's judgement when it can still be
     used, else the file read and judged again; the upload goes with the commit. Returns SPEC's summary."""
     upload = load_upload(job.ref, None)
-    if upload is None:
-        raise JobRefused(UPLOAD_GONE)
     by = db.session.get(User, job.created_by_id) if job.created_by_id else None
+    if upload is None:
+        if job.payload.get("sha256") and (earlier := earlier_push(job.payload["sha256"])) is not None:
+            # another job for the same upload imported it (确认导入 pressed in two tabs, or on two hosts, at once)
+            return duplicate_file(earlier, job.payload.get("file_name", ""), by).as_json()
+        raise JobRefused(UPLOAD_GONE)
     source = WarningSource(job.payload.get("source", WarningSource.PUSH.value))
     try:
         if upload.filename == API_ROWS and job.payload.get("rows"):

@@ -1,10 +1,13 @@
 """Center staff import the center's lists: upload, preview (nothing written), commit (a job a worker process runs,
 followed on its progress page); pushes and their errors."""
+import datetime as dt
+
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from ..core.auditlog import record
 from ..core.database import writes_on_get
@@ -12,10 +15,11 @@ from ..core.decorators import roles_required
 from ..core.enums import Role
 from ..core.exports import export_allowed
 from ..core.formdata import whole
+from ..core.timeutil import now
 from ..extensions import db
 from ..jobs import progress as job_progress
-from ..jobs.models import FAILED, QUEUED, Job
-from ..jobs.operations import job_of
+from ..jobs.models import FAILED, OPEN_STATES, QUEUED, RUNNING, Job
+from ..jobs.operations import INTERRUPTED, failed_code, job_of, lease
 from ..jobs.runner import aside
 from .forms import CommitForm, UploadForm
 from .headers import NAME_OF_LABEL
@@ -155,9 +159,12 @@ def _job_or_404(job_id: int) -> Job:
 
 
 def _outcome(job: Job):
-    """A finished commit: its push (with what it did), or why the file was refused and what to fix."""
+    """A finished commit: its push (with what it did), or why the file was refused and what to fix; a commit whose
+    runs broke offers to run again while its upload is still kept."""
     if job.state == FAILED:
-        return render_template("imports/job.html", job=job, status=_status(job)), 200
+        again = (CommitForm(token=job.ref, sha256=job.payload.get("sha256", ""))
+                 if failed_code(job) == INTERRUPTED and upload_exists(job.ref, current_user) else None)
+        return render_template("imports/job.html", job=job, status=_status(job), again=again), 200
     flash(_said(job.result), "warning" if job.result["status"] == "duplicate_file" else "success")
     return redirect(url_for(".push_detail", push_id=job.result["push_id"]))
 
@@ -185,8 +192,15 @@ def _status(job: Job) -> dict:
         text = _("正在读取文件…")
     else:
         text = ""
+    stalled = job.state == RUNNING and seen["beat_at"] is not None and seen["beat_at"] < now() - lease()
+    if stalled:  # its worker stopped (killed, its host down): taken again once the lease is over, by a live worker
+        text = _("导入进程已有 %(seconds)d 秒没有回应，可能已中断：已写入的部分会整体撤回，由另一个导入进程重新开始。"
+                 "如果长时间没有变化，请联系系统管理员检查导入进程。",
+                 seconds=int((now() - seen["beat_at"]).total_seconds()))
+    elif job.state == RUNNING and job.attempts > 1:
+        text = _("上一次导入中断，已撤回，正在重新导入。") + text
     return {"id": job.id, "state": job.state, "stage": stage, "done": done, "total": total, "percent": percent,
-            "text": text, "error": job.error if job.state == FAILED else "",
+            "text": text, "stalled": stalled, "error": job.error if job.state == FAILED else "",
             "url": url_for(".job_status", job_id=job.id) if job.finished else None}
 
 
@@ -212,10 +226,27 @@ def job_status_json(job_id: int):
 @roles_required(Role.CENTER)
 def pushes():
     """Every push, newest first, with its counters."""
+    page = request.args.get("page", 1, type=whole)
     pagination = db.paginate(select(Push).order_by(Push.created_at.desc(), Push.id.desc()),
-                             page=request.args.get("page", 1, type=whole), per_page=current_app.config["PER_PAGE"],
-                             error_out=False)
-    return render_template("imports/pushes.html", pagination=pagination, counter_labels=COUNTER_LABELS)
+                             page=page, per_page=current_app.config["PER_PAGE"], error_out=False)
+    return render_template("imports/pushes.html", pagination=pagination, counter_labels=COUNTER_LABELS,
+                           jobs=_my_unfinished_commits() if page == 1 else [])
+
+
+#: How long a commit that failed stays listed above the pushes (its page says why, and what to do).
+FAILED_LISTED_DAYS = 7
+
+
+def _my_unfinished_commits() -> list[Job]:
+    """The user's commits that became no push: queued or running, or failed in the last FAILED_LISTED_DAYS days
+    (the progress page says "see the result under 推送批次"; a failure must be found there too)."""
+    since = now() - dt.timedelta(days=FAILED_LISTED_DAYS)
+    later = aliased(Job)  # a failure its upload's next commit (重新导入) made good, or is making, is not listed
+    superseded = select(later.id).where(later.kind == Job.kind, later.ref == Job.ref, later.id > Job.id).exists()
+    return list(db.session.scalars(select(Job).where(
+        Job.kind == COMMIT_JOB, Job.created_by_id == current_user.id,
+        Job.state.in_(OPEN_STATES) | ((Job.state == FAILED) & (Job.finished_at >= since) & ~superseded))
+        .order_by(Job.id.desc()).limit(20)))
 
 
 def _push_or_404(push_id: int) -> Push:

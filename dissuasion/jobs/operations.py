@@ -17,6 +17,11 @@ GAVE_UP = ("任务已尝试 %(n)d 次仍未完成（最后一次：%(last)s）�
            "请重新提交，或联系管理员查看日志。")
 
 
+#: A failed job's code: refused (what it was given says what to fix; the same again fails the same way) or
+#: interrupted (its runs broke, JOBS_MAX_ATTEMPTS times: the same again may well succeed).
+REFUSED, INTERRUPTED = "refused", "interrupted"
+
+
 def enqueue(kind: str, ref: str = "", by=None, payload: dict | None = None) -> Job:
     """A new queued job; flushed so it has its id (the caller commits)."""
     job = Job(kind=kind, ref=ref, created_by_id=by.id if by else None, payload=payload or {}, state=QUEUED)
@@ -70,13 +75,18 @@ def finish(job: Job, result: dict) -> None:
     job.state, job.result, job.error, job.finished_at = DONE, result, "", now()
 
 
-def fail(job: Job, reason: str) -> None:
-    """Failed for good, with the reason the page shows (a refused file: not retried)."""
-    job.state, job.error, job.finished_at = FAILED, reason, now()
+def fail(job: Job, reason: str, code: str = REFUSED) -> None:
+    """Failed for good, with the reason the page shows (a refused file: not retried) and its code in the result."""
+    job.state, job.error, job.result, job.finished_at = FAILED, reason, {"code": code}, now()
 
 
 def give_up(job: Job, last: str) -> None:
-    fail(job, GAVE_UP % {"n": job.attempts, "last": last})
+    fail(job, GAVE_UP % {"n": job.attempts, "last": last}, INTERRUPTED)
+
+
+def failed_code(job: Job) -> str:
+    """Why a failed job failed: REFUSED or INTERRUPTED (a job failed before the code was kept: refused)."""
+    return (job.result or {}).get("code", REFUSED)
 
 
 def retry_or_fail(job: Job, reason: str) -> None:
