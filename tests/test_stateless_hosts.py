@@ -200,7 +200,7 @@ def test_a_worker_cut_off_with_its_transaction_open_is_ended_by_postgresql(app):
             assert conn.execute(text("SHOW tcp_keepalives_idle")).scalar() in ("30", "30s")  # the server's side
 
 
-def test_a_run_whose_job_another_worker_took_meanwhile_keeps_nothing(app):
+def test_a_run_whose_job_another_worker_took_meanwhile_keeps_nothing(app, caplog):
     """This worker went silent past its lease (paused, cut off), another took the job: when this one comes back,
     neither its rows nor its outcome are written over the other run's."""
     from dissuasion.jobs import operations, runner
@@ -220,11 +220,14 @@ def test_a_run_whose_job_another_worker_took_meanwhile_keeps_nothing(app):
                 other.commit()
             return {"status": "committed"}
 
+        caplog.set_level(logging.INFO, logger=runner.__name__)
         runner.run(job.id, handler)
         db.session.expire_all()
         taken = db.session.get(Job, job.id)
         assert (taken.state, taken.attempts, taken.result) == ("running", 2, None)
         assert db.session.scalar(select(func.count(Push.id))) == 0
+        # (review: the log then said "job N: done" or "running" as if this run had finished it)
+        assert "attempt 1 ended with nothing kept; attempt 2 has the job" in caplog.text
 
 
 def test_a_deployments_own_connect_args_are_kept_and_pgbouncer_hosts_can_leave_the_session_settings_out():

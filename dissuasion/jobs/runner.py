@@ -58,29 +58,34 @@ def run(job_id: int, handler: Handler) -> str:
     channel = progress_store.Progress(job_id, mine)
     heartbeat = _Heartbeat(channel, current_app.config["JOBS_HEARTBEAT_SECONDS"])
     heartbeat.start()
+    dropped = False
     try:
         result = handler(job, channel)
         heartbeat.stop()
         finish(job, result)
         db.session.flush()  # the job's row is now locked by this run: a claim from here on waits, then finds it done
-        if _claimed_again(job_id, mine):
+        if dropped := _claimed_again(job_id, mine):
             db.session.rollback()  # claimed before that: the run that claimed it does the work; this one's goes
         else:
             db.session.commit()
     except JobRefused as exc:
         refusal = str(exc)
-        _ended(heartbeat, job_id, mine, lambda job: fail(job, refusal))
+        dropped = _ended(heartbeat, job_id, mine, lambda job: fail(job, refusal))
     except Exception as exc:  # noqa: BLE001  (the job is retried or failed; the worker goes on)
-        log.exception("job %s failed", job_id)
+        log.exception("job %s: this run failed", job_id)
         reason = f"{type(exc).__name__}: {exc}"[:500]
-        _ended(heartbeat, job_id, mine, lambda job: retry_or_fail(job, reason))
+        dropped = _ended(heartbeat, job_id, mine, lambda job: retry_or_fail(job, reason))
     finally:
         heartbeat.stop()
         channel.close()
     job = db.session.get(Job, job_id)
     if job.finished:
         progress_store.forget(job_id)
-    log.info("job %s (%s): %s", job_id, job.kind, job.state)
+    if dropped:  # (not "done": what the job is now is the other run's doing)
+        log.info("job %s (%s): this run's attempt %s ended with nothing kept; attempt %s has the job (%s)", job_id,
+                 job.kind, mine, job.attempts, job.state)
+    else:
+        log.info("job %s (%s): %s", job_id, job.kind, job.state)
     return job.state
 
 
@@ -92,12 +97,16 @@ def run_inline(job_id: int, handler: Handler) -> str:
     return run(job_id, handler)
 
 
-def _ended(heartbeat: _Heartbeat, job_id: int, mine: int, record: Callable[[Job], None]) -> None:
+def _ended(heartbeat: _Heartbeat, job_id: int, mine: int, record: Callable[[Job], None]) -> bool:
+    """A run that did not finish: nothing it wrote stays, and its outcome is recorded unless another run took the
+    job meanwhile (then True: dropped)."""
     db.session.rollback()  # nothing the job wrote stays
     heartbeat.stop()
-    if not _claimed_again(job_id, mine):
+    dropped = _claimed_again(job_id, mine)
+    if not dropped:
         record(db.session.get(Job, job_id))
     db.session.commit()
+    return dropped
 
 
 def _claimed_again(job_id: int, mine: int) -> bool:
