@@ -6,6 +6,7 @@ The report journey reads the 5,000.00 the officer journey records, so the two ru
 """
 import datetime as dt
 import re
+import sqlite3
 from pathlib import Path
 
 import openpyxl
@@ -110,6 +111,56 @@ def test_center_imports_a_push_and_downloads_its_error_report(open_page, tmp_pat
     assert set(by_id) == {"YJ0000103", "YJ0000104", "YJ0000105"}
     assert any("风险等级为空" in str(c) for c in by_id["YJ0000103"])
     assert any("姓名和身份证号都为空" in str(c) for c in by_id["YJ0000104"])
+
+
+def test_center_on_a_phone_imports_again_a_commit_whose_worker_kept_dying(open_page, tmp_path, server_folder):
+    """A commit whose runs broke three times (the worker killed mid-write) says nothing was written, offers 重新导入,
+    and stays listed under 推送批次 until imported again. (The three deaths are written into the job's row: the
+    server's worker is held meanwhile.)"""
+    page, watch = open_page("center-phone", viewport=PHONE)
+    log_in(page, watch, "center01", totp=True)
+    go(page, watch, "导入名单")
+    rows = [row(201), row(202), row(203)]
+    page.get_by_label(re.compile("预警名单文件")).set_input_files(_file(tmp_path / "再次导入.xlsx", rows))
+    page.get_by_role("button", name="上传并预览").click()
+    expect(page.get_by_role("heading", name=re.compile("导入预览"))).to_be_visible()
+    watch.check()
+    hold = server_folder / HOLD_JOBS
+    hold.touch()
+    try:
+        page.get_by_role("button", name="确认导入").click()
+        expect(page.get_by_role("heading", name=re.compile("正在导入"))).to_be_visible()
+        watch.check()
+        job_id = int(page.url.rsplit("/", 1)[1])
+        with sqlite3.connect(server_folder / "e2e.db") as db:  # as the runner records a third death
+            db.execute("UPDATE jobs SET state = 'failed', attempts = 3, result = ?, finished_at = ?, error = ? "
+                       "WHERE id = ?", ('{"code": "interrupted"}', dt.datetime.now(dt.UTC).isoformat(" "),
+                                        "任务已尝试 3 次仍未完成（最后一次：进程中断）。", job_id))
+        page.reload()
+        expect(page.get_by_role("heading", name=re.compile("文件未导入"))).to_be_visible()
+        watch.check()
+        go(page, watch, "推送批次")
+        unfinished = page.locator("table.commit-jobs")
+        expect(unfinished).to_contain_text("再次导入.xlsx")
+        expect(unfinished).to_contain_text("未导入")
+        unfinished.get_by_role("link", name="再次导入.xlsx").click()
+        expect(page.get_by_role("heading", name=re.compile("文件未导入"))).to_be_visible()
+        watch.check()
+        page.get_by_role("button", name="重新导入").click()
+        expect(page.get_by_role("heading", name=re.compile("正在导入"))).to_be_visible()
+        watch.check()
+    finally:
+        hold.unlink()
+    expect(page.get_by_role("heading", name=re.compile(r"推送批次 #\d+"))).to_be_visible()
+    watch.check()
+    expect(page.locator(".flash").first).to_contain_text("已导入 3 条预警")
+    go(page, watch, "推送批次")
+    expect(page.locator("table.commit-jobs")).to_have_count(0)
+
+
+def _file(path: Path, rows: list) -> Path:
+    path.write_bytes(xlsx_bytes(rows, title="清河县反诈中心预警名单（E2E）"))
+    return path
 
 
 def test_officer_on_a_phone_works_the_first_case_to_closed(open_page):
