@@ -109,9 +109,14 @@ def test_a_push_through_the_api_waits_its_turn_no_longer_than_the_turn_bound(hol
     gunicorn's timeout: a moment later its worker would have been killed and the client given a 502) Past
     WEB_TURN_TIMEOUT_MS the client is told busy, with Retry-After, and nothing is written."""
     app.config["WEB_TURN_TIMEOUT_MS"] = 300
-    hold("SELECT pg_advisory_xact_lock(:key)", key=advisory_key(MERGE_LOCK))  # a push's write that never ends
+    other_push = hold("SELECT pg_advisory_xact_lock(:key)", key=advisory_key(MERGE_LOCK))  # a write that lasts
+    ends = threading.Timer(3.0, other_push.commit)  # (past the bound; without one, the push would go through then)
+    ends.start()
     start = time.monotonic()
-    response = client.post("/api/v1/pushes", headers=center, json=ROWS)
+    try:
+        response = client.post("/api/v1/pushes", headers=center, json=ROWS)
+    finally:
+        ends.cancel()
     assert response.status_code == 503 and response.headers["Retry-After"]
     assert response.get_json()["error"]["code"] == "busy"
     assert time.monotonic() - start < 5

@@ -158,6 +158,53 @@ def test_a_job_that_gave_up_tells_the_api_it_was_interrupted(app, client, token,
     assert "已尝试 3 次仍未完成" in body["error"]["message"]
 
 
+def test_a_job_that_failed_on_an_error_of_ours_every_time_is_not_called_interrupted(app, client, center,
+                                                                                     queued_only, monkeypatch):
+    """(review: any exception counted as an interruption, and the page offered to run the same bug three times
+    more) An error of ours on every run: code "error", no 重新导入; the page says to tell the administrators."""
+    client.post("/imports/commit", data={"token": _preview(client, pf.csv_bytes([pf.row(1)]))})
+
+    def broken(*_args, **_kwargs):
+        raise TypeError("a bug")
+    monkeypatch.setattr(tasks, "write", broken)
+    for _run in range(app.config["JOBS_MAX_ATTEMPTS"]):
+        _work(app)
+    job = _job()
+    assert job.state == "failed" and job.failed_code == "error" and "TypeError: a bug" in job.error
+    page = client.get(f"/imports/jobs/{job.id}").get_data(as_text=True)
+    assert "联系管理员" in page and "重新导入" not in page and ">重新上传<" in page
+
+
+def test_an_api_push_that_gave_up_is_imported_again_as_rows_from_the_api(app, client, token, queued_only, clock,
+                                                                         make_user, auth):
+    """(review: 重新导入 re-queued an API job as a page upload: its JSON rows read as a CSV and refused, a file's
+    source changed to 推送) The same kind of commit again. And the rows' sha256 is the push's, whatever order the
+    client wrote their keys in, so a second job on them finds the push."""
+    clock(now())
+    body = ('{"rows": [{"tier": "medium", "warning_id": "G0002", "precinct": "城东派出所", "community": "东门社区", '
+            '"phone": "13900000002", "name": "赵二"}]}')
+    sent = client.post("/api/v1/pushes", headers={**token, "Prefer": "respond-async", "Content-Type":
+                                                  "application/json"}, data=body.encode())
+    assert sent.status_code == 202
+    job = _job()
+    job.state, job.attempts, job.heartbeat_at = "running", app.config["JOBS_MAX_ATTEMPTS"], now()
+    db.session.commit()
+    clock(now() + dt.timedelta(seconds=app.config["JOBS_LEASE_SECONDS"] + 1))
+    _work(app)
+    user = db.session.get(Job, job.id).created_by_id
+    from dissuasion.auth.models import User
+    auth.login(db.session.get(User, user))  # (the token's user, on the web)
+    page = client.get(f"/imports/jobs/{job.id}").get_data(as_text=True)
+    again = page.split('name="token" type="hidden" value="')[1].split('"')[0]
+    client.post("/imports/commit", data={"token": again})
+    retried = _job()
+    assert retried.payload["rows"] is True and retried.payload["source"] == "api"
+    assert _work(app) == retried.id
+    push = db.session.scalar(select(Push))
+    assert _job().state == "done" and push.source == "api" and push.imported == 1
+    assert retried.payload["sha256"] == push.sha256
+
+
 def test_a_running_job_whose_worker_went_silent_says_so(app, client, center, queued_only, clock):
     """(review: a worker killed mid-write left the page at "正在写入 … 65%" for a minute, and for ever with no worker
     alive) Past the lease the page says the worker stopped answering, what happens next, and whom to ask."""
@@ -177,6 +224,12 @@ def test_a_running_job_whose_worker_went_silent_says_so(app, client, center, que
     db.session.commit()
     status = client.get(f"/imports/jobs/{job.id}.json").get_json()
     assert not status["stalled"] and status["text"].startswith("上一次导入中断，已撤回，正在重新导入。")
+    job = _job()
+    job.attempts = app.config["JOBS_MAX_ATTEMPTS"]  # the last run allowed, silent too: nobody will start it again
+    db.session.commit()
+    clock(now() + dt.timedelta(seconds=app.config["JOBS_LEASE_SECONDS"] + 30))
+    status = client.get(f"/imports/jobs/{job.id}.json").get_json()
+    assert status["stalled"] and "不再自动重试" in status["text"] and "另一个导入进程" not in status["text"]
 
 
 def test_a_commit_pressed_on_two_hosts_at_once_ends_as_the_file_already_imported(app, client, center, queued_only):

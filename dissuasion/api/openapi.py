@@ -91,10 +91,12 @@ SCHEMAS = {
         "progress": _obj({"stage": {"type": "string", "description": "read, judge, write, persons, cases, warnings"},
                           "done": INT, "total": {**INT, "description": "rows; bytes of the file while reading it"}}),
         "result": {**_ref("PushSummary"), "nullable": True, "description": "SPEC's summary, once done"},
-        "error": {**_obj({"code": {"type": "string", "enum": ["refused", "interrupted"],
+        "error": {**_obj({"code": {"type": "string", "enum": ["refused", "interrupted", "error"],
                                    "description": "refused: the file or rows say what to fix (the same again fails "
-                                                  "the same way); interrupted: its runs broke (workers stopped) "
-                                                  "several times: the same push again may well succeed"},
+                                                  "the same way); interrupted: its runs were cut short (workers "
+                                                  "stopped, the database gone) several times: the same push again "
+                                                  "may well succeed; error: every run failed on an error of the "
+                                                  "server's (its logs say which): tell its administrators"},
                           "message": STR}), "nullable": True,
                   "description": "failed: nothing was written; the message (Chinese) says what to fix"}}),
     "WarningInput": _obj({
@@ -164,8 +166,8 @@ def _errors(*statuses: int) -> dict:
     words = {400: "invalid input", 401: "no valid token", 403: "not for this role", 404: "no such case in reach",
              409: "stale version or refused by the case's state", 413: "body too large",
              422: "a field is wrong: error.fields says what to fix in each, in Chinese",
-             503: "busy: a push is writing this case (PostgreSQL); nothing was saved, send it again after Retry-After "
-                  "seconds"}
+             503: "busy: a push is writing what this request needs (PostgreSQL); nothing was saved, send it again "
+                  "after Retry-After seconds"}
     return {str(s): {"description": words[s], "content": _json(_ref("Error"))} for s in statuses}
 
 
@@ -210,7 +212,7 @@ DOCUMENT = {
         "/cases/{case_id}/close": {"post": _op("办结 (close) with an outcome", 200, _ref("CaseDetail"), 400, 403,
                                                404, 409, 503, body=_json(_ref("CloseInput")), params=[CASE_ID])},
         "/pushes": {"post": {**_op("Push a warning list (center tokens): 201 committed, 200 duplicate_file", 201,
-                                   _ref("PushSummary"), 400, 403, 413, body={
+                                   _ref("PushSummary"), 400, 403, 413, 503, body={
                                        "multipart/form-data": {"schema": _obj({"file": {"type": "string",
                                                                                         "format": "binary"}})},
                                        "application/json": {"schema": {"oneOf": [
@@ -228,7 +230,8 @@ DOCUMENT = {
                                                  {"name": "job_id", "in": "path", "required": True,
                                                   "schema": INT}])},
         "/warnings": {"post": _op("录入预警: a warning entered by hand (center, lead); the same rules as a pushed row",
-                                  201, _ref("WarningEntered"), 400, 403, 422, body=_json(_ref("WarningInput")))},
+                                  201, _ref("WarningEntered"), 400, 403, 422, 503,
+                                  body=_json(_ref("WarningInput")))},
         "/reports/weekly": {"get": _op("The weekly report (center: any precinct or the county; lead: own)", 200,
                                        _ref("WeeklyReport"), 400, 404, params=[
                                            _query("week", STR, "2026-W47; default the last full week"),

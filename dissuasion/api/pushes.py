@@ -7,20 +7,17 @@ GET /api/v1/pushes/jobs/<id> (state, progress, and the summary once done, or the
 """
 from __future__ import annotations
 
-import json
-
 from flask import current_app, g, request, url_for
 from flask_babel import gettext as _
 
 from ..core.database import waits_its_turn
 from ..core.enums import Role, WarningSource
 from ..extensions import db
-from ..imports.pipeline import ImportRefused, import_file, import_rows
+from ..imports.pipeline import ImportRefused, import_file, import_rows, rows_body
 from ..imports.tasks import API_ROWS, queue_commit
 from ..imports.uploads import COMMIT_JOB, save_upload
 from ..jobs import progress as job_progress
 from ..jobs.models import FAILED, Job
-from ..jobs.operations import failed_code
 from .errors import ApiError
 from .routes import bp, request_json, respond, roles
 
@@ -49,7 +46,7 @@ def _rows():
 
 @bp.post("/pushes")
 @roles(Role.CENTER)
-@waits_its_turn  # (its token's row too: two pushes with one token wait for each other, not answer busy)
+@waits_its_turn  # (its token's row too: two pushes with one token take turns; busy only past WEB_TURN_TIMEOUT_MS)
 def push():
     """One push, one transaction: 201 committed, 200 the same file again, 400 refused with nothing written; a big
     one (or `Prefer: respond-async`): 202, committed by a worker, followed at the status URL."""
@@ -61,8 +58,7 @@ def push():
     else:
         rows = _rows()
         if isinstance(rows, list) and rows and (_asked_async() or _big(len(request.get_data()), len(rows))):
-            data = json.dumps(rows, ensure_ascii=False).encode()
-            return _queued(API_ROWS, data, {"source": WarningSource.API.value, "rows": True})
+            return _queued(API_ROWS, rows_body(rows), {"source": WarningSource.API.value, "rows": True})
         run = lambda: import_rows(rows, by=g.api_user, source=WarningSource.API)  # noqa: E731
     try:
         summary = run()
@@ -87,7 +83,7 @@ def _job_body(job: Job) -> dict:
             "progress": {"stage": seen["stage"], "done": seen["done"] or 0, "total": seen["total"] or 0},
             "result": job.result if job.state == "done" else None, "error": None}
     if job.state == FAILED:
-        body["error"] = {"code": failed_code(job), "message": job.error}
+        body["error"] = {"code": job.failed_code, "message": job.error}
     return body
 
 

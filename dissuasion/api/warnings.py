@@ -13,7 +13,7 @@ from .routes import bp, json_object, respond, roles
 
 @bp.post("/warnings")
 @roles(Role.CENTER, Role.LEAD)
-@waits_its_turn  # (behind a push's write, as the API's push does: an API client is not asked to send it again)
+@waits_its_turn  # (behind a push's write, as the API's push does, up to WEB_TURN_TIMEOUT_MS; then 503 busy)
 def enter():
     """录入预警: 201 with its SD- number, its case and whether it joined the person's open case; 422 per field."""
     try:

@@ -365,13 +365,18 @@ def import_rows(rows: list[dict], by=None, source: WarningSource = WarningSource
             if isinstance(r.get(f), str) and len(r[f]) > MAX_CELL_CHARS:
                 raise ImportRefused(f"第 {number} 条的 {f} 有 {len(r[f]):,} 个字符，超过一个字段 {MAX_CELL_CHARS:,} "
                                     "个字符的上限（与 Excel 一格相同）。请删去过长的内容后重新推送。")
-    body = json.dumps(rows, ensure_ascii=False, sort_keys=True, default=str).encode()
-    digest = sha256(body)
+    digest = sha256(rows_body(rows))
     if (earlier := earlier_push(digest)) is not None:
         return duplicate_file(earlier, "api.json", by)
     table = Table(rows=[fields] + [[_json_cell(f, r.get(f)) for f in fields] for r in rows], first_row=0, kind="json")
     locked = holds_write_lock()
     return write(judge("api.json", digest, table, progress), by, source, progress, judged_under_lock=locked)
+
+
+def rows_body(rows: list[dict]) -> bytes:
+    """JSON rows as one canonical text (keys sorted): what their push's sha256 is taken of, and what an API push
+    kept for a worker holds, so the same rows are the same file whatever order a client wrote their keys in."""
+    return json.dumps(rows, ensure_ascii=False, sort_keys=True, default=str).encode()
 
 
 def _json_cell(field_: str, value):

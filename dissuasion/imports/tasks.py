@@ -24,9 +24,10 @@ UPLOAD_GONE = "找不到要导入的文件（上传后 2 小时内未完成导�
 def queue_commit(token: str, by, payload: dict):
     """Queue the commit of a kept upload, committed so a worker sees it; with JOBS_INLINE (tests, no worker
     process) it is run here at once. Returns the job as it stands."""
-    sha = db.session.scalar(db.select(PendingUpload.sha256).filter_by(token=token))  # (the file, should its upload
-    # be gone by the time the job runs: committed by another job for the same upload)
-    job = enqueue(COMMIT_JOB, token, by=by, payload={**payload, "sha256": sha or ""})
+    kept = db.session.execute(db.select(PendingUpload.file_name, PendingUpload.sha256).filter_by(token=token)).first()
+    # (its sha256: should the upload be gone when the job runs, committed by another job for it, that push says so)
+    payload = {"file_name": kept.file_name if kept else "", **payload, "sha256": kept.sha256 if kept else ""}
+    job = enqueue(COMMIT_JOB, token, by=by, payload=payload)
     db.session.commit()
     if current_app.config["JOBS_INLINE"]:
         run_inline(job.id, commit_upload)

@@ -18,12 +18,12 @@ from ..core.formdata import whole
 from ..core.timeutil import now
 from ..extensions import db
 from ..jobs import progress as job_progress
-from ..jobs.models import FAILED, OPEN_STATES, QUEUED, RUNNING, Job
-from ..jobs.operations import INTERRUPTED, failed_code, job_of, lease
+from ..jobs.models import FAILED, INTERRUPTED, OPEN_STATES, QUEUED, RUNNING, Job
+from ..jobs.operations import job_of, stale
 from ..jobs.runner import aside
 from .forms import CommitForm, UploadForm
 from .headers import NAME_OF_LABEL
-from .models import PendingUpload, Push, PushRowError
+from .models import Push, PushRowError
 from .pipeline import ImportRefused, analyse, committed_message, earlier_push, sha256
 from .report import export_error_report
 from .rows import DUPLICATE, FLAGGED, REJECTED, UNROUTED, said
@@ -132,14 +132,12 @@ def commit():
             return redirect(url_for(".push_detail", push_id=done.id))
         flash(_("找不到刚才上传的文件（上传后 2 小时内未确认导入的文件会被清理）。请重新上传。"), "error")
         return redirect(url_for(".upload"))
-    job = queue_commit(token, current_user, {"source": "push", "file_name": _file_name(token)})
+    # 重新导入 after a job that gave up: the same kind of commit again (an API push's rows stay rows, its source API)
+    again = {k: v for k, v in queued.payload.items() if k != "sha256"} if queued is not None else {}
+    job = queue_commit(token, current_user, again or {"source": "push"})
     if current_app.config["JOBS_INLINE"]:  # tests: it ran at once, no worker process
         return _outcome(job)
     return redirect(url_for(".job_status", job_id=job.id))
-
-
-def _file_name(token: str) -> str:
-    return db.session.scalar(db.select(PendingUpload.file_name).filter_by(token=token)) or ""
 
 
 def _said(result: dict) -> str:
@@ -163,7 +161,7 @@ def _outcome(job: Job):
     runs broke offers to run again while its upload is still kept."""
     if job.state == FAILED:
         again = (CommitForm(token=job.ref, sha256=job.payload.get("sha256", ""))
-                 if failed_code(job) == INTERRUPTED and upload_exists(job.ref, current_user) else None)
+                 if job.failed_code == INTERRUPTED and upload_exists(job.ref, current_user) else None)
         return render_template("imports/job.html", job=job, status=_status(job), again=again), 200
     flash(_said(job.result), "warning" if job.result["status"] == "duplicate_file" else "success")
     return redirect(url_for(".push_detail", push_id=job.result["push_id"]))
@@ -192,13 +190,18 @@ def _status(job: Job) -> dict:
         text = _("正在读取文件…")
     else:
         text = ""
-    stalled = job.state == RUNNING and seen["beat_at"] is not None and seen["beat_at"] < now() - lease()
+    stalled = job.state == RUNNING and stale(job, now())
     if stalled:  # its worker stopped (killed, its host down): taken again once the lease is over, by a live worker
-        text = _("导入进程已有 %(seconds)d 秒没有回应，可能已中断：已写入的部分会整体撤回，由另一个导入进程重新开始。"
-                 "如果长时间没有变化，请联系系统管理员检查导入进程。",
-                 seconds=int((now() - seen["beat_at"]).total_seconds()))
+        silent = int((now() - (seen["beat_at"] or job.started_at)).total_seconds())
+        if job.attempts < current_app.config["JOBS_MAX_ATTEMPTS"]:
+            text = _("导入进程已有 %(seconds)d 秒没有回应，可能已中断：已写入的部分会整体撤回，由另一个导入进程重新"
+                     "开始。如果长时间没有变化，请联系系统管理员检查导入进程。", seconds=silent)
+        else:
+            text = _("导入进程已有 %(seconds)d 秒没有回应，可能已中断：已写入的部分会整体撤回。已尝试 %(n)d 次，"
+                     "不再自动重试；稍后本页会提供“重新导入”。如果长时间没有变化，请联系系统管理员检查导入进程。",
+                     seconds=silent, n=job.attempts)
     elif job.state == RUNNING and job.attempts > 1:
-        text = _("上一次导入中断，已撤回，正在重新导入。") + text
+        text = _("上一次导入中断，已撤回，正在重新导入。%(now)s", now=text)
     return {"id": job.id, "state": job.state, "stage": stage, "done": done, "total": total, "percent": percent,
             "text": text, "stalled": stalled, "error": job.error if job.state == FAILED else "",
             "url": url_for(".job_status", job_id=job.id) if job.finished else None}

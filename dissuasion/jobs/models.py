@@ -13,6 +13,10 @@ from ..extensions import db
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 #: States in which a job may still change (the page keeps polling; its upload must stay).
 OPEN_STATES = (QUEUED, RUNNING)
+#: Why a job failed (its result's code): refused (what it was given says what to fix; the same again fails the same
+#: way), interrupted (its runs were cut short, workers killed or the database gone: the same again may well
+#: succeed), error (every run raised an error of ours: the logs say which; the same again fails the same way).
+REFUSED, INTERRUPTED, ERROR = "refused", "interrupted", "error"
 
 
 class Job(db.Model):
@@ -37,7 +41,7 @@ class Job(db.Model):
     stage: Mapped[str] = mapped_column(String(16), default="")
     done: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[int] = mapped_column(Integer, default=0)
-    #: What the job did (an import's summary, SPEC "Fixed points"), once done.
+    #: What the job did (an import's summary, SPEC "Fixed points"), once done; once failed, {"code": why}.
     result: Mapped[dict | None] = mapped_column(Json)
     #: Why it failed, in Chinese, saying what to fix.
     error: Mapped[str] = mapped_column(Text, default="")
@@ -51,3 +55,8 @@ class Job(db.Model):
     @property
     def finished(self) -> bool:
         return self.state in (DONE, FAILED)
+
+    @property
+    def failed_code(self) -> str:
+        """Why it failed: REFUSED, INTERRUPTED or ERROR (a job failed before the code was kept: REFUSED)."""
+        return (self.result or {}).get("code", REFUSED)

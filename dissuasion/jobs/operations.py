@@ -10,16 +10,11 @@ from sqlalchemy import select, update
 from ..core.timeutil import now
 from ..extensions import db
 from . import progress
-from .models import DONE, FAILED, QUEUED, RUNNING, Job
+from .models import DONE, ERROR, FAILED, INTERRUPTED, QUEUED, REFUSED, RUNNING, Job
 
 #: The reason a job given up after too many runs carries (each run was killed or failed without a refusal).
 GAVE_UP = ("任务已尝试 %(n)d 次仍未完成（最后一次：%(last)s）。已写入的内容全部撤回，没有任何改动；"
            "请重新提交，或联系管理员查看日志。")
-
-
-#: A failed job's code: refused (what it was given says what to fix; the same again fails the same way) or
-#: interrupted (its runs broke, JOBS_MAX_ATTEMPTS times: the same again may well succeed).
-REFUSED, INTERRUPTED = "refused", "interrupted"
 
 
 def enqueue(kind: str, ref: str = "", by=None, payload: dict | None = None) -> Job:
@@ -35,7 +30,8 @@ def lease() -> dt.timedelta:
     return dt.timedelta(seconds=current_app.config["JOBS_LEASE_SECONDS"])
 
 
-def _stale(job: Job, at: dt.datetime) -> bool:
+def stale(job: Job, at: dt.datetime) -> bool:
+    """Whether a running job's worker has been silent past the lease at `at` (its job is taken again)."""
     beat = progress.read(job)["beat_at"] or job.started_at
     return beat is None or beat < at - lease()
 
@@ -49,7 +45,7 @@ def claim_next(kinds) -> Job | None:
     candidates = (select(Job).where(Job.kind.in_(list(kinds)), Job.state.in_((QUEUED, RUNNING)))
                   .order_by(Job.id).with_for_update(skip_locked=True).execution_options(populate_existing=True))
     for job in db.session.scalars(candidates.limit(50)):
-        if job.state == RUNNING and not _stale(job, at):
+        if job.state == RUNNING and not stale(job, at):
             continue
         if job.attempts >= current_app.config["JOBS_MAX_ATTEMPTS"]:
             give_up(job, job.error or "进程中断")
@@ -80,19 +76,15 @@ def fail(job: Job, reason: str, code: str = REFUSED) -> None:
     job.state, job.error, job.result, job.finished_at = FAILED, reason, {"code": code}, now()
 
 
-def give_up(job: Job, last: str) -> None:
-    fail(job, GAVE_UP % {"n": job.attempts, "last": last}, INTERRUPTED)
+def give_up(job: Job, last: str, code: str = INTERRUPTED) -> None:
+    fail(job, GAVE_UP % {"n": job.attempts, "last": last}, code)
 
 
-def failed_code(job: Job) -> str:
-    """Why a failed job failed: REFUSED or INTERRUPTED (a job failed before the code was kept: refused)."""
-    return (job.result or {}).get("code", REFUSED)
-
-
-def retry_or_fail(job: Job, reason: str) -> None:
-    """A run that broke (not a refusal): queued again while attempts remain, else failed with the reason."""
+def retry_or_fail(job: Job, reason: str, cut_short: bool = True) -> None:
+    """A run that broke (not a refusal): queued again while attempts remain, else failed with the reason; the last
+    run `cut_short` (its database connection lost, a lock not had) or an error of ours (ERROR)."""
     if job.attempts >= current_app.config["JOBS_MAX_ATTEMPTS"]:
-        give_up(job, reason)
+        give_up(job, reason, INTERRUPTED if cut_short else ERROR)
     else:
         job.state, job.error = QUEUED, reason
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from flask import Flask, current_app
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from ..core.database import reading_only
 from ..extensions import db
@@ -74,7 +75,8 @@ def run(job_id: int, handler: Handler) -> str:
     except Exception as exc:  # noqa: BLE001  (the job is retried or failed; the worker goes on)
         log.exception("job %s: this run failed", job_id)
         reason = f"{type(exc).__name__}: {exc}"[:500]
-        dropped = _ended(heartbeat, job_id, mine, lambda job: retry_or_fail(job, reason))
+        cut_short = isinstance(exc, OperationalError)  # (the database gone or busy; anything else is a bug of ours)
+        dropped = _ended(heartbeat, job_id, mine, lambda job: retry_or_fail(job, reason, cut_short))
     finally:
         heartbeat.stop()
         channel.close()
