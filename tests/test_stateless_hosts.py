@@ -200,7 +200,7 @@ def test_a_worker_cut_off_with_its_transaction_open_is_ended_by_postgresql(app):
             assert conn.execute(text("SHOW tcp_keepalives_idle")).scalar() in ("30", "30s")  # the server's side
 
 
-def test_a_run_whose_job_another_worker_took_meanwhile_keeps_nothing(app, caplog):
+def test_a_run_whose_job_another_worker_took_meanwhile_keeps_nothing(app, caplog, monkeypatch):
     """This worker went silent past its lease (paused, cut off), another took the job: when this one comes back,
     neither its rows nor its outcome are written over the other run's."""
     from dissuasion.jobs import operations, runner
@@ -220,6 +220,8 @@ def test_a_run_whose_job_another_worker_took_meanwhile_keeps_nothing(app, caplog
                 other.commit()
             return {"status": "committed"}
 
+        # (alembic's fileConfig, run by the migration tests, disables the loggers that existed before it)
+        monkeypatch.setattr(runner.log, "disabled", False)
         caplog.set_level(logging.INFO, logger=runner.__name__)
         runner.run(job.id, handler)
         db.session.expire_all()
