@@ -52,6 +52,11 @@ class _Heartbeat(threading.Thread):
         self.join(timeout=10)
 
 
+#: Why a run ended, as the job's page and the API say it (jobs.operations.GAVE_UP quotes the last one).
+CUT_SHORT = "数据库连接中断或繁忙（%(kind)s）"
+BROKE = "程序出错（%(kind)s），详情见导入进程的日志"
+
+
 def run(job_id: int, handler: Handler) -> str:
     """Run a claimed job to its end; returns its state (done, failed, or queued again)."""
     job = db.session.get(Job, job_id)
@@ -74,8 +79,10 @@ def run(job_id: int, handler: Handler) -> str:
         dropped = _ended(heartbeat, job_id, mine, lambda job: fail(job, refusal))
     except Exception as exc:  # noqa: BLE001  (the job is retried or failed; the worker goes on)
         log.exception("job %s: this run failed", job_id)
-        reason = f"{type(exc).__name__}: {exc}"[:500]
         cut_short = isinstance(exc, OperationalError)  # (the database gone or busy; anything else is a bug of ours)
+        # what the page and the API say: the kind of error, not its text (a database error's text quotes statements
+        # and the values in them); the log above has it all
+        reason = (CUT_SHORT if cut_short else BROKE) % {"kind": type(exc).__name__}
         dropped = _ended(heartbeat, job_id, mine, lambda job: retry_or_fail(job, reason, cut_short))
     finally:
         heartbeat.stop()
