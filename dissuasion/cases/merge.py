@@ -75,7 +75,8 @@ def merge_warnings(items: list, by=None, push_id: int | None = None, checked: bo
     One merge at a time (the lock is held until the caller commits): two at once could each find a person, a
     warning number or an open case missing and both create it. `checked`: the caller holds the lock already
     and has dropped, under it, the numbers stored before or repeated, so they are not looked up again.
-    `progress(stage, rows written, rows in all)` is told at the end of each stage ('persons', 'cases', 'warnings').
+    `progress(stage, rows written, rows in all)` is told at the end of each stage ('persons', 'cases', 'warnings'),
+    and while a stage writes, after each batch of its rows (rows of its own table so far, of all it writes).
     `may_update(person id)`: whether these rows may change a stored person's details (name, numbers, addresses);
     the warnings are attached to such a person either way. None: always (the center's pushes).
     """
@@ -95,11 +96,11 @@ def merge_warnings(items: list, by=None, push_id: int | None = None, checked: bo
         tables = (Person.__table__, Case.__table__, EarlyWarning.__table__)
         with page_cache(BIG_WRITE_CACHE_MB) if len(fresh) >= BIG_WRITE else nullcontext(), \
                 indexes_built_after(tables, len(fresh)):
-            person_of = _persons(fresh, result, may_update)
+            person_of = _persons(fresh, result, may_update, progress)
             _stage_done("persons", len(fresh), progress)
-            case_of = _cases(fresh, person_of, by, push_id, at, result)
+            case_of = _cases(fresh, person_of, by, push_id, at, result, progress)
             _stage_done("cases", len(fresh), progress)
-            warning_ids = _insert_warnings(fresh, person_of, case_of, by, push_id, at)
+            warning_ids = _insert_warnings(fresh, person_of, case_of, by, push_id, at, progress)
             _stage_done("warnings", len(fresh), progress)
         _expire_changed(set(case_of.values()), set(person_of.values()))
     else:
@@ -110,6 +111,14 @@ def merge_warnings(items: list, by=None, push_id: int | None = None, checked: bo
         result.case_ids.append(None if duplicate else case_of.get(key))
         result.person_ids.append(None if duplicate else person_of.get(key))
     return result
+
+
+def _writing(stage: str, total: int, progress) -> Callable[[int], None] | None:
+    """For bulk_insert_rows: progress(stage, rows so far, total) after each batch but the last (the stage's end
+    is told by _stage_done); None when nobody asks."""
+    if progress is None:
+        return None
+    return lambda done: progress(stage, done, total) if done < total else None
 
 
 def _stage_done(stage: str, rows: int, progress) -> None:
@@ -151,7 +160,8 @@ _PERSON_COLUMNS = ("name", "sex", "registered_address", "current_address", "away
                    "id_index", "phone", "phone_valid", "phone_index")
 
 
-def _persons(items: list, result: MergeResult, may_update: Callable[[int], bool] | None = None) -> dict[int, int]:
+def _persons(items: list, result: MergeResult, may_update: Callable[[int], bool] | None = None,
+             progress=None) -> dict[int, int]:
     """item -> person id; creates the persons not yet known, refreshes the known ones (those may_update allows)."""
     indexes = _Indexes(items)
     key_of = indexes.match_key
@@ -183,7 +193,8 @@ def _persons(items: list, result: MergeResult, may_update: Callable[[int], bool]
     stale = [(known[k], values(k)) for k in latest if k in known]
     if new_keys:
         known.update(zip(new_keys, reserve_ids(Person.__table__, len(new_keys)), strict=True))
-        bulk_insert_rows(Person.__table__, ("id", "match_key", *_PERSON_COLUMNS), new_rows())
+        bulk_insert_rows(Person.__table__, ("id", "match_key", *_PERSON_COLUMNS), new_rows(),
+                         _writing("persons", len(new_keys), progress))
         result.persons_created = len(new_keys)
     if may_update is not None:
         upgrades = [u for u in upgrades if may_update(u["pid"])]
@@ -319,7 +330,7 @@ def _refresh_known_persons(persons: list[tuple[int, dict]]) -> dict[int, str]:
 
 # --- cases ---------------------------------------------------------------------------------------
 
-def _cases(items, person_of, by, push_id, at, result) -> dict[int, int]:
+def _cases(items, person_of, by, push_id, at, result, progress=None) -> dict[int, int]:
     """item -> case id: attach to the open case, reopen a recent one, or open a new one per person."""
     groups: dict[int, list] = defaultdict(list)
     for item in items:
@@ -343,7 +354,7 @@ def _cases(items, person_of, by, push_id, at, result) -> dict[int, int]:
                                 "assigned" if precinct_id != case.precinct_id else news)
         case_of.update({id(i): case.id for i in group})
     _apply_case_changes(changes)
-    case_of.update(_insert_cases(new_groups, rules, push_id, at, result))
+    case_of.update(_insert_cases(new_groups, rules, push_id, at, result, progress))
     _insert_all(CaseEvent.__table__, events)
     return case_of
 
@@ -445,7 +456,7 @@ _CASE_COLUMNS = ("id", "person_id", "precinct_id", "community_id", "assignee_id"
                  "failed_attempts", "created_at", "updated_at", "version")
 
 
-def _insert_cases(groups, rules, push_id, at, result) -> dict[int, int]:
+def _insert_cases(groups, rules, push_id, at, result, progress=None) -> dict[int, int]:
     """Open a case per group (person); returns item -> case id. Rows are made as they are written: a push
     of 100,000 new cases never holds all their rows at once."""
     ids = reserve_ids(Case.__table__, len(groups))
@@ -466,7 +477,7 @@ def _insert_cases(groups, rules, push_id, at, result) -> dict[int, int]:
                    top.away_from_home, False, sorted(set().union(*(i.flags for i in group))), p.sign_deadline,
                    p.contact_deadline, p.sign_deadline, 0, at, at, 1)
 
-    bulk_insert_rows(Case.__table__, _CASE_COLUMNS, rows())
+    bulk_insert_rows(Case.__table__, _CASE_COLUMNS, rows(), _writing("cases", len(groups), progress))
     result.cases_created = len(groups)
     return {id(i): cid for cid, (_person, group) in zip(ids, groups, strict=True) for i in group}
 
@@ -494,14 +505,14 @@ _WARNING_COLUMNS = ("id", "warning_no", "source", "push_id", "row_number", "pers
                     "returned_by_id", "return_reason")
 
 
-def _insert_warnings(items, person_of, case_of, by, push_id, at) -> dict[int, int]:
+def _insert_warnings(items, person_of, case_of, by, push_id, at, progress=None) -> dict[int, int]:
     ids = reserve_ids(EarlyWarning.__table__, len(items))
     actor = by.id if by else None
     rows = ((wid, i.warning_no, i.source, push_id, i.row_number, person_of[id(i)], case_of[id(i)], i.pushed_at or at,
              i.tier, i.reason, i.fraud_type, i.fraud_type_text, i.amount_at_risk, i.precinct_text, i.community_text,
              i.away_from_home, i.notes, list(i.flags), actor, at, getattr(i, "reported_by", ""), None, None, "")
             for wid, i in zip(ids, items, strict=True))
-    bulk_insert_rows(EarlyWarning.__table__, _WARNING_COLUMNS, rows)
+    bulk_insert_rows(EarlyWarning.__table__, _WARNING_COLUMNS, rows, _writing("warnings", len(items), progress))
     return {id(i): wid for wid, i in zip(ids, items, strict=True)}
 
 

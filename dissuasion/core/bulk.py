@@ -9,7 +9,7 @@ nothing has to be read back; `in_values` asks about 100,000 keys in one statemen
 """
 import gc
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 from functools import wraps
 from itertools import chain, islice
@@ -35,9 +35,11 @@ def bulk_insert(table: Table, rows: Iterable[dict]) -> None:
     bulk_insert_rows(table, keys, map(values_of, chain([first], rows)))
 
 
-def bulk_insert_rows(table: Table, keys: Sequence[str], rows: Iterable[tuple]) -> None:
+def bulk_insert_rows(table: Table, keys: Sequence[str], rows: Iterable[tuple],
+                     written: Callable[[int], None] | None = None) -> None:
     """bulk_insert for rows given as tuples of the columns `keys`, in that order: what a big write builds, since
-    a tuple costs a fraction of a dict with the same values and is split into columns in one step."""
+    a tuple costs a fraction of a dict with the same values and is split into columns in one step. `written(rows
+    so far)` is told after each batch (a job's progress)."""
     rows = iter(rows)
     first = next(rows, None)
     if first is None:
@@ -60,7 +62,9 @@ def bulk_insert_rows(table: Table, keys: Sequence[str], rows: Iterable[tuple]) -
     else:
         order = [columns.index(name) for name in compiled.positiontup] if compiled.positional else range(len(columns))
     width = len(keys)
+    done = 0
     while batch := list(islice(rows, BATCH)):
+        done += len(batch)
         given = list(zip(*batch, strict=True))
         values = []
         for index in order:
@@ -69,10 +73,12 @@ def bulk_insert_rows(table: Table, keys: Sequence[str], rows: Iterable[tuple]) -
         params = list(zip(*values, strict=True))
         if copy and len(params) >= COPY_MIN_ROWS:
             _copy(conn, statement, params)
-            continue
-        if copy or not compiled.positional:
-            params = [dict(zip(columns, p, strict=True)) for p in params]
-        conn.exec_driver_sql(compiled.string, params)
+        else:
+            if copy or not compiled.positional:
+                params = [dict(zip(columns, p, strict=True)) for p in params]
+            conn.exec_driver_sql(compiled.string, params)
+        if written is not None:
+            written(done)
 
 
 #: On PostgreSQL a batch of this many rows or more goes in by COPY (a push); fewer, by executemany.

@@ -170,6 +170,10 @@ def _outcome(job: Job):
 #: Where a stage puts the progress bar (percent at its start, and its width): judging is half, writing the rest.
 STAGES = {"read": (2, 3), "judge": (5, 45), "write": (50, 15), "persons": (65, 15), "cases": (80, 15),
           "warnings": (95, 5)}
+#: The write's three steps (a stage's report is its end; while it writes, its table's rows so far, cases/merge.py),
+#: each WRITE_STEP percent of the bar, ending where STAGES puts the stage.
+WRITING = ("persons", "cases", "warnings")
+WRITE_STEP = 15
 
 
 def _status(job: Job) -> dict:
@@ -182,7 +186,13 @@ def _status(job: Job) -> dict:
         text = _("排队中，等待导入进程开始…") if job.attempts == 0 else _("上一次导入中断，已撤回，马上重新开始…")
     elif stage == "judge":
         text = _("正在检查每一行：%(done)s / %(total)s 行", done=f"{done:,}", total=f"{total:,}")
-    elif stage in ("write", "persons", "cases", "warnings"):
+    elif stage in WRITING and total and done < total and job.state == RUNNING:  # a table's rows as they go in
+        percent = STAGES[stage][0] - WRITE_STEP + WRITE_STEP * done // total
+        said = {"done": f"{done:,}", "total": f"{total:,}"}
+        text = (_("正在写入人员：%(done)s / %(total)s 行（第 1/3 步）", **said) if stage == "persons" else
+                _("正在写入任务：%(done)s / %(total)s 行（第 2/3 步）", **said) if stage == "cases" else
+                _("正在写入预警：%(done)s / %(total)s 行（第 3/3 步）", **said))
+    elif stage in ("write", *WRITING):
         steps = {"write": 0, "persons": 1, "cases": 2, "warnings": 3}
         text = _("正在写入 %(total)s 条预警（人员、任务、预警，第 %(step)d/3 步）", total=f"{total:,}",
                  step=min(steps[stage] + 1, 3))
