@@ -141,6 +141,16 @@ def test_a_job_whose_worker_went_silent_is_taken_again_then_given_up_with_its_re
     assert "未完成的导入" not in client.get("/imports/").get_data(as_text=True)
 
 
+def _gave_up_silent(app, clock) -> Job:
+    """The newest job's last allowed run went silent past its lease: a worker gives the job up."""
+    job = _job()
+    job.state, job.attempts, job.heartbeat_at = "running", app.config["JOBS_MAX_ATTEMPTS"], now()
+    db.session.commit()
+    clock(now() + dt.timedelta(seconds=app.config["JOBS_LEASE_SECONDS"] + 1))
+    _work(app)
+    return job
+
+
 def test_a_job_that_gave_up_tells_the_api_it_was_interrupted(app, client, token, queued_only, clock):
     """A client can tell a file to fix (refused: the same again fails the same way) from runs that broke
     (interrupted: the same push again may well go through)."""
@@ -148,11 +158,7 @@ def test_a_job_that_gave_up_tells_the_api_it_was_interrupted(app, client, token,
     rows = [{"warning_id": "G0001", "name": "赵一", "phone": "13900000001", "tier": "medium", "precinct": "城东派出所"}]
     sent = client.post("/api/v1/pushes", headers={**token, "Prefer": "respond-async"}, json={"rows": rows})
     assert sent.status_code == 202
-    job = _job()
-    job.state, job.attempts, job.heartbeat_at = "running", app.config["JOBS_MAX_ATTEMPTS"], now()
-    db.session.commit()
-    clock(now() + dt.timedelta(seconds=app.config["JOBS_LEASE_SECONDS"] + 1))
-    _work(app)
+    _gave_up_silent(app, clock)
     body = client.get(sent.headers["Location"], headers=token).get_json()
     assert body["state"] == "failed" and body["error"]["code"] == "interrupted"
     assert "已尝试 3 次仍未完成" in body["error"]["message"]
@@ -187,11 +193,7 @@ def test_an_api_push_that_gave_up_is_imported_again_as_rows_from_the_api(app, cl
     sent = client.post("/api/v1/pushes", headers={**token, "Prefer": "respond-async", "Content-Type":
                                                   "application/json"}, data=body.encode())
     assert sent.status_code == 202
-    job = _job()
-    job.state, job.attempts, job.heartbeat_at = "running", app.config["JOBS_MAX_ATTEMPTS"], now()
-    db.session.commit()
-    clock(now() + dt.timedelta(seconds=app.config["JOBS_LEASE_SECONDS"] + 1))
-    _work(app)
+    job = _gave_up_silent(app, clock)
     user = db.session.get(Job, job.id).created_by_id
     from dissuasion.auth.models import User
     auth.login(db.session.get(User, user))  # (the token's user, on the web)
