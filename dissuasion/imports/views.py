@@ -19,7 +19,7 @@ from ..core.timeutil import now
 from ..extensions import db
 from ..jobs import progress as job_progress
 from ..jobs.models import FAILED, INTERRUPTED, OPEN_STATES, QUEUED, RUNNING, Job
-from ..jobs.operations import job_of, stale
+from ..jobs.operations import job_of, last_sign, stale
 from ..jobs.runner import aside
 from .forms import CommitForm, UploadForm
 from .headers import NAME_OF_LABEL
@@ -192,17 +192,17 @@ def _status(job: Job) -> dict:
         text = (_("正在写入人员：%(done)s / %(total)s 行（第 1/3 步）", **said) if stage == "persons" else
                 _("正在写入任务：%(done)s / %(total)s 行（第 2/3 步）", **said) if stage == "cases" else
                 _("正在写入预警：%(done)s / %(total)s 行（第 3/3 步）", **said))
-    elif stage in ("write", *WRITING):
-        steps = {"write": 0, "persons": 1, "cases": 2, "warnings": 3}
+    elif stage in ("write", *WRITING):  # the write's start, or a step's end: the next step under way
         text = _("正在写入 %(total)s 条预警（人员、任务、预警，第 %(step)d/3 步）", total=f"{total:,}",
-                 step=min(steps[stage] + 1, 3))
+                 step=min(("write", *WRITING).index(stage) + 1, 3))
     elif job.state == "running":
         text = _("正在读取文件…")
     else:
         text = ""
-    stalled = job.state == RUNNING and stale(job, now())
+    at = now()
+    stalled = job.state == RUNNING and stale(job, at, seen)  # (seen: this job's progress, read once above)
     if stalled:  # its worker stopped (killed, its host down): taken again once the lease is over, by a live worker
-        silent = int((now() - (seen["beat_at"] or job.started_at)).total_seconds())
+        silent = int((at - last_sign(job, seen)).total_seconds())
         if job.attempts < current_app.config["JOBS_MAX_ATTEMPTS"]:
             text = _("导入进程已有 %(seconds)d 秒没有回应，可能已中断：已写入的部分会整体撤回，由另一个导入进程重新"
                      "开始。如果长时间没有变化，请联系系统管理员检查导入进程。", seconds=silent)

@@ -30,9 +30,15 @@ def lease() -> dt.timedelta:
     return dt.timedelta(seconds=current_app.config["JOBS_LEASE_SECONDS"])
 
 
-def stale(job: Job, at: dt.datetime) -> bool:
+def last_sign(job: Job, seen: dict | None = None) -> dt.datetime | None:
+    """When the worker running a job last said it lives: its progress' heartbeat (`seen`: progress.read(job), if
+    the caller has it already), else the run's start."""
+    return (seen if seen is not None else progress.read(job))["beat_at"] or job.started_at
+
+
+def stale(job: Job, at: dt.datetime, seen: dict | None = None) -> bool:
     """Whether a running job's worker has been silent past the lease at `at` (its job is taken again)."""
-    beat = progress.read(job)["beat_at"] or job.started_at
+    beat = last_sign(job, seen)
     return beat is None or beat < at - lease()
 
 
