@@ -44,18 +44,17 @@ def check_keys_against_database(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from .auth import session as auth_session
     from .core import database, i18n, security
-    from .extensions import babel, csrf, db, migrate
+    from .extensions import babel, csrf, db
 
     database.init_app(app)
     db.init_app(app)
-    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     security.init_app(app)
     i18n.init_app(app, babel)
     auth_session.init_app(app)
     from .core import auditlog  # noqa: F401  (the audit trail's table)
 
-    for domain in DOMAINS_WITH_MODELS:  # every table known to Alembic and create_all
+    for domain in DOMAINS_WITH_MODELS:  # every table known to Alembic (`flask db`) and create_all
         importlib.import_module(f"{__name__}.{domain}.models")
 
 

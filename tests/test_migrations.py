@@ -1,6 +1,10 @@
 """Migrations: one head, and the schema `db upgrade` builds is exactly the models (SQLite and PostgreSQL)."""
 import os
+import sqlite3
+import subprocess
+import sys
 import uuid
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -13,8 +17,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from dissuasion import create_app
-from dissuasion.extensions import db
-from tests.conftest import PII_KEYS
+from dissuasion.extensions import bind_migrations, db
+from tests.conftest import PII_KEYS, process_env
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -45,6 +49,14 @@ def fresh_database_url(tmp_path, database_url):
         admin.dispose()
 
 
+def _migrating_app(url: str):
+    """The app on `url`, with Flask-Migrate bound as `flask db` binds it (create_app leaves it out)."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x", "PII_INDEX_KEY": "y",
+                      "PII_KEYS": PII_KEYS, "PII_KEY_ID": "k1"})
+    bind_migrations(app)
+    return app
+
+
 def _differences(app) -> list:
     with db.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
@@ -66,8 +78,7 @@ def _audit_triggers() -> set[str]:
 
 
 def test_upgrade_builds_exactly_the_models_and_downgrade_undoes_it(fresh_database_url):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url, "SECRET_KEY": "x", "PII_INDEX_KEY": "y",
-                      "PII_KEYS": PII_KEYS, "PII_KEY_ID": "k1"})
+    app = _migrating_app(fresh_database_url)
     with app.app_context():
         upgrade(directory=str(MIGRATIONS))
         assert _differences(app) == []
@@ -81,8 +92,7 @@ def test_upgrade_builds_exactly_the_models_and_downgrade_undoes_it(fresh_databas
 
 def test_upgrading_encrypts_the_totp_secrets_already_stored_and_downgrading_restores_them(fresh_database_url):
     secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url, "SECRET_KEY": "x", "PII_INDEX_KEY": "y",
-                      "PII_KEYS": PII_KEYS, "PII_KEY_ID": "k1"})
+    app = _migrating_app(fresh_database_url)
     stored = text("SELECT totp_secret FROM users WHERE username = 'c1'")
     with app.app_context():
         upgrade(directory=str(MIGRATIONS), revision="c3a9e5d17f20")  # the secret was plain text until then
@@ -114,8 +124,7 @@ def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(app):
 
 
 def test_upgrading_fills_the_first_attempt_and_the_first_reach_from_the_contacts(fresh_database_url):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url, "SECRET_KEY": "x", "PII_INDEX_KEY": "y",
-                      "PII_KEYS": PII_KEYS, "PII_KEY_ID": "k1"})
+    app = _migrating_app(fresh_database_url)
     stamp = "'2026-11-16 01:00:00'"
     with app.app_context():
         upgrade(directory=str(MIGRATIONS), revision="f3b8d2a6c1e9")  # first_contact_at: any attempt
@@ -147,3 +156,35 @@ def test_upgrading_fills_the_first_attempt_and_the_first_reach_from_the_contacts
             assert conn.execute(text("SELECT count(*) FROM cases WHERE first_contact_at IS NOT NULL")).scalar() == 2
         downgrade(directory=str(MIGRATIONS), revision="base")
         db.engine.dispose()
+
+
+def test_flask_db_upgrade_builds_the_schema_and_other_commands_start_without_alembic(tmp_path):
+    """`flask --app app db upgrade` (make run, the deploy guide) builds the schema from the migrations, with
+    Flask-Migrate's own options and help; every other command starts without importing Flask-Migrate or Alembic
+    (0.15 s of each start of a command, a web worker or the scheduler)."""
+    database = tmp_path / "fresh.db"
+    env = process_env(f"sqlite:///{database}")
+    root = Path(__file__).resolve().parent.parent
+    flask = str(Path(sys.executable).parent / "flask")
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([flask, "--app", "app", *args], cwd=root, env=env, capture_output=True, text=True,
+                              timeout=120)
+
+    assert "upgrade" in run("db", "--help").stdout
+    done = run("db", "-d", str(MIGRATIONS), "upgrade")
+    assert done.returncode == 0, done.stderr
+    with closing(sqlite3.connect(database)) as con:
+        head = con.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+        assert {"cases", "warnings", "jobs"} <= {name for (name,) in con.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    config = Config(str(MIGRATIONS / "alembic.ini"))
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert [head] == ScriptDirectory.from_config(config).get_heads()
+    assert run("db", "current").stdout.strip().endswith(f"{head} (head)")
+    started = subprocess.run(
+        [sys.executable, "-c", "import sys, app; print(sorted({m.split('.')[0] for m in sys.modules} & "
+                               "{'alembic', 'flask_migrate', 'mako', 'pygments'}))"],
+        cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.strip() == "[]"

@@ -31,7 +31,7 @@ from dissuasion.core import timeutil
 from dissuasion.core.enums import AppStatus, CaseStatus, FollowUpKind, FraudType, Method, Outcome, Reached, Role, Tier
 from dissuasion.directory.models import Community, Precinct
 from dissuasion.directory.operations import load_directory
-from dissuasion.extensions import db
+from dissuasion.extensions import bind_migrations, db
 from dissuasion.followups.rules import schedule
 from dissuasion.jobs.runner import work_one
 from dissuasion.watch.operations import EntryInput, create_entry, find_or_create_person, kind_by_code
@@ -170,6 +170,7 @@ def main() -> None:
     args = parser.parse_args()
     threading.Thread(target=_exit_with_parent, daemon=True).start()
     app = create_app(config(args.db, args.uploads))
+    bind_migrations(app)
     with app.app_context():
         upgrade()
         seed()
