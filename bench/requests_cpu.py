@@ -11,6 +11,10 @@ other tenants of the machine bother it less.
     .venv/bin/python bench/requests_cpu.py                        # seeds a template database once, then measures
     .venv/bin/python bench/requests_cpu.py --tree /work/main      # the same with another checkout's code
     .venv/bin/python bench/requests_cpu.py --profile "worklist"   # cProfile of one kind (top 30 by own time)
+    .venv/bin/python bench/requests_cpu.py --as-served            # the app built by app.py, as gunicorn builds it
+
+Last, what the garbage collector took while the requests ran, by generation: a full collection (generation 2) walks
+every object the process holds, and its pause lands in whichever request set it off.
 
 Each run measures on a fresh copy of the template database (CREATE DATABASE … TEMPLATE), upgraded to the tree's
 migrations, so runs of two trees start from the same rows.
@@ -41,6 +45,9 @@ def parse_args():
     ap.add_argument("--rounds", type=int, default=6, help="rounds of worklist, case, form, post per officer")
     ap.add_argument("--profile", default="", help="a kind to profile with cProfile")
     ap.add_argument("--sql", default="", help="a kind whose first request's SQL statements are printed")
+    ap.add_argument("--as-served", action="store_true",
+                    help="build the app as gunicorn and the commands do (the tree's app.py, configured from the "
+                         "environment) instead of create_app with the bench's settings")
     ap.add_argument("--calls", action="store_true",
                     help="also count the Python and C function calls per request (sys.setprofile): a figure the "
                          "other tenants of the machine cannot disturb, unlike CPU time (the CPU column is then "
@@ -151,7 +158,29 @@ def main() -> None:
         load_seed.drop_database(args.admin_url, name)
 
 
+class Collector:
+    """CPU seconds the cyclic garbage collector spent while the requests ran, by generation (gc.callbacks): a
+    collection of the oldest generation walks every object the process holds, the app's own included."""
+
+    def __init__(self):
+        import gc
+        self.spent, self.count, self.started = defaultdict(float), defaultdict(int), 0.0
+        gc.callbacks.append(self._seen)
+
+    def _seen(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self.started = time.process_time()
+        else:
+            self.spent[info["generation"]] += time.process_time() - self.started
+            self.count[info["generation"]] += 1
+
+    def report(self, requests: int) -> str:
+        return "; ".join(f"generation {g}: {self.count[g]:,} collections, {self.spent[g] * 1000:,.0f} ms"
+                         for g in sorted(self.count)) + f" ({requests:,} requests)"
+
+
 def measure(url: str) -> None:
+    import os
     import random
 
     from dissuasion import create_app
@@ -161,7 +190,12 @@ def measure(url: str) -> None:
     from dissuasion.core.timeutil import now
     from dissuasion.extensions import db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, **load_seed.SECRETS})
+    if args.as_served:
+        os.environ.update(env_for(url))
+        import app as served  # the tree's app.py, as gunicorn's app:app
+        app = served.app
+    else:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, **load_seed.SECRETS})
     rng = random.Random(5)
     with app.app_context():
         officers = list(db.session.scalars(select(User).where(User.role == Role.OFFICER).order_by(User.id)
@@ -178,6 +212,7 @@ def measure(url: str) -> None:
             s.update({"_user_id": sid, "_fresh": True, "login_at": t, "seen_at": t, "_permanent": True})
         clients[uid] = client
     marker = f"reqcpu:{int(time.time())}"
+    collector = Collector()
     n = 0
     for _round in range(args.rounds):
         for uid, client in clients.items():
@@ -229,6 +264,8 @@ def measure(url: str) -> None:
             print(f"  {kind:<16} {len(cpu):>5} {statistics.median(cpu) * 1000:>11.2f} "
                   f"{statistics.mean(cpu) * 1000:>8.2f} {statistics.mean(sql):>8.1f}"
                   + (f" {statistics.median(meter.calls[kind]):>14,.0f}" if args.calls else ""))
+    print(f"  the collector during the requests ({'app.py' if args.as_served else 'create_app'}): "
+          f"{collector.report(sum(len(v) for v in meter.cpu.values()))}")
     if meter.profiler is not None:
         meter.profiler.dump_stats("/tmp/c_profile.out")
         pstats.Stats(meter.profiler).sort_stats("tottime").print_stats(30)
