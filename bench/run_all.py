@@ -96,6 +96,20 @@ def run_one(name: str) -> tuple[list[dict], float, int]:
     return results, time.perf_counter() - started, done.returncode
 
 
+#: The loop speed_check times, as a script of its own (its variables are globals, as in the first measurements).
+SPEED_LOOP = ("import time\nt = time.perf_counter()\ns = 0\nfor i in range(10_000_000):\n    s += i\n"
+              "print(time.perf_counter() - t)")
+
+
+def speed_check() -> str:
+    """Seconds of a fixed loop of pure Python (ten million additions at a script's top level, best of 3): how fast
+    this machine's core was just then, next to the figures. Other tenants' work slows it, and every figure with it
+    (0.54 s on a quiet machine of this kind on 2026-12-07, 0.66 s on a busy one the same day)."""
+    best = min(float(subprocess.run([sys.executable, "-c", SPEED_LOOP], capture_output=True, text=True,
+                                    check=True).stdout) for _ in range(3))
+    return f"{best:.2f} s (a quiet machine of this kind: 0.54 s)"
+
+
 def machine() -> dict[str, str]:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor() or "?")
@@ -113,7 +127,8 @@ def machine() -> dict[str, str]:
             "RAM": f"{mem_kb / 1024 / 1024:.1f} GiB",
             "OS": f"{platform.system()} {platform.release()}", "Python": platform.python_version(),
             "SQLite": sqlite3.sqlite_version, "PostgreSQL": pg,
-            "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg())}
+            "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+            "ten million additions in Python at start": speed_check()}
 
 
 def _fmt(value, unit: str = "") -> str:
@@ -208,6 +223,7 @@ def main() -> None:
     info = machine()
     runs = {name: run_one(name) for name in args.only}
     info["load average at end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    info["ten million additions in Python at end"] = speed_check()
     write_results(args.out, info, started, runs)
     print(f"wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
     missed = [r["name"] for results, _s, _c in runs.values() for r in results
