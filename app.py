@@ -5,10 +5,13 @@ import gc
 # as the process: the cyclic collector is paused while they are made (it would walk them again and again for nothing,
 # a tenth of every command's and worker's start), then they are set aside (gc.freeze), so that the collections a
 # worker makes while serving walk only what its requests made. Not in create_app: the tests build many apps, and
-# what is frozen is never freed.
+# what is frozen is never freed. The collector is back on however the start ends (a start that fails leaves a
+# process that may go on: `flask --help` lists the built-in commands after saying why the app did not load).
 gc.disable()
-from dissuasion import create_app  # noqa: E402
+try:
+    from dissuasion import create_app
 
-app = create_app()
-gc.freeze()
-gc.enable()
+    app = create_app()
+    gc.freeze()
+finally:
+    gc.enable()
