@@ -171,7 +171,9 @@ def test_flask_db_upgrade_builds_the_schema(tmp_path):
         return subprocess.run([flask, "--app", "app", *args], cwd=root, env=env, capture_output=True, text=True,
                               timeout=120)
 
-    assert "upgrade" in run("db", "--help").stdout
+    helped = run("db", "--help")
+    assert helped.returncode == 0 and "upgrade" in helped.stdout
+    assert run("db", "-d", str(tmp_path / "no-such-folder"), "upgrade").returncode != 0  # -d is Flask-Migrate's own
     done = run("db", "-d", str(MIGRATIONS), "upgrade")
     assert done.returncode == 0, done.stderr
     with closing(sqlite3.connect(database)) as con:
@@ -182,3 +184,5 @@ def test_flask_db_upgrade_builds_the_schema(tmp_path):
     config.set_main_option("script_location", str(MIGRATIONS))
     assert [head] == ScriptDirectory.from_config(config).get_heads()
     assert run("db", "current").stdout.strip().endswith(f"{head} (head)")
+    checked = run("db", "check")  # the models against the schema, with the comparison settings bind_migrations gives
+    assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -181,9 +181,10 @@ def worker(once: bool, threads: int) -> None:
 class MigrationCommands(click.Group):
     """`flask db …`: Flask-Migrate's commands (upgrade, migrate, downgrade…), imported when one is asked for.
     Flask-Migrate imports Alembic, and Alembic Mako and Pygments: bound in create_app, they were 0.15 s of the start
-    of every other command, web worker and scheduler. The real group parses and runs the command line (Group.invoke
-    runs the command of the context it is given), so `flask db upgrade`, `flask db --help` and their options are
-    Flask-Migrate's own."""
+    of every other command, web worker and scheduler. The real group parses and runs the command line (make_context
+    gives its context, and invoke runs that context's command), so `flask db upgrade`, `flask db --help` and their
+    options are Flask-Migrate's own. Code that calls flask_migrate's functions itself (`flask shell`, a script) binds
+    it first: extensions.bind_migrations(app)."""
 
     def __init__(self, app: Flask):
         super().__init__("db", help="Perform database migrations (Flask-Migrate).")
@@ -194,6 +195,9 @@ class MigrationCommands(click.Group):
         from flask_migrate.cli import db as migration_group
 
         return migration_group.make_context(info_name, args, parent=parent, **extra)
+
+    def invoke(self, ctx):
+        return ctx.command.invoke(ctx)  # the context make_context gave: Flask-Migrate's group (invoked on its own too)
 
 
 def init_app(app: Flask) -> None:
