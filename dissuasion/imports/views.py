@@ -132,9 +132,9 @@ def commit():
             return redirect(url_for(".push_detail", push_id=done.id))
         flash(_("找不到刚才上传的文件（上传后 2 小时内未确认导入的文件会被清理）。请重新上传。"), "error")
         return redirect(url_for(".upload"))
-    # 重新导入 after a job that gave up: the same kind of commit again (an API push's rows stay rows, its source API)
-    again = {k: v for k, v in queued.payload.items() if k != "sha256"} if queued is not None else {}
-    job = queue_commit(token, current_user, again or {"source": "push"})
+    # 重新导入 after a job that gave up: the same kind of commit again (an API push's rows stay rows, its source API;
+    # its sha256 is the kept upload's, as queue_commit reads it)
+    job = queue_commit(token, current_user, queued.payload if queued is not None else {"source": "push"})
     if current_app.config["JOBS_INLINE"]:  # tests: it ran at once, no worker process
         return _outcome(job)
     return redirect(url_for(".job_status", job_id=job.id))
@@ -195,7 +195,7 @@ def _status(job: Job) -> dict:
     elif stage in ("write", *WRITING):  # the write's start, or a step's end: the next step under way
         text = _("正在写入 %(total)s 条预警（人员、任务、预警，第 %(step)d/3 步）", total=f"{total:,}",
                  step=min(("write", *WRITING).index(stage) + 1, 3))
-    elif job.state == "running":
+    elif job.state == RUNNING:
         text = _("正在读取文件…")
     else:
         text = ""
