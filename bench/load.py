@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import load_api, load_seed, load_users  # noqa: E402
 from bench.load_verify import verify  # noqa: E402
-from bench.results import emit  # noqa: E402
+from bench.results import emit, speed_check  # noqa: E402
 
 TARGET_P95_MS = 300.0
 
@@ -56,7 +56,8 @@ def main() -> None:
            "GUNICORN_BIND": f"127.0.0.1:{args.port or free_port()}", "GUNICORN_ACCESS_LOG": str(LOGS / "access.log"),
            **{k: json.dumps(v) if isinstance(v, dict) else v for k, v in load_seed.SECRETS.items()}}
     print(f"database {name}; {args.users} officers, {args.staff} center staff, {args.duration:.0f} s, "
-          f"{args.workers} gunicorn workers at {env['GUNICORN_BIND']}")
+          f"{args.workers} gunicorn workers at {env['GUNICORN_BIND']}; ten million additions in Python: "
+          f"{speed_check()}")
     load_seed.create_database(args.admin_url, name)
     try:
         prepare(args, env, url)
@@ -331,6 +332,27 @@ def _slow_seconds(run: load_users.Run, steady_from_wall: float) -> None:
         f"{time.strftime('%H:%M:%S', time.gmtime(t))} x{n}" for t, n in sorted(worst)))
 
 
+def offered_rate(args) -> float:
+    """Requests a second the officers send when every answer comes at once: three back to back, then a think (API
+    mode), or one per think (pages); slower answers make them send fewer (the run is a closed loop)."""
+    return args.users * (3 if args.mode == "api" else 1) / (sum(args.think) / 2)
+
+
+def _capacity(args, run: load_users.Run, cpu: dict, seconds: float) -> None:
+    """What a request cost this machine, every tenant's CPU divided by the requests answered (the pushes'
+    previews and commits included, as the issue counts it), and how many cores the offered rate would take at
+    that cost: above the machine's cores, the p95 is queueing, whatever the code's own latency."""
+    answered = len(run.samples)
+    if not answered:
+        return
+    per = {k: cpu[k] / answered * 1000 for k in ("gunicorn", "PostgreSQL backends", "scheduler", "load generator")}
+    offered = offered_rate(args)
+    print(f"CPU per request answered ({answered:,}, everything included): "
+          + ", ".join(f"{k} {v:.1f} ms" for k, v in per.items())
+          + f"; the ~{offered:.0f} requests/s offered would keep {sum(per.values()) * offered / 1000:.1f} cores busy "
+          f"at that cost, on a machine of {os.cpu_count()} (served: {answered / seconds:.0f}/s)")
+
+
 def report(args, run: load_users.Run, window: dict, url: str) -> None:
     _slow_seconds(run, window["steady_from_wall"])
     steady = [s for s in run.samples if s.at >= 0]
@@ -352,6 +374,7 @@ def report(args, run: load_users.Run, window: dict, url: str) -> None:
     print(f"CPU seconds in the {seconds:.0f} s of the run: " + ", ".join(f"{k} {cpu[k]:.0f}" for k in (
         "gunicorn", "PostgreSQL backends", "scheduler", "load generator"))
           + f"; the machine was {share:.0f}% busy (every tenant); most database connections {window['connections']}")
+    _capacity(args, run, cpu, seconds)
     print(f"officers found no case to work on the worklist's first page {run.fallbacks} times; answers 409 "
           f"(a pool case another officer took first; conflicts, not errors): {sum(s.conflict for s in run.samples)}")
     from dissuasion.extensions import db

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
 
-from bench.results import parse  # noqa: E402
+from bench.results import parse, speed_check  # noqa: E402
 
 #: name -> the command's arguments after the interpreter; the cached databases live in bench/out/.
 BENCHES = {
@@ -94,21 +94,6 @@ def run_one(name: str) -> tuple[list[dict], float, int]:
     if done.returncode != 0 or not results:
         print(f"   {name} failed (exit {done.returncode}); last lines:\n" + "\n".join(output.splitlines()[-15:]))
     return results, time.perf_counter() - started, done.returncode
-
-
-#: The loop speed_check times, as a script of its own (its variables are globals, as in the first measurements).
-SPEED_LOOP = ("import time\nt = time.perf_counter()\ns = 0\nfor i in range(10_000_000):\n    s += i\n"
-              "print(time.perf_counter() - t)")
-
-
-def speed_check() -> str:
-    """Seconds of a fixed loop of pure Python (ten million additions at a script's top level, best of 3): how fast
-    this machine's core was just then, next to the figures. The host's CPU and the other tenants' work both move it,
-    and every figure with it: 0.54 s on a quiet Intel Xeon host of this kind, 0.66-1.1 s on an AMD EPYC one (both
-    on 2026-12-07)."""
-    best = min(float(subprocess.run([sys.executable, "-c", SPEED_LOOP], capture_output=True, text=True,
-                                    check=True).stdout) for _ in range(3))
-    return f"{best:.2f} s (a quiet Intel Xeon host of this kind: 0.54 s)"
 
 
 def machine() -> dict[str, str]:
