@@ -357,8 +357,10 @@ def report(args, run: load_users.Run, window: dict, url: str) -> None:
     _slow_seconds(run, window["steady_from_wall"])
     steady = [s for s in run.samples if s.at >= 0]
     ramp = [s for s in run.samples if s.at < 0]
-    _table(ramp, f"\nramp, the first {args.ramp:.0f} s: {len(ramp):,} requests while {args.users} officers log in "
-                 "(argon2: about 0.3 s of CPU per login, on purpose); times in ms, client side:")
+    starting = ("start, each with their token" if args.mode == "api" else
+                "log in (argon2: about 0.3 s of CPU per login, on purpose)")
+    _table(ramp, f"\nramp, the first {args.ramp:.0f} s: {len(ramp):,} requests while {args.users} officers {starting}; "
+                 "times in ms, client side:")
     _table(steady, f"\nsteady phase, {args.duration:.0f} s: {len(steady):,} requests "
                    f"({len(steady) / args.duration:.1f}/s); times in ms, client side (loopback):")
     _server_side()
