@@ -9,9 +9,10 @@ was lost or made twice. Target: p95 under 300 ms, no errors, nothing lost.
 Steps: a fresh database dissuasion_load_<time> on the PostgreSQL at --admin-url (dropped at the end unless
 --keep-db), `flask db upgrade`, the seed (bench/load_seed.py: directory, accounts, tens of thousands of cases),
 push files from ../shared/samples/gen_push.py (cached in bench/out/), then the scheduler process and gunicorn with
-dissuasion/deploy/gunicorn.conf.py. Officers log in over --ramp seconds and work until the end of --duration; the
-staff start after the ramp. Users are in bench/load_users.py, the check in bench/load_verify.py. Logs of the last
-run: bench/out/load/ (gunicorn's access log has the server's own time per request).
+dissuasion/deploy/gunicorn.conf.py. Officers start over --ramp seconds (through the API with their token; in pages
+mode they log in) and work until the end of --duration; the staff start after the ramp. Users are in
+bench/load_users.py and bench/load_api.py, the check in bench/load_verify.py. Logs of the last run: bench/out/load/
+(gunicorn's access log has the server's own time per request).
 """
 from __future__ import annotations
 
@@ -75,7 +76,7 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--users", type=int, default=200, help="simulated officers")
     ap.add_argument("--staff", type=int, default=2, help="simulated center staff importing pushes")
     ap.add_argument("--duration", type=float, default=180, help="seconds of load after the ramp")
-    ap.add_argument("--ramp", type=float, default=60, help="seconds over which the officers log in (not measured)")
+    ap.add_argument("--ramp", type=float, default=60, help="seconds over which the officers start (not measured)")
     ap.add_argument("--think", type=float, nargs=2, default=(2.0, 6.0), metavar=("MIN", "MAX"),
                     help="seconds an officer takes between two requests")
     ap.add_argument("--push-rows", type=int, default=10_000)
@@ -334,23 +335,27 @@ def _slow_seconds(run: load_users.Run, steady_from_wall: float) -> None:
 
 def offered_rate(args) -> float:
     """Requests a second the officers send when every answer comes at once: three back to back, then a think (API
-    mode), or one per think (pages); slower answers make them send fewer (the run is a closed loop)."""
-    return args.users * (3 if args.mode == "api" else 1) / (sum(args.think) / 2)
+    mode), or five for every four thinks (pages: worklist, case, form, post and the page it leads to); slower
+    answers make them send fewer (the run is a closed loop)."""
+    per_think = 3 if args.mode == "api" else 5 / 4
+    return args.users * per_think / max(sum(args.think) / 2, 1e-3)
 
 
-def _capacity(args, run: load_users.Run, cpu: dict, seconds: float) -> None:
-    """What a request cost this machine, every tenant's CPU divided by the requests answered (the pushes'
-    previews and commits included, as the issue counts it), and how many cores the offered rate would take at
-    that cost: above the machine's cores, the p95 is queueing, whatever the code's own latency."""
-    answered = len(run.samples)
+def _capacity(args, run: load_users.Run, cpu: dict) -> None:
+    """What a request cost this machine, every tenant's CPU over the whole run (the ramp's too) divided by the
+    requests answered in it (the pushes' previews and commits included, as the issue counts it; in pages mode the
+    officers' logins too), and how many cores the offered rate would take at that cost: above the machine's cores,
+    the p95 is queueing, whatever the code's own latency. Served: the steady phase's answers a second."""
+    answered = sum(1 for s in run.samples if s.status)
     if not answered:
         return
+    served = sum(1 for s in run.samples if s.status and s.at >= 0) / args.duration
     per = {k: cpu[k] / answered * 1000 for k in ("gunicorn", "PostgreSQL backends", "scheduler", "load generator")}
     offered = offered_rate(args)
     print(f"CPU per request answered ({answered:,}, everything included): "
           + ", ".join(f"{k} {v:.1f} ms" for k, v in per.items())
           + f"; the ~{offered:.0f} requests/s offered would keep {sum(per.values()) * offered / 1000:.1f} cores busy "
-          f"at that cost, on a machine of {os.cpu_count()} (served: {answered / seconds:.0f}/s)")
+          f"at that cost, on a machine of {os.cpu_count()} (served in the steady phase: {served:.0f}/s)")
 
 
 def report(args, run: load_users.Run, window: dict, url: str) -> None:
@@ -376,7 +381,7 @@ def report(args, run: load_users.Run, window: dict, url: str) -> None:
     print(f"CPU seconds in the {seconds:.0f} s of the run: " + ", ".join(f"{k} {cpu[k]:.0f}" for k in (
         "gunicorn", "PostgreSQL backends", "scheduler", "load generator"))
           + f"; the machine was {share:.0f}% busy (every tenant); most database connections {window['connections']}")
-    _capacity(args, run, cpu, seconds)
+    _capacity(args, run, cpu)
     print(f"officers found no case to work on the worklist's first page {run.fallbacks} times; answers 409 "
           f"(a pool case another officer took first; conflicts, not errors): {sum(s.conflict for s in run.samples)}")
     from dissuasion.extensions import db
@@ -395,7 +400,7 @@ def report(args, run: load_users.Run, window: dict, url: str) -> None:
              f"{args.duration:.0f} s, {args.workers} workers, PostgreSQL")
     emit(f"load: p95 of the steady phase, every request but logins ({setup})", round(p95, 1), "ms", TARGET_P95_MS,
          note=f"p50 {percentile(work, 50):.0f} ms, p99 {percentile(work, 99):.0f} ms, {len(work):,} requests; "
-              f"logins during the ramp p95 {percentile(login_times, 95):.0f} ms")
+              f"logins p95 {percentile(login_times, 95):.0f} ms")
     emit("load: errors (logins included)", n_errors, "requests", 0,
          note=f"{n_conflicts} conflicts (409: a pool case a colleague had just taken) not counted as errors")
     lost = len(verdict.lost) + len(verdict.duplicated) + len(verdict.followups_missing) + len(

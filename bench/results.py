@@ -36,7 +36,7 @@ SPEED_LOOP = ("import time\nt = time.perf_counter()\ns = 0\nfor i in range(10_00
 def speed_check() -> str:
     """Seconds of a fixed loop of pure Python (ten million additions at a script's top level, best of 3): how fast
     this machine's core was just then, next to the figures. The host's CPU and the other tenants' work both move it,
-    and every figure with it: 0.54 s on a quiet Intel Xeon host of this kind, 0.66-1.1 s on an AMD EPYC one (both
+    and every figure with it: 0.54 s on a quiet Intel Xeon host of this kind, 0.66-1.61 s on an AMD EPYC one (both
     on 2026-12-07)."""
     best = min(float(subprocess.run([sys.executable, "-c", SPEED_LOOP], capture_output=True, text=True,
                                     check=True).stdout) for _ in range(3))
