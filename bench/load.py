@@ -46,6 +46,8 @@ from bench.load_verify import verify  # noqa: E402
 from bench.results import emit, speed_check  # noqa: E402
 
 TARGET_P95_MS = 300.0
+#: The processes whose CPU the run reports (cpu_snapshot, ConnectionWatch), in the order printed.
+TENANTS = ("gunicorn", "PostgreSQL backends", "scheduler", "load generator")
 
 
 def main() -> None:
@@ -350,7 +352,7 @@ def _capacity(args, run: load_users.Run, cpu: dict) -> None:
     if not answered:
         return
     served = sum(1 for s in run.samples if s.status and s.at >= 0) / args.duration
-    per = {k: cpu[k] / answered * 1000 for k in ("gunicorn", "PostgreSQL backends", "scheduler", "load generator")}
+    per = {k: cpu[k] / answered * 1000 for k in TENANTS}
     offered = offered_rate(args)
     print(f"CPU per request answered ({answered:,}, everything included): "
           + ", ".join(f"{k} {v:.1f} ms" for k, v in per.items())
@@ -378,8 +380,7 @@ def report(args, run: load_users.Run, window: dict, url: str) -> None:
         print(f"  push {push['file']}: preview + commit {push['seconds']:.1f} s (push #{push['push']})")
     cpu, seconds = window["cpu"], window["seconds"]
     share = cpu["machine busy"] / cpu["machine total"] * 100 if cpu["machine total"] else float("nan")
-    print(f"CPU seconds in the {seconds:.0f} s of the run: " + ", ".join(f"{k} {cpu[k]:.0f}" for k in (
-        "gunicorn", "PostgreSQL backends", "scheduler", "load generator"))
+    print(f"CPU seconds in the {seconds:.0f} s of the run: " + ", ".join(f"{k} {cpu[k]:.0f}" for k in TENANTS)
           + f"; the machine was {share:.0f}% busy (every tenant); most database connections {window['connections']}")
     _capacity(args, run, cpu)
     print(f"officers found no case to work on the worklist's first page {run.fallbacks} times; answers 409 "
