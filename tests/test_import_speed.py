@@ -1,6 +1,7 @@
 """The import's fast paths (issue 23) store exactly what the plain paths store: judging on two cores (a forked child
 judges the last rows; off unless IMPORT_JUDGE_PROCESSES is 2), the secondary indexes built after a big push on
 SQLite, and COPY on PostgreSQL. The sizes at which they start are lowered here so that small files take them."""
+import datetime as dt
 import os
 import sqlite3
 import subprocess
@@ -372,3 +373,45 @@ def test_the_import_command_run_as_staff_run_it_stores_the_push_and_closes_the_d
     assert "没有任何数据行" in refused.stderr
     assert stored() == 3
     assert not Path(f"{database}-wal").exists() and not Path(f"{database}-shm").exists()
+
+
+def test_a_column_empty_in_a_whole_batch_is_left_out_of_its_insert_and_stored_empty(make_user, monkeypatch):
+    """bulk_insert_rows leaves out of a batch's INSERT a nullable column that is None in every row of the batch (a
+    None costs sqlite3 far more to bind than a value): what is stored is the same, batch by batch; a column that may
+    not be empty is never left out, so a None given for it still fails instead of taking a default."""
+    from sqlalchemy import event
+    from sqlalchemy.exc import IntegrityError
+
+    from dissuasion.notifications.models import Notification
+    user = make_user("officer")
+    table = Notification.__table__
+    sent: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        if statement.startswith("INSERT INTO notifications"):
+            sent.append(statement)
+    monkeypatch.setattr(bulk, "BATCH", 3)
+    engine = db.session.get_bind()
+    event.listen(engine, "before_cursor_execute", seen)
+    at = dt.datetime(2026, 12, 7, 8, 30, tzinfo=dt.UTC)
+    keys = ["user_id", "kind", "message", "say", "read_at", "dedupe_key"]
+    rows = [(user.id, "a", "第一条", None, None, None),  # first batch: say, read_at and the key always empty
+            (user.id, "a", "第二条", None, None, None),
+            (user.id, "a", "第三条", None, None, None),
+            (user.id, "b", "第四条", {"id": "x"}, at, None),  # second batch: say and read_at given once
+            (user.id, "b", "第五条", None, None, None)]
+    try:
+        bulk.bulk_insert_rows(table, keys, rows)
+        with pytest.raises(IntegrityError), db.session.begin_nested():
+            bulk.bulk_insert_rows(table, [*keys[:3], "created_at"], [(user.id, "c", "第六条", None)])
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    stored = db.session.execute(select(table.c.message, table.c.say, table.c.read_at, table.c.dedupe_key)
+                                .order_by(table.c.id)).all()
+    assert [tuple(r) for r in stored] == [
+        ("第一条", None, None, None), ("第二条", None, None, None), ("第三条", None, None, None),
+        ("第四条", {"id": "x"}, at, None), ("第五条", None, None, None)]
+    assert len(sent) == 3
+    assert "say" not in sent[0] and "read_at" not in sent[0] and "dedupe_key" not in sent[0]
+    assert "say" in sent[1] and "read_at" in sent[1] and "dedupe_key" not in sent[1]
+    assert "created_at" in sent[2]
