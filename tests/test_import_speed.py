@@ -10,7 +10,8 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
+from sqlalchemy.exc import IntegrityError
 
 from dissuasion.cases import merge
 from dissuasion.cases.models import Case, EarlyWarning, Person
@@ -20,6 +21,7 @@ from dissuasion.imports import pipeline
 from dissuasion.imports.models import Push, PushRowError
 from dissuasion.imports.pipeline import import_file
 from dissuasion.imports.readers import read_table
+from dissuasion.notifications.models import Notification
 from tests import pushfiles as pf
 from tests.conftest import _test_config, process_env
 
@@ -379,10 +381,6 @@ def test_a_column_empty_in_a_whole_batch_is_left_out_of_its_insert_and_stored_em
     """bulk_insert_rows leaves out of a batch's INSERT a nullable column that is None in every row of the batch (a
     None costs sqlite3 far more to bind than a value): what is stored is the same, batch by batch; a column that may
     not be empty is never left out, so a None given for it still fails instead of taking a default."""
-    from sqlalchemy import event
-    from sqlalchemy.exc import IntegrityError
-
-    from dissuasion.notifications.models import Notification
     user = make_user("officer")
     table = Notification.__table__
     sent: list[str] = []

@@ -58,8 +58,9 @@ def bulk_insert_rows(table: Table, keys: Sequence[str], rows: Iterable[tuple],
         names = ", ".join(preparer.quote(table.c[k].name) for k in columns)
         statement = f"COPY {preparer.format_table(table)} ({names}) FROM STDIN"
     # a column NULL in every row of a batch is left out of its INSERT, which stores the same NULL: binding a None
-    # costs sqlite3 seven times an integer (it looks for an adapter first), and a new case leaves 16 of its 34
-    # columns empty. Only a nullable column with no default of its own (a default would store something else).
+    # costs sqlite3 seven times an integer (it looks for an adapter first), and a push's warnings leave three of
+    # their columns empty on every row. Only a nullable column with no default of its own (a default would store
+    # something else).
     may_leave_out = {i for i, k in enumerate(columns) if table.c[k].nullable and not table.c[k].primary_key
                      and table.c[k].default is None and table.c[k].server_default is None}
     inserts: dict[tuple[int, ...], tuple[str, list[int], bool]] = {}
